@@ -1,0 +1,63 @@
+"""hookwire: a plugin framework for Python applications.
+
+A host declares :class:`Signal` objects (``django.dispatch`` semantics), plugins installed with
+pip are discovered through entry points and connect receivers in a ``ready()`` phase, and the
+``hookwire`` CLI runs the host and shows what listens.
+
+Only the dispatcher is imported eagerly; the loader, the host and the CLI are imported on first
+use so ``import hookwire`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._signals import Signal, receiver
+
+if TYPE_CHECKING:
+    from . import exceptions
+    from ._host import Host
+    from ._introspection import ReceiverInfo
+    from ._plugin import Plugin
+    from ._registry import PluginRecord, PluginState, Registry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Host",
+    "Plugin",
+    "PluginRecord",
+    "PluginState",
+    "ReceiverInfo",
+    "Registry",
+    "Signal",
+    "__version__",
+    "exceptions",
+    "receiver",
+]
+
+# Public name -> the private module that defines it, imported on first access.
+_LAZY = {
+    "Host": "._host",
+    "Plugin": "._plugin",
+    "PluginRecord": "._registry",
+    "PluginState": "._registry",
+    "ReceiverInfo": "._introspection",
+    "Registry": "._registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "exceptions":
+        return import_module(".exceptions", __name__)
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'hookwire' has no attribute {name!r}")
+    value = getattr(import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

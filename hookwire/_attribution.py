@@ -1,0 +1,137 @@
+"""Which plugin a receiver belongs to.
+
+The loader opens a :class:`PluginScope` around each plugin's import and ready phases; every
+``Signal.connect`` made inside it (on any thread that inherited the context) is recorded on the
+scope. That gives the loader two things: attribution for introspection, and the exact list of
+registrations to undo when the plugin fails ("a failed plugin leaves nothing behind").
+
+Plugins the host imported *before* loading ran connected their receivers outside any scope. For
+those, the loader registers the plugin's top-level module names here, and introspection falls
+back to :func:`plugin_for_module` on the receiver's ``__module__``.
+
+This module must stay import-light: it is imported by ``hookwire._signals``.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._signals import Signal
+
+__all__ = [
+    "PluginScope",
+    "current_plugin",
+    "current_scope",
+    "forget_module_owner",
+    "plugin_for_module",
+    "plugin_scope",
+    "register_module_owner",
+]
+
+
+class PluginScope:
+    """The registrations one plugin made during one phase run.
+
+    ``connections`` holds ``(weakref to signal, lookup key)`` pairs in connect order; the
+    signal is held weakly so a scope never keeps a signal alive.
+    """
+
+    __slots__ = ("connections", "phase", "plugin")
+
+    def __init__(self, plugin: str, phase: str | None = None) -> None:
+        self.plugin = plugin
+        self.phase = phase
+        self.connections: list[tuple[weakref.ref[Signal], Hashable]] = []
+
+    def record(self, signal: Signal, lookup_key: Hashable) -> None:
+        """Remember that ``signal`` gained the registration ``lookup_key`` in this scope."""
+        self.connections.append((weakref.ref(signal), lookup_key))
+
+    def undo(self) -> int:
+        """Disconnect every registration recorded here; return how many were removed."""
+        removed = 0
+        for signal_ref, lookup_key in reversed(self.connections):
+            signal = signal_ref()
+            if signal is not None and signal._disconnect_lookup_key(lookup_key):
+                removed += 1
+        self.connections.clear()
+        return removed
+
+    def __repr__(self) -> str:
+        return f"<PluginScope {self.plugin!r} phase={self.phase!r} connections={len(self.connections)}>"
+
+
+_current_scope: ContextVar[PluginScope | None] = ContextVar("hookwire_plugin_scope", default=None)
+
+
+def current_scope() -> PluginScope | None:
+    """The scope of the plugin being imported or made ready in this context, if any."""
+    return _current_scope.get()
+
+
+def current_plugin() -> str | None:
+    """The name of the plugin being imported or made ready in this context, if any."""
+    scope = _current_scope.get()
+    return None if scope is None else scope.plugin
+
+
+@contextmanager
+def plugin_scope(plugin: str, phase: str | None = None) -> Iterator[PluginScope]:
+    """Attribute every connect made inside the block to ``plugin``."""
+    scope = PluginScope(plugin, phase)
+    token = _current_scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _current_scope.reset(token)
+
+
+# Top-level module name -> plugin name, for receivers connected outside any scope.
+_module_owners: dict[str, str] = {}
+_owners_lock = threading.Lock()
+
+
+def register_module_owner(module: str, plugin: str) -> None:
+    """Attribute receivers defined in ``module`` (and its submodules) to ``plugin``."""
+    with _owners_lock:
+        _module_owners[module] = plugin
+
+
+def forget_module_owner(module: str) -> None:
+    """Undo :func:`register_module_owner` (used by test isolation)."""
+    with _owners_lock:
+        _module_owners.pop(module, None)
+
+
+def plugin_for_module(module: str | None) -> str | None:
+    """The plugin that owns ``module`` or its nearest registered parent package."""
+    if not module:
+        return None
+    owners = _module_owners
+    name = module
+    while True:
+        owner = owners.get(name)
+        if owner is not None:
+            return owner
+        dot = name.rfind(".")
+        if dot < 0:
+            return None
+        name = name[:dot]
+
+
+def _snapshot_owners() -> dict[str, Any]:
+    """A copy of the module-owner table (for test isolation)."""
+    with _owners_lock:
+        return dict(_module_owners)
+
+
+def _restore_owners(snapshot: dict[str, str]) -> None:
+    with _owners_lock:
+        _module_owners.clear()
+        _module_owners.update(snapshot)

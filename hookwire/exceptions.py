@@ -1,0 +1,194 @@
+"""Every error hookwire raises, in one place.
+
+The hierarchy::
+
+    HookwireError
+    ├── ReceiverTypeError (also TypeError)         a receiver that cannot be connected
+    ├── ReceiverSignatureError (also ValueError)   a receiver that does not take **kwargs
+    ├── SyncSendInEventLoopError (also RuntimeError)
+    ├── RecursiveSendError (also RecursionError)
+    ├── ReentrantLoadError (also RuntimeError)
+    ├── ConfigError                                 bad [tool.hookwire] / environment settings
+    ├── PluginError                                 one plugin, one phase, one cause
+    │   ├── DiscoveryError                          a distribution's metadata is unusable
+    │   ├── DuplicatePluginError                    one name offered twice
+    │   ├── PluginImportError
+    │   ├── PluginReadyError
+    │   ├── PluginRequirementError                  ``requires`` absent, failed or cyclic
+    │   └── HostVersionError                        ``requires_host`` not satisfied
+    ├── LoadError                                   strict loading: every failure, listed
+    └── HostError
+        ├── HostNotFoundError                       a ``module:attribute`` that does not resolve
+        └── HostImportError                         the host module raised on import
+
+Subclasses carry their context as attributes (``plugin``, ``distribution``, ``phase``,
+``receiver``) so callers never have to parse a message. Messages are one line and name the
+culprit first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "ConfigError",
+    "DiscoveryError",
+    "DuplicatePluginError",
+    "HookwireError",
+    "HostError",
+    "HostImportError",
+    "HostNotFoundError",
+    "HostVersionError",
+    "LoadError",
+    "PluginError",
+    "PluginImportError",
+    "PluginReadyError",
+    "PluginRequirementError",
+    "ReceiverSignatureError",
+    "ReceiverTypeError",
+    "RecursiveSendError",
+    "ReentrantLoadError",
+    "SyncSendInEventLoopError",
+]
+
+
+class HookwireError(Exception):
+    """Base class of every error raised by hookwire itself."""
+
+
+class ReceiverTypeError(HookwireError, TypeError):
+    """A receiver cannot be connected: it is not callable, or cannot be weakly referenced.
+
+    A ``TypeError`` too, as Django raises for a non-callable receiver.
+    """
+
+    def __init__(self, message: str, *, receiver: object = None) -> None:
+        super().__init__(message)
+        self.receiver = receiver
+
+
+class ReceiverSignatureError(HookwireError, ValueError):
+    """A receiver does not accept ``**kwargs``. A ``ValueError`` too, as in Django."""
+
+    def __init__(self, message: str, *, receiver: object = None) -> None:
+        super().__init__(message)
+        self.receiver = receiver
+
+
+class SyncSendInEventLoopError(HookwireError, RuntimeError):
+    """``send()`` was called from a running event loop while async receivers are connected.
+
+    Raised before any receiver is called; ``receivers`` names the async ones.
+    """
+
+    def __init__(self, message: str, *, receivers: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.receivers = tuple(receivers)
+
+
+class RecursiveSendError(HookwireError, RecursionError):
+    """A signal was sent again and again from its own receivers; ``chain`` names the path."""
+
+    def __init__(self, message: str, *, chain: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.chain = tuple(chain)
+
+
+class ReentrantLoadError(HookwireError, RuntimeError):
+    """Plugin loading was started again from inside itself (e.g. ``ready()`` calling ``load()``)."""
+
+
+class ConfigError(HookwireError):
+    """Settings from arguments, environment variables or ``[tool.hookwire]`` are invalid."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(message)
+        self.source = source
+
+
+class PluginError(HookwireError):
+    """One plugin failed in one phase.
+
+    Attributes: ``plugin`` (its name), ``distribution`` (the distribution that offers it, or
+    ``None``), ``phase`` (``"discover"``, ``"import"`` or ``"ready"``) and ``cause`` (the
+    underlying exception, also chained as ``__cause__``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plugin: str | None = None,
+        distribution: str | None = None,
+        phase: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.plugin = plugin
+        self.distribution = distribution
+        self.phase = phase
+        self.cause = cause
+
+    @property
+    def message(self) -> str:
+        """The one-line description, as shown by ``hookwire plugins list``."""
+        return str(self.args[0]) if self.args else ""
+
+
+class DiscoveryError(PluginError):
+    """A distribution's metadata or entry points could not be read."""
+
+
+class DuplicatePluginError(PluginError):
+    """The same plugin name is offered by two distributions (or one installed twice)."""
+
+    def __init__(self, message: str, *, plugin: str, distributions: Sequence[str] = ()) -> None:
+        super().__init__(message, plugin=plugin, phase="discover")
+        self.distributions = tuple(distributions)
+
+
+class PluginImportError(PluginError):
+    """Importing a plugin's module or object failed, or it is the wrong kind of object."""
+
+
+class PluginReadyError(PluginError):
+    """A plugin's signals module or ``ready()`` raised."""
+
+
+class PluginRequirementError(PluginError):
+    """A plugin named in ``requires`` is absent, failed, or part of a cycle."""
+
+    def __init__(self, message: str, *, chain: Sequence[str] = (), **context: object) -> None:
+        super().__init__(message, **context)  # type: ignore[arg-type]
+        self.chain = tuple(chain)
+
+
+class HostVersionError(PluginError):
+    """The host's version does not satisfy the plugin's ``requires_host`` specifier."""
+
+
+class LoadError(HookwireError):
+    """Loading under ``strict``: every plugin failure, collected, then raised together."""
+
+    def __init__(self, failures: Sequence[PluginError]) -> None:
+        self.failures = tuple(failures)
+        lines = "; ".join(str(failure) for failure in self.failures)
+        count = len(self.failures)
+        noun = "plugin failure" if count == 1 else "plugin failures"
+        super().__init__(f"{count} {noun}: {lines}")
+
+
+class HostError(HookwireError):
+    """The host named on the command line or in settings cannot be used."""
+
+
+class HostNotFoundError(HostError):
+    """A ``module:attribute`` host reference does not resolve; ``suggestion`` may help."""
+
+    def __init__(self, message: str, *, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.suggestion = suggestion
+
+
+class HostImportError(HostError):
+    """Importing the host's module raised; the original error is ``__cause__``."""

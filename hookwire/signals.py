@@ -1,0 +1,32 @@
+"""hookwire's own lifecycle signals, for plugins that hook the host's life.
+
+Every signal is sent with the :class:`~hookwire.Host` as ``sender``:
+
+``plugin_loaded``   ``plugin=`` the :class:`~hookwire.PluginRecord`, once its ready phase passed.
+``plugin_failed``   ``plugin=`` the record, ``error=`` the :class:`~hookwire.exceptions.PluginError`.
+``plugins_ready``   ``registry=`` the :class:`~hookwire.Registry`, after every plugin was tried.
+``host_started``    before ``main`` runs.
+``host_stopping``   always after ``main``, also on exceptions, Ctrl-C and SIGTERM;
+                    ``exc=`` the exception that stops the host, or ``None``.
+``setting_changed`` ``setting=``, ``value=``, ``enter=`` as in Django, when a host setting changes.
+"""
+
+from __future__ import annotations
+
+from ._signals import Signal
+
+__all__ = [
+    "host_started",
+    "host_stopping",
+    "plugin_failed",
+    "plugin_loaded",
+    "plugins_ready",
+    "setting_changed",
+]
+
+plugin_loaded = Signal(name="plugin_loaded", doc="A plugin passed its ready phase.")
+plugin_failed = Signal(name="plugin_failed", doc="A plugin failed in some phase.")
+plugins_ready = Signal(name="plugins_ready", doc="Every plugin has been tried.")
+host_started = Signal(name="host_started", doc="The host is about to call main.")
+host_stopping = Signal(name="host_stopping", doc="The host is stopping (always sent).")
+setting_changed = Signal(name="setting_changed", doc="A host setting changed.")

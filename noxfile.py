@@ -1,0 +1,84 @@
+"""Sessions: ``tests`` (the whole suite on every Python present), ``lint``, ``typecheck``,
+``docs``, ``bench`` and ``demo``.
+
+``nox -s tests`` is the README's test command and what ``.ci/run`` runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.error_on_missing_interpreters = False
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = False
+
+PYTHONS = ["3.11", "3.12", "3.13"]
+ROOT = Path(__file__).parent
+
+
+def _expose_pyenv_interpreters() -> None:
+    """Let pyenv shims answer for every installed 3.11/3.12/3.13, whatever the global default."""
+    root = os.environ.get("PYENV_ROOT")
+    if not root or os.environ.get("PYENV_VERSION"):
+        return
+    versions = Path(root) / "versions"
+    if not versions.is_dir():
+        return
+    found = []
+    for minor in PYTHONS:
+        candidates = sorted(p.name for p in versions.iterdir() if p.name.startswith(minor + "."))
+        if candidates:
+            found.append(candidates[-1])
+    if found:
+        os.environ["PYENV_VERSION"] = ":".join(found)
+
+
+_expose_pyenv_interpreters()
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The whole suite: unit, property, end-to-end, lint, typing and docs checks."""
+    session.install("-e", ".[test,lint,docs]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    session.install("-e", ".[lint]")
+    session.run("mypy", "--strict", "hookwire")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx site with warnings as errors."""
+    session.install("-e", ".[docs]")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Run every benchmark and print ns/op and ratios."""
+    session.install("-e", ".[bench]")
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """Install the example host and plugins and run it (the README's first command)."""
+    packages = sorted(str(p) for p in (ROOT / "plugins_example").iterdir() if (p / "pyproject.toml").exists())
+    session.install(".", *packages)
+    session.run("hookwire", "run", "pizzeria.app:host")
