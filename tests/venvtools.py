@@ -1,0 +1,170 @@
+"""Real virtual environments and real installed distributions for end-to-end tests.
+
+A :class:`Venv` is a fresh ``python -m venv --without-pip`` environment. Its own
+site-packages receives what a test installs (with the running interpreter's pip, through
+``pip --python``), and a ``.pth`` file makes the running environment's site-packages visible
+after it, so hookwire's runtime dependencies need no network. Everything a test asserts on
+(hookwire itself, plugin packages, hand-made ``*.dist-info`` folders) lives in the venv.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("HOOKWIRE_", "PYTHON", "COV_", "VIRTUAL_ENV"))
+    }
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def build_wheel(source: Path, out_dir: Path) -> Path:
+    """Build a wheel of the project at ``source`` into ``out_dir`` (no network, no isolation)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    before = set(out_dir.glob("*.whl"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--quiet", "--wheel-dir", str(out_dir), str(source)],
+        check=True, capture_output=True, text=True, env=_clean_env(), timeout=300,
+    )
+    built = set(out_dir.glob("*.whl")) - before
+    if not built:  # rebuilt with the same name: the newest file is ours
+        return max(out_dir.glob("*.whl"), key=lambda p: p.stat().st_mtime)
+    (wheel,) = built
+    return wheel
+
+
+@dataclass
+class Venv:
+    """A temporary virtual environment driven through subprocesses."""
+
+    path: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.path / ("Scripts" if os.name == "nt" else "bin")
+
+    @property
+    def python(self) -> Path:
+        return self.bin / ("python.exe" if os.name == "nt" else "python")
+
+    @property
+    def site_packages(self) -> Path:
+        out = subprocess.run(
+            [str(self.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True, capture_output=True, text=True, env=_clean_env(),
+        )
+        return Path(out.stdout.strip())
+
+    def pip(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the running interpreter's pip against this venv."""
+        return subprocess.run(
+            [sys.executable, "-m", "pip", "--python", str(self.python), *args],
+            check=check, capture_output=True, text=True, env=_clean_env(), timeout=300,
+        )
+
+    def install(self, *targets: Path | str) -> None:
+        """``pip install --no-deps`` wheels or project folders (built without isolation)."""
+        self.pip("install", "--quiet", "--no-deps", "--no-build-isolation", *map(str, targets))
+
+    def uninstall(self, *names: str) -> None:
+        self.pip("uninstall", "--yes", "--quiet", *names)
+
+    def run(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float = 120,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``args`` (a program in this venv's bin folder, or any path) and capture output."""
+        program = args[0]
+        candidate = self.bin / program
+        if candidate.exists():
+            program = str(candidate)
+        return subprocess.run(
+            [program, *args[1:]],
+            capture_output=True, text=True, env=_clean_env(env), cwd=cwd,
+            timeout=timeout, input=input, check=False,
+        )
+
+    def python_code(self, code: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        """Run ``code`` with this venv's interpreter."""
+        return self.run(str(self.python), "-c", textwrap.dedent(code), **kwargs)  # type: ignore[arg-type]
+
+    def add_dist_info(
+        self,
+        name: str,
+        version: str = "1.0",
+        *,
+        entry_points: Mapping[str, Mapping[str, str]] | None = None,
+        entry_points_text: str | None = None,
+        modules: Mapping[str, str] | None = None,
+        site: Path | None = None,
+    ) -> Path:
+        """Install a distribution by hand: ``*.dist-info`` plus top-level module files.
+
+        ``entry_points`` maps group -> {name: value}; ``entry_points_text`` writes the file
+        verbatim instead (for malformed metadata). ``modules`` maps a module path such as
+        ``"pkg/__init__.py"`` to its source.
+        """
+        site = site or self.site_packages
+        normalized = name.replace("-", "_")
+        dist_info = site / f"{normalized}-{version}.dist-info"
+        dist_info.mkdir(parents=True)
+        (dist_info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+        )
+        (dist_info / "INSTALLER").write_text("hookwire-tests\n", encoding="utf-8")
+        records = [f"{normalized}-{version}.dist-info/METADATA,,"]
+        if entry_points_text is not None:
+            (dist_info / "entry_points.txt").write_text(entry_points_text, encoding="utf-8")
+        elif entry_points:
+            lines = []
+            for group, entries in entry_points.items():
+                lines.append(f"[{group}]")
+                lines.extend(f"{key} = {value}" for key, value in entries.items())
+                lines.append("")
+            (dist_info / "entry_points.txt").write_text("\n".join(lines), encoding="utf-8")
+        for relative, source in (modules or {}).items():
+            target = site / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(textwrap.dedent(source), encoding="utf-8")
+            records.append(f"{relative},,")
+        (dist_info / "RECORD").write_text("\n".join(records) + "\n", encoding="utf-8")
+        return dist_info
+
+
+def create_venv(path: Path, *, wheels: Sequence[Path] = ()) -> Venv:
+    """Create a venv at ``path`` that sees this environment's packages after its own.
+
+    ``wheels`` (typically hookwire's own wheel) are installed into it with ``--no-deps``.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(path)],
+        check=True, capture_output=True, text=True, env=_clean_env(),
+    )
+    venv = Venv(path)
+    outer = sysconfig.get_paths()["purelib"]
+    (venv.site_packages / "_outer_environment.pth").write_text(outer + "\n", encoding="utf-8")
+    if wheels:
+        venv.install(*wheels)
+    return venv
