@@ -1,0 +1,344 @@
+"""Dispatch benchmark: hookwire.Signal against django.dispatch, blinker, psygnal and a plain loop.
+
+Every case runs in this one process; within a case the implementations are interleaved and
+rotated on each repeat and the minimum of the repeats is kept (as ``timeit`` does), so noise
+from a shared machine lands on every column alike. Garbage collection is off while a sample
+runs.
+
+Run: ``python benchmarks/bench_dispatch.py [--quick] [--repeat N] [--json [PATH]]``.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import gc
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import _benchutil as bu
+from _dispatch_cases import (
+    IMPLEMENTATIONS,
+    Case,
+    Context,
+    Prepared,
+    cases,
+    django_signal_class,
+    hookwire_signal_class,
+    quiet_logger,
+)
+
+RATIO_KEYS = ("hookwire/direct", "django/hookwire", "blinker/hookwire", "psygnal/hookwire")
+FORBIDDEN_ON_IMPORT = ("asyncio", "asgiref", "importlib.metadata", "importlib_metadata", "typer")
+FORBIDDEN_ON_IMPORT += ("rich",)
+AVOIDED_ON_IMPORT = ("packaging", "json", "inspect")
+
+Bench = Callable[[int], float]
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def compile_bench(prepared: Prepared, is_async: bool, loop: asyncio.AbstractEventLoop) -> Bench:
+    """Turn a statement into ``bench(n) -> seconds`` running it n times in a plain for loop."""
+    body = "\n".join("        " + line for line in prepared.statement.splitlines())
+    if is_async:
+        source = (
+            "async def _bench_async(_n, _perf=_perf):\n"
+            "    _t0 = _perf()\n"
+            "    for _i in range(_n):\n"
+            f"{body}\n"
+            "    return _perf() - _t0\n"
+            "def _bench(_n):\n"
+            "    return _loop.run_until_complete(_bench_async(_n))\n"
+        )
+    else:
+        source = (
+            "def _bench(_n, _perf=_perf):\n"
+            "    _t0 = _perf()\n"
+            "    for _i in range(_n):\n"
+            f"{body}\n"
+            "    return _perf() - _t0\n"
+        )
+    namespace = dict(prepared.namespace, _perf=time.perf_counter, _loop=loop)
+    exec(compile(source, f"<bench {prepared.statement[:40]!r}>", "exec"), namespace)
+    bench: Bench = namespace["_bench"]
+    return bench
+
+
+def sample(bench: Bench, number: int) -> float:
+    gc.collect()
+    gc.disable()
+    try:
+        return bench(number)
+    finally:
+        gc.enable()
+
+
+def calibrate(bench: Bench, target_seconds: float) -> int:
+    """How many runs make one sample last about ``target_seconds``."""
+    number = 1
+    while True:
+        elapsed = sample(bench, number)
+        if elapsed >= target_seconds / 5 or number >= 10_000_000:
+            break
+        number *= 10 if elapsed < target_seconds / 100 else 2
+    return max(1, round(number * target_seconds / max(elapsed, 1e-9)))
+
+
+def measure_case(
+    case: Case, ctx: Context, available: dict[str, str | None], options: bu.Options
+) -> tuple[dict[str, float | None], dict[str, str]]:
+    """ns/op of every implementation for one case, and why the missing ones are missing."""
+    target_seconds = 0.002 if options.quick else 0.05
+    benches: dict[str, tuple[Bench, int]] = {}
+    reasons: dict[str, str] = {}
+    for implementation in IMPLEMENTATIONS:
+        if available.get(implementation):
+            reasons[implementation] = str(available[implementation])
+            continue
+        try:
+            prepared = case.build(ctx, implementation)
+            if prepared is None:
+                reasons[implementation] = NOT_APPLICABLE_REASONS.get(
+                    implementation, "no equivalent"
+                )
+                continue
+            bench = compile_bench(prepared, case.is_async, ctx.loop)
+            number = 1 if options.quick else calibrate(bench, target_seconds)
+            bench(number)  # warm-up: first-call caches, adapters, thread pools
+        except Exception as error:
+            reasons[implementation] = f"error: {type(error).__name__}: {error}"
+            continue
+        benches[implementation] = (bench, number)
+    best = {name: float("inf") for name in benches}
+    names = list(benches)
+    for round_index in range(options.repeat):
+        shift = round_index % max(1, len(names))
+        for name in names[shift:] + names[:shift]:
+            bench, number = benches[name]
+            best[name] = min(best[name], sample(bench, number) / number)
+    results: dict[str, float | None] = {
+        name: (best[name] * 1e9 if name in best else None) for name in IMPLEMENTATIONS
+    }
+    return results, reasons
+
+
+NOT_APPLICABLE_REASONS = {
+    "psygnal": "no sender filter / no robust send / async receivers are fire-and-forget",
+    "blinker": "no robust send",
+    "direct": "no registry to connect to",
+}
+
+
+# --------------------------------------------------------------------------- import cost
+
+
+def importtime_cumulative_us(module: str) -> float:
+    """Cumulative import time of ``module`` reported by ``-X importtime``, in microseconds."""
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in completed.stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        parts = line[len("import time:") :].split("|")
+        if len(parts) == 3 and parts[2].rstrip() == f" {module}":
+            return float(parts[1])
+    raise RuntimeError(f"-X importtime reported no line for {module}")
+
+
+def modules_imported_by(module: str) -> list[str]:
+    """Every module that ``import module`` adds to sys.modules in a fresh interpreter."""
+    code = (
+        "import sys; before = set(sys.modules); "
+        f"import {module}; print(sorted(set(sys.modules) - before))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    imported: list[str] = ast.literal_eval(completed.stdout.strip().splitlines()[-1])
+    return imported
+
+
+def import_costs(repeat: int, hookwire_ok: bool) -> dict[str, Any]:
+    modules = ["hookwire", "blinker"] if hookwire_ok else ["blinker"]
+    commands = {"bare": [sys.executable, "-c", "pass"]}
+    commands.update({name: [sys.executable, "-c", f"import {name}"] for name in modules})
+    walls = bu.min_wall_times(commands, repeat)
+    result: dict[str, Any] = {"bare_python_ms": walls["bare"] * 1e3, "modules": {}}
+    for name in ("hookwire", "blinker"):
+        if name not in modules:
+            result["modules"][name] = None
+            continue
+        cumulative = min(importtime_cumulative_us(name) for _ in range(repeat))
+        result["modules"][name] = {
+            "importtime_ms": cumulative / 1e3,
+            "wall_minus_bare_ms": (walls[name] - walls["bare"]) * 1e3,
+        }
+    if hookwire_ok:
+        imported = modules_imported_by("hookwire")
+
+        def pulled(prefixes: Sequence[str]) -> list[str]:
+            return sorted(
+                m for m in imported if any(m == p or m.startswith(p + ".") for p in prefixes)
+            )
+
+        result["hookwire_pulls_in"] = {
+            "forbidden": pulled(FORBIDDEN_ON_IMPORT),
+            "avoided": pulled(AVOIDED_ON_IMPORT),
+            "module_count": len(imported),
+        }
+        result["result"] = "PASS" if not result["hookwire_pulls_in"]["forbidden"] else "FAIL"
+    else:
+        result["hookwire_pulls_in"] = None
+        result["result"] = bu.NA
+    return result
+
+
+# --------------------------------------------------------------------------- report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = bu.parse_options(__doc__.splitlines()[0], default_repeat=7, argv=argv)
+    hookwire_class, hookwire_reason = hookwire_signal_class()
+    quiet_logger("django.dispatch")
+    quiet_logger("hookwire.dispatch")
+    quiet_logger("bench.direct")
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    ctx = Context(hookwire=hookwire_class, django=django_signal_class(), loop=loop)
+    available: dict[str, str | None] = dict.fromkeys(IMPLEMENTATIONS)
+    available["hookwire"] = hookwire_reason
+
+    connect_count = 1000
+    rows: list[dict[str, Any]] = []
+    for case in cases(connect_count):
+        ns, reasons = measure_case(case, ctx, available, options)
+        ratios = {
+            "hookwire/direct": bu.ratio(ns["hookwire"], ns["direct"]),
+            "django/hookwire": bu.ratio(ns["django"], ns["hookwire"]),
+            "blinker/hookwire": bu.ratio(ns["blinker"], ns["hookwire"]),
+            "psygnal/hookwire": bu.ratio(ns["psygnal"], ns["hookwire"]),
+        }
+        judged = [
+            {
+                "target": t.label,
+                "value": ratios[t.ratio_key],
+                "result": t.judge(ratios[t.ratio_key]),
+            }
+            for t in case.targets
+        ]
+        rows.append(
+            {
+                "key": case.key,
+                "title": case.title,
+                "ns_per_op": ns,
+                "ratios": ratios,
+                "targets": judged,
+                "result": bu.overall_verdict([j["result"] for j in judged]),
+                "not_measured": reasons,
+            }
+        )
+    loop.close()
+
+    imports = import_costs(2 if options.quick else 20, hookwire_class is not None)
+    overall = bu.overall_verdict([row["result"] for row in rows] + [imports["result"]])
+    document = {
+        "benchmark": "dispatch",
+        "unit": "ns/op",
+        "quick": options.quick,
+        "repeat": options.repeat,
+        "machine": bu.machine_description(),
+        "versions": {
+            name: bu.package_version(name)
+            for name in ("hookwire", "django", "blinker", "psygnal", "asgiref")
+        },
+        "rows": rows,
+        "import": imports,
+        "result": overall,
+    }
+    bu.emit_results(options, document, render(document))
+    return 0
+
+
+def render(document: dict[str, Any]) -> str:
+    machine = document["machine"]
+    versions = document["versions"]
+    lines = [
+        f"hookwire dispatch benchmark  {machine['date']}  Python {machine['python']}  "
+        f"{machine['cpus']} CPUs ({machine['cpu_model']})",
+        "versions: " + ", ".join(f"{k} {v or 'missing'}" for k, v in versions.items()),
+        f"ns per operation, minimum of {document['repeat']} interleaved repeats"
+        + ("  [--quick: figures are meaningless]" if document["quick"] else ""),
+        "",
+    ]
+    table = bu.Table(
+        [
+            "case",
+            *IMPLEMENTATIONS,
+            "hw/direct",
+            "django/hw",
+            "blinker/hw",
+            "psygnal/hw",
+            "target",
+            "result",
+        ]
+    )
+    for row in document["rows"]:
+        targets = "; ".join(j["target"] for j in row["targets"])
+        table.add(
+            [
+                row["title"],
+                *(bu.format_ns(row["ns_per_op"][name]) for name in IMPLEMENTATIONS),
+                *(bu.format_ratio(row["ratios"][key]) for key in RATIO_KEYS),
+                targets,
+                row["result"],
+            ]
+        )
+    lines.append(table.render())
+    notes = sorted(
+        {
+            f"  {name}: {reason}"
+            for row in document["rows"]
+            for name, reason in row["not_measured"].items()
+        }
+    )
+    if notes:
+        lines += ["", "not measured (n/a):", *notes]
+
+    imports = document["import"]
+    lines += ["", f"import cost (bare python -c pass: {imports['bare_python_ms']:.1f} ms)"]
+    import_table = bu.Table(["module", "-X importtime ms", "wall - bare ms"])
+    for name, figures in imports["modules"].items():
+        import_table.add(
+            [
+                f"import {name}",
+                bu.format_ms(figures["importtime_ms"] if figures else None),
+                bu.format_ms(figures["wall_minus_bare_ms"] if figures else None),
+            ]
+        )
+    lines.append(import_table.render())
+    pulls = imports["hookwire_pulls_in"]
+    if pulls is None:
+        lines.append("import hookwire pulls in: n/a (hookwire not importable)")
+    else:
+        forbidden = ", ".join(pulls["forbidden"]) or "none"
+        avoided = ", ".join(pulls["avoided"]) or "none"
+        lines.append(
+            f"import hookwire pulls in {pulls['module_count']} modules; of "
+            f"{', '.join(FORBIDDEN_ON_IMPORT)}: {forbidden}  -> {imports['result']}"
+        )
+        lines.append(f"  of {', '.join(AVOIDED_ON_IMPORT)} (avoid if possible): {avoided}")
+    lines += ["", f"overall: {document['result']}"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
