@@ -1,0 +1,357 @@
+"""The documentation: it builds without a warning, its schemas are real JSON Schema, and the
+code on its pages does what the pages say.
+
+Pages listed in ``EXERCISED_PAGES`` are run for real, top to bottom, in a fresh virtual
+environment with hookwire installed:
+
+- a code block whose ``:caption:`` names a file (```` ```{code-block} python ```` with
+  ``:caption: pizzeria_sms/signals.py``) is written to that path, relative to a working folder
+  for the page; a later block with the same caption replaces the file, as the reader would;
+- a ``console`` block is a shell session: each ``$ command`` runs in that folder with the
+  venv's ``bin`` first on ``PATH``, and the lines after it, up to the next ``$``, are its expected
+  output (stdout and stderr together, trailing spaces ignored; a line ``...`` stands for any
+  number of lines). ``pip install`` commands install into the venv without network, and their
+  output is not compared;
+- a ``pycon`` block is a doctest run by the venv's interpreter in that folder;
+- ``<!-- docs-test: skip -->`` right before a block leaves it out, for illustrations that are
+  not meant to run (another library's code, a fragment). Any other ``python`` or ``toml`` block
+  on an exercised page is an error, so no example can silently go untested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from venvtools import ROOT, Venv
+
+DOCS = ROOT / "docs"
+SCHEMAS = DOCS / "schemas"
+
+# Pages whose code blocks are run by test_every_example_on_the_page_runs_as_shown.
+EXERCISED_PAGES: list[str] = []
+
+
+# --------------------------------------------------------------------------------------------
+# Reading pages
+
+
+@dataclass
+class Block:
+    """One fenced block of a page, with what the markers around it say."""
+
+    language: str
+    body: str
+    line: int
+    caption: str | None = None
+    skip: bool = False
+
+
+@dataclass
+class Command:
+    """One ``$ command`` of a console block and the output the page shows for it."""
+
+    command: str
+    expected: list[str] = field(default_factory=list)
+
+
+_FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>.*)$")
+_SKIP_MARKER = "<!-- docs-test: skip -->"
+
+
+def read_blocks(text: str) -> Iterator[Block]:
+    """Yield every fenced block of a MyST page in order, nested fences included once."""
+    lines = text.splitlines()
+    index = 0
+    skip_next = False
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.strip()
+        opening = _FENCE_OPEN.match(stripped)
+        if stripped == _SKIP_MARKER:
+            skip_next = True
+            index += 1
+            continue
+        if not opening:
+            if stripped:
+                skip_next = False
+            index += 1
+            continue
+        fence, info = opening.group("fence"), opening.group("info").strip()
+        start = index + 1
+        index = start
+        body_lines: list[str] = []
+        while index < len(lines) and lines[index].strip() != fence:
+            body_lines.append(lines[index])
+            index += 1
+        index += 1  # the closing fence
+        language, caption = info, None
+        directive = re.match(r"^\{(code-block|code|sourcecode)\}\s*(\S*)", info)
+        if directive:
+            language = directive.group(2)
+            options = []
+            while body_lines and body_lines[0].startswith(":"):
+                options.append(body_lines.pop(0))
+            for option in options:
+                key, _, value = option[1:].partition(":")
+                if key.strip() == "caption":
+                    caption = value.strip()
+            if body_lines and not body_lines[0].strip():
+                body_lines.pop(0)
+        elif info.startswith("{"):
+            skip_next = False
+            continue  # another directive (toctree, note...): not an example
+        yield Block(language or "text", "\n".join(body_lines) + "\n", start, caption, skip_next)
+        skip_next = False
+
+
+def read_commands(body: str) -> list[Command]:
+    """Split a console block into its ``$`` commands and their expected output."""
+    commands: list[Command] = []
+    for line in body.splitlines():
+        if line.startswith("$ "):
+            commands.append(Command(line[2:].strip()))
+        elif commands:
+            commands[-1].expected.append(line.rstrip())
+        elif line.strip():
+            raise AssertionError(f"console block starts with output, not a command: {line!r}")
+    return commands
+
+
+def output_matches(expected: list[str], actual: list[str]) -> bool:
+    """Line-by-line comparison where an expected line ``...`` matches any number of lines."""
+    while expected and not expected[-1]:
+        expected = expected[:-1]
+    while actual and not actual[-1]:
+        actual = actual[:-1]
+    if not expected:
+        return not actual
+    head, rest = expected[0], expected[1:]
+    if head == "...":
+        return any(output_matches(rest, actual[start:]) for start in range(len(actual) + 1))
+    return bool(actual) and actual[0] == head and output_matches(rest, actual[1:])
+
+
+# --------------------------------------------------------------------------------------------
+# The build
+
+
+def test_the_documentation_builds_without_warnings(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-b",
+            "html",
+            "-d",
+            str(tmp_path / "doctrees"),
+            str(DOCS),
+            str(tmp_path / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    assert (tmp_path / "html" / "index.html").is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# JSON schemas
+
+
+def load_schema(name: str) -> dict[str, object]:
+    return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("name", ["plugins-list.schema.json", "signals.schema.json"])
+def test_each_published_schema_is_a_valid_draft_2020_12_schema(name: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(load_schema(name))
+
+
+def test_the_plugins_list_schema_accepts_the_documented_shape_and_rejects_a_renamed_key() -> None:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(load_schema("plugins-list.schema.json"))
+    plugin = {
+        "name": "sms",
+        "distribution": "pizzeria-sms",
+        "version": "1.0",
+        "entry_point": "sms = pizzeria_sms:SmsPlugin",
+        "state": "failed",
+        "error": "plugin 'sms' (pizzeria-sms 1.0) failed in ready: boom",
+        "receivers": 0,
+        "requires": ["loyalty"],
+    }
+    assert list(validator.iter_errors([plugin])) == []
+    renamed = dict(plugin)
+    renamed["status"] = renamed.pop("state")
+    assert list(validator.iter_errors([renamed]))
+    assert list(validator.iter_errors([{**plugin, "state": "sleeping"}]))
+
+
+def test_the_signals_schema_accepts_the_documented_shape_and_rejects_a_missing_key() -> None:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(load_schema("signals.schema.json"))
+    receiver = {
+        "receiver": "pizzeria_sms.signals.text_the_customer",
+        "file": "/x/signals.py",
+        "line": 7,
+        "plugin": "sms",
+        "sender": None,
+        "weak": True,
+        "dispatch_uid": None,
+        "async": False,
+    }
+    signal = {"signal": "pizzeria.signals.pizza_done", "receivers": [receiver]}
+    assert list(validator.iter_errors([signal])) == []
+    without_async = {key: value for key, value in receiver.items() if key != "async"}
+    assert list(validator.iter_errors([{**signal, "receivers": [without_async]}]))
+
+
+# --------------------------------------------------------------------------------------------
+# The page reader itself (a broken reader would let every page "pass")
+
+
+def test_the_page_reader_finds_captions_skips_and_console_commands() -> None:
+    page = "\n".join(
+        [
+            "# Title",
+            "```{code-block} python",
+            ":caption: pkg/signals.py",
+            "",
+            "x = 1",
+            "```",
+            "<!-- docs-test: skip -->",
+            "```python",
+            "y = 2",
+            "```",
+            "```console",
+            "$ echo hi",
+            "hi",
+            "$ true",
+            "```",
+        ]
+    )
+    first, second, third = read_blocks(page)
+    assert (first.language, first.caption, first.body, first.skip) == (
+        "python",
+        "pkg/signals.py",
+        "x = 1\n",
+        False,
+    )
+    assert (second.language, second.skip) == ("python", True)
+    assert [(c.command, c.expected) for c in read_commands(third.body)] == [
+        ("echo hi", ["hi"]),
+        ("true", []),
+    ]
+
+
+def test_expected_output_matching_honours_ellipsis_lines_and_nothing_else() -> None:
+    assert output_matches(["a", "...", "d"], ["a", "b", "c", "d"])
+    assert output_matches(["a", "...", "d"], ["a", "d"])
+    assert not output_matches(["a", "d"], ["a", "b", "d"])
+    assert not output_matches(["a"], ["a", "extra"])
+    assert output_matches(["a", ""], ["a"])
+
+
+# --------------------------------------------------------------------------------------------
+# Running the pages
+
+
+def _pip_install(venv: Venv, workdir: Path, command: str) -> None:
+    args = shlex.split(command)
+    install_at = args.index("install")
+    targets = [arg for arg in args[install_at + 1 :] if not arg.startswith("-")]
+    editable = "-e" in args[install_at + 1 :] or "--editable" in args[install_at + 1 :]
+    paths = [str((workdir / target).resolve()) for target in targets]
+    if editable:
+        for path in paths:
+            venv.pip("install", "--quiet", "--no-deps", "--no-build-isolation", "-e", path)
+    else:
+        venv.install(*paths)
+
+
+def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
+    env = {
+        "PATH": f"{venv.bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "COLUMNS": "100",
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+    }
+    for command in read_commands(block.body):
+        if re.match(r"^(python -m )?pip install ", command.command):
+            _pip_install(venv, workdir, command.command)
+            continue
+        result = venv.run("bash", "-c", command.command + " 2>&1", env=env, cwd=workdir)
+        actual = [line.rstrip() for line in result.stdout.splitlines()]
+        where = f"{page}:{block.line}: $ {command.command}"
+        assert result.returncode == 0, f"{where} exited {result.returncode}:\n{result.stdout}"
+        assert output_matches(command.expected, actual), (
+            f"{where}\n--- page shows ---\n"
+            + "\n".join(command.expected)
+            + "\n--- it printed ---\n"
+            + "\n".join(actual)
+        )
+
+
+def _run_doctest(venv: Venv, workdir: Path, block: Block, page: str) -> None:
+    script = workdir / f"_doctest_line_{block.line}.txt"
+    script.write_text(block.body, encoding="utf-8")
+    result = venv.run(str(venv.python), "-m", "doctest", "-o", "ELLIPSIS", str(script), cwd=workdir)
+    assert result.returncode == 0, (
+        f"{page}:{block.line}: doctest failed\n{result.stdout}{result.stderr}"
+    )
+
+
+def run_page(page: str, venv: Venv, workdir: Path) -> int:
+    """Run every example of ``page``; return how many blocks were exercised."""
+    exercised = 0
+    for block in read_blocks((DOCS / page).read_text(encoding="utf-8")):
+        if block.skip:
+            continue
+        if block.caption:
+            target = workdir / block.caption
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(block.body, encoding="utf-8")
+        elif block.language == "console":
+            _run_console(venv, workdir, block, page)
+        elif block.language == "pycon":
+            _run_doctest(venv, workdir, block, page)
+        elif block.language in {"python", "py", "toml", "ini", "cfg"}:
+            raise AssertionError(
+                f"{page}:{block.line}: a {block.language} block with no :caption: file and no "
+                f"skip marker; it would go untested"
+            )
+        else:
+            continue
+        exercised += 1
+    return exercised
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.parametrize("page", EXERCISED_PAGES)
+def test_every_example_on_the_page_runs_as_shown(
+    page: str, make_venv: Callable[[], Venv], tmp_path: Path
+) -> None:
+    venv = make_venv()
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    assert run_page(page, venv, workdir) > 0
