@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -207,6 +206,14 @@ def overall_verdict(verdicts: Sequence[str | None]) -> str:
     return "PASS" if all(v == "PASS" for v in judged) else "FAIL"
 
 
-def python_for_subprocess() -> str:
-    """The interpreter that runs this script, for child processes."""
-    return sys.executable
+def scratch_root() -> str:
+    """Where temporary venvs go: ``$HOOKWIRE_BENCH_DIR``, else ``~/.cache/hookwire-bench``.
+
+    Not under /tmp on purpose: stevedore turns its entry-point cache off for any interpreter
+    whose path starts with ``/tmp``, which would measure stevedore without its cache.
+    """
+    root = os.environ.get("HOOKWIRE_BENCH_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "hookwire-bench"
+    )
+    os.makedirs(root, exist_ok=True)
+    return root
