@@ -1,0 +1,110 @@
+"""Putting hookwire's global state back the way a test found it.
+
+A test that loads plugins or connects receivers changes process-wide state: the receivers of
+every signal, the module → plugin attribution table, and ``sys.modules`` (plugin modules and
+their signals modules, which must be imported afresh by the next test for their ``@receiver``
+decorators to run again). :class:`HookwireState` takes a snapshot of all of it and
+:meth:`HookwireState.restore` puts it back.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .._signals import Signal
+
+__all__ = ["HookwireState", "isolated"]
+
+
+def _is_same_or_submodule(module: str, roots: set[str]) -> bool:
+    if module in roots:
+        return True
+    dot = module.find(".")
+    while dot >= 0:
+        if module[:dot] in roots:
+            return True
+        dot = module.find(".", dot + 1)
+    return False
+
+
+class HookwireState:
+    """A snapshot of hookwire's process-wide state, taken when the object is created.
+
+    :meth:`restore` gives every signal that existed at the snapshot its receivers back (so
+    receivers connected since are disconnected and ones disconnected since come back), restores
+    the module → plugin attribution table, and removes from ``sys.modules`` the modules that
+    appeared since the snapshot and belong to a plugin loaded since (by the attribution table),
+    or to a name passed to :meth:`forget_module`. Signals created after the snapshot are left
+    as they are unless their module is removed.
+    """
+
+    def __init__(self) -> None:
+        from .. import _attribution
+        from .._signals import all_signals
+
+        # Strong references on purpose: a signal must not be collected (and its id reused)
+        # while its saved state waits to be put back.
+        self._signals: list[tuple[Signal, object]] = [
+            (signal, signal._snapshot_state()) for signal in all_signals()
+        ]
+        self._owners = _attribution._snapshot_owners()
+        self._modules = frozenset(sys.modules)
+        self._forget: set[str] = set()
+        self._restored = False
+
+    def forget_module(self, name: str) -> None:
+        """Remove module ``name`` and its submodules from ``sys.modules`` at :meth:`restore`.
+
+        Only modules that were not imported when the snapshot was taken are removed.
+        """
+        self._forget.add(name)
+
+    def restore(self) -> None:
+        """Put the snapshot back. Restoring a second time does nothing."""
+        if self._restored:
+            return
+        self._restored = True
+        from .. import _attribution
+
+        for signal, state in self._signals:
+            signal._restore_state(state)
+        owners_now = _attribution._snapshot_owners()
+        new_owner_modules = {
+            module for module, plugin in owners_now.items() if self._owners.get(module) != plugin
+        }
+        _attribution._restore_owners(self._owners)
+        self._unload(self._forget | new_owner_modules)
+        self._signals.clear()
+
+    def _unload(self, roots: set[str]) -> None:
+        if not roots:
+            return
+        for module in list(sys.modules):
+            if module not in self._modules and _is_same_or_submodule(module, roots):
+                sys.modules.pop(module, None)
+
+    def __enter__(self) -> HookwireState:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.restore()
+
+
+@contextmanager
+def isolated() -> Iterator[HookwireState]:
+    """Snapshot hookwire's state on entry and restore it on exit (also on errors)."""
+    state = HookwireState()
+    try:
+        yield state
+    finally:
+        state.restore()
