@@ -1,0 +1,222 @@
+"""Which plugins may load: allow-list, deny-list, autoload and strict, from three sources.
+
+Precedence, highest first: arguments, environment variables, ``[tool.hookwire]`` in the
+nearest ``pyproject.toml``. For ``plugins`` (the allow-list), ``autoload`` and ``strict`` the
+highest source that sets a value wins. The deny-list is the union of all sources: a plugin
+disabled anywhere stays disabled, so a lower-precedence safety setting cannot be undone by
+accident.
+
+Environment variables (comma-separated names):
+
+``HOOKWIRE_PLUGINS``            allow-list; set but empty means "no plugins"
+``HOOKWIRE_DISABLE_PLUGINS``    deny-list
+``HOOKWIRE_DISABLE_AUTOLOAD``   any of ``1/true/yes/on`` turns autoload off
+
+Names are normalised (``My_Plugin`` = ``my-plugin``). With autoload off, only plugins named in
+the allow-list load (pytest's ``-p`` model); with no allow-list, none do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._registry import normalize_name
+from .exceptions import ConfigError
+
+__all__ = [
+    "ENV_DISABLE_AUTOLOAD",
+    "ENV_DISABLE_PLUGINS",
+    "ENV_PLUGINS",
+    "LoadConfig",
+    "find_pyproject",
+    "read_pyproject_settings",
+    "resolve_config",
+]
+
+ENV_PLUGINS = "HOOKWIRE_PLUGINS"
+ENV_DISABLE_PLUGINS = "HOOKWIRE_DISABLE_PLUGINS"
+ENV_DISABLE_AUTOLOAD = "HOOKWIRE_DISABLE_AUTOLOAD"
+
+_KNOWN_KEYS = ("autoload", "disable", "host", "plugins", "strict")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """The effective loading settings.
+
+    ``allow``: normalised names that may load, or ``None`` for every discovered plugin (an
+    empty tuple: none). ``deny``: normalised names that are never imported. ``autoload``:
+    load discovered plugins without naming them. ``strict``: raise
+    :class:`~hookwire.exceptions.LoadError` after loading when anything failed.
+    """
+
+    allow: tuple[str, ...] | None = None
+    deny: tuple[str, ...] = ()
+    autoload: bool = True
+    strict: bool = False
+
+    def disabled_reason(self, name: str) -> str | None:
+        """Why the plugin ``name`` must not be imported, or ``None`` when it may load."""
+        key = normalize_name(name)
+        if key in self.deny:
+            return "disabled by the deny-list"
+        if self.allow is not None:
+            return None if key in self.allow else "not in the allow-list"
+        if not self.autoload:
+            return "autoload is off and it is not named explicitly"
+        return None
+
+
+def resolve_config(
+    *,
+    plugins: Iterable[str] | None = None,
+    disable: Iterable[str] = (),
+    autoload: bool | None = None,
+    strict: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+    start_dir: str | os.PathLike[str] | None = None,
+) -> LoadConfig:
+    """Merge arguments > environment > nearest ``pyproject.toml`` into a :class:`LoadConfig`.
+
+    ``environ`` defaults to :data:`os.environ`; ``start_dir`` (default: the current directory)
+    is where the search for ``pyproject.toml`` starts.
+
+    :raises ConfigError: a setting has the wrong type, an unknown ``[tool.hookwire]`` key, a
+        boolean variable that is not a boolean, or the ``pyproject.toml`` is not valid TOML.
+    """
+    env = os.environ if environ is None else environ
+    path, settings = read_pyproject_settings(start_dir)
+    source = f"{path} [tool.hookwire]" if path is not None else "pyproject.toml"
+
+    allow: tuple[str, ...] | None = None
+    if plugins is not None:
+        allow = _normalized(_as_names(plugins, "plugins="))
+    elif ENV_PLUGINS in env:
+        allow = _normalized(_split(env[ENV_PLUGINS]))
+    elif "plugins" in settings:
+        allow = _normalized(_as_names(settings["plugins"], f"{source} plugins"))
+
+    deny = list(_as_names(disable, "disable="))
+    deny.extend(_split(env.get(ENV_DISABLE_PLUGINS, "")))
+    if "disable" in settings:
+        deny.extend(_as_names(settings["disable"], f"{source} disable"))
+
+    resolved_autoload = True
+    if autoload is not None:
+        resolved_autoload = bool(autoload)
+    elif ENV_DISABLE_AUTOLOAD in env:
+        resolved_autoload = not _env_flag(env[ENV_DISABLE_AUTOLOAD], ENV_DISABLE_AUTOLOAD)
+    elif "autoload" in settings:
+        resolved_autoload = _as_bool(settings["autoload"], f"{source} autoload")
+
+    resolved_strict = False
+    if strict is not None:
+        resolved_strict = bool(strict)
+    elif "strict" in settings:
+        resolved_strict = _as_bool(settings["strict"], f"{source} strict")
+
+    return LoadConfig(
+        allow=allow,
+        deny=_normalized(deny),
+        autoload=resolved_autoload,
+        strict=resolved_strict,
+    )
+
+
+def find_pyproject(start_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.hookwire]`` table, from ``start_dir`` up.
+
+    A ``pyproject.toml`` without the table is passed over, as pytest does for its own table,
+    so a package inside a larger project inherits the project's settings.
+    """
+    here = Path(start_dir if start_dir is not None else os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        try:
+            data = candidate.read_bytes()
+        except OSError:
+            continue
+        # A cheap test before parsing: most pyproject files have nothing for us.
+        if b"hookwire" in data and "hookwire" in _parse_toml(candidate, data).get("tool", {}):
+            return candidate
+    return None
+
+
+def read_pyproject_settings(
+    start_dir: str | os.PathLike[str] | None = None,
+) -> tuple[Path | None, dict[str, Any]]:
+    """The nearest ``[tool.hookwire]`` table and its file, or ``(None, {})``.
+
+    Keys: ``plugins``, ``disable``, ``autoload``, ``strict``, ``host``.
+
+    :raises ConfigError: invalid TOML, a table that is not a table, or an unknown key.
+    """
+    path = find_pyproject(start_dir)
+    if path is None:
+        return None, {}
+    table = _parse_toml(path, path.read_bytes())["tool"]["hookwire"]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.hookwire] must be a table", source=str(path))
+    unknown = sorted(set(table) - set(_KNOWN_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown [tool.hookwire] key(s) {', '.join(unknown)}; "
+            f"known keys: {', '.join(_KNOWN_KEYS)}",
+            source=str(path),
+        )
+    return path, table
+
+
+def _parse_toml(path: Path, data: bytes) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}", source=str(path)) from error
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _as_names(value: object, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        # A single string is a common slip in TOML and arguments; accept "a,b" as a list.
+        return _split(value)
+    if not isinstance(value, Iterable):
+        raise ConfigError(
+            f"{source} must be a list of plugin names, not {type(value).__name__}", source=source
+        )
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise ConfigError(f"{source} holds {name!r}, not a plugin name", source=source)
+    return tuple(name.strip() for name in names if name.strip())
+
+
+def _as_bool(value: object, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(f"{source} must be true or false, not {value!r}", source=source)
+
+
+def _env_flag(value: str, variable: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(
+        f"{variable}={value!r} is not a boolean (use 1/0, true/false, yes/no)", source=variable
+    )
+
+
+def _normalized(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(normalize_name(name) for name in names))

@@ -1,0 +1,209 @@
+"""Turning an entry point into a :class:`~hookwire.Plugin`, and describing what went wrong.
+
+Every failure here becomes one readable line: the exception type and message, plus where it
+was raised (``file:line``; for a ``SyntaxError`` the offending line itself), a list of what a
+module does have when an attribute is missing, and the kind of object when an entry point
+names something that is neither a ``Plugin`` subclass nor a module.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from types import ModuleType, TracebackType
+
+from ._discovery import ENTRY_POINT_VALUE
+from ._plugin import Plugin
+
+__all__ = [
+    "EntryPointProblem",
+    "describe_exception",
+    "find_source_without_import",
+    "load_plugin_object",
+    "owner_module_name",
+    "static_requires_host",
+]
+
+
+class EntryPointProblem(Exception):
+    """An entry point that cannot become a plugin; the message is the one-line cause."""
+
+
+def split_value(value: str) -> tuple[str, str | None]:
+    """``(module, attribute path or None)`` of an entry point value.
+
+    :raises EntryPointProblem: the value is not ``module[:attr[.attr]] [extras]``.
+    """
+    match = ENTRY_POINT_VALUE.match(value.strip())
+    if match is None:
+        raise EntryPointProblem(
+            f"invalid entry point value {value!r} (expected 'package.module' or "
+            f"'package.module:Object')"
+        )
+    return match.group("module"), match.group("attr")
+
+
+def load_plugin_object(name: str, value: str) -> tuple[Plugin, ModuleType]:
+    """Import ``value`` and make the plugin named ``name`` from it.
+
+    A ``Plugin`` subclass is instantiated with ``name=`` and ``module=``; a module gets
+    :meth:`Plugin.for_module`. Anything the import raises propagates unchanged.
+
+    :raises EntryPointProblem: invalid value, missing attribute, or the wrong kind of object.
+    """
+    module_name, attr_path = split_value(value)
+    module = import_module(module_name)
+    if attr_path is None:
+        return Plugin.for_module(module, name), module
+    target: object = module
+    walked = module_name
+    for part in attr_path.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise EntryPointProblem(_missing_attribute(target, walked, part)) from None
+        walked = f"{walked}.{part}" if walked != module_name else f"{module_name}:{part}"
+    if isinstance(target, type) and issubclass(target, Plugin):
+        home = sys.modules.get(target.__module__, module)
+        return target(name=name, module=home), home
+    if isinstance(target, ModuleType):
+        return Plugin.for_module(target, name), target
+    raise EntryPointProblem(
+        f"{value.strip()} is {_kind(target)}, not a hookwire.Plugin subclass or a module"
+    )
+
+
+def _kind(target: object) -> str:
+    if isinstance(target, Plugin):
+        return f"a Plugin instance ({type(target).__qualname__}); name its class instead"
+    if isinstance(target, type):
+        return f"the class {target.__module__}.{target.__qualname__}"
+    kind = type(target).__name__
+    return f"an object of type {kind}"
+
+
+def _missing_attribute(owner: object, owner_name: str, missing: str) -> str:
+    names = sorted(name for name in dir(owner) if not name.startswith("_"))
+    import difflib
+
+    close = difflib.get_close_matches(missing, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    shown = ", ".join(names[:15]) + (", ..." if len(names) > 15 else "")
+    return f"{owner_name} has no attribute {missing!r}{hint} (it has: {shown or 'nothing public'})"
+
+
+def describe_exception(error: BaseException) -> str:
+    """One line: ``Type: message`` and where it was raised (``file:line``)."""
+    if isinstance(error, EntryPointProblem):
+        return str(error)
+    if isinstance(error, SyntaxError):
+        location = f"{error.filename}:{error.lineno}" if error.filename else "?"
+        return f"{type(error).__name__} at {location}: {error.msg}"
+    if isinstance(error, SystemExit):
+        text = f"SystemExit({error.code!r}) (sys.exit() was called)"
+    else:
+        message = " ".join(str(error).split())
+        text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    where = _raised_at(error.__traceback__)
+    return f"{text} (at {where})" if where else text
+
+
+def _raised_at(traceback: TracebackType | None) -> str | None:
+    last = None
+    while traceback is not None:
+        frame = traceback.tb_frame
+        # Frames of the import machinery say nothing about the plugin.
+        if not frame.f_code.co_filename.startswith("<frozen"):
+            last = f"{frame.f_code.co_filename}:{traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    return last
+
+
+def owner_module_name(module_name: str) -> str:
+    """The package to attribute a plugin's receivers to: its top-level package, or deeper
+    while that is a namespace package shared with other distributions."""
+    parts = module_name.split(".")
+    for depth in range(1, len(parts) + 1):
+        candidate = ".".join(parts[:depth])
+        module = sys.modules.get(candidate)
+        if module is None or getattr(module, "__file__", None) is not None:
+            return candidate
+    return module_name
+
+
+def find_source_without_import(module_name: str) -> str | None:
+    """The ``.py`` file that importing ``module_name`` would run, found without running code.
+
+    Only the path-based finder is asked, so ``None`` means "unknown" (an editable install's
+    custom finder, a zip, an extension module), not "absent".
+    """
+    from importlib.machinery import PathFinder
+
+    search: list[str] | None = None
+    origin: str | None = None
+    parts = module_name.split(".")
+    for depth in range(1, len(parts) + 1):
+        name = ".".join(parts[:depth])
+        loaded = sys.modules.get(name)
+        spec = getattr(loaded, "__spec__", None) if loaded is not None else None
+        if spec is None:
+            try:
+                spec = PathFinder.find_spec(name, search)
+            except (ImportError, ValueError, OSError):
+                return None
+        if spec is None:
+            return None
+        origin = spec.origin
+        locations = spec.submodule_search_locations
+        search = list(locations) if locations is not None else None
+    if origin is None or not origin.endswith(".py"):
+        return None
+    return origin
+
+
+def static_requires_host(value: str) -> str | None:
+    """The ``requires_host`` string literal a plugin declares, read from source, not run.
+
+    Looks at ``requires_host = "..."`` in the named class's body (or at module level for a
+    bare-module entry point). ``None`` when the source cannot be found, the value is not a
+    literal, or it is inherited: the loader checks again after import in every case.
+    """
+    try:
+        module_name, attr_path = split_value(value)
+    except EntryPointProblem:
+        return None
+    if attr_path is not None and "." in attr_path:
+        return None
+    origin = find_source_without_import(module_name)
+    if origin is None:
+        return None
+    import ast
+
+    try:
+        with open(origin, "rb") as stream:
+            tree = ast.parse(stream.read(), filename=origin)
+    except (OSError, SyntaxError, ValueError):
+        return None  # the import itself will report a syntax error properly
+    body: list[ast.stmt] = tree.body
+    if attr_path is not None:
+        classes = [
+            node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == attr_path
+        ]
+        if not classes:
+            return None
+        body = classes[-1].body
+    found: str | None = None
+    for node in body:
+        target_value: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            if any(isinstance(t, ast.Name) and t.id == "requires_host" for t in node.targets):
+                target_value = node.value
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == "requires_host"
+        ):
+            target_value = node.value
+        if isinstance(target_value, ast.Constant) and isinstance(target_value.value, str):
+            found = target_value.value
+    return found

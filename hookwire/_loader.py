@@ -1,0 +1,487 @@
+"""Loading plugins in explicit phases: discover -> import -> ready.
+
+Each phase is a method that can be called and tested on its own; a later phase runs the
+earlier ones first when they have not run. Loading is
+
+* **guarded against re-entry**: a ``ready()`` or signals module that calls ``load()`` again
+  gets :class:`~hookwire.exceptions.ReentrantLoadError` at once instead of a dead-lock;
+* **thread-safe**: one re-entrant lock serialises the phases, so ``load()`` from many threads
+  runs each plugin's ``ready()`` exactly once and every caller gets the finished registry;
+* **idempotent**: a second ``load()`` does nothing; ``ready(again=True)`` undoes what the
+  previous ``ready()`` call connected before calling it again (what the signals module
+  connected at import stays), so no receiver is registered twice;
+* **isolating**: every phase of every plugin runs inside
+  :func:`hookwire._attribution.plugin_scope`; when it fails, everything the plugin connected in
+  any phase is disconnected, the record is marked ``FAILED`` with a one-line cause, plugins
+  that require it fail in turn, and the others load. ``SystemExit`` raised by plugin code is a
+  failure like any other; ``KeyboardInterrupt`` undoes the interrupted plugin's phase, puts its
+  record back where it was and propagates, so a later ``load()`` resumes cleanly;
+* **strict on request**: with ``strict`` every plugin is still tried, then one
+  :class:`~hookwire.exceptions.LoadError` lists every failure; a retried ``load()`` raises that
+  same error again.
+
+``requires_host`` is checked before import when the plugin declares it as a string literal in
+its class body (or, for a bare-module entry point, at module level) and its source can be
+found without running code; in every case it is checked again after import, where the value
+is authoritative (it may be inherited or computed).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from ._attribution import PluginScope, current_plugin, plugin_scope, register_module_owner
+from ._config import LoadConfig, resolve_config
+from ._registry import PluginRecord, PluginState, Registry, normalize_name
+from .exceptions import (
+    HostVersionError,
+    LoadError,
+    PluginError,
+    PluginImportError,
+    PluginReadyError,
+    PluginRequirementError,
+    ReentrantLoadError,
+)
+
+if TYPE_CHECKING:
+    from importlib_metadata import Distribution
+
+    from ._signals import Signal
+
+__all__ = ["Loader"]
+
+
+class Loader:
+    """Discovers, imports and readies the plugins of one entry-point ``group``.
+
+    ``host`` is the ``sender`` of the lifecycle signals (the loader itself when ``None``);
+    ``host_version`` is checked against each plugin's ``requires_host`` (skipped when
+    ``None``); ``config`` defaults to :func:`hookwire._config.resolve_config` (environment and
+    ``pyproject.toml``); ``distributions`` replaces searching the file system (see
+    :func:`hookwire._discovery.discover`); ``path`` replaces the default search path;
+    ``use_cache=False`` bypasses the discovery cache.
+    """
+
+    def __init__(
+        self,
+        group: str,
+        *,
+        host: object = None,
+        host_version: str | None = None,
+        config: LoadConfig | None = None,
+        distributions: Iterable[Distribution] | None = None,
+        path: Sequence[str] | None = None,
+        use_cache: bool = True,
+    ) -> None:
+        self.group = group
+        self.host = host
+        self.host_version = host_version
+        self.config = config if config is not None else resolve_config()
+        self.registry = Registry()
+        self._distributions = list(distributions) if distributions is not None else None
+        self._path = list(path) if path is not None else None
+        self._use_cache = use_cache
+        self._records: dict[str, PluginRecord] = {}
+        self._problems: tuple[PluginError, ...] = ()
+        self._lock = threading.RLock()
+        self._running: str | None = None
+        self._discovered = False
+        self._imported = False
+        self._readied = False
+        self._failure: LoadError | None = None
+
+    # -- public phases ------------------------------------------------------------------
+
+    def load(self) -> Registry:
+        """Run every phase that has not run yet and return the registry.
+
+        :raises ReentrantLoadError: called from inside loading (a ``ready()``, a signals
+            module, a plugin's import).
+        :raises LoadError: ``strict`` is on and any plugin failed (raised again, the same
+            error, by every later call).
+        """
+        with self._phase("load()"):
+            if self._failure is not None:
+                raise self._failure
+            self._discover()
+            self._import()
+            self._ready(again=False)
+            self._check_strict()
+        return self.registry
+
+    def discover(self) -> Registry:
+        """Phase 1: read the group's entry points and build a record per plugin.
+
+        Plugins excluded by the configuration become ``DISABLED`` and are never imported.
+        """
+        with self._phase("discover()"):
+            self._discover()
+        return self.registry
+
+    def import_plugins(self) -> Registry:
+        """Phase 2: import each enabled plugin's entry point and make its :class:`Plugin`."""
+        with self._phase("import_plugins()"):
+            self._discover()
+            self._import()
+        return self.registry
+
+    def ready(self, again: bool = False) -> Registry:
+        """Phase 3: in ``requires`` order, import each signals module and call ``ready()``.
+
+        ``again=True`` runs ``ready()`` of every ready plugin once more, after undoing what its
+        previous call connected.
+        """
+        with self._phase("ready()"):
+            self._discover()
+            self._import()
+            self._ready(again=again)
+        return self.registry
+
+    @property
+    def failures(self) -> list[PluginError]:
+        """Every failure so far: failed plugins, then discovery problems about a plugin."""
+        failed = [
+            record.exception
+            for record in self._records.values()
+            if record.state is PluginState.FAILED and record.exception is not None
+        ]
+        return failed + [problem for problem in self._problems if problem.plugin is not None]
+
+    # -- guard ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _phase(self, what: str) -> Iterator[None]:
+        with self._lock:
+            if self._running is not None:
+                inside = current_plugin()
+                where = f" (plugin {inside})" if inside else ""
+                raise ReentrantLoadError(
+                    f"{what} was called while plugin loading is running its "
+                    f"{self._running}{where}; a plugin's import, signals module or ready() "
+                    f"must not load plugins"
+                )
+            self._running = what
+            try:
+                yield
+            finally:
+                self._running = None
+
+    # -- discover -------------------------------------------------------------------------
+
+    def _discover(self) -> None:
+        if self._discovered:
+            return
+        from ._discovery import discover
+
+        result = discover(
+            self.group,
+            path=self._path,
+            distributions=self._distributions,
+            use_cache=self._use_cache,
+        )
+        records: dict[str, PluginRecord] = {}
+        for entry in result.entry_points:
+            record = PluginRecord(
+                name=entry.name,
+                distribution=entry.distribution,
+                version=entry.version,
+                entry_point=entry.text,
+                dist_path=entry.dist_path,
+                phase="discover",
+            )
+            reason = self.config.disabled_reason(entry.name)
+            if reason is not None:
+                record.state = PluginState.DISABLED
+                record.reason = reason
+            records[record.key] = record
+        problems = list(result.problems)
+        for wanted in self.config.allow or ():
+            if wanted not in records:
+                problems.append(
+                    PluginError(
+                        f"plugin {wanted}: named in the allow-list but no installed "
+                        f"distribution offers it in [{self.group}]",
+                        plugin=wanted,
+                        phase="discover",
+                    )
+                )
+        self._records = records
+        self._problems = tuple(problems)
+        self._publish()
+        self._discovered = True
+
+    # -- import ---------------------------------------------------------------------------
+
+    def _import(self) -> None:
+        if self._imported:
+            return
+        for record in list(self._records.values()):
+            if record.state is PluginState.DISCOVERED:
+                self._import_one(record)
+                _resolve_pending()
+        self._imported = True
+
+    def _import_one(self, record: PluginRecord) -> None:
+        from ._importing import (
+            EntryPointProblem,
+            describe_exception,
+            load_plugin_object,
+            owner_module_name,
+            split_value,
+            static_requires_host,
+        )
+        from ._plugin import check_requires_host
+
+        value = record.entry_point.partition("=")[2].strip()
+        record.phase = "import"
+        try:
+            split_value(value)
+        except EntryPointProblem as problem:
+            self._fail(record, "import", PluginImportError, str(problem))
+            return
+        if self.host_version is not None:
+            declared = static_requires_host(value)
+            why = None if declared is None else check_requires_host(declared, self.host_version)
+            if why is not None:
+                self._fail(record, "import", HostVersionError, f"{why} (checked before import)")
+                return
+
+        with plugin_scope(record.name, "import") as scope:
+            try:
+                plugin, module = load_plugin_object(record.name, value)
+            except (Exception, SystemExit) as error:
+                # SystemExit from plugin code is the plugin's failure, not the host's exit.
+                cause = describe_exception(error)
+                self._fail(record, "import", PluginImportError, cause, error, scope)
+                return
+            except BaseException:
+                scope.undo()
+                record.phase = "discover"
+                raise
+
+        record._scopes["import"] = scope
+        record.plugin = plugin
+        record.requires = tuple(plugin.requires)
+        record.module_file = getattr(module, "__file__", None)
+        # Receivers the host's own imports connected before loading ran belong to this plugin.
+        register_module_owner(owner_module_name(module.__name__), record.name)
+        if self.host_version is not None and plugin.requires_host is not None:
+            why = check_requires_host(plugin.requires_host, self.host_version)
+            if why is not None:
+                self._fail(record, "import", HostVersionError, why)
+                return
+        record.state = PluginState.IMPORTED
+
+    # -- ready ----------------------------------------------------------------------------
+
+    def _ready(self, *, again: bool) -> None:
+        if self._readied and not again:
+            return
+        from ._requirements import ready_order
+
+        wanted = {PluginState.IMPORTED, PluginState.READY} if again else {PluginState.IMPORTED}
+        candidates = [key for key, record in self._records.items() if record.state in wanted]
+        requires = {
+            key: tuple(normalize_name(name) for name in self._records[key].requires)
+            for key in candidates
+        }
+        order, cycles = ready_order(candidates, requires)
+        for key in order:
+            record = self._records[key]
+            cycle = cycles.get(key)
+            self._ready_one(record, cycle)
+            _resolve_pending()
+        self._readied = True
+        ready_first = [key for key in order if key in self._records]
+        rest = [key for key in self._records if key not in set(ready_first)]
+        self._records = {key: self._records[key] for key in (*ready_first, *rest)}
+        self._publish()
+        from . import signals
+
+        self._send(signals.plugins_ready, registry=self.registry)
+
+    def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
+        from ._importing import describe_exception
+
+        unmet = self._unmet_requirement(record, cycle)
+        if unmet is not None:
+            chain, tail = unmet
+            self._fail_requirement(record, chain, tail)
+            return
+        plugin = record.plugin
+        assert plugin is not None
+        before = record.state
+        record.phase = "ready"
+        stage = "ready"
+        try:
+            if not record._signals_imported:
+                stage = "signals"
+                with plugin_scope(record.name, "ready") as signals_scope:
+                    record._scopes["signals"] = signals_scope
+                    _import_signals_module(plugin)
+                record._signals_imported = True
+            stage = "ready"
+            previous = record._scopes.pop("ready", None)
+            if previous is not None:
+                previous.undo()  # ready() again: never register a receiver twice
+            with plugin_scope(record.name, "ready") as ready_scope:
+                record._scopes["ready"] = ready_scope
+                plugin.ready()
+        except (Exception, SystemExit) as error:
+            cause = describe_exception(error)
+            if stage == "signals":
+                cause = f"importing its signals module: {cause}"
+            else:
+                cause = f"ready() raised {cause}"
+            self._fail(record, "ready", PluginReadyError, cause, error)
+            return
+        except BaseException:
+            # Interrupted: undo the unfinished step, leave the record as it was.
+            interrupted = record._scopes.pop(stage, None)
+            if interrupted is not None:
+                interrupted.undo()
+            if stage == "signals":
+                record._signals_imported = False
+            record.state = before
+            raise
+        record.state = PluginState.READY
+        record.error = None
+        if before is PluginState.IMPORTED:
+            from . import signals
+
+            self._send(signals.plugin_loaded, plugin=record)
+
+    def _unmet_requirement(
+        self, record: PluginRecord, cycle: tuple[str, ...] | None
+    ) -> tuple[tuple[str, ...], str] | None:
+        if cycle is not None:
+            names = tuple(self._records[key].name for key in cycle)
+            return names, " (a requirement cycle)"
+        for required in record.requires:
+            dependency = self._records.get(normalize_name(required))
+            if dependency is None:
+                return (record.name, required), ", which is not installed"
+            if dependency.state is PluginState.DISABLED:
+                return (record.name, dependency.name), f", which is {dependency.reason}"
+            if dependency.state is PluginState.FAILED:
+                failure = dependency.exception
+                if isinstance(failure, PluginRequirementError) and dependency._tail is not None:
+                    return (record.name, *failure.chain), dependency._tail
+                return (
+                    (record.name, dependency.name),
+                    f", which failed in the {dependency.phase} phase: {dependency._cause}",
+                )
+            if dependency.state is not PluginState.READY:
+                return (record.name, dependency.name), f", which is {dependency.state.value}"
+        return None
+
+    # -- failures -------------------------------------------------------------------------
+
+    def _fail_requirement(self, record: PluginRecord, chain: tuple[str, ...], tail: str) -> None:
+        from ._requirements import requirement_message
+
+        cause = requirement_message(chain, tail)
+        error = PluginRequirementError(
+            self._message(record, "ready", cause),
+            chain=chain,
+            plugin=record.name,
+            distribution=record.distribution,
+            phase="ready",
+        )
+        record._tail = tail
+        self._record_failure(record, "ready", cause, error)
+
+    def _fail(
+        self,
+        record: PluginRecord,
+        phase: str,
+        error_class: type[PluginError],
+        cause: str,
+        exception: BaseException | None = None,
+        scope: PluginScope | None = None,
+    ) -> None:
+        error = error_class(
+            self._message(record, phase, cause),
+            plugin=record.name,
+            distribution=record.distribution,
+            phase=phase,
+            cause=exception,
+        )
+        error.__cause__ = exception
+        if scope is not None:
+            record._scopes.setdefault("import", scope)
+        self._record_failure(record, phase, cause, error)
+
+    def _record_failure(
+        self, record: PluginRecord, phase: str, cause: str, error: PluginError
+    ) -> None:
+        # A failed plugin leaves nothing behind: undo every phase's connections, newest first.
+        for scope in reversed(list(record._scopes.values())):
+            scope.undo()
+        record._scopes.clear()
+        record.state = PluginState.FAILED
+        record.phase = phase
+        record.error = error.message
+        record.exception = error
+        record._cause = cause
+        from . import signals
+
+        self._send(signals.plugin_failed, plugin=record, error=error)
+
+    @staticmethod
+    def _message(record: PluginRecord, phase: str, cause: str) -> str:
+        origin = f"{record.distribution} {record.version}" if record.distribution else "?"
+        return f"plugin {record.name} ({origin}), {phase} phase: {cause}"
+
+    def _check_strict(self) -> None:
+        if not self.config.strict:
+            return
+        failures = self.failures
+        if failures:
+            self._failure = LoadError(failures)
+            raise self._failure
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _publish(self) -> None:
+        self.registry._replace(self._records, self._problems)
+
+    def _send(self, signal: Signal, **named: Any) -> None:
+        # send_robust: a failing lifecycle receiver is logged, it does not stop loading.
+        sender = self.host if self.host is not None else self
+        signal.send_robust(sender=sender, **named)
+
+    def __repr__(self) -> str:
+        return f"<Loader {self.group!r} {self.registry!r}>"
+
+
+def _import_signals_module(plugin: Any) -> None:
+    from importlib import import_module
+
+    from ._plugin import Plugin
+
+    module_name = plugin.signals_module_name()
+    if module_name is None:
+        return
+    try:
+        import_module(module_name)
+    except ModuleNotFoundError as error:
+        # The default signals module is optional; one named explicitly must exist.
+        optional = plugin.signals_module == Plugin.DEFAULT_SIGNALS_MODULE
+        if error.name == module_name and optional:
+            return
+        raise
+
+
+def _resolve_pending() -> None:
+    """Let ``"module:QualName"`` senders bind to classes the last phase imported."""
+    try:
+        from . import _lazy_senders
+    except ImportError:
+        return
+    resolve = getattr(_lazy_senders, "resolve_pending", None)
+    if resolve is not None:
+        resolve()

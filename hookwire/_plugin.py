@@ -1,0 +1,146 @@
+"""``Plugin``: what a plugin declares about itself (the ``AppConfig`` of hookwire)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import ClassVar
+
+__all__ = ["Plugin", "check_requires_host"]
+
+
+class Plugin:
+    """A plugin's declaration, subclassed by plugin authors and named by an entry point.
+
+    .. code-block:: python
+
+        class SmsPlugin(Plugin):
+            verbose_name = "Text messages"
+            requires = ("billing",)          # plugins that must be ready first
+            requires_host = ">=1.4,<2"       # PEP 440 specifier for the host's version
+            signals_module = "signals"       # imported in the ready phase (None: none)
+
+            def ready(self) -> None:
+                order_placed.connect(self.on_order)
+
+    The loader instantiates the class as ``cls(name=<entry point name>, module=<its module>)``.
+    An entry point that names a bare module gets a default ``Plugin`` built by
+    :meth:`for_module`, which reads the same settings from optional module-level variables
+    (``verbose_name``, ``requires``, ``requires_host``, ``signals_module``).
+
+    ``signals_module`` is relative to the plugin's package: the module itself when it is a
+    package, else the package that contains it. A top-level single-file module has no package,
+    so it has no signals module. The default ``"signals"`` is optional (skipped when absent); a
+    name set explicitly must exist.
+
+    :raises TypeError: ``requires`` is not a sequence of strings, or ``requires_host`` / a name
+        is not a string.
+    """
+
+    name: str = ""
+    verbose_name: str = ""
+    requires: Sequence[str] = ()
+    requires_host: str | None = None
+    signals_module: str | None = "signals"
+    #: The default of :attr:`signals_module`, which may be absent without error.
+    DEFAULT_SIGNALS_MODULE: ClassVar[str] = "signals"
+
+    def __init__(self, name: str | None = None, module: ModuleType | None = None) -> None:
+        if module is None:
+            module = sys.modules.get(type(self).__module__)
+        chosen = name or type(self).name or (module.__name__ if module is not None else "")
+        if not isinstance(chosen, str) or not chosen:
+            raise TypeError(f"{type(self).__qualname__}: a plugin needs a non-empty string name")
+        self.name: str = chosen
+        self.module: ModuleType | None = module
+        self.verbose_name: str = self.verbose_name or _humanize(chosen)
+        self.requires: tuple[str, ...] = _names(self.requires, owner=chosen)
+        if self.requires_host is not None and not isinstance(self.requires_host, str):
+            raise TypeError(
+                f"plugin {chosen!r}: requires_host must be a PEP 440 specifier string, "
+                f"not {type(self.requires_host).__name__}"
+            )
+
+    @classmethod
+    def for_module(cls, module: ModuleType, name: str) -> Plugin:
+        """The default plugin of a bare-module entry point.
+
+        Optional module-level ``verbose_name``, ``requires``, ``requires_host`` and
+        ``signals_module`` are honoured (``requires_host`` is then checked after import).
+        """
+        plugin = cls.__new__(cls)
+        for attribute in ("verbose_name", "requires", "requires_host", "signals_module"):
+            if hasattr(module, attribute):
+                setattr(plugin, attribute, getattr(module, attribute))
+        Plugin.__init__(plugin, name=name, module=module)
+        return plugin
+
+    @property
+    def package(self) -> str | None:
+        """The package that holds this plugin's signals module, or ``None`` (top-level file)."""
+        module = self.module
+        if module is None:
+            return None
+        if hasattr(module, "__path__"):
+            return module.__name__
+        return module.__name__.rpartition(".")[0] or None
+
+    def signals_module_name(self) -> str | None:
+        """The absolute name of the signals module to import, or ``None`` for none."""
+        relative = self.signals_module
+        package = self.package
+        if not relative or package is None:
+            return None
+        return f"{package}.{relative.lstrip('.')}"
+
+    def ready(self) -> None:
+        """Connect receivers and do start-up work; override in subclasses.
+
+        Called once per load, after every plugin named in :attr:`requires` is ready. It may be
+        called again (``Loader.ready(again=True)``): the connections the previous call made are
+        undone first, so repeating it never registers a receiver twice. Whatever it raises
+        marks the plugin failed and disconnects everything it connected.
+        """
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__qualname__} {self.name!r}>"
+
+
+def _humanize(name: str) -> str:
+    return name.replace("_", " ").replace("-", " ").replace(".", " ").strip().capitalize()
+
+
+def _names(value: object, *, owner: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence | set | frozenset):
+        raise TypeError(
+            f"plugin {owner!r}: requires must be a sequence of plugin names, "
+            f"not {type(value).__name__} {value!r}"
+        )
+    names = tuple(value)
+    for item in names:
+        if not isinstance(item, str) or not item:
+            raise TypeError(f"plugin {owner!r}: requires holds {item!r}, not a plugin name")
+    return names
+
+
+def check_requires_host(specifier: str, host_version: str) -> str | None:
+    """Why ``host_version`` does not satisfy ``specifier``, or ``None`` when it does.
+
+    Pre-releases of the host count as matching (a host's own beta should load its plugins).
+    ``packaging`` is imported here, on first use.
+    """
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        wanted = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return f"requires_host {specifier!r} is not a valid PEP 440 specifier"
+    try:
+        version = Version(host_version)
+    except InvalidVersion:
+        return f"the host version {host_version!r} is not a PEP 440 version"
+    if wanted.contains(version, prereleases=True):
+        return None
+    return f"needs host version {specifier}, but the host is {host_version}"

@@ -1,0 +1,174 @@
+"""What was loaded: one :class:`PluginRecord` per discovered plugin, kept in a :class:`Registry`.
+
+The loader is the only writer; it replaces the registry's table wholesale under its own lock,
+so readers (the CLI, ``plugins_ready`` receivers, other threads) never see a half-built table.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._attribution import PluginScope
+    from ._introspection import ReceiverInfo
+    from ._plugin import Plugin
+    from .exceptions import PluginError
+
+__all__ = ["PluginRecord", "PluginState", "Registry", "normalize_name"]
+
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def normalize_name(name: str) -> str:
+    """The canonical spelling of a plugin name: ``My_Plugin`` and ``my.plugin`` are ``my-plugin``.
+
+    The same rule as distribution names (PEP 503), so names compare the way users expect.
+    """
+    return _SEPARATORS.sub("-", name.strip()).lower()
+
+
+class PluginState(enum.StrEnum):
+    """Where a plugin stands. Values are lower-case strings, as shown in JSON output."""
+
+    DISCOVERED = "discovered"  #: found through its entry point, not imported yet
+    IMPORTED = "imported"  #: its module / class was imported, ``ready()`` not run yet
+    READY = "ready"  #: signals module imported and ``ready()`` returned
+    FAILED = "failed"  #: some phase failed; ``error`` says why; nothing of it is connected
+    DISABLED = "disabled"  #: excluded by configuration; never imported
+
+
+@dataclass(eq=False)
+class PluginRecord:
+    """Everything known about one plugin, for introspection and troubleshooting.
+
+    ``name`` is the entry point name as its distribution spells it; ``entry_point`` is the
+    entry point text (``"name = value"``); ``module_file`` is the imported module's file (set by
+    the import phase). ``error`` is a one-line cause when ``state`` is ``FAILED`` (``exception``
+    holds the :class:`~hookwire.exceptions.PluginError`), ``phase`` the last phase that ran,
+    ``reason`` why a ``DISABLED`` plugin is disabled, ``dist_path`` its metadata folder.
+    Metadata strings are kept exactly as installed (possibly hostile: escape before display).
+    """
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    entry_point: str = ""
+    module_file: str | None = None
+    state: PluginState = PluginState.DISCOVERED
+    error: str | None = None
+    phase: str | None = None
+    requires: tuple[str, ...] = ()
+    plugin: Plugin | None = None
+    exception: PluginError | None = None
+    dist_path: str | None = None
+    reason: str | None = None
+    # The cause without the "plugin x (dist), phase:" prefix, and for requirement failures the
+    # end of the chain message, so dependents can extend the chain ("a requires b, which ...").
+    _cause: str | None = field(default=None, repr=False)
+    _tail: str | None = field(default=None, repr=False)
+    # The connections each phase made, so a failure or a repeated ready() can undo them.
+    _scopes: dict[str, PluginScope] = field(default_factory=dict, repr=False)
+    _signals_imported: bool = field(default=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        """The normalised name, used for lookups, ``requires`` and allow/deny lists."""
+        return normalize_name(self.name)
+
+    def receivers(self) -> list[ReceiverInfo]:
+        """Every live receiver this plugin connected, across all signals, in call order."""
+        from ._signals import all_signals
+
+        found: list[ReceiverInfo] = []
+        for signal in all_signals():
+            found.extend(info for info in signal.describe_receivers() if info.plugin == self.name)
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of ``hookwire plugins list --json`` (DESIGN §4), plus
+        ``module_file``, ``phase`` and ``dist_path`` for traceability."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "entry_point": self.entry_point,
+            "state": self.state.value,
+            "error": self.error,
+            "receivers": len(self.receivers()),
+            "requires": list(self.requires),
+            "module_file": self.module_file,
+            "phase": self.phase,
+            "dist_path": self.dist_path,
+            "reason": self.reason,
+        }
+
+
+class Registry:
+    """The plugins of one loader, in load order, looked up by any spelling of their name.
+
+    Iteration order is the order plugins were made ready (dependencies first), followed by
+    those that never got there, in discovery order. ``problems`` holds discovery problems that
+    belong to no single record (malformed metadata, duplicate names).
+    """
+
+    def __init__(self) -> None:
+        self._records: dict[str, PluginRecord] = {}
+        self._problems: tuple[PluginError, ...] = ()
+
+    def _replace(
+        self, records: dict[str, PluginRecord], problems: tuple[PluginError, ...] | None = None
+    ) -> None:
+        # Swap whole tables so concurrent readers see either the old or the new one.
+        self._records = dict(records)
+        if problems is not None:
+            self._problems = problems
+
+    def __iter__(self) -> Iterator[PluginRecord]:
+        return iter(tuple(self._records.values()))
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and normalize_name(name) in self._records
+
+    def __getitem__(self, name: str) -> PluginRecord:
+        """The record of ``name`` (any spelling). :raises KeyError: no such plugin."""
+        try:
+            return self._records[normalize_name(name)]
+        except KeyError:
+            known = ", ".join(sorted(self._records)) or "none"
+            raise KeyError(f"no plugin named {name!r} (known: {known})") from None
+
+    def get(self, name: str) -> PluginRecord | None:
+        """The record of ``name`` (any spelling), or ``None``."""
+        return self._records.get(normalize_name(name))
+
+    def by_state(self, state: PluginState | str) -> list[PluginRecord]:
+        """The records in ``state`` (a :class:`PluginState` or its value), in load order."""
+        wanted = PluginState(state)
+        return [record for record in self if record.state is wanted]
+
+    @property
+    def problems(self) -> tuple[PluginError, ...]:
+        """Discovery problems: unreadable or malformed metadata, names offered twice."""
+        return self._problems
+
+    def to_json(self, *, include_disabled: bool = False) -> list[dict[str, Any]]:
+        """One :meth:`PluginRecord.to_json` per plugin; disabled ones only when asked."""
+        return [
+            record.to_json()
+            for record in self
+            if include_disabled or record.state is not PluginState.DISABLED
+        ]
+
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for record in self:
+            counts[record.state.value] = counts.get(record.state.value, 0) + 1
+        summary = ", ".join(f"{count} {state}" for state, count in counts.items()) or "empty"
+        return f"<Registry {summary}>"

@@ -1,0 +1,54 @@
+"""The order plugins are made ready in, from their ``requires``, and cycle detection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+__all__ = ["ready_order", "requirement_message"]
+
+
+def ready_order(
+    names: Sequence[str], requires: Mapping[str, Sequence[str]]
+) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """Order ``names`` so that every name comes after the names it requires.
+
+    Requirements outside ``names`` are ignored here (the loader reports them). Ties keep the
+    order of ``names``. Returns the order and, for every name on a requirement cycle, the cycle
+    as seen from it: ``("a", "b", "a")`` for ``a -> b -> a``. Cycle members still appear in
+    the order (they fail when their turn comes).
+    """
+    candidates = set(names)
+    order: list[str] = []
+    cycles: dict[str, tuple[str, ...]] = {}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(name: str) -> None:
+        # Iterative DFS is not needed: requirement chains are short, and recursion keeps the
+        # cycle path at hand.
+        state[name] = 1
+        path.append(name)
+        for required in requires.get(name, ()):
+            if required not in candidates:
+                continue
+            status = state.get(required)
+            if status == 1:
+                cycle = path[path.index(required) :]
+                for position, member in enumerate(cycle):
+                    rotated = (*cycle[position:], *cycle[:position])
+                    cycles.setdefault(member, (*rotated, member))
+            elif status is None:
+                visit(required)
+        path.pop()
+        state[name] = 2
+        order.append(name)
+
+    for name in names:
+        if name not in state:
+            visit(name)
+    return order, cycles
+
+
+def requirement_message(chain: Sequence[str], tail: str) -> str:
+    """``"a requires b, which requires c" + tail`` for the chain ``(a, b, c)``."""
+    return f"{chain[0]} requires {', which requires '.join(chain[1:])}{tail}"
