@@ -166,9 +166,11 @@ def sync_send_case(
     bound: bool = False,
     filtered: bool = False,
     use_caching: bool = False,
-) -> Prepared:
+) -> Prepared | None:
     """send(Sender, value=1) with ``count`` receivers (+ 90 on other senders when filtered)."""
     if implementation == "psygnal":
+        if filtered:
+            return None  # psygnal has no notion of a sender to filter on
         signal = signal_for(ctx, implementation)
         if bound:
             listeners = [Listener() for _ in range(count)]

@@ -1,0 +1,221 @@
+"""The benchmark scripts run end to end in ``--quick`` mode and report every row they promise.
+
+Only the shape of the report is checked (rows, ratios, verdict columns), never a timing: the
+figures of a quick run mean nothing, and timings on a shared machine are not a test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+
+DISPATCH_ROWS = {
+    "send_0": "send, 0 receivers",
+    "send_1": "send, 1 receiver",
+    "send_10": "send, 10 receivers",
+    "send_100": "send, 100 receivers",
+    "send_10_bound_methods": "send, 10 bound methods",
+    "send_10_of_100_by_sender": "send, 10 for sender + 90 others",
+    "send_10_of_100_by_sender_cached": "same, use_caching=True",
+    "connect_disconnect_1000": "connect+disconnect 1000",
+    "asend_10_async": "asend, 10 async receivers",
+    "asend_10_sync": "asend, 10 sync receivers",
+    "send_10_async_from_sync": "send, 10 async receivers",
+    "send_robust_10_one_raises": "send_robust, 10 (1 raises)",
+}
+# Peers that have no equivalent of a case; everything else must have been measured.
+DISPATCH_NOT_APPLICABLE = {
+    "direct": {"connect_disconnect_1000"},
+    "blinker": {"send_robust_10_one_raises"},
+    "psygnal": {
+        "send_10_of_100_by_sender",
+        "send_10_of_100_by_sender_cached",
+        "asend_10_async",
+        "asend_10_sync",
+        "send_10_async_from_sync",
+        "send_robust_10_one_raises",
+    },
+}
+DISCOVERY_TOOLS = (
+    "hookwire_cold",
+    "hookwire_cached",
+    "hookwire_import",
+    "importlib_metadata",
+    "pluggy",
+    "stevedore",
+    "stevedore_cold",
+)
+CLI_COMMANDS = (
+    "bare",
+    "import_typer",
+    "import_hookwire",
+    "version",
+    "list_json",
+    "list_json_cold",
+)
+
+
+def run_quick(script: str, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    """Run ``benchmarks/<script> --quick --json FILE``; return the printed table and the JSON."""
+    out = tmp_path / f"{script}.json"
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        env={"HOOKWIRE_BENCH_DIR": str(tmp_path / "scratch"), **_inherited_env()},
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout, json.loads(out.read_text(encoding="utf-8"))
+
+
+def _inherited_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("HOOKWIRE_", "PYTHON"))}
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def hookwire_can_send() -> bool:
+    try:
+        from hookwire import Signal
+    except ImportError:
+        return False
+    return hasattr(Signal, "send") and hasattr(Signal, "asend")
+
+
+@pytest.fixture(scope="module")
+def dispatch_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    for peer in ("django", "blinker", "psygnal", "asgiref"):
+        pytest.importorskip(peer, reason=f"the benchmarks compare against {peer}")
+    return run_quick("bench_dispatch.py", tmp_path_factory.mktemp("dispatch"))
+
+
+def test_dispatch_benchmark_prints_a_row_for_every_case(
+    dispatch_report: tuple[str, dict[str, Any]],
+) -> None:
+    table, report = dispatch_report
+    assert [row["key"] for row in report["rows"]] == list(DISPATCH_ROWS)
+    for title in DISPATCH_ROWS.values():
+        assert title in table
+
+
+def test_dispatch_benchmark_measures_every_peer_that_has_an_equivalent(
+    dispatch_report: tuple[str, dict[str, Any]],
+) -> None:
+    _, report = dispatch_report
+    for row in report["rows"]:
+        for peer in ("django", "blinker", "psygnal", "direct"):
+            measured = row["ns_per_op"][peer]
+            if row["key"] in DISPATCH_NOT_APPLICABLE.get(peer, set()):
+                assert measured is None, (row["key"], peer)
+                assert row["not_measured"][peer], (row["key"], peer)
+            else:
+                assert is_number(measured), (row["key"], peer, row["not_measured"])
+                assert measured > 0, (row["key"], peer)
+
+
+@pytest.mark.skipif(not hookwire_can_send(), reason="hookwire.Signal cannot send yet")
+def test_dispatch_benchmark_gives_hookwire_ratios_and_a_verdict_on_every_row(
+    dispatch_report: tuple[str, dict[str, Any]],
+) -> None:
+    table, report = dispatch_report
+    for row in report["rows"]:
+        assert is_number(row["ns_per_op"]["hookwire"]), (row["key"], row["not_measured"])
+        for key, value in row["ratios"].items():
+            peer = key.split("/")[0] if key != "hookwire/direct" else "direct"
+            if row["key"] in DISPATCH_NOT_APPLICABLE.get(peer, set()):
+                assert value is None, (row["key"], key)
+            else:
+                assert is_number(value), (row["key"], key)
+        assert row["targets"], row["key"]
+        assert {target["result"] for target in row["targets"]} <= {"PASS", "FAIL"}
+        assert row["result"] in {"PASS", "FAIL"}
+    assert report["result"] in {"PASS", "FAIL"}
+    for header in ("hw/direct", "django/hw", "blinker/hw", "psygnal/hw", "target", "result"):
+        assert header in table
+    assert f"overall: {report['result']}" in table
+
+
+@pytest.mark.skipif(not hookwire_can_send(), reason="hookwire.Signal cannot send yet")
+def test_dispatch_benchmark_reports_import_cost_and_what_import_hookwire_pulls_in(
+    dispatch_report: tuple[str, dict[str, Any]],
+) -> None:
+    table, report = dispatch_report
+    imports = report["import"]
+    for module in ("hookwire", "blinker"):
+        figures = imports["modules"][module]
+        assert is_number(figures["importtime_ms"])
+        assert is_number(figures["wall_minus_bare_ms"])
+        assert f"import {module}" in table
+    pulled = imports["hookwire_pulls_in"]
+    assert isinstance(pulled["forbidden"], list)
+    assert isinstance(pulled["avoided"], list)
+    assert imports["result"] == ("FAIL" if pulled["forbidden"] else "PASS")
+    assert "import hookwire pulls in" in table
+
+
+def test_dispatch_benchmark_json_flag_alone_prints_only_json(tmp_path: Path) -> None:
+    for peer in ("django", "blinker", "psygnal", "asgiref"):
+        pytest.importorskip(peer, reason=f"the benchmarks compare against {peer}")
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_dispatch.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["benchmark"] == "dispatch"
+    assert report["quick"] is True
+
+
+def test_discovery_benchmark_reports_every_tool_and_every_target(tmp_path: Path) -> None:
+    for peer in ("pluggy", "stevedore", "packaging"):
+        pytest.importorskip(peer, reason=f"the discovery benchmark needs {peer}")
+    table, report = run_quick("bench_discovery.py", tmp_path)
+    assert list(report["tools"]) == list(DISCOVERY_TOOLS)
+    for label in report["tools"].values():
+        assert label in table
+    (size,) = report["sizes"]
+    assert size["plugins_in_group"] >= 1
+    hookwire_ok = hookwire_can_send()
+    for tool in DISCOVERY_TOOLS:
+        if tool.startswith("hookwire") and not hookwire_ok:
+            continue
+        assert tool not in size["errors"], size["errors"]
+        assert is_number(size["in_process_ms"][tool]), tool
+        assert is_number(size["whole_process_overhead_ms"][tool]), tool
+        assert size["found"][tool] == size["plugins_in_group"], tool
+    assert len(report["targets"]) == 3
+    for target in report["targets"]:
+        assert target["target"] in table
+        if hookwire_ok:
+            assert is_number(target["value"])
+            assert target["result"] in {"PASS", "FAIL"}
+    assert f"overall: {report['result']}" in table
+
+
+def test_cli_benchmark_reports_every_command(tmp_path: Path) -> None:
+    pytest.importorskip("typer", reason="the CLI benchmark compares against import typer")
+    table, report = run_quick("bench_cli.py", tmp_path)
+    assert [row["key"] for row in report["rows"]] == list(CLI_COMMANDS)
+    for row in report["rows"]:
+        assert row["label"] in table
+        assert row["key"] not in report["errors"], report["errors"]
+        assert is_number(row["wall_ms"]), row
+        assert is_number(row["minus_bare_ms"]), row
+        assert is_number(row["vs_import_typer"]), row
