@@ -1,0 +1,209 @@
+"""The async paths: ``asend``/``asend_robust``, and ``send`` reaching async receivers.
+
+This is the only dispatch module that imports :mod:`asyncio` and asgiref; it is imported the
+first time an async path runs, never by ``import hookwire``.
+
+Semantics follow Django 6.1:
+
+* ``asend``: sync receivers run first, together, in one ``sync_to_async`` call (asgiref's
+  thread-sensitive executor); then async receivers run concurrently.
+* ``send`` with async receivers: sync receivers are called directly, then the async ones
+  concurrently inside one ``async_to_sync`` call.
+* Async receivers run in one ``asyncio.TaskGroup``, all tasks sharing one copy of the
+  caller's context; afterwards, context variables they changed are set in the caller's
+  context. Sync receivers behind ``sync_to_async``/``async_to_sync`` see and propagate
+  context changes through asgiref. So in all four combinations of sync/async sender and
+  receiver, a receiver sees the sender's context variables and the sender sees what the
+  receivers set.
+* Failure policy (``asend`` and ``send``): the first failing async receiver makes the task
+  group cancel the others and wait for them (no task outlives the send). One failure is
+  raised as itself; several are raised together as an ``ExceptionGroup``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable, Coroutine
+from types import MethodType
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync, sync_to_async
+
+from ._receivers import describe_callable
+from ._recursion import recursive_send_error
+from .exceptions import SyncSendInEventLoopError
+
+if TYPE_CHECKING:
+    from ._signals import Signal
+
+__all__ = ["asend", "run_concurrently", "send_with_async_receivers"]
+
+
+def _live(entries: Any) -> list[Any]:
+    """Dereference ``(getter, func)`` entries (or bare getters) into live receivers."""
+    receivers = []
+    for entry in entries:
+        if entry.__class__ is tuple:
+            getter, func = entry
+            receiver = getter()
+            if receiver is not None and func is not None:
+                receiver = MethodType(func, receiver)
+        else:
+            receiver = entry()
+        if receiver is not None:
+            receivers.append(receiver)
+    return receivers
+
+
+def _split(plan: Any) -> tuple[list[Any], list[Any]]:
+    if plan.__class__ is tuple:
+        return _live(plan), []
+    return _live(plan.sync), _live(plan.async_)
+
+
+def _call_sync(
+    signal: Signal, receivers: list[Any], sender: object, named: dict[str, Any], robust: bool
+) -> list[tuple[Any, Any]]:
+    responses = []
+    for receiver in receivers:
+        try:
+            response = receiver(signal=signal, sender=sender, **named)
+        except RecursionError as err:
+            error = recursive_send_error(err, robust=robust)
+            if error is not None:
+                raise error from None
+            signal._log_robust_failure(receiver, err)
+            response = err
+        except Exception as err:
+            if not robust:
+                signal._note_failure(err, receiver)
+                raise
+            signal._log_robust_failure(receiver, err)
+            response = err
+        responses.append((receiver, response))
+    return responses
+
+
+# Built once: asgiref's wrapper is reusable, and building it per send costs more than the hop.
+_call_sync_in_thread: Callable[..., Awaitable[list[tuple[Any, Any]]]] = sync_to_async(_call_sync)
+
+
+def _restore_context(context: contextvars.Context) -> None:
+    """Set in the current context every variable whose value differs in ``context``."""
+    for variable, value in context.items():
+        try:
+            if variable.get() is value:
+                continue
+        except LookupError:
+            pass
+        variable.set(value)
+
+
+async def run_concurrently(coroutines: list[Coroutine[Any, Any, Any]]) -> list[Any]:
+    """Await ``coroutines`` concurrently; see the module docstring for the failure policy."""
+    if not coroutines:
+        return []
+    if len(coroutines) == 1:
+        # One receiver: a task would only add a context copy and a loop round trip; awaiting
+        # it here gives the same results, context effects, errors and cancellation.
+        return [await coroutines[0]]
+    context = contextvars.copy_context()
+    results: list[Any] = [None] * len(coroutines)
+
+    async def run(index: int, coroutine: Coroutine[Any, Any, Any]) -> None:
+        results[index] = await coroutine
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for index, coroutine in enumerate(coroutines):
+                group.create_task(run(index, coroutine), context=context)
+    except BaseExceptionGroup as grouped:
+        if len(grouped.exceptions) == 1:
+            raise grouped.exceptions[0] from None
+        raise
+    finally:
+        _restore_context(context)
+    return results
+
+
+async def _robustly(signal: Signal, receiver: Any, sender: object, named: dict[str, Any]) -> Any:
+    try:
+        return await receiver(signal=signal, sender=sender, **named)
+    except Exception as err:
+        if isinstance(err, RecursionError):
+            error = recursive_send_error(err, robust=True)
+            if error is not None:
+                raise error from None
+        signal._log_robust_failure(receiver, err)
+        return err
+
+
+async def _annotated(signal: Signal, receiver: Any, sender: object, named: dict[str, Any]) -> Any:
+    try:
+        return await receiver(signal=signal, sender=sender, **named)
+    except RecursionError as err:
+        raise recursive_send_error(err) from None
+    except Exception as err:
+        signal._note_failure(err, receiver)
+        raise
+
+
+async def _send_async_group(
+    signal: Signal, receivers: list[Any], sender: object, named: dict[str, Any], robust: bool
+) -> list[tuple[Any, Any]]:
+    wrap = _robustly if robust else _annotated
+    results = await run_concurrently([wrap(signal, r, sender, named) for r in receivers])
+    return list(zip(receivers, results, strict=True))
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    return asyncio._get_running_loop()
+
+
+def send_with_async_receivers(
+    signal: Signal, plan: Any, sender: object, named: dict[str, Any], *, robust: bool
+) -> list[tuple[Any, Any]]:
+    """``send``/``send_robust`` when async receivers are connected."""
+    sync_receivers, async_receivers = _split(plan)
+    if async_receivers and _running_loop() is not None:
+        names = [describe_callable(r) for r in async_receivers]
+        message = (
+            f"{signal.qualified_name}.{'send_robust' if robust else 'send'}() was called from a "
+            f"running event loop, but async receivers are connected ({', '.join(names)}); "
+            f"use 'await {signal.qualified_name}.{'asend_robust' if robust else 'asend'}()'"
+        )
+        if not robust:
+            raise SyncSendInEventLoopError(message, receivers=names)
+        responses = _call_sync(signal, sync_receivers, sender, named, robust=True)
+        for receiver in async_receivers:
+            try:
+                raise SyncSendInEventLoopError(message, receivers=names)
+            except SyncSendInEventLoopError as err:
+                signal._log_robust_failure(receiver, err)
+                responses.append((receiver, err))
+        return responses
+    responses = _call_sync(signal, sync_receivers, sender, named, robust)
+    if async_receivers:
+        responses.extend(
+            async_to_sync(_send_async_group)(signal, async_receivers, sender, named, robust)
+        )
+    return responses
+
+
+async def asend(
+    signal: Signal, sender: object, named: dict[str, Any], *, robust: bool, plan: Any = None
+) -> list[tuple[Any, Any]]:
+    """``asend``/``asend_robust``: see the module docstring."""
+    if plan is None:
+        try:
+            plan = signal._cache[id(sender)]
+        except KeyError:
+            plan = signal._plan_for(sender)
+    sync_receivers, async_receivers = _split(plan)
+    responses: list[tuple[Any, Any]] = []
+    if sync_receivers:
+        responses = await _call_sync_in_thread(signal, sync_receivers, sender, named, robust)
+    if async_receivers:
+        responses.extend(await _send_async_group(signal, async_receivers, sender, named, robust))
+    return responses

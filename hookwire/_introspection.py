@@ -1,0 +1,145 @@
+"""``ReceiverInfo``: what introspection (``hookwire signals``) knows about one receiver."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from . import _attribution
+from ._receivers import Registration, names_of, source_location
+
+__all__ = ["ReceiverInfo", "describe_registrations"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverInfo:
+    """One connected receiver, as :meth:`Signal.describe_receivers` reports it.
+
+    :ivar name: ``"module.qualname"``.
+    :ivar module: the module defining the receiver (``None`` if unknown).
+    :ivar qualname: its qualified name (callable objects are named after their class).
+    :ivar file: the file defining it, or ``None`` (builtins).
+    :ivar line: the first line of its definition, or ``None``.
+    :ivar plugin: the plugin that connected it: recorded at connect time inside a plugin's
+        scope, else the plugin owning the receiver's module, else ``None``.
+    :ivar sender: ``None`` for any sender, else the sender object (or the pending
+        ``"module:QualName"`` string of a lazy sender).
+    :ivar sender_repr: a ``repr`` of the sender that never raises.
+    :ivar weak: whether the receiver is held by a weak reference.
+    :ivar dispatch_uid: the ``dispatch_uid`` it was connected with, or ``None``.
+    :ivar is_async: whether it is an async receiver.
+    :ivar receiver: the live receiver, or ``None`` if it has been garbage collected since.
+    """
+
+    name: str
+    module: str | None
+    qualname: str
+    file: str | None
+    line: int | None
+    plugin: str | None
+    sender: Any
+    sender_repr: str
+    weak: bool
+    dispatch_uid: Hashable | None
+    is_async: bool
+    receiver: Any
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of ``hookwire signals --json`` for this receiver."""
+        uid = self.dispatch_uid
+        return {
+            "receiver": self.name,
+            "file": self.file,
+            "line": self.line,
+            "plugin": self.plugin,
+            "sender": None if self.sender is None else self.sender_repr,
+            "weak": self.weak,
+            "dispatch_uid": uid if uid is None or isinstance(uid, str | int) else repr(uid),
+            "async": self.is_async,
+        }
+
+
+def safe_repr(value: object) -> str:
+    """A readable name for a sender: ``module.QualName`` for classes, else ``repr``."""
+    try:
+        if isinstance(value, type):
+            return f"{value.__module__}.{value.__qualname__}"
+        if isinstance(value, str):
+            return value
+        return repr(value)
+    except Exception:
+        try:
+            return f"<{type(value).__qualname__} object>"
+        except Exception:
+            return "<unprintable sender>"
+
+
+def _info(
+    receiver: Any,
+    *,
+    plugin: str | None,
+    sender: Any,
+    weak: bool,
+    dispatch_uid: Hashable | None,
+    is_async: bool,
+) -> ReceiverInfo:
+    module, qualname = names_of(receiver)
+    file, line = source_location(receiver)
+    if plugin is None:
+        plugin = _attribution.plugin_for_module(module)
+    return ReceiverInfo(
+        name=f"{module}.{qualname}" if module else qualname,
+        module=module,
+        qualname=qualname,
+        file=file,
+        line=line,
+        plugin=plugin,
+        sender=sender,
+        sender_repr="None" if sender is None else safe_repr(sender),
+        weak=weak,
+        dispatch_uid=dispatch_uid,
+        is_async=is_async,
+        receiver=receiver,
+    )
+
+
+def describe_registration(reg: Registration) -> ReceiverInfo | None:
+    """The :class:`ReceiverInfo` of one registration, or ``None`` if it is dead."""
+    receiver = reg.receiver()
+    if receiver is None or not reg.alive():
+        return None
+    return _info(
+        receiver,
+        plugin=reg.plugin,
+        sender=reg.sender(),
+        weak=reg.weak,
+        dispatch_uid=reg.dispatch_uid,
+        is_async=reg.is_async,
+    )
+
+
+def describe_registrations(
+    registrations: list[Registration], pending: list[tuple[Any, str, bool, Any, str | None]]
+) -> list[ReceiverInfo]:
+    """Infos in call order: sync, then async, then pending lazy-sender connections."""
+    from ._receivers import is_async_callable
+
+    infos = [describe_registration(reg) for reg in registrations]
+    live = [info for info in infos if info is not None]
+    ordered = [info for info in live if not info.is_async] + [i for i in live if i.is_async]
+    for held, reference, weak, dispatch_uid, plugin in pending:
+        receiver = held() if weak else held
+        if receiver is None:
+            continue
+        ordered.append(
+            _info(
+                receiver,
+                plugin=plugin,
+                sender=reference,
+                weak=weak,
+                dispatch_uid=dispatch_uid,
+                is_async=is_async_callable(receiver),
+            )
+        )
+    return ordered

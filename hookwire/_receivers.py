@@ -1,0 +1,344 @@
+"""Receivers: validation, lookup keys, how they are held, and safe descriptions.
+
+A :class:`Registration` is one row of a signal's table: the receiver (held weakly or strongly),
+the sender it filters on, and what introspection needs. Everything here is cheap at connect
+time: plain functions and methods are checked through their code flags, and :mod:`inspect` is
+imported only for unusual callables (partials, callable objects, builtins).
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Callable, Hashable
+from functools import partial
+from itertools import repeat
+from types import FunctionType, MethodType
+from typing import Any
+
+from .exceptions import ReceiverSignatureError, ReceiverTypeError
+
+__all__ = [
+    "NONE_KEY",
+    "ONLY_HELD_BY_CALL",
+    "Registration",
+    "WeakReceiverWarning",
+    "describe_callable",
+    "is_async_callable",
+    "receiver_key",
+    "sender_key",
+    "source_location",
+    "validate_receiver",
+]
+
+_CO_VARKEYWORDS = 0x08
+_CO_COROUTINE = 0x80
+
+#: The sender key of registrations that listen to every sender (``sender=None``).
+NONE_KEY = id(None)
+
+
+class WeakReceiverWarning(UserWarning):
+    """A receiver connected with ``weak=True`` was garbage collected as soon as it was connected.
+
+    Lambdas, closures and :func:`functools.partial` objects created in the ``connect()`` call
+    itself are referenced by nothing else, so a weak reference to them dies at once and the
+    receiver would never be called. Connect them with ``weak=False``.
+    """
+
+
+def receiver_key(receiver: object) -> Hashable:
+    """The identity of a receiver: ``id(function)``, or ``(id(instance), id(function))``.
+
+    Bound methods are created anew at every attribute access, so their identity is the pair of
+    the instance and the function, as in Django.
+    """
+    if type(receiver) is MethodType:
+        return (id(receiver.__self__), id(receiver.__func__))
+    if hasattr(receiver, "__func__") and hasattr(receiver, "__self__"):
+        return (id(receiver.__self__), id(receiver.__func__))
+    return id(receiver)
+
+
+def sender_key(sender: object) -> int:
+    """The identity senders are matched on (``id``), as in Django."""
+    return id(sender)
+
+
+def _code_of(receiver: object) -> Any:
+    """The code object behind a function or bound method, or ``None``."""
+    func = receiver.__func__ if type(receiver) is MethodType else receiver
+    if type(func) is FunctionType and "__wrapped__" not in func.__dict__:
+        return func.__code__
+    return None
+
+
+def _accepts_kwargs(receiver: Callable[..., Any]) -> bool:
+    code = _code_of(receiver)
+    if code is not None:
+        return bool(code.co_flags & _CO_VARKEYWORDS)
+    import inspect  # only for partials, callable objects and builtins
+
+    try:
+        signature = inspect.signature(receiver)
+    except (TypeError, ValueError):
+        # Builtins without a signature: nothing to check, as Django would crash here.
+        return True
+    return any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+
+
+def is_async_callable(receiver: object) -> bool:
+    """Whether calling ``receiver`` returns a coroutine (``async def``, also behind partials)."""
+    func: Any = receiver
+    while isinstance(func, partial):
+        func = func.func
+    if type(func) is MethodType:
+        func = func.__func__
+    if type(func) is FunctionType:
+        if func.__code__.co_flags & _CO_COROUTINE:
+            return True
+        # markcoroutinefunction() of inspect (3.12+) and asgiref.
+        if getattr(func, "_is_coroutine_marker", None) is not None:
+            return True
+        marker = getattr(func, "_is_coroutine", None)
+        if marker is not None:
+            asyncio = sys.modules.get("asyncio")
+            return asyncio is not None and marker is getattr(asyncio.coroutines, "_is_coroutine", 0)
+        return False
+    if not callable(func):
+        return False
+    import inspect
+
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(type(func), "__call__", None)
+    )
+
+
+def source_location(receiver: object) -> tuple[str | None, int | None]:
+    """``(file, first line)`` where ``receiver`` is defined, or ``(None, None)``. Never raises."""
+    try:
+        func: Any = receiver
+        for _ in range(20):
+            if isinstance(func, partial):
+                func = func.func
+            elif hasattr(func, "__func__"):
+                func = func.__func__
+            elif "__wrapped__" in getattr(func, "__dict__", {}):
+                func = func.__wrapped__
+            else:
+                break
+        code = getattr(func, "__code__", None)
+        if code is None and not isinstance(func, type):
+            code = getattr(type(func).__call__, "__code__", None)
+        if code is None:
+            return None, None
+        return str(code.co_filename), int(code.co_firstlineno)
+    except Exception:
+        return None, None
+
+
+def _names_of(receiver: object) -> tuple[str | None, str]:
+    """``(module, qualname)`` of a receiver; instances are named after their class."""
+    target: Any = receiver
+    prefix = ""
+    if isinstance(target, partial):
+        inner_module, inner_name = _names_of(target.func)
+        return inner_module, f"partial({inner_name})"
+    if hasattr(target, "__func__") and hasattr(target, "__self__"):
+        target = target.__func__
+    qualname = getattr(target, "__qualname__", None)
+    if not isinstance(qualname, str):
+        target = type(target)
+        qualname = target.__qualname__
+        prefix = ""
+    module = getattr(target, "__module__", None)
+    return (module if isinstance(module, str) else None), prefix + qualname
+
+
+def describe_callable(receiver: object) -> str:
+    """A readable ``module.qualname`` for any callable. Never raises, whatever the object."""
+    try:
+        module, qualname = _names_of(receiver)
+        return f"{module}.{qualname}" if module else qualname
+    except Exception:
+        try:
+            return f"<{type(receiver).__qualname__} object>"
+        except Exception:
+            return "<unprintable receiver>"
+
+
+def names_of(receiver: object) -> tuple[str | None, str]:
+    """``(module, qualname)`` of any callable. Never raises."""
+    try:
+        return _names_of(receiver)
+    except Exception:
+        return None, "<unprintable receiver>"
+
+
+def _where(receiver: object) -> str:
+    file, line = source_location(receiver)
+    if file is None:
+        return ""
+    return f" (defined at {file}:{line})"
+
+
+def validate_receiver(receiver: object) -> None:
+    """Check that ``receiver`` can be connected.
+
+    :raises ReceiverTypeError: it is not callable.
+    :raises ReceiverSignatureError: it does not accept ``**kwargs``.
+    """
+    if not callable(receiver):
+        raise ReceiverTypeError(
+            f"Signal receivers must be callable. Got {describe_callable(receiver)}"
+            f"{_where(receiver)}, which is not.",
+            receiver=receiver,
+        )
+    if not _accepts_kwargs(receiver):
+        raise ReceiverSignatureError(
+            "Signal receivers must accept keyword arguments (**kwargs). "
+            f"{describe_callable(receiver)}{_where(receiver)} does not; "
+            "add **kwargs to its parameters.",
+            receiver=receiver,
+        )
+
+
+class _RefcountProbe:
+    """Has the call shape of ``signal.connect(lambda **kwargs: ...)``, to measure it."""
+
+    def connect(
+        self, receiver: Any, sender: object = None, weak: bool = True, dispatch_uid: Any = None
+    ) -> int:
+        return sys.getrefcount(receiver)
+
+
+#: The reference count a receiver has inside ``Signal.connect`` when only the call holds it.
+ONLY_HELD_BY_CALL = _RefcountProbe().connect(lambda **kwargs: None)
+
+
+def might_die_at_once(receiver: object) -> bool:
+    """Whether ``receiver`` is the kind of object usually created inline in a call."""
+    if isinstance(receiver, partial):
+        return True
+    if type(receiver) is FunctionType:
+        return (
+            receiver.__name__ == "<lambda>"
+            or receiver.__closure__ is not None
+            or ("<locals>" in receiver.__qualname__)
+        )
+    return False
+
+
+class Registration:
+    """One connected receiver: how it is held, the sender it filters on, and its metadata.
+
+    ``getter`` returns the live receiver or ``None``; for weakly held bound methods it returns
+    the live instance and ``func`` is the function to bind it to (cheaper than re-creating a
+    :class:`weakref.WeakMethod` result at every send).
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "dispatch_uid",
+        "func",
+        "getter",
+        "is_async",
+        "lazy_sender",
+        "lookup_key",
+        "plugin",
+        "sender_key",
+        "sender_ref",
+        "sender_strong",
+        "weak",
+    )
+
+    lookup_key: Hashable
+    sender_key: int
+    getter: Callable[[], Any]
+    func: Any
+    is_async: bool
+    weak: bool
+    dispatch_uid: Hashable | None
+    plugin: str | None
+    sender_ref: weakref.ref[Any] | None
+    sender_strong: object
+    lazy_sender: str | None
+
+    def __init__(
+        self,
+        receiver: Callable[..., Any],
+        sender: object,
+        *,
+        lookup_key: Hashable,
+        weak: bool,
+        dispatch_uid: Hashable | None,
+        plugin: str | None,
+        on_dead: Callable[[Any], None],
+        lazy_sender: str | None = None,
+    ) -> None:
+        self.lookup_key = lookup_key
+        self.sender_key = id(sender)
+        self.is_async = is_async_callable(receiver)
+        self.weak = weak
+        self.dispatch_uid = dispatch_uid
+        self.plugin = plugin
+        self.lazy_sender = lazy_sender
+        self.func = None
+        if not weak:
+            # A C-level callable returning the object: as fast to call as a weakref.
+            self.getter = repeat(receiver).__next__
+        elif type(receiver) is MethodType or (
+            hasattr(receiver, "__self__") and hasattr(receiver, "__func__")
+        ):
+            instance: Any = receiver.__self__
+            try:
+                self.getter = weakref.ref(instance, on_dead)
+            except TypeError:
+                raise _not_weakrefable(receiver) from None
+            self.func = receiver.__func__
+        else:
+            try:
+                self.getter = weakref.ref(receiver, on_dead)
+            except TypeError:
+                raise _not_weakrefable(receiver) from None
+        # Hold the sender weakly when possible, so that receivers tied to a dead sender are
+        # dropped and never fire for a new object that happens to reuse its id(). Senders
+        # that cannot be weakly referenced (42, "x", tuples) are held strongly: their id()
+        # then stays theirs for as long as the registration exists.
+        self.sender_ref = None
+        self.sender_strong = None
+        if sender is not None:
+            try:
+                self.sender_ref = weakref.ref(sender, on_dead)
+            except TypeError:
+                self.sender_strong = sender
+
+    def receiver(self) -> Any:
+        """The live receiver, or ``None`` when it was garbage collected."""
+        target = self.getter()
+        if target is None or self.func is None:
+            return target
+        return MethodType(self.func, target)
+
+    def sender(self) -> Any:
+        """The sender filtered on (``None`` for any sender, or when it died)."""
+        if self.sender_ref is not None:
+            return self.sender_ref()
+        return self.sender_strong
+
+    def alive(self) -> bool:
+        """Whether the receiver and (if any) the sender are both still alive."""
+        if self.getter() is None:
+            return False
+        return self.sender_ref is None or self.sender_ref() is not None
+
+    def __repr__(self) -> str:
+        return f"<Registration {describe_callable(self.receiver())} key={self.lookup_key!r}>"
+
+
+def _not_weakrefable(receiver: object) -> ReceiverTypeError:
+    return ReceiverTypeError(
+        f"Signal receiver {describe_callable(receiver)}{_where(receiver)} cannot be weakly "
+        "referenced; connect it with weak=False.",
+        receiver=receiver,
+    )

@@ -1,0 +1,170 @@
+"""What ``Signal`` offers beyond sending: Django's attributes, temporary connections, muting,
+introspection and test isolation. A mixin of :class:`~hookwire.Signal`, kept apart so the
+dispatcher module stays about dispatch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from . import _lazy_senders
+from ._receivers import Registration, receiver_key
+
+if TYPE_CHECKING:
+    from ._introspection import ReceiverInfo
+
+__all__ = ["SignalExtras"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class SignalExtras:
+    """Mixed into :class:`~hookwire.Signal`; see its methods for what each promises."""
+
+    lock: threading.RLock
+    _registry: dict[Hashable, Registration]
+    _cache: dict[int, Any]
+    _dead: bool
+    _pending: dict[Hashable, tuple[Any, str, bool, Hashable | None, str | None]]
+    _lazy_aliases: dict[Hashable, Hashable]
+
+    if TYPE_CHECKING:
+
+        def _purge_dead(self) -> None: ...
+
+        def _disconnect_lookup_key(self, lookup_key: Hashable) -> bool: ...
+
+        def connect(
+            self,
+            receiver: Callable[..., Any],
+            sender: object = None,
+            weak: bool = True,
+            dispatch_uid: Hashable | None = None,
+        ) -> None: ...
+
+    # -- Django's attributes ----------------------------------------------------------
+
+    @property
+    def receivers(self) -> list[Registration]:
+        """The live registrations, in connect order (``[]`` when nothing is connected).
+
+        Assigning a list obtained from this property (or ``[]``) restores exactly those
+        registrations, as code written for Django sometimes does.
+        """
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            return [reg for reg in self._registry.values() if reg.alive()]
+
+    @receivers.setter
+    def receivers(self, registrations: list[Registration]) -> None:
+        if not all(isinstance(reg, Registration) for reg in registrations):
+            raise TypeError("Signal.receivers accepts only a list read from Signal.receivers")
+        with self.lock:
+            self._registry = {reg.lookup_key: reg for reg in registrations}
+            self._cache = {}
+
+    @property
+    def sender_receivers_cache(self) -> dict[int, Any]:
+        """The per-sender cache (clearing it is harmless; kept for Django compatibility)."""
+        return self._cache
+
+    # -- beyond Django ----------------------------------------------------------------
+
+    @contextmanager
+    def connected_to(
+        self,
+        receiver: _F,
+        sender: object = None,
+        *,
+        weak: bool = False,
+        dispatch_uid: Hashable | None = None,
+    ) -> Iterator[_F]:
+        """Connect ``receiver`` for the duration of the block (strongly by default).
+
+        It is disconnected on exit, also when the block raises; if it was already connected
+        before, it stays connected.
+        """
+        with self.lock:
+            before = set(self._registry)
+        self.connect(receiver, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
+        part = (
+            ("dispatch_uid", dispatch_uid) if dispatch_uid is not None else receiver_key(receiver)
+        )
+        key = (part, id(sender))
+        try:
+            yield receiver
+        finally:
+            if key not in before:
+                self._disconnect_lookup_key(key)
+
+    @contextmanager
+    def muted(self) -> Iterator[None]:
+        """Within the block, sending this signal calls no receiver and returns ``[]``.
+
+        Muting applies to every thread; blocks may nest. Costs nothing outside the block.
+        """
+        with self.lock:
+            depth = self.__dict__.get("_mute_depth", 0)
+            self.__dict__["_mute_depth"] = depth + 1
+            if depth == 0:
+                self.__dict__.update(
+                    send=_muted_send,
+                    send_robust=_muted_send,
+                    asend=_muted_asend,
+                    asend_robust=_muted_asend,
+                )
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.__dict__["_mute_depth"] -= 1
+                if self.__dict__["_mute_depth"] == 0:
+                    for attribute in ("send", "send_robust", "asend", "asend_robust"):
+                        self.__dict__.pop(attribute, None)
+
+    def describe_receivers(self) -> list[ReceiverInfo]:
+        """Every receiver as a :class:`~hookwire.ReceiverInfo`, in the order send calls them.
+
+        Sync receivers come before async ones, as ``send`` calls them; lazy-sender
+        connections still pending come last with their ``"module:QualName"`` as sender.
+        """
+        from ._introspection import describe_registrations
+
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            registrations = list(self._registry.values())
+            pending = list(self._pending.values())
+        return describe_registrations(registrations, pending)
+
+    # -- test isolation ---------------------------------------------------------------
+
+    def _snapshot_state(self) -> object:
+        """An opaque copy of every registration, for :meth:`_restore_state`."""
+        with self.lock:
+            return (dict(self._registry), dict(self._pending), dict(self._lazy_aliases))
+
+    def _restore_state(self, state: object) -> None:
+        """Put back exactly the registrations of a :meth:`_snapshot_state`; clear caches."""
+        registry, pending, aliases = cast("tuple[dict[Any, Any], ...]", state)
+        with self.lock:
+            self._registry = dict(registry)
+            self._pending = dict(pending)
+            self._lazy_aliases = dict(aliases)
+            self._cache = {}
+        if self._pending:
+            _lazy_senders.mark_pending(self)  # type: ignore[arg-type]
+        else:
+            _lazy_senders.forget(self)  # type: ignore[arg-type]
+
+
+def _muted_send(sender: object, **named: Any) -> list[tuple[Any, Any]]:
+    return []
+
+
+async def _muted_asend(sender: object, **named: Any) -> list[tuple[Any, Any]]:
+    return []
