@@ -1,0 +1,146 @@
+"""hookwire.testing's isolation: what a test changes in hookwire's global state is put back."""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+import pytest
+
+from hookwire import Signal
+from hookwire._attribution import plugin_for_module, register_module_owner
+from hookwire.testing import HookwireState, isolated
+
+pytest_plugins = ["pytester"]
+
+pizza_done = Signal(name="pizza_done")
+
+
+def _kept(sender: object, **kwargs: Any) -> str:
+    return "kept"
+
+
+def _added(sender: object, **kwargs: Any) -> str:
+    return "added"
+
+
+def test_receivers_connected_during_the_block_are_gone_and_removed_ones_are_back() -> None:
+    pizza_done.connect(_kept)
+    try:
+        with isolated():
+            pizza_done.disconnect(_kept)
+            pizza_done.connect(_added)
+            assert pizza_done.send(sender=None) == [(_added, "added")]
+        assert pizza_done.send(sender=None) == [(_kept, "kept")]
+    finally:
+        pizza_done.disconnect(_kept)
+
+
+def test_state_is_restored_also_when_the_block_raises() -> None:
+    def connect_then_fail() -> None:
+        with isolated():
+            pizza_done.connect(_added)
+            raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        connect_then_fail()
+    assert not pizza_done.has_listeners()
+
+
+def test_signals_created_during_the_block_keep_their_receivers() -> None:
+    with isolated():
+        created = Signal(name="created")
+        created.connect(_added)
+    assert created.send(sender=None) == [(_added, "added")]
+
+
+def test_the_attribution_table_is_restored() -> None:
+    with isolated():
+        register_module_owner("pizzeria_sms_isolation_check", "sms")
+        assert plugin_for_module("pizzeria_sms_isolation_check.signals") == "sms"
+    assert plugin_for_module("pizzeria_sms_isolation_check.signals") is None
+
+
+def test_modules_of_plugins_registered_during_the_block_are_unloaded() -> None:
+    with isolated():
+        sys.modules["pizzeria_sms_isolation_check"] = types.ModuleType(
+            "pizzeria_sms_isolation_check"
+        )
+        sys.modules["pizzeria_sms_isolation_check.signals"] = types.ModuleType("x")
+        sys.modules["unrelated_isolation_check"] = types.ModuleType("unrelated_isolation_check")
+        register_module_owner("pizzeria_sms_isolation_check", "sms")
+    assert "pizzeria_sms_isolation_check" not in sys.modules
+    assert "pizzeria_sms_isolation_check.signals" not in sys.modules
+    assert sys.modules.pop("unrelated_isolation_check") is not None
+
+
+def test_forget_module_unloads_only_modules_imported_after_the_snapshot() -> None:
+    sys.modules["already_there_isolation_check"] = types.ModuleType("already_there")
+    try:
+        state = HookwireState()
+        sys.modules["fresh_isolation_check.sub"] = types.ModuleType("fresh.sub")
+        sys.modules["fresh_isolation_checker"] = types.ModuleType("not a submodule")
+        state.forget_module("fresh_isolation_check")
+        state.forget_module("already_there_isolation_check")
+        state.restore()
+        state.restore()
+        assert "fresh_isolation_check.sub" not in sys.modules
+        assert "already_there_isolation_check" in sys.modules
+        assert sys.modules.pop("fresh_isolation_checker") is not None
+    finally:
+        sys.modules.pop("already_there_isolation_check", None)
+
+
+def test_the_fixture_keeps_tests_from_leaking_receivers_into_each_other(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        from hookwire import Signal
+
+        pizza_done = Signal(name="pizza_done")
+
+        def listen(sender, **kwargs):
+            return "listened"
+
+        def test_connects(hookwire_isolation):
+            pizza_done.connect(listen)
+            assert pizza_done.has_listeners()
+
+        def test_sees_nothing():
+            assert not pizza_done.has_listeners()
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
+
+
+def test_the_conftest_recipe_isolates_every_test(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(autouse=True)
+        def _isolate_hookwire(hookwire_isolation):
+            yield
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        from hookwire import Signal
+
+        pizza_done = Signal(name="pizza_done")
+
+        def listen(sender, **kwargs):
+            return "listened"
+
+        @pytest.mark.parametrize("attempt", range(3))
+        def test_connects(attempt):
+            assert not pizza_done.has_listeners()
+            pizza_done.connect(listen)
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3)
