@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from venvtools import ROOT, Venv, build_wheel, create_venv
+from venvtools import ROOT, Venv, build_wheel, create_venv, write_dist_info
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +36,47 @@ def make_venv(tmp_path: Path, hookwire_wheel: Path) -> Callable[..., Venv]:
         return create_venv(tmp_path / f"venv{counter}", wheels=[hookwire_wheel])
 
     return factory
+
+
+class PluginSite:
+    """A folder put first on ``sys.path`` that receives hand-made distributions and modules.
+
+    For in-process tests of discovery and loading; everything imported from it is removed
+    from ``sys.modules`` after the test.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def add(self, name: str, version: str = "1.0", **kwargs: Any) -> Path:
+        """Write a distribution (see :func:`venvtools.write_dist_info`); returns its dist-info."""
+        dist_info = write_dist_info(self.path, name, version, **kwargs)
+        importlib.invalidate_caches()
+        return dist_info
+
+    def distributions(self) -> list[Any]:
+        """``importlib_metadata.PathDistribution`` objects of every distribution written here."""
+        import importlib_metadata
+
+        return [
+            importlib_metadata.PathDistribution(path)
+            for path in sorted(self.path.glob("*.dist-info"))
+        ]
+
+
+@pytest.fixture
+def plugin_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hookwire_isolation: Any
+) -> Iterator[PluginSite]:
+    """A :class:`PluginSite` on ``sys.path``, no ``HOOKWIRE_*`` variables, a private cache."""
+    for variable in [name for name in os.environ if name.startswith("HOOKWIRE_")]:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("HOOKWIRE_CACHE_DIR", str(tmp_path / "cache"))
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    yield PluginSite(site)
+    prefix = str(site)
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(prefix):
+            del sys.modules[name]

@@ -126,31 +126,50 @@ class Venv:
         verbatim instead (for malformed metadata). ``modules`` maps a module path such as
         ``"pkg/__init__.py"`` to its source.
         """
-        site = site or self.site_packages
-        normalized = name.replace("-", "_")
-        dist_info = site / f"{normalized}-{version}.dist-info"
-        dist_info.mkdir(parents=True)
-        (dist_info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+        return write_dist_info(
+            site or self.site_packages,
+            name,
+            version,
+            entry_points=entry_points,
+            entry_points_text=entry_points_text,
+            modules=modules,
         )
-        (dist_info / "INSTALLER").write_text("hookwire-tests\n", encoding="utf-8")
-        records = [f"{normalized}-{version}.dist-info/METADATA,,"]
-        if entry_points_text is not None:
-            (dist_info / "entry_points.txt").write_text(entry_points_text, encoding="utf-8")
-        elif entry_points:
-            lines = []
-            for group, entries in entry_points.items():
-                lines.append(f"[{group}]")
-                lines.extend(f"{key} = {value}" for key, value in entries.items())
-                lines.append("")
-            (dist_info / "entry_points.txt").write_text("\n".join(lines), encoding="utf-8")
-        for relative, source in (modules or {}).items():
-            target = site / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(textwrap.dedent(source), encoding="utf-8")
-            records.append(f"{relative},,")
-        (dist_info / "RECORD").write_text("\n".join(records) + "\n", encoding="utf-8")
-        return dist_info
+
+
+def write_dist_info(
+    site: Path,
+    name: str,
+    version: str = "1.0",
+    *,
+    entry_points: Mapping[str, Mapping[str, str]] | None = None,
+    entry_points_text: str | None = None,
+    modules: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``<name>-<version>.dist-info`` and the ``modules`` files into the folder ``site``."""
+    normalized = name.replace("-", "_")
+    dist_info = site / f"{normalized}-{version}.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+    )
+    (dist_info / "INSTALLER").write_text("hookwire-tests\n", encoding="utf-8")
+    records = [f"{normalized}-{version}.dist-info/METADATA,,"]
+    if entry_points_text is not None:
+        (dist_info / "entry_points.txt").write_text(entry_points_text, encoding="utf-8")
+    elif entry_points:
+        lines = []
+        for group, entries in entry_points.items():
+            lines.append(f"[{group}]")
+            lines.extend(f"{key} = {value}" for key, value in entries.items())
+            lines.append("")
+        (dist_info / "entry_points.txt").write_text("\n".join(lines), encoding="utf-8")
+    for relative, source in (modules or {}).items():
+        target = site / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(source), encoding="utf-8")
+        records.append(f"{relative},,")
+    (dist_info / "RECORD").write_text("\n".join(records) + "\n", encoding="utf-8")
+    return dist_info
 
 
 def create_venv(path: Path, *, wheels: Sequence[Path] = ()) -> Venv:
