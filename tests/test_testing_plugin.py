@@ -1,0 +1,89 @@
+"""hookwire.testing as a pytest plugin: free to load, its fixtures registered, its guide runnable."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import hookwire.testing
+
+pytest_plugins = ["pytester"]
+
+FIXTURES = [
+    "connect_receiver",
+    "fake_plugins",
+    "hookwire_isolation",
+    "mute_signals",
+    "record_signals",
+    "signal_recorder",
+]
+
+
+def test_importing_the_plugin_pulls_in_no_cli_stack_no_asyncio_and_no_loader() -> None:
+    code = textwrap.dedent(
+        """
+        import json, sys
+        import pytest
+        before = set(sys.modules)
+        import hookwire.testing
+        print(json.dumps(sorted(set(sys.modules) - before)))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    imported = json.loads(result.stdout)
+    assert "hookwire.testing" in imported
+    heavy = [
+        name
+        for name in imported
+        if name.split(".")[0] in {"typer", "rich", "click", "asyncio", "asgiref", "packaging"}
+        or name in {"importlib_metadata", "hookwire._loader", "hookwire._discovery", "hookwire.cli"}
+        or name.startswith("hookwire.testing.")
+    ]
+    assert heavy == []
+
+
+def test_every_fixture_is_registered_by_the_entry_point(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("--fixtures")
+    listed = set(re.findall(r"^(\w+)(?: \[.*\])? -- ", result.stdout.str(), re.MULTILINE))
+    assert set(FIXTURES) <= listed, result.stdout.str()
+
+
+def test_the_plugin_can_be_disabled(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_uses(signal_recorder): pass")
+    result = pytester.runpytest_subprocess("-p", "no:hookwire")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'signal_recorder' not found*"])
+
+
+def test_the_public_names_are_importable_and_listed() -> None:
+    assert sorted(hookwire.testing.__all__) == hookwire.testing.__all__
+    for name in hookwire.testing.__all__:
+        assert getattr(hookwire.testing, name) is not None
+    with pytest.raises(AttributeError, match="has no attribute 'nothing_here'"):
+        hookwire.testing.nothing_here  # noqa: B018
+
+
+def _code_blocks(docstring: str) -> list[str]:
+    """The bodies of the ``.. code-block:: python`` directives of a reStructuredText text."""
+    blocks = []
+    for match in re.finditer(
+        r"^\.\. code-block:: python\n\n((?:(?:    .*)?\n)+)", docstring, re.MULTILINE
+    ):
+        blocks.append(textwrap.dedent(match.group(1)))
+    return blocks
+
+
+def test_the_usage_examples_in_the_module_docstring_pass(pytester: pytest.Pytester) -> None:
+    recording, plugins, conftest = _code_blocks(hookwire.testing.__doc__ or "")
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(test_guide=recording + "\n\n" + plugins)
+    result = pytester.runpytest("-W", "error")
+    result.assert_outcomes(passed=4)
