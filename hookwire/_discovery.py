@@ -6,12 +6,12 @@ a distribution installed twice. Here each distribution is read on its own: a pro
 :class:`~hookwire.exceptions.DiscoveryError` for that distribution, logged on
 ``hookwire.discovery`` and returned in :attr:`DiscoveryResult.problems`, and the rest goes on.
 
-Which problems are reported: malformed lines inside this group's section; an
-``entry_points.txt`` that cannot be read or decoded and mentions the group; missing name or
-version metadata of a distribution that offers entry points in the group; the same plugin name
-offered twice. Malformed lines in *other* groups' sections are not this host's business and
-are ignored. Problems that concern a plugin of the group carry its name in ``plugin``; strict
-loading fails on those.
+Which problems are reported: a malformed line in any ``entry_points.txt`` (the kind that makes
+``importlib.metadata`` fail for everyone); an ``entry_points.txt`` that cannot be read or is not
+UTF-8; missing name or version metadata of a distribution that offers entry points in the group
+(distributions that offer none are not this host's business); the same plugin name offered
+twice. Problems that concern a plugin of the group carry its name in ``plugin`` and make strict
+loading fail; the others (``plugin`` is ``None``) are only reported.
 
 The current working directory is never searched implicitly (FAULTS F38). By default the search
 path is :data:`sys.path` without the entries Python adds on its own for the place a process
@@ -108,6 +108,8 @@ class DiscoveryResult:
     entry_points: tuple[EntryPointRecord, ...] = ()
     problems: tuple[PluginError, ...] = ()
     from_cache: bool = False
+    #: The metadata folders the entry points and problems came from (the cache watches them).
+    sources: tuple[str, ...] = ()
 
 
 def default_search_path(
@@ -204,6 +206,7 @@ def scan_distributions(group: str, distributions: Iterable[Distribution]) -> Dis
     """Read ``group``'s entry points from each distribution, keeping every failure local."""
     records: list[EntryPointRecord] = []
     problems: list[PluginError] = []
+    sources: list[str] = []
     for dist in distributions:
         try:
             found, trouble = _read_distribution(dist, group)
@@ -219,8 +222,11 @@ def scan_distributions(group: str, distributions: Iterable[Distribution]) -> Dis
             continue
         records.extend(found)
         problems.extend(trouble)
+        location = _dist_location(dist)
+        if (found or trouble) and location is not None:
+            sources.append(location)
     kept, duplicates = _without_duplicates(records)
-    return DiscoveryResult(tuple(kept), tuple(problems) + tuple(duplicates))
+    return DiscoveryResult(tuple(kept), tuple(problems) + tuple(duplicates), sources=tuple(sources))
 
 
 def _read_distribution(
@@ -239,53 +245,53 @@ def _read_distribution(
                 cause=raw,
             )
         ]
-    if group.encode("utf-8") not in raw:
-        return [], []  # the cheap, common case: nothing for this group
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         return [], [
             DiscoveryError(
                 f"distribution at {label}: entry_points.txt is not UTF-8 ({error.reason} at "
-                f"byte {error.start}); its [{group}] entry points are skipped",
+                f"byte {error.start}); its entry points are skipped",
                 phase="discover",
                 cause=error,
             )
         ]
     entries, malformed = parse_entry_points(text, group)
     if not entries and not malformed:
-        return [], []
+        return [], []  # the common case: nothing for this group, nothing wrong
 
     name, version, missing = _name_and_version(dist)
     problems: list[PluginError] = []
-    if missing:
-        plugins = ", ".join(entry_name for entry_name, _ in entries) or "?"
-        for entry_name, _ in entries or [("", "")]:
-            problems.append(
-                DiscoveryError(
-                    f"plugin {entry_name or '?'}: distribution at {label} has no {missing} in "
-                    f"its metadata; skipped its [{group}] entry points ({plugins})",
-                    plugin=entry_name or None,
-                    distribution=name,
-                    phase="discover",
-                )
-            )
-        return [], problems
-
-    assert name is not None
-    assert version is not None
-    for line_number, line in malformed:
-        plugin = line.partition("=")[0].strip() or None
+    who = f"distribution {name} {version}" if not missing else f"distribution at {label}"
+    for line_number, section, line in malformed:
+        ours = section == group
+        plugin = (line.partition("=")[0].strip() or None) if ours else None
+        consequence = "" if ours else "; ignored, other groups are unaffected"
         problems.append(
             DiscoveryError(
-                f"plugin {plugin}: distribution {name} {version}: malformed entry point on "
-                f"line {line_number} of entry_points.txt in [{group}]: {line!r} "
-                f"(expected 'name = module:object')",
+                f"{'plugin ' + plugin + ': ' if plugin else ''}{who}: malformed entry point on "
+                f"line {line_number} of entry_points.txt in [{section}]: {line!r} "
+                f"(expected 'name = module:object'){consequence}",
                 plugin=plugin,
                 distribution=name,
                 phase="discover",
             )
         )
+    if missing:
+        plugins = ", ".join(entry_name for entry_name, _ in entries)
+        for entry_name, _ in entries:
+            problems.append(
+                DiscoveryError(
+                    f"plugin {entry_name}: distribution at {label} has no {missing} in its "
+                    f"metadata; skipped its [{group}] entry points ({plugins})",
+                    plugin=entry_name,
+                    distribution=name,
+                    phase="discover",
+                )
+            )
+        return [], problems
+    assert name is not None
+    assert version is not None
     records = [
         EntryPointRecord(entry_name, value, group, name, version, location)
         for entry_name, value in entries
@@ -295,14 +301,15 @@ def _read_distribution(
 
 def parse_entry_points(
     text: str, group: str
-) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
-    """``(name, value)`` pairs of ``group``'s section and its malformed ``(line number, line)``.
+) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
+    """``(name, value)`` pairs of ``group``'s section, and every malformed line.
 
-    The same format ``importlib.metadata`` reads (an INI subset); other sections are skipped
-    without being judged.
+    The format ``importlib.metadata`` reads (an INI subset). Malformed lines are returned as
+    ``(line number, section, line)`` for every section, so a broken file is reported for its
+    distribution instead of breaking discovery for everyone.
     """
     entries: list[tuple[str, str]] = []
-    malformed: list[tuple[int, str]] = []
+    malformed: list[tuple[int, str, str]] = []
     section: str | None = None
     for number, raw_line in enumerate(text.splitlines(), start=1):
         line = raw_line.strip()
@@ -311,13 +318,13 @@ def parse_entry_points(
         if line.startswith("[") and line.endswith("]"):
             section = line.strip("[]").strip()
             continue
-        if section != group:
-            continue
+        if section is None:
+            continue  # before any section: importlib.metadata ignores these lines too
         name, equals, value = line.partition("=")
         if not equals or not name.strip() or not value.strip():
-            malformed.append((number, line))
-            continue
-        entries.append((name.strip(), value.strip()))
+            malformed.append((number, section, line))
+        elif section == group:
+            entries.append((name.strip(), value.strip()))
     return entries, malformed
 
 

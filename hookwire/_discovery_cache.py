@@ -88,9 +88,8 @@ def _path_key(search_path: list[str]) -> list[list[Any]]:
 
 
 def _metadata_files(result: DiscoveryResult) -> list[str]:
-    folders = {record.dist_path for record in result.entry_points if record.dist_path}
     files: list[str] = []
-    for folder in sorted(folders):
+    for folder in sorted(set(result.sources)):
         files.append(folder)
         files.append(os.path.join(folder, "entry_points.txt"))
     return files
@@ -112,10 +111,11 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
                 return None
         records = tuple(EntryPointRecord(**item) for item in data["entry_points"])
         problems = tuple(_problem_from_json(item) for item in data["problems"])
+        sources = tuple(str(source) for source in data["sources"])
     except Exception:
         # Missing, unreadable, corrupt, or written by another version: a miss, never an error.
         return None
-    return DiscoveryResult(records, problems, from_cache=True)
+    return DiscoveryResult(records, problems, from_cache=True, sources=sources)
 
 
 class PendingWrite:
@@ -150,6 +150,7 @@ class PendingWrite:
                 "files": file_key,
                 "entry_points": [record.to_json() for record in result.entry_points],
                 "problems": [_problem_to_json(problem) for problem in result.problems],
+                "sources": list(result.sources),
             }
             with open(self.temporary, "w", encoding="utf-8") as stream:
                 json.dump(payload, stream)
