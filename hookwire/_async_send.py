@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ from .exceptions import SyncSendInEventLoopError
 if TYPE_CHECKING:
     from ._signals import Signal
 
-__all__ = ["asend", "run_concurrently", "send_with_async_receivers"]
+__all__ = ["asend", "send_with_async_receivers"]
 
 
 def _live(entries: Any) -> list[Any]:
@@ -73,13 +73,13 @@ def _call_sync(
             error = recursive_send_error(err, robust=robust)
             if error is not None:
                 raise error from None
-            signal._log_robust_failure(receiver, err)
+            signal._log_robust_failure(receiver, err, sender)
             response = err
         except Exception as err:
             if not robust:
                 signal._note_failure(err, receiver)
                 raise
-            signal._log_robust_failure(receiver, err)
+            signal._log_robust_failure(receiver, err, sender)
             response = err
         responses.append((receiver, response))
     return responses
@@ -100,60 +100,50 @@ def _restore_context(context: contextvars.Context) -> None:
         variable.set(value)
 
 
-async def run_concurrently(coroutines: list[Coroutine[Any, Any, Any]]) -> list[Any]:
-    """Await ``coroutines`` concurrently; see the module docstring for the failure policy."""
-    if not coroutines:
-        return []
-    if len(coroutines) == 1:
+async def _call_one(
+    signal: Signal, receiver: Any, sender: object, named: dict[str, Any], robust: bool
+) -> Any:
+    try:
+        return await receiver(signal=signal, sender=sender, **named)
+    except RecursionError as err:
+        error = recursive_send_error(err, robust=robust)
+        if error is not None:
+            raise error from None
+        signal._log_robust_failure(receiver, err, sender)
+        return err
+    except Exception as err:
+        if not robust:
+            signal._note_failure(err, receiver)
+            raise
+        signal._log_robust_failure(receiver, err, sender)
+        return err
+
+
+async def _send_async_group(
+    signal: Signal, receivers: list[Any], sender: object, named: dict[str, Any], robust: bool
+) -> list[tuple[Any, Any]]:
+    """Run async receivers concurrently; see the module docstring for the failure policy."""
+    if len(receivers) == 1:
         # One receiver: a task would only add a context copy and a loop round trip; awaiting
         # it here gives the same results, context effects, errors and cancellation.
-        return [await coroutines[0]]
+        receiver = receivers[0]
+        return [(receiver, await _call_one(signal, receiver, sender, named, robust))]
     context = contextvars.copy_context()
-    results: list[Any] = [None] * len(coroutines)
+    results: list[Any] = [None] * len(receivers)
 
-    async def run(index: int, coroutine: Coroutine[Any, Any, Any]) -> None:
-        results[index] = await coroutine
+    async def run(index: int, receiver: Any) -> None:
+        results[index] = await _call_one(signal, receiver, sender, named, robust)
 
     try:
         async with asyncio.TaskGroup() as group:
-            for index, coroutine in enumerate(coroutines):
-                group.create_task(run(index, coroutine), context=context)
+            for index, receiver in enumerate(receivers):
+                group.create_task(run(index, receiver), context=context)
     except BaseExceptionGroup as grouped:
         if len(grouped.exceptions) == 1:
             raise grouped.exceptions[0] from None
         raise
     finally:
         _restore_context(context)
-    return results
-
-
-async def _robustly(signal: Signal, receiver: Any, sender: object, named: dict[str, Any]) -> Any:
-    try:
-        return await receiver(signal=signal, sender=sender, **named)
-    except Exception as err:
-        if isinstance(err, RecursionError):
-            error = recursive_send_error(err, robust=True)
-            if error is not None:
-                raise error from None
-        signal._log_robust_failure(receiver, err)
-        return err
-
-
-async def _annotated(signal: Signal, receiver: Any, sender: object, named: dict[str, Any]) -> Any:
-    try:
-        return await receiver(signal=signal, sender=sender, **named)
-    except RecursionError as err:
-        raise recursive_send_error(err) from None
-    except Exception as err:
-        signal._note_failure(err, receiver)
-        raise
-
-
-async def _send_async_group(
-    signal: Signal, receivers: list[Any], sender: object, named: dict[str, Any], robust: bool
-) -> list[tuple[Any, Any]]:
-    wrap = _robustly if robust else _annotated
-    results = await run_concurrently([wrap(signal, r, sender, named) for r in receivers])
     return list(zip(receivers, results, strict=True))
 
 
@@ -180,7 +170,7 @@ def send_with_async_receivers(
             try:
                 raise SyncSendInEventLoopError(message, receivers=names)
             except SyncSendInEventLoopError as err:
-                signal._log_robust_failure(receiver, err)
+                signal._log_robust_failure(receiver, err, sender)
                 responses.append((receiver, err))
         return responses
     responses = _call_sync(signal, sync_receivers, sender, named, robust)

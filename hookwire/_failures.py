@@ -6,10 +6,10 @@ receiver or the exception (partials, callable objects, broken ``__repr__``/``__s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import _attribution
-from ._receivers import Registration, describe_callable
+from ._receivers import NONE_KEY, Registration, describe_callable, receiver_key
 
 if TYPE_CHECKING:
     from ._signals import Signal
@@ -19,8 +19,16 @@ __all__ = ["log_robust_failure", "note_failure", "plugin_of", "safe_str"]
 LOGGER_NAME = "hookwire.dispatch"
 
 
-def _registration_of(signal: Signal, receiver: object) -> Registration | None:
-    for reg in tuple(signal._registry.values()):
+def _registration_of(
+    signal: Signal, receiver: object, sender: object = None
+) -> Registration | None:
+    registry = signal._registry
+    part = receiver_key(receiver)
+    for key in ((part, id(sender)), (part, NONE_KEY)):
+        reg = registry.get(key)
+        if reg is not None:
+            return reg
+    for reg in tuple(registry.values()):
         try:
             live = reg.receiver()
             if live is receiver or (live is not None and live == receiver):
@@ -30,10 +38,10 @@ def _registration_of(signal: Signal, receiver: object) -> Registration | None:
     return None
 
 
-def plugin_of(signal: Signal, receiver: object) -> str | None:
+def plugin_of(signal: Signal, receiver: object, sender: object = None) -> str | None:
     """The plugin that connected ``receiver`` to ``signal``, or owns its module."""
     try:
-        reg = _registration_of(signal, receiver)
+        reg = _registration_of(signal, receiver, sender)
         if reg is not None and reg.plugin is not None:
             return reg.plugin
         module = getattr(receiver, "__module__", None)
@@ -66,17 +74,54 @@ def note_failure(signal: Signal, exc: BaseException, receiver: object) -> None:
         pass
 
 
-def log_robust_failure(signal: Signal, receiver: object, err: BaseException) -> None:
-    """Log a failure caught by ``send_robust``/``asend_robust`` at ERROR, with traceback."""
-    import logging
+class _FailureSubject:
+    """Describes the failing receiver only when a handler formats the log record."""
 
-    plugin = plugin_of(signal, receiver)
-    owner = f" of plugin {plugin!r}" if plugin else ""
-    logging.getLogger(LOGGER_NAME).error(
-        "Error calling %s%s in %s.send_robust() (%s)",
-        describe_callable(receiver),
-        owner,
-        signal.qualified_name,
-        safe_str(err),
+    __slots__ = ("receiver", "sender", "signal")
+
+    def __init__(self, signal: Signal, receiver: object, sender: object) -> None:
+        self.signal = signal
+        self.receiver = receiver
+        self.sender = sender
+
+    def __str__(self) -> str:
+        try:
+            plugin = plugin_of(self.signal, self.receiver, self.sender)
+            owner = f" of plugin {plugin!r}" if plugin else ""
+            return f"{describe_callable(self.receiver)}{owner} in {self.signal.qualified_name}"
+        except Exception:
+            return "<receiver>"
+
+
+class _SafeStr:
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return safe_str(self.value)
+
+
+_logger: Any = None
+
+
+def log_robust_failure(
+    signal: Signal, receiver: object, err: BaseException, sender: object = None
+) -> None:
+    """Log a failure caught by ``send_robust``/``asend_robust`` at ERROR, with traceback.
+
+    The message names the receiver, its plugin and the signal; it is worked out only when a
+    handler formats the record, so a quiet logger costs little.
+    """
+    global _logger
+    if _logger is None:
+        import logging
+
+        _logger = logging.getLogger(LOGGER_NAME)
+    _logger.error(
+        "Error calling %s.send_robust() (%s)",
+        _FailureSubject(signal, receiver, sender),
+        _SafeStr(err),
         exc_info=err,
     )

@@ -109,9 +109,8 @@ def is_async_callable(receiver: object) -> bool:
         return False
     import inspect
 
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
-        getattr(type(func), "__call__", None)
-    )
+    dunder_call = type(func).__call__
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(dunder_call)
 
 
 def source_location(receiver: object) -> tuple[str | None, int | None]:
@@ -243,7 +242,6 @@ class Registration:
         "func",
         "getter",
         "is_async",
-        "lazy_sender",
         "lookup_key",
         "plugin",
         "sender_key",
@@ -262,31 +260,32 @@ class Registration:
     plugin: str | None
     sender_ref: weakref.ref[Any] | None
     sender_strong: object
-    lazy_sender: str | None
 
     def __init__(
         self,
         receiver: Callable[..., Any],
         sender: object,
-        *,
         lookup_key: Hashable,
         weak: bool,
         dispatch_uid: Hashable | None,
         plugin: str | None,
         on_dead: Callable[[Any], None],
-        lazy_sender: str | None = None,
     ) -> None:
         self.lookup_key = lookup_key
         self.sender_key = id(sender)
-        self.is_async = is_async_callable(receiver)
+        if receiver.__class__ is FunctionType and not receiver.__dict__:
+            self.is_async = bool(receiver.__code__.co_flags & _CO_COROUTINE)
+        else:
+            self.is_async = is_async_callable(receiver)
         self.weak = weak
         self.dispatch_uid = dispatch_uid
         self.plugin = plugin
-        self.lazy_sender = lazy_sender
         self.func = None
         if not weak:
             # A C-level callable returning the object: as fast to call as a weakref.
             self.getter = repeat(receiver).__next__
+        elif receiver.__class__ is FunctionType:
+            self.getter = weakref.ref(receiver, on_dead)
         elif type(receiver) is MethodType or (
             hasattr(receiver, "__self__") and hasattr(receiver, "__func__")
         ):

@@ -26,8 +26,7 @@ _SENDS = frozenset(
         "_send_general",
         "_send_robust_plan",
         "_call_sync",
-        "_robustly",
-        "_annotated",
+        "_call_one",
         "traced_send",
     }
 )

@@ -22,10 +22,11 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable
-from types import MethodType
+from types import FunctionType, MethodType
 from typing import Any, TypeVar
 
-from . import _attribution, _failures, _lazy_senders
+from . import _failures, _lazy_senders
+from ._attribution import _current_scope
 from ._receivers import (
     NONE_KEY,
     ONLY_HELD_BY_CALL,
@@ -54,6 +55,7 @@ _UID = "dispatch_uid"
 _LAZY = "lazy"
 
 _id = id
+_CO_VARKEYWORDS = 0x08
 
 
 class _Plan:
@@ -133,10 +135,12 @@ class Signal(SignalExtras):
         """``"<module>.<name>"``; an unnamed signal is looked up in its module's globals."""
         name = self.name
         if name is None:
+            name = self.__dict__.get("_found_name")
+        if name is None:
             module = sys.modules.get(self.module or "")
             for attribute, value in list(getattr(module, "__dict__", {}).items()):
                 if value is self:
-                    name = attribute
+                    name = self.__dict__["_found_name"] = attribute
                     break
             else:
                 name = f"<signal at {id(self):#x}>"
@@ -168,19 +172,15 @@ class Signal(SignalExtras):
         :warns WeakReceiverWarning: a lambda, closure or partial connected weakly is
             referenced by nothing else and would be collected at once.
         """
-        validate_receiver(receiver)
+        if receiver.__class__ is FunctionType and not receiver.__dict__:
+            # The common case, checked inline: a plain function, not wrapped or marked.
+            if not receiver.__code__.co_flags & _CO_VARKEYWORDS:
+                validate_receiver(receiver)  # raises the readable error
+        else:
+            validate_receiver(receiver)
         if weak and might_die_at_once(receiver) and sys.getrefcount(receiver) <= ONLY_HELD_BY_CALL:
-            import warnings
-
-            warnings.warn(
-                f"Signal receiver {describe_callable(receiver)} is referenced only by this "
-                f"connect() call and will be garbage collected at once, so {self.qualified_name}"
-                " will never call it; keep a reference to it or connect it with weak=False.",
-                WeakReceiverWarning,
-                stacklevel=2,
-            )
-        scope = _attribution.current_scope()
-        plugin = None if scope is None else scope.plugin
+            self._warn_dies_at_once(receiver)
+        scope = _current_scope.get()
         if sender.__class__ is str and _lazy_senders.is_lazy_reference(sender):
             target = _lazy_senders.lookup(sender)
             if _lazy_senders.is_missing(target):
@@ -192,15 +192,29 @@ class Signal(SignalExtras):
                     sender,
                     weak,
                     dispatch_uid,
-                    plugin,
+                    None if scope is None else scope.plugin,
                 )
                 if key is not None and scope is not None:
                     scope.record(self, key)
                 return
             sender = target
-        key = self._connect(receiver, sender, weak, dispatch_uid, plugin)
-        if key is not None and scope is not None:
+        if scope is None:
+            self._connect(receiver, sender, weak, dispatch_uid, None)
+            return
+        key = self._connect(receiver, sender, weak, dispatch_uid, scope.plugin)
+        if key is not None:
             scope.record(self, key)
+
+    def _warn_dies_at_once(self, receiver: object) -> None:
+        import warnings
+
+        warnings.warn(
+            f"Signal receiver {describe_callable(receiver)} is referenced only by this "
+            f"connect() call and will be garbage collected at once, so {self.qualified_name}"
+            " will never call it; keep a reference to it or connect it with weak=False.",
+            WeakReceiverWarning,
+            stacklevel=3,
+        )
 
     def _connect(
         self,
@@ -213,27 +227,24 @@ class Signal(SignalExtras):
         """Add a registration; return its lookup key if it is new, ``None`` if present."""
         if dispatch_uid is not None:
             lookup_key: Hashable = ((_UID, dispatch_uid), _id(sender))
+        elif receiver.__class__ is FunctionType:
+            lookup_key = (_id(receiver), _id(sender))
         else:
             lookup_key = (receiver_key(receiver), _id(sender))
         with self.lock:
             if self._dead:
                 self._purge_dead()
-            existing = self._registry.get(lookup_key)
+            registry = self._registry
+            existing = registry.get(lookup_key)
             if existing is not None:
                 if existing.alive():
                     return None
-                del self._registry[lookup_key]
-            registration = Registration(
-                receiver,
-                sender,
-                lookup_key=lookup_key,
-                weak=weak,
-                dispatch_uid=dispatch_uid,
-                plugin=plugin,
-                on_dead=self._on_dead,
+                del registry[lookup_key]
+            registry[lookup_key] = Registration(
+                receiver, sender, lookup_key, weak, dispatch_uid, plugin, self._on_dead
             )
-            self._registry[lookup_key] = registration
-            self._cache = {}
+            if self._cache:
+                self._cache = {}
         return lookup_key
 
     def disconnect(
@@ -250,6 +261,8 @@ class Signal(SignalExtras):
         """
         if dispatch_uid is not None:
             receiver_part: Hashable = (_UID, dispatch_uid)
+        elif receiver.__class__ is FunctionType:
+            receiver_part = _id(receiver)
         else:
             receiver_part = receiver_key(receiver)
         if sender.__class__ is str and _lazy_senders.is_lazy_reference(sender):
@@ -267,14 +280,24 @@ class Signal(SignalExtras):
         with self.lock:
             if self._dead:
                 self._purge_dead()
-            removed = self._pending.pop(lookup_key, None) is not None
-            real_key = self._lazy_aliases.pop(lookup_key, lookup_key)
-            if self._registry.pop(real_key, None) is not None:
-                removed = True
-            if removed:
+            if self._pending or self._lazy_aliases:
+                return self._disconnect_lazy_key(lookup_key)
+            if self._registry.pop(lookup_key, None) is None:
+                return False
+            if self._cache:
                 self._cache = {}
-            if not self._pending:
-                _lazy_senders.forget(self)
+        return True
+
+    def _disconnect_lazy_key(self, lookup_key: Hashable) -> bool:
+        # Caller holds self.lock.
+        removed = self._pending.pop(lookup_key, None) is not None
+        real_key = self._lazy_aliases.pop(lookup_key, lookup_key)
+        if self._registry.pop(real_key, None) is not None:
+            removed = True
+        if removed:
+            self._cache = {}
+        if not self._pending:
+            _lazy_senders.forget(self)
         return removed
 
     def has_listeners(self, sender: object = None) -> bool:
@@ -358,6 +381,8 @@ class Signal(SignalExtras):
             plan = self._cache[_id(sender)]
         except KeyError:
             plan = self._plan_for(sender)
+        if not plan:
+            return []
         if plan.__class__ is not tuple:
             return self._send_general(plan, sender, named)
         responses = []
@@ -409,7 +434,23 @@ class Signal(SignalExtras):
             plan = self._cache[_id(sender)]
         except KeyError:
             plan = self._plan_for(sender)
-        return self._send_robust_plan(plan, sender, named)
+        if plan.__class__ is not tuple:
+            return self._send_robust_plan(plan, sender, named)
+        responses = []
+        for getter in plan:
+            receiver = getter()
+            if receiver is None:
+                continue
+            try:
+                responses.append((receiver, receiver(signal=self, sender=sender, **named)))
+            except Exception as err:
+                if isinstance(err, RecursionError):
+                    error = recursive_send_error(err, robust=True)
+                    if error is not None:
+                        raise error from None
+                self._log_robust_failure(receiver, err, sender)
+                responses.append((receiver, err))
+        return responses
 
     def _send_robust_plan(
         self, plan: Any, sender: object, named: dict[str, Any]
@@ -444,7 +485,7 @@ class Signal(SignalExtras):
                     error = recursive_send_error(err, robust=True)
                     if error is not None:
                         raise error from None
-                self._log_robust_failure(receiver, err)
+                self._log_robust_failure(receiver, err, sender)
                 response = err
             responses.append((receiver, response))
         return responses
@@ -476,8 +517,10 @@ class Signal(SignalExtras):
     def _note_failure(self, exc: BaseException, receiver: object) -> None:
         _failures.note_failure(self, exc, receiver)
 
-    def _log_robust_failure(self, receiver: object, err: BaseException) -> None:
-        _failures.log_robust_failure(self, receiver, err)
+    def _log_robust_failure(
+        self, receiver: object, err: BaseException, sender: object = None
+    ) -> None:
+        _failures.log_robust_failure(self, receiver, err, sender)
 
 
 def _creator_module(signal: Signal) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hookwire import Signal, receiver
-from hookwire._attribution import plugin_scope, register_module_owner, forget_module_owner
+from hookwire._attribution import forget_module_owner, plugin_scope, register_module_owner
 from hookwire._signals import WeakReceiverWarning, all_signals
 from hookwire.exceptions import (
     ReceiverSignatureError,
@@ -327,7 +327,7 @@ def test_a_dead_receivers_id_reused_by_a_new_function_can_connect() -> None:
 
 def test_a_non_callable_receiver_is_a_type_error_naming_it() -> None:
     signal = Signal()
-    with pytest.raises(TypeError, match="^Signal receivers must be callable") as info:
+    with pytest.raises(TypeError, match=r"^Signal receivers must be callable") as info:
         signal.connect("not callable")  # type: ignore[arg-type]
     assert isinstance(info.value, ReceiverTypeError)
     assert "str" in str(info.value)
@@ -338,7 +338,9 @@ def test_a_receiver_without_kwargs_is_a_value_error_naming_it_and_where_it_is() 
         return None
 
     signal = Signal()
-    with pytest.raises(ValueError, match=r"^Signal receivers must accept keyword arguments") as info:
+    with pytest.raises(
+        ValueError, match=r"^Signal receivers must accept keyword arguments"
+    ) as info:
         signal.connect(no_kwargs)
     assert isinstance(info.value, ReceiverSignatureError)
     message = str(info.value)
