@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from hookwire import Signal
+from hookwire import Host, Signal
 from hookwire._attribution import plugin_for_module, register_module_owner
-from hookwire.testing import HookwireState, isolated
+from hookwire.exceptions import HostError
+from hookwire.testing import FakePlugins, HookwireState, isolated
 
 pytest_plugins = ["pytester"]
 
@@ -92,12 +93,45 @@ def test_forget_module_unloads_only_modules_imported_after_the_snapshot() -> Non
         sys.modules.pop("already_there_isolation_check", None)
 
 
+def test_a_module_level_host_loaded_in_the_block_is_unloaded_again() -> None:
+    from hookwire._host import default_host
+
+    was_loaded = default_host.loaded
+    with isolated():
+        sys.modules["host_isolation_check"] = module = types.ModuleType("host_isolation_check")
+        try:
+            module.host = host = Host("isolationcheck", version="1.0")  # type: ignore[attr-defined]
+            with isolated(), FakePlugins() as plugins:
+                registry = plugins.load(host=host)
+                assert host.loaded
+                assert host.registry is registry
+            assert not host.loaded
+            with pytest.raises(HostError, match="has not loaded its plugins yet"):
+                host.registry  # noqa: B018
+        finally:
+            del sys.modules["host_isolation_check"]
+    assert default_host.loaded is was_loaded
+
+
+def test_a_tracer_installed_in_the_block_is_removed() -> None:
+    from hookwire._tracing import install_tracer
+
+    originals = {name: Signal.__dict__[name] for name in ("send", "asend")}
+    traced: list[object] = []
+    with isolated():
+        install_tracer(traced.append)
+        pizza_done.send(sender=None)
+    pizza_done.send(sender=None)
+    assert len(traced) == 1
+    assert {name: Signal.__dict__[name] for name in ("send", "asend")} == originals
+
+
 def test_the_fixture_keeps_tests_from_leaking_receivers_into_each_other(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(
         """
-        from hookwire import Signal
+        from hookwire import Host, Signal
 
         pizza_done = Signal(name="pizza_done")
 
@@ -129,7 +163,7 @@ def test_the_conftest_recipe_isolates_every_test(pytester: pytest.Pytester) -> N
     pytester.makepyfile(
         """
         import pytest
-        from hookwire import Signal
+        from hookwire import Host, Signal
 
         pizza_done = Signal(name="pizza_done")
 

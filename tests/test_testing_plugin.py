@@ -1,4 +1,4 @@
-"""hookwire.testing as a pytest plugin: free to load, its fixtures registered, its guide runnable."""
+"""hookwire.testing as a pytest plugin: free to load, fixtures registered, guide runnable."""
 
 from __future__ import annotations
 

@@ -123,6 +123,35 @@ def test_the_signal_class_is_untouched_once_every_recorder_has_stopped() -> None
     assert not outer.recording
 
 
+def test_recording_and_the_dispatch_tracer_coexist_in_either_order() -> None:
+    from hookwire._tracing import install_tracer, remove_tracer
+
+    originals = {name: Signal.__dict__[name] for name in ("send", "send_robust")}
+    traced: list[object] = []
+    install_tracer(lambda trace: traced.append(trace.signal))
+    try:
+        with record_signals(order_placed) as recorder:
+            order_placed.send(sender=None)
+        order_placed.send(sender=None)
+    finally:
+        remove_tracer()
+    assert len(recorder) == 1
+    assert traced == [order_placed, order_placed]
+
+    # A recorder started first, a tracer installed and removed on top of it, then recorders
+    # again: every send recorded exactly once, and the class ends untouched.
+    first = record_signals(order_placed)
+    install_tracer(lambda trace: None)
+    remove_tracer()
+    order_placed.send(sender=None)
+    first.stop()
+    with record_signals(order_placed) as second:
+        order_placed.send_robust(sender=None)
+    assert [c.method for c in first.calls] == ["send"]
+    assert [c.method for c in second.calls] == ["send_robust"]
+    assert {name: Signal.__dict__[name] for name in ("send", "send_robust")} == originals
+
+
 def test_a_muted_signal_is_not_recorded() -> None:
     with record_signals() as recorder, pizza_done.muted():
         pizza_done.send(sender=Pizza)

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .._host import Host
     from .._signals import Signal
 
 __all__ = ["HookwireState", "isolated"]
@@ -32,6 +33,33 @@ def _is_same_or_submodule(module: str, roots: set[str]) -> bool:
     return False
 
 
+def _module_level_hosts() -> list[Host]:
+    """Every :class:`~hookwire.Host` held by a module global (where hosts live)."""
+    host_module = sys.modules.get("hookwire._host")
+    if host_module is None:
+        return []  # no Host can exist yet
+    host_class: type[Host] = host_module.Host
+    found: dict[int, Host] = {}
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        # type(), not isinstance(): a lazy proxy's __class__ property could run code.
+        for value in list(namespace.values()):
+            if issubclass(type(value), host_class):
+                found[id(value)] = value
+    return list(found.values())
+
+
+def _host_state(host: Host) -> tuple[object, object, bool]:
+    return (host._loader, host._config, host._loaded)
+
+
+def _current_tracer() -> object:
+    tracing = sys.modules.get("hookwire._tracing")
+    return None if tracing is None else tracing._callback
+
+
 class HookwireState:
     """A snapshot of hookwire's process-wide state, taken when the object is created.
 
@@ -41,6 +69,11 @@ class HookwireState:
     appeared since the snapshot and belong to a plugin loaded since (by the attribution table),
     or to a name passed to :meth:`forget_module`. Signals created after the snapshot are left
     as they are unless their module is removed.
+
+    Hosts held in module globals (``pizzeria.app.host``, hookwire's default host) are put
+    back to their loaded or not-yet-loaded state, so a test's ``host.load()`` does not leave
+    the next test a host that believes its plugins are loaded. A send tracer installed during
+    the test is removed.
     """
 
     def __init__(self) -> None:
@@ -54,6 +87,8 @@ class HookwireState:
         ]
         self._owners = _attribution._snapshot_owners()
         self._modules = frozenset(sys.modules)
+        self._hosts = [(host, _host_state(host)) for host in _module_level_hosts()]
+        self._tracer = _current_tracer()
         self._forget: set[str] = set()
         self._restored = False
 
@@ -78,8 +113,22 @@ class HookwireState:
             module for module, plugin in owners_now.items() if self._owners.get(module) != plugin
         }
         _attribution._restore_owners(self._owners)
+        for host, (loader, config, loaded) in self._hosts:
+            host._loader, host._config, host._loaded = loader, config, loaded  # type: ignore[assignment]
+        self._restore_tracer()
         self._unload(self._forget | new_owner_modules)
         self._signals.clear()
+        self._hosts.clear()
+
+    def _restore_tracer(self) -> None:
+        if _current_tracer() is self._tracer:
+            return
+        from .. import _tracing
+
+        if self._tracer is None:
+            _tracing.remove_tracer()
+        else:
+            _tracing.install_tracer(self._tracer)  # type: ignore[arg-type]
 
     def _unload(self, roots: set[str]) -> None:
         if not roots:

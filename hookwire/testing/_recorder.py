@@ -145,6 +145,7 @@ def _make_sync_wrapper(method: str, original: Callable[..., Any]) -> Callable[..
             record.responses = list(responses)
         return responses
 
+    recorded_send._hookwire_recording = True  # type: ignore[attr-defined]
     return recorded_send
 
 
@@ -164,31 +165,48 @@ def _make_async_wrapper(
             record.responses = list(responses)
         return responses
 
+    recorded_asend._hookwire_recording = True  # type: ignore[attr-defined]
     return recorded_asend
+
+
+# Others patch the same methods (``hookwire._tracing`` for ``hookwire run --trace``), and may
+# put back "their original" — one of our wrappers — after we stopped. So: never wrap one of our
+# own wrappers again (it would record every send twice), and on stopping put the original back
+# only where our wrapper is still the attribute; a wrapper left underneath records nothing
+# while no recorder runs.
+_installed: dict[str, Any] = {}
 
 
 def _install() -> None:
     # Called with _lock held when the first recorder starts.
     cls = _signal_class()
     for method in SEND_METHODS:
-        original = getattr(cls, method)
-        _originals[method] = original
+        current = getattr(cls, method)
         if method in cls.__dict__:
             _owned_attributes.add(method)
-        if method.startswith("a"):
-            setattr(cls, method, _make_async_wrapper(method, original))
-        else:
-            setattr(cls, method, _make_sync_wrapper(method, original))
+        if getattr(current, "_hookwire_recording", False):
+            # Left in place by an earlier recorder (and put back by another patcher): adopt it.
+            _originals[method] = current.__wrapped__
+            _installed[method] = current
+            continue
+        _originals[method] = current
+        make = _make_async_wrapper if method.startswith("a") else _make_sync_wrapper
+        wrapper = make(method, current)
+        setattr(cls, method, wrapper)
+        _installed[method] = wrapper
 
 
 def _uninstall() -> None:
     # Called with _lock held when the last recorder stops.
     cls = _signal_class()
-    for method in SEND_METHODS:
+    for method, wrapper in _installed.items():
+        if cls.__dict__.get(method) is not wrapper:
+            continue  # someone patched over our wrapper: theirs stays
         if method in _owned_attributes:
             setattr(cls, method, _originals[method])
         else:
             delattr(cls, method)
+    _installed.clear()
     _originals.clear()
     _owned_attributes.clear()
 
