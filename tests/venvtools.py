@@ -95,14 +95,18 @@ class Venv:
         timeout: float = 120,
         input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``args`` (a program in this venv's bin folder, or any path) and capture output."""
+        """Run ``args`` (a program in this venv's bin folder, or any path) and capture output.
+
+        The working directory defaults to the venv itself, so a checkout of hookwire in the
+        caller's directory can never shadow the installed wheel.
+        """
         program = args[0]
         candidate = self.bin / program
         if candidate.exists():
             program = str(candidate)
         return subprocess.run(
             [program, *args[1:]],
-            capture_output=True, text=True, env=_clean_env(env), cwd=cwd,
+            capture_output=True, text=True, env=_clean_env(env), cwd=cwd or self.path,
             timeout=timeout, input=input, check=False,
         )
 
