@@ -52,9 +52,23 @@ class Command:
     clear_cache: bool = False
 
 
+# The least a typer CLI costs: a two-command app running one command that prints "[]".
+MINIMAL_TYPER_APP = """
+import typer
+app = typer.Typer()
+@app.command()
+def listing(json: bool = False) -> None:
+    print("[]")
+@app.command()
+def other() -> None:
+    pass
+app(["listing", "--json"])
+"""
+
 COMMANDS = (
     Command("bare", "python -c pass", ("{python}", "-c", "pass")),
     Command("import_typer", 'python -c "import typer"', ("{python}", "-c", "import typer")),
+    Command("typer_app", "minimal typer app, one command", ("{python}", "-c", MINIMAL_TYPER_APP)),
     Command(
         "import_hookwire", 'python -c "import hookwire"', ("{python}", "-c", "import hookwire")
     ),

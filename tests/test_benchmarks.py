@@ -59,6 +59,7 @@ DISCOVERY_TOOLS = (
 CLI_COMMANDS = (
     "bare",
     "import_typer",
+    "typer_app",
     "import_hookwire",
     "version",
     "list_json",
