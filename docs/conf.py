@@ -34,18 +34,22 @@ extensions = [
     "sphinx.ext.napoleon",
     "hookwire_cli_docs",
     "generated_pages",
+    "signal_table",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
 exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
 
+# Command lines are quoted verbatim: "--strict" must not become an en dash.
+smartquotes = False
+
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]
 myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options: dict[str, bool] = {}
 
 html_theme = "furo"
 html_title = f"hookwire {release}"

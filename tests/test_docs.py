@@ -10,9 +10,13 @@ environment with hookwire installed:
 - a ``console`` block is a shell session: each ``$ command`` runs in that folder with the
   venv's ``bin`` first on ``PATH``, and the lines after it, up to the next ``$``, are its expected
   output (stdout and stderr together, trailing spaces ignored; a line ``...`` stands for any
-  number of lines). ``pip install`` commands install into the venv without network, and their
-  output is not compared;
-- a ``pycon`` block is a doctest run by the venv's interpreter in that folder;
+  number of lines, and ``...`` within a line for any text, such as a path). ``pip install``
+  commands install into the venv without network, and their output is not compared;
+- the ``pycon`` blocks of a page are one interpreter session, run as doctests (``...`` elides
+  output) by the venv's interpreter in that folder once the page's last ``pycon`` block is
+  reached;
+- ``<!-- docs-test: exit status N -->`` right before a console block says its commands exit
+  with status ``N`` (the default is 0), as ``hookwire plugins check`` does when a plugin failed;
 - ``<!-- docs-test: skip -->`` right before a block leaves it out, for illustrations that are
   not meant to run (another library's code, a fragment). Any other ``python`` or ``toml`` block
   on an exercised page is an error, so no example can silently go untested.
@@ -37,7 +41,18 @@ DOCS = ROOT / "docs"
 SCHEMAS = DOCS / "schemas"
 
 # Pages whose code blocks are run by test_every_example_on_the_page_runs_as_shown.
-EXERCISED_PAGES: list[str] = []
+EXERCISED_PAGES = [
+    "tutorials/first-plugin.md",
+    "tutorials/pluggable-app.md",
+    "concepts/loading-phases.md",
+    "concepts/identity-and-weak-references.md",
+    "concepts/threads-and-async.md",
+    "howto/async-receivers.md",
+    "howto/ordering.md",
+    "howto/migrate-from-django.md",
+    "howto/migrate-from-pluggy.md",
+    "howto/migrate-from-blinker.md",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -53,6 +68,7 @@ class Block:
     line: int
     caption: str | None = None
     skip: bool = False
+    status: int = 0
 
 
 @dataclass
@@ -65,6 +81,7 @@ class Command:
 
 _FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>.*)$")
 _SKIP_MARKER = "<!-- docs-test: skip -->"
+_STATUS_MARKER = re.compile(r"^<!-- docs-test: exit status (\d+) -->$")
 
 
 def read_blocks(text: str) -> Iterator[Block]:
@@ -72,6 +89,7 @@ def read_blocks(text: str) -> Iterator[Block]:
     lines = text.splitlines()
     index = 0
     skip_next = False
+    status_next = 0
     while index < len(lines):
         line = lines[index]
         stripped = line.strip()
@@ -80,9 +98,15 @@ def read_blocks(text: str) -> Iterator[Block]:
             skip_next = True
             index += 1
             continue
+        status_marker = _STATUS_MARKER.match(stripped)
+        if status_marker:
+            status_next = int(status_marker.group(1))
+            index += 1
+            continue
         if not opening:
             if stripped:
                 skip_next = False
+                status_next = 0
             index += 1
             continue
         fence, info = opening.group("fence"), opening.group("info").strip()
@@ -108,9 +132,12 @@ def read_blocks(text: str) -> Iterator[Block]:
                 body_lines.pop(0)
         elif info.startswith("{"):
             skip_next = False
+            status_next = 0
             continue  # another directive (toctree, note...): not an example
-        yield Block(language or "text", "\n".join(body_lines) + "\n", start, caption, skip_next)
+        body = "\n".join(body_lines) + "\n"
+        yield Block(language or "text", body, start, caption, skip_next, status_next)
         skip_next = False
+        status_next = 0
 
 
 def read_commands(body: str) -> list[Command]:
@@ -137,7 +164,15 @@ def output_matches(expected: list[str], actual: list[str]) -> bool:
     head, rest = expected[0], expected[1:]
     if head == "...":
         return any(output_matches(rest, actual[start:]) for start in range(len(actual) + 1))
-    return bool(actual) and actual[0] == head and output_matches(rest, actual[1:])
+    return bool(actual) and line_matches(head, actual[0]) and output_matches(rest, actual[1:])
+
+
+def line_matches(expected: str, actual: str) -> bool:
+    """Equal lines, where ``...`` inside an expected line stands for any text (a path, say)."""
+    if "..." not in expected:
+        return expected == actual
+    pattern = ".*".join(re.escape(part) for part in expected.split("..."))
+    return re.fullmatch(pattern, actual) is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,6 +277,7 @@ def test_the_page_reader_finds_captions_skips_and_console_commands() -> None:
             "```python",
             "y = 2",
             "```",
+            "<!-- docs-test: exit status 1 -->",
             "```console",
             "$ echo hi",
             "hi",
@@ -257,6 +293,7 @@ def test_the_page_reader_finds_captions_skips_and_console_commands() -> None:
         False,
     )
     assert (second.language, second.skip) == ("python", True)
+    assert third.status == 1
     assert [(c.command, c.expected) for c in read_commands(third.body)] == [
         ("echo hi", ["hi"]),
         ("true", []),
@@ -269,6 +306,10 @@ def test_expected_output_matching_honours_ellipsis_lines_and_nothing_else() -> N
     assert not output_matches(["a", "d"], ["a", "b", "d"])
     assert not output_matches(["a"], ["a", "extra"])
     assert output_matches(["a", ""], ["a"])
+    assert output_matches(
+        ["  1  f  .../site-packages/p/signals.py:5"], ["  1  f  /v/site-packages/p/signals.py:5"]
+    )
+    assert not output_matches(["  1  f  .../p/signals.py:5"], ["  1  g  /v/p/signals.py:5"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,7 +343,9 @@ def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
         result = venv.run("bash", "-c", command.command + " 2>&1", env=env, cwd=workdir)
         actual = [line.rstrip() for line in result.stdout.splitlines()]
         where = f"{page}:{block.line}: $ {command.command}"
-        assert result.returncode == 0, f"{where} exited {result.returncode}:\n{result.stdout}"
+        assert result.returncode == block.status, (
+            f"{where} exited {result.returncode}, the page says {block.status}:\n{result.stdout}"
+        )
         assert output_matches(command.expected, actual), (
             f"{where}\n--- page shows ---\n"
             + "\n".join(command.expected)
@@ -311,19 +354,51 @@ def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
         )
 
 
-def _run_doctest(venv: Venv, workdir: Path, block: Block, page: str) -> None:
-    script = workdir / f"_doctest_line_{block.line}.txt"
-    script.write_text(block.body, encoding="utf-8")
-    result = venv.run(str(venv.python), "-m", "doctest", "-o", "ELLIPSIS", str(script), cwd=workdir)
-    assert result.returncode == 0, (
-        f"{page}:{block.line}: doctest failed\n{result.stdout}{result.stderr}"
+_DOCTEST_DRIVER = """
+import doctest, json, sys
+blocks = json.load(open(sys.argv[1], encoding="utf-8"))
+parser = doctest.DocTestParser()
+runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+globs = {"__name__": "__main__"}
+for name, text in blocks:
+    test = parser.get_doctest(text, globs, name, name, 0)
+    runner.run(test, clear_globs=False)
+    globs = test.globs  # DocTest copies its globals: carry them to the next block
+failed, tried = runner.summarize(verbose=False)
+sys.exit(1 if failed or not tried else 0)
+"""
+
+
+def _run_doctests(venv: Venv, workdir: Path, blocks: list[Block], page: str) -> None:
+    """Run a page's ``pycon`` blocks as one interpreter session, in page order."""
+    session = workdir / "_pycon_session.json"
+    session.write_text(
+        json.dumps([[f"{page}:{block.line}", block.body] for block in blocks]), encoding="utf-8"
     )
+    driver = workdir / "_pycon_driver.py"
+    driver.write_text(_DOCTEST_DRIVER, encoding="utf-8")
+    result = venv.run(str(venv.python), str(driver), str(session), cwd=workdir)
+    assert result.returncode == 0, f"{page}: pycon examples failed\n{result.stdout}{result.stderr}"
 
 
 def run_page(page: str, venv: Venv, workdir: Path) -> int:
-    """Run every example of ``page``; return how many blocks were exercised."""
+    """Run every example of ``page``; return how many blocks were exercised.
+
+    ``pycon`` blocks form one interpreter session, as a reader typing along would have; it runs
+    after the page's last ``pycon`` block has been reached, so files written and commands run
+    before that point are in place.
+    """
+    blocks = list(read_blocks((DOCS / page).read_text(encoding="utf-8")))
+    last_pycon = max(
+        (
+            index
+            for index, block in enumerate(blocks)
+            if block.language == "pycon" and not block.skip
+        ),
+        default=-1,
+    )
     exercised = 0
-    for block in read_blocks((DOCS / page).read_text(encoding="utf-8")):
+    for index, block in enumerate(blocks):
         if block.skip:
             continue
         if block.caption:
@@ -333,7 +408,9 @@ def run_page(page: str, venv: Venv, workdir: Path) -> int:
         elif block.language == "console":
             _run_console(venv, workdir, block, page)
         elif block.language == "pycon":
-            _run_doctest(venv, workdir, block, page)
+            if index == last_pycon:
+                pycon = [b for b in blocks if b.language == "pycon" and not b.skip]
+                _run_doctests(venv, workdir, pycon, page)
         elif block.language in {"python", "py", "toml", "ini", "cfg"}:
             raise AssertionError(
                 f"{page}:{block.line}: a {block.language} block with no :caption: file and no "
