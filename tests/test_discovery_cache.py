@@ -1,0 +1,231 @@
+"""The discovery cache: fresh answers after installs, safe when corrupt, light when warm."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from venvtools import Venv, write_dist_info
+
+from hookwire import _discovery_cache
+from hookwire._discovery import discover
+
+GROUP = "demo.plugins"
+LONG_AGO_NS = 1_000_000_000 * 1_600_000_000  # September 2020
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A search-path folder with one plugin, installed "long ago", and a private cache."""
+    monkeypatch.delenv("HOOKWIRE_NO_CACHE", raising=False)
+    monkeypatch.setenv("HOOKWIRE_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "site"
+    write_dist_info(folder, "first", entry_points={GROUP: {"first": "first_mod"}})
+    age(folder)
+    return folder
+
+
+_ages = iter(range(LONG_AGO_NS, LONG_AGO_NS + 10**15, 10**9))
+
+
+def age(*paths: Path) -> None:
+    """Give ``paths`` and what is inside them an old mtime, as after an install long ago.
+
+    Each call uses a different time: a real change never brings an old mtime back (and
+    importlib_metadata's own folder cache is keyed on it too).
+    """
+    when = next(_ages)
+    for path in paths:
+        for item in [*path.rglob("*"), path]:
+            os.utime(item, ns=(when, when))
+
+
+def names(folder: Path) -> tuple[list[str], bool]:
+    result = discover(GROUP, path=[str(folder)])
+    return [record.name for record in result.entry_points], result.from_cache
+
+
+def test_a_second_discovery_is_answered_from_the_cache(site: Path) -> None:
+    assert names(site) == (["first"], False)
+    assert _discovery_cache.cache_file(GROUP).exists()
+    assert names(site) == (["first"], True)
+
+
+def test_installing_or_uninstalling_a_distribution_is_seen_at_once(site: Path) -> None:
+    names(site)
+    added = write_dist_info(site, "second", entry_points={GROUP: {"second": "second_mod"}})
+    assert names(site) == (["first", "second"], False)
+    age(site)
+    names(site)
+    assert names(site) == (["first", "second"], True)
+    for item in added.iterdir():
+        item.unlink()
+    added.rmdir()
+    assert names(site) == (["first"], False)
+
+
+def test_an_entry_points_file_rewritten_in_place_invalidates_the_cache(site: Path) -> None:
+    names(site)
+    entry_points = site / "first-1.0.dist-info" / "entry_points.txt"
+    entry_points.write_text(f"[{GROUP}]\nrenamed = first_mod\n", encoding="utf-8")
+    os.utime(site, ns=(site.stat().st_mtime_ns,) * 2)  # the folder itself looks untouched
+    assert names(site) == (["renamed"], False)
+
+
+def test_a_change_in_the_same_clock_tick_as_the_scan_is_never_cached(site: Path) -> None:
+    future = (2**33) * 1_000_000_000  # an mtime no scan can be proven newer than
+    os.utime(site, ns=(future, future))
+    assert names(site) == (["first"], False)
+    assert not _discovery_cache.cache_file(GROUP).exists()
+    assert not list(_discovery_cache.cache_dir().glob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "{not json", "[]", '{"format": 1}', json.dumps({"format": 999}), "\x00\xff"],
+)
+def test_a_corrupt_cache_file_is_a_miss_and_is_replaced(site: Path, content: str) -> None:
+    target = _discovery_cache.cache_file(GROUP)
+    target.parent.mkdir(parents=True)
+    target.write_text(content, encoding="utf-8", errors="surrogateescape")
+    assert names(site) == (["first"], False)
+    assert json.loads(target.read_text(encoding="utf-8"))["format"] == _discovery_cache.FORMAT
+
+
+def test_a_cache_written_by_another_interpreter_is_not_used(site: Path) -> None:
+    names(site)
+    target = _discovery_cache.cache_file(GROUP)
+    data = json.loads(target.read_text(encoding="utf-8"))
+    data["interpreter"]["executable"] = "/some/other/python"
+    data["entry_points"][0]["name"] = "stale"
+    target.write_text(json.dumps(data), encoding="utf-8")
+    assert names(site) == (["first"], False)
+
+
+def test_an_unwritable_cache_folder_is_ignored(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file-not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("HOOKWIRE_CACHE_DIR", str(blocker / "cache"))
+    assert names(site) == (["first"], False)
+    assert names(site) == (["first"], False)
+
+
+def test_hookwire_no_cache_turns_the_cache_off(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOOKWIRE_NO_CACHE", "1")
+    assert names(site) == (["first"], False)
+    assert names(site) == (["first"], False)
+    assert not _discovery_cache.cache_dir().exists()
+
+
+def test_problems_are_cached_with_the_entry_points(site: Path) -> None:
+    write_dist_info(site, "rival", entry_points={GROUP: {"first": "rival_mod"}})
+    age(site)
+    fresh = discover(GROUP, path=[str(site)])
+    cached = discover(GROUP, path=[str(site)])
+    assert cached.from_cache
+    assert [str(problem) for problem in cached.problems] == [
+        str(problem) for problem in fresh.problems
+    ]
+    assert type(cached.problems[0]) is type(fresh.problems[0])
+
+
+def test_the_cache_folder_follows_the_platform_conventions(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("HOOKWIRE_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert _discovery_cache.cache_dir() == tmp_path / "xdg" / "hookwire"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert _discovery_cache.cache_dir() == Path.home() / ".cache" / "hookwire"
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    assert _discovery_cache.cache_dir() == tmp_path / "local" / "hookwire" / "Cache"
+    monkeypatch.setenv("HOOKWIRE_CACHE_DIR", str(tmp_path / "mine"))
+    assert _discovery_cache.cache_dir() == tmp_path / "mine"
+
+
+def test_one_cache_file_per_group_and_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
+    one = _discovery_cache.cache_file("a.plugins")
+    assert one != _discovery_cache.cache_file("b.plugins")
+    monkeypatch.setattr(sys, "executable", "/elsewhere/bin/python")
+    assert one != _discovery_cache.cache_file("a.plugins")
+
+
+# -- end to end: pip install / uninstall between runs -------------------------------------------
+
+LOAD_AND_REPORT = """
+import json, sys
+from hookwire._discovery import discover
+from hookwire._loader import Loader
+result = discover("shop.plugins")
+registry = Loader("shop.plugins").load()
+print(json.dumps({
+    "from_cache": result.from_cache,
+    "plugins": sorted(record.name for record in registry),
+    "metadata_imported": sorted(
+        name for name in ("importlib_metadata", "importlib.metadata") if name in sys.modules
+    ),
+}))
+"""
+
+
+def make_project(root: Path, name: str, plugin: str) -> Path:
+    module = name.replace("-", "_")
+    (root / module).mkdir(parents=True)
+    (root / module / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [build-system]
+            requires = ["hatchling"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "{name}"
+            version = "1.0"
+
+            [project.entry-points."shop.plugins"]
+            {plugin} = "{module}"
+            """
+        ),
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_pip_install_and_uninstall_between_runs_are_seen_and_a_warm_start_skips_metadata(
+    make_venv: Callable[..., Venv], tmp_path: Path
+) -> None:
+    venv = make_venv()
+    env = {"HOOKWIRE_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run() -> dict[str, object]:
+        result = venv.python_code(LOAD_AND_REPORT, env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        data: dict[str, object] = json.loads(result.stdout)
+        return data
+
+    venv.install(make_project(tmp_path / "sms", "shop-sms", "sms"))
+    cold = run()
+    assert cold["plugins"] == ["sms"]
+    assert cold["from_cache"] is False
+    warm = run()
+    assert warm == {"from_cache": True, "plugins": ["sms"], "metadata_imported": []}
+
+    venv.install(make_project(tmp_path / "loyalty", "shop-loyalty", "loyalty"))
+    assert run()["plugins"] == ["loyalty", "sms"]
+    venv.uninstall("shop-sms")
+    after = run()
+    assert after["plugins"] == ["loyalty"]
+    assert after["from_cache"] is False
+    assert run() == {"from_cache": True, "plugins": ["loyalty"], "metadata_imported": []}
