@@ -432,3 +432,95 @@ def test_every_example_on_the_page_runs_as_shown(
     workdir = tmp_path / "work"
     workdir.mkdir()
     assert run_page(page, venv, workdir) > 0
+
+
+# --------------------------------------------------------------------------------------------
+# The real CLI output against the published schemas
+
+
+@pytest.mark.e2e
+def test_the_cli_json_output_validates_against_the_published_schemas(
+    make_venv: Callable[[], Venv],
+) -> None:
+    from jsonschema import Draft202012Validator
+
+    venv = make_venv()
+    venv.add_dist_info(
+        "schema-demo",
+        "2.0",
+        entry_points={
+            "hookwire.plugins": {
+                "working": "schema_demo",
+                "broken": "schema_demo_missing",
+                "switched-off": "schema_demo",
+            }
+        },
+        modules={
+            "schema_demo/__init__.py": "requires = ()\n",
+            "schema_demo/signals.py": """
+                from hookwire import receiver
+                from hookwire.signals import host_started
+
+                @receiver(host_started, dispatch_uid="schema-demo")
+                def on_start(sender, **kwargs):
+                    pass
+
+                @receiver(host_started, weak=False)
+                async def on_start_async(sender, **kwargs):
+                    pass
+            """,
+        },
+    )
+    env = {"HOOKWIRE_DISABLE_PLUGINS": "switched-off"}
+
+    listed = venv.run("hookwire", "plugins", "list", "--all", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    plugins = json.loads(listed.stdout)
+    Draft202012Validator(load_schema("plugins-list.schema.json")).validate(plugins)
+    assert {plugin["name"]: plugin["state"] for plugin in plugins} == {
+        "working": "ready",
+        "broken": "failed",
+        "switched-off": "disabled",
+    }
+
+    shown = venv.run("hookwire", "signals", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    signals = json.loads(shown.stdout)
+    Draft202012Validator(load_schema("signals.schema.json")).validate(signals)
+    (started,) = [entry for entry in signals if entry["signal"] == "hookwire.signals.host_started"]
+    receivers = {receiver["receiver"]: receiver for receiver in started["receivers"]}
+    assert receivers["schema_demo.signals.on_start"]["dispatch_uid"] == "schema-demo"
+    assert receivers["schema_demo.signals.on_start"]["plugin"] == "working"
+    assert receivers["schema_demo.signals.on_start_async"]["async"] is True
+    assert receivers["schema_demo.signals.on_start_async"]["weak"] is False
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmarks page includes a file the docs do not own
+
+
+def test_the_included_benchmarks_readme_is_adapted_so_any_content_builds() -> None:
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        from generated_pages import adapt_markdown
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    text = "\n".join(
+        [
+            "# Benchmarks",
+            "See [the script](bench_dispatch.py) and ![chart](chart.png).",
+            "```console",
+            "# not a heading",
+            "```",
+            "# Results",
+            "[site](https://example.org/x)",
+        ]
+    )
+    assert adapt_markdown(text).splitlines() == [
+        "See the script (`bench_dispatch.py`) and chart (`chart.png`).",
+        "```console",
+        "# not a heading",
+        "```",
+        "## Results",
+        "[site](https://example.org/x)",
+    ]

@@ -2,10 +2,11 @@
 
 ``benchmarks/README.md`` is written next to the benchmark scripts and changes with them. The
 documentation shows it under its own heading, so at every build it is copied into
-``docs/_generated/benchmarks-readme.md`` with two adjustments that keep the build free of
-warnings whatever the file says: headings move one level down (the page has its own title), and
-links to files of the repository (which are not documentation pages) become plain text. When the
-file is absent the fragment says so instead of failing the build.
+``docs/_generated/benchmarks-readme.md`` with adjustments that keep the build free of warnings
+whatever the file says: its title is dropped (the page has its own) and any other top-level
+heading becomes a second-level one, and links or images pointing at files of the repository
+(which are not documentation pages) become plain text. When the file is absent the fragment says
+so instead of failing the build.
 """
 
 from __future__ import annotations
@@ -21,23 +22,29 @@ ROOT = DOCS.parent
 GENERATED = DOCS / "_generated"
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_HEADING = re.compile(r"^(#{1,5})(\s)")
-# [text](target) where target is not a web address or an in-page anchor.
-_LOCAL_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\((?!https?://|mailto:|#)([^)\s]+)\)")
+_TOP_HEADING = re.compile(r"^#\s")
+# [text](target) or ![alt](target) where target is not a web address or an in-page anchor.
+_LOCAL_LINK = re.compile(r"!?\[([^\]]*)\]\((?!https?://|mailto:|#)([^)\s]+)\)")
 
 
 def adapt_markdown(text: str) -> str:
-    """Demote ATX headings one level and turn links to repository files into plain text."""
+    """Drop the title, make other top-level headings second-level, and turn links and images
+    that point at repository files into plain text."""
     lines = []
     in_fence = False
+    title_dropped = False
     for line in text.splitlines():
         if _FENCE.match(line):
             in_fence = not in_fence
         elif not in_fence:
-            line = _HEADING.sub(lambda m: "#" + m.group(1) + m.group(2), line)
+            if _TOP_HEADING.match(line):
+                if not title_dropped and not any(existing.strip() for existing in lines):
+                    title_dropped = True
+                    continue
+                line = "#" + line
             line = _LOCAL_LINK.sub(r"\1 (`\2`)", line)
         lines.append(line)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).strip("\n") + "\n"
 
 
 def _write_atomically(path: Path, text: str) -> None:
