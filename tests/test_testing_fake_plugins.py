@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import textwrap
 import threading
 import types
 from typing import Any
@@ -365,3 +366,33 @@ def test_a_failed_idempotence_check_reads_well_in_pytest_output(pytester: pytest
     )
     assert ".partial(notify) (plugin leaky) on " in output
     assert ".order_placed: 1 -> 2" in output
+
+
+def test_a_plugin_class_defined_in_a_test_package_does_not_unload_that_package(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.mkpydir("pizzeria_tests")
+    pytester.path.joinpath("pizzeria_tests", "helpers.py").write_text("MARK = object()\n")
+    pytester.path.joinpath("pizzeria_tests", "test_sms.py").write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from hookwire import Plugin
+
+            class SmsPlugin(Plugin):
+                pass
+
+            def test_loads(fake_plugins):
+                from pizzeria_tests import helpers  # first imported during the test
+                fake_plugins.add("sms", SmsPlugin)
+                assert fake_plugins.load()["sms"].state == "ready"
+                sys.modules["pizzeria_tests"].kept = helpers.MARK
+
+            def test_helpers_survived():
+                helpers = sys.modules["pizzeria_tests.helpers"]
+                assert helpers.MARK is sys.modules["pizzeria_tests"].kept
+            """
+        )
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)

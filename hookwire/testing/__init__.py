@@ -5,8 +5,7 @@ fixtures below are available in every test without configuration. In projects th
 them it costs nothing: this module imports only pytest, and each fixture imports what it needs
 when a test asks for it. Disable it with ``-p no:hookwire``.
 
-Fixtures
---------
+.. rubric:: Fixtures
 
 ``signal_recorder`` -> :class:`SignalRecorder`
     Records every signal sent during the test (``send``, ``send_robust``, ``asend``,
@@ -23,16 +22,15 @@ Fixtures
 ``mute_signals(*signals)`` -> :class:`Change`
     Mutes signals (every existing signal when none are given) until the test or ``with`` block
     ends.
-``connect_receiver(signal, receiver, *, sender=None, weak=False, dispatch_uid=None)``
-    -> :class:`Change`
-    Connects a receiver until the test or ``with`` block ends.
+``connect_receiver(signal, receiver, **connect_kwargs)`` -> :class:`Change`
+    Connects a receiver until the test or ``with`` block ends (``sender=``, ``weak=`` —
+    default ``False`` —, ``dispatch_uid=`` as for ``Signal.connect``).
 
 The same names are importable for use outside fixtures (:func:`record_signals`,
 :func:`mute_signals`, :func:`connect_receiver`, :func:`isolated`,
 :func:`assert_ready_idempotent`), where the ``with`` block or ``undo()`` ends the change.
 
-Recording signals
------------------
+.. rubric:: Recording signals
 
 .. code-block:: python
 
@@ -64,8 +62,7 @@ Only the arguments named in an assertion are compared, expected value first, so
 arguments that differ. ``assert_not_sent(signal)`` with no other arguments asserts the signal
 was not sent at all.
 
-Loading fake plugins
---------------------
+.. rubric:: Loading fake plugins
 
 .. code-block:: python
 
@@ -105,8 +102,7 @@ verbatim (malformed ``entry_points.txt``, a name offered twice). ``load(host=hos
 plugins. Configuration comes from the arguments only (``plugins=``, ``disable=``,
 ``autoload=``, ``strict=``), never from the environment or ``pyproject.toml``.
 
-Isolation
----------
+.. rubric:: Isolation
 
 Tests that load plugins or connect receivers by other means can ask for
 ``hookwire_isolation``; to isolate every test of a project, put this in its ``conftest.py``:
@@ -122,7 +118,9 @@ Tests that load plugins or connect receivers by other means can ask for
 
 Signals that exist when the test starts get their receivers back; signals created during the
 test keep theirs, unless their module was a fake one or a plugin's loaded during the test
-(those modules are removed from ``sys.modules``, so the next test imports them afresh).
+(those modules are removed from ``sys.modules``, so the next test imports them afresh). Hosts
+held in module globals go back to their loaded or unloaded state, and a send tracer left
+installed is removed.
 """
 
 from __future__ import annotations

@@ -185,6 +185,9 @@ class FakePlugins:
             self._finder.declare(target.__name__, module=target)
             self._state.forget_module(target.__name__)
             return target.__name__
+        home = getattr(target, "__module__", None)
+        if isinstance(home, str) and home not in self._finder.names:
+            self._state.keep_module(home)  # e.g. the test module that defines the Plugin class
         attribute = getattr(target, "__name__", None)
         if not isinstance(attribute, str) or not attribute.isidentifier():
             attribute = _slug(name)

@@ -90,7 +90,16 @@ class HookwireState:
         self._hosts = [(host, _host_state(host)) for host in _module_level_hosts()]
         self._tracer = _current_tracer()
         self._forget: set[str] = set()
+        self._keep: set[str] = set()
         self._restored = False
+
+    def keep_module(self, name: str) -> None:
+        """Never unload the package that holds module ``name`` for being a plugin's.
+
+        For plugin classes defined in a test module: the loader then records the test's own
+        package as the plugin's, and its other modules must not be unloaded with it.
+        """
+        self._keep.add(name)
 
     def forget_module(self, name: str) -> None:
         """Remove module ``name`` and its submodules from ``sys.modules`` at :meth:`restore`.
@@ -110,7 +119,10 @@ class HookwireState:
             signal._restore_state(state)
         owners_now = _attribution._snapshot_owners()
         new_owner_modules = {
-            module for module, plugin in owners_now.items() if self._owners.get(module) != plugin
+            module
+            for module, plugin in owners_now.items()
+            if self._owners.get(module) != plugin
+            and not any(_is_same_or_submodule(kept, {module}) for kept in self._keep)
         }
         _attribution._restore_owners(self._owners)
         for host, (loader, config, loaded) in self._hosts:
