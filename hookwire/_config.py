@@ -143,7 +143,10 @@ def find_pyproject(start_dir: str | os.PathLike[str] | None = None) -> Path | No
         except OSError:
             continue
         # A cheap test before parsing: most pyproject files have nothing for us.
-        if b"hookwire" in data and "hookwire" in _parse_toml(candidate, data).get("tool", {}):
+        if b"hookwire" not in data:
+            continue
+        tool = _parse_toml(candidate, data).get("tool")
+        if isinstance(tool, dict) and "hookwire" in tool:
             return candidate
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -66,9 +67,14 @@ class PluginSite:
 
 @pytest.fixture
 def plugin_site(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hookwire_isolation: Any
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> Iterator[PluginSite]:
-    """A :class:`PluginSite` on ``sys.path``, no ``HOOKWIRE_*`` variables, a private cache."""
+    """A :class:`PluginSite` on ``sys.path``, no ``HOOKWIRE_*`` variables, a private cache,
+    and hookwire's global state (signals, attribution) restored afterwards."""
+    # Signals of earlier tests' plugin modules must be gone before the isolation snapshot,
+    # which holds the signals it saw strongly.
+    gc.collect()
+    request.getfixturevalue("hookwire_isolation")
     for variable in [name for name in os.environ if name.startswith("HOOKWIRE_")]:
         monkeypatch.delenv(variable)
     monkeypatch.setenv("HOOKWIRE_CACHE_DIR", str(tmp_path / "cache"))
