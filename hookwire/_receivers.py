@@ -161,7 +161,8 @@ def describe_callable(receiver: object) -> str:
         return f"{module}.{qualname}" if module else qualname
     except Exception:
         try:
-            return f"<{type(receiver).__qualname__} object>"
+            kind = type(receiver)
+            return f"{kind.__module__}.{kind.__qualname__}"
         except Exception:
             return "<unprintable receiver>"
 

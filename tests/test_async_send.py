@@ -1,0 +1,371 @@
+"""``asend``/``asend_robust`` and ``send`` reaching async receivers: Django 6.1's semantics, and
+the faults of FAULTS.md C fixed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from hookwire import Signal
+from hookwire.exceptions import SyncSendInEventLoopError
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+def sync_receiver(sender: object, **kwargs: Any) -> str:
+    return "sync"
+
+
+async def async_receiver(sender: object, **kwargs: Any) -> str:
+    return "async"
+
+
+def test_asend_calls_sync_receivers_first_then_async_ones() -> None:
+    signal = Signal()
+    signal.connect(async_receiver)
+    signal.connect(sync_receiver)
+    assert asyncio.run(signal.asend(None)) == [(sync_receiver, "sync"), (async_receiver, "async")]
+    assert asyncio.run(signal.asend_robust(None)) == [
+        (sync_receiver, "sync"),
+        (async_receiver, "async"),
+    ]
+
+
+def test_sync_send_reaches_async_receivers_after_the_sync_ones() -> None:
+    signal = Signal()
+    signal.connect(async_receiver)
+    signal.connect(sync_receiver)
+    assert signal.send(None) == [(sync_receiver, "sync"), (async_receiver, "async")]
+    assert signal.send_robust(None) == [(sync_receiver, "sync"), (async_receiver, "async")]
+
+
+def test_asend_with_no_receivers_returns_an_empty_list() -> None:
+    assert asyncio.run(Signal().asend(None)) == []
+
+
+def test_async_receivers_run_concurrently() -> None:
+    signal = Signal()
+    first_ran, second_ran = asyncio.Event(), asyncio.Event()
+
+    async def first(**kwargs: Any) -> str:
+        first_ran.set()
+        await second_ran.wait()  # would deadlock if receivers ran one after the other
+        return "first"
+
+    async def second(**kwargs: Any) -> str:
+        second_ran.set()
+        await first_ran.wait()
+        return "second"
+
+    signal.connect(first)
+    signal.connect(second)
+
+    async def main() -> list[tuple[Any, Any]]:
+        return await asyncio.wait_for(signal.asend(None), timeout=5)
+
+    assert asyncio.run(main()) == [(first, "first"), (second, "second")]
+
+
+def test_send_in_a_running_loop_raises_before_calling_any_receiver() -> None:
+    signal = Signal(name="order_placed")
+    calls: list[str] = []
+
+    def sync_one(**kwargs: Any) -> None:
+        calls.append("sync")
+
+    async def async_one(**kwargs: Any) -> None:
+        calls.append("async")
+
+    signal.connect(sync_one)
+    signal.connect(async_one)
+
+    async def main() -> None:
+        signal.send(None)
+
+    with pytest.raises(SyncSendInEventLoopError) as info:
+        asyncio.run(main())
+    assert calls == []
+    message = str(info.value)
+    assert "async_one" in message
+    assert "await" in message
+    assert "asend()" in message
+    assert info.value.receivers == (f"{__name__}.{async_one.__qualname__}",)
+
+
+def test_send_robust_in_a_running_loop_serves_sync_receivers_and_reports_async_ones(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    signal = Signal()
+    calls: list[str] = []
+
+    def sync_one(**kwargs: Any) -> str:
+        calls.append("sync")
+        return "served"
+
+    async def async_one(**kwargs: Any) -> None:
+        calls.append("async")
+
+    signal.connect(sync_one)
+    signal.connect(async_one)
+
+    async def main() -> list[tuple[Any, Any]]:
+        return signal.send_robust(None)
+
+    with caplog.at_level(logging.ERROR, logger="hookwire.dispatch"):
+        responses = asyncio.run(main())
+    assert calls == ["sync"]
+    assert responses[0] == (sync_one, "served")
+    assert responses[1][0] is async_one
+    assert isinstance(responses[1][1], SyncSendInEventLoopError)
+    assert responses[1][1].__traceback__ is not None
+    assert len(caplog.records) == 1
+
+
+def test_send_in_a_running_loop_with_only_sync_receivers_is_fine() -> None:
+    signal = Signal()
+    signal.connect(sync_receiver)
+
+    async def main() -> list[tuple[Any, Any]]:
+        return signal.send(None)
+
+    assert asyncio.run(main()) == [(sync_receiver, "sync")]
+
+
+def test_one_failing_async_receiver_is_raised_as_itself_with_a_note() -> None:
+    signal = Signal(name="failing")
+
+    async def broken(**kwargs: Any) -> None:
+        raise LookupError("broken")
+
+    signal.connect(broken)
+    signal.connect(async_receiver)
+    with pytest.raises(LookupError) as info:
+        asyncio.run(signal.asend(None))
+    assert "broken" in " ".join(info.value.__notes__)
+    with pytest.raises(LookupError):
+        signal.send(None)
+
+
+def test_several_failing_async_receivers_raise_one_group_and_leave_no_task_behind() -> None:
+    signal = Signal()
+    cancelled = []
+
+    async def first(**kwargs: Any) -> None:
+        await asyncio.sleep(0)
+        raise LookupError("first")
+
+    async def second(**kwargs: Any) -> None:
+        await asyncio.sleep(0)
+        raise KeyError("second")
+
+    async def slow(**kwargs: Any) -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.append("slow")
+            raise
+
+    for receiver in (first, second, slow):
+        signal.connect(receiver)
+
+    async def main() -> set[asyncio.Task[Any]]:
+        with pytest.raises(ExceptionGroup) as info:
+            await signal.asend(None)
+        assert sorted(type(e).__name__ for e in info.value.exceptions) == [
+            "KeyError",
+            "LookupError",
+        ]
+        return asyncio.all_tasks() - {asyncio.current_task()}  # type: ignore[operator]
+
+    assert asyncio.run(main()) == set()
+    assert cancelled == ["slow"]
+
+
+def test_asend_robust_returns_every_failure_and_logs_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    signal = Signal()
+
+    async def first(**kwargs: Any) -> None:
+        raise LookupError("first")
+
+    def second(**kwargs: Any) -> None:
+        raise KeyError("second")
+
+    signal.connect(first)
+    signal.connect(second)
+    with caplog.at_level(logging.ERROR, logger="hookwire.dispatch"):
+        responses = asyncio.run(signal.asend_robust(None))
+    assert [r for r, _ in responses] == [second, first]
+    assert [type(e) for _, e in responses] == [KeyError, LookupError]
+    assert all(e.__traceback__ is not None for _, e in responses)
+    assert len(caplog.records) == 2
+
+
+@pytest.mark.parametrize("method", ["asend", "asend_robust"])
+@pytest.mark.parametrize("count", [1, 2])
+def test_cancelling_asend_propagates_cancelled_error_at_once(method: str, count: int) -> None:
+    signal = Signal()
+    started = []
+
+    async def waiting(**kwargs: Any) -> None:
+        started.append(True)
+        await asyncio.sleep(60)
+
+    async def also_waiting(**kwargs: Any) -> None:
+        await asyncio.sleep(60)
+
+    signal.connect(waiting)
+    if count == 2:
+        signal.connect(also_waiting)
+
+    async def main() -> None:
+        task = asyncio.create_task(getattr(signal, method)(None))
+        while not started:
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=5)
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit])
+def test_base_exceptions_propagate_from_every_send_method(
+    method: str, kind: str, error: type[BaseException]
+) -> None:
+    signal = Signal()
+
+    def sync_interrupting(**kwargs: Any) -> None:
+        raise error
+
+    async def async_interrupting(**kwargs: Any) -> None:
+        raise error
+
+    signal.connect(sync_interrupting if kind == "sync" else async_interrupting)
+    with pytest.raises(error):
+        if method.startswith("a"):
+            asyncio.run(getattr(signal, method)(None))
+        else:
+            getattr(signal, method)(None)
+
+
+# -- context variables ----------------------------------------------------------------
+#
+# In all four combinations a receiver sees the context variables the sender set, and the
+# sender sees the changes receivers made once the send returned.
+
+
+@pytest.mark.parametrize("receiver_kind", ["sync", "async"])
+def test_context_variables_flow_both_ways_from_a_sync_send(receiver_kind: str) -> None:
+    signal = Signal()
+    seen = []
+
+    def sync_one(**kwargs: Any) -> None:
+        seen.append(request_id.get())
+        request_id.set("set by receiver")
+
+    async def async_one(**kwargs: Any) -> None:
+        seen.append(request_id.get())
+        request_id.set("set by receiver")
+
+    signal.connect(sync_one if receiver_kind == "sync" else async_one)
+
+    def sender_code() -> str:
+        request_id.set("set by sender")
+        signal.send(None)
+        return request_id.get()
+
+    assert contextvars.copy_context().run(sender_code) == "set by receiver"
+    assert seen == ["set by sender"]
+
+
+@pytest.mark.parametrize("receiver_kind", ["sync", "async", "two-async"])
+def test_context_variables_flow_both_ways_from_asend(receiver_kind: str) -> None:
+    signal = Signal()
+    seen = []
+
+    def sync_one(**kwargs: Any) -> None:
+        seen.append(request_id.get())
+        request_id.set("set by receiver")
+
+    async def async_one(**kwargs: Any) -> None:
+        seen.append(request_id.get())
+        request_id.set("set by receiver")
+
+    async def async_other(**kwargs: Any) -> None:
+        seen.append(request_id.get())
+
+    signal.connect(sync_one if receiver_kind == "sync" else async_one)
+    if receiver_kind == "two-async":
+        signal.connect(async_other)
+
+    async def sender_code() -> str:
+        request_id.set("set by sender")
+        await signal.asend(None)
+        return request_id.get()
+
+    assert asyncio.run(sender_code()) == "set by receiver"
+    assert seen[0] == "set by sender"
+
+
+# -- threads and loops ----------------------------------------------------------------
+
+
+def test_asend_from_many_event_loops_in_sequence_leaks_no_thread_or_loop() -> None:
+    signal = Signal()
+    signal.connect(sync_receiver)
+    signal.connect(async_receiver)
+    signal.send(None)
+    asyncio.run(signal.asend(None))  # warm up asgiref's executors
+    before = threading.active_count()
+    for _ in range(30):
+        assert len(asyncio.run(signal.asend(None))) == 2
+        assert len(signal.send(None)) == 2
+        loop = asyncio.new_event_loop()
+        try:
+            assert len(loop.run_until_complete(signal.asend_robust(None))) == 2
+        finally:
+            loop.close()
+    # Worker threads that finished their job may take a moment to exit: wait, bounded.
+    deadline = time.monotonic() + 10
+    while threading.active_count() > before + 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() <= before + 1
+
+
+def test_sync_send_with_async_receivers_from_worker_threads() -> None:
+    signal = Signal()
+    signal.connect(async_receiver)
+    results: list[Any] = []
+
+    def worker() -> None:
+        results.append(signal.send(None))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    assert results == [[(async_receiver, "async")]] * 4
+
+
+def test_bound_async_methods_are_async_receivers() -> None:
+    class Listener:
+        async def on_event(self, **kwargs: Any) -> str:
+            return "method"
+
+    listener = Listener()
+    signal = Signal()
+    signal.connect(listener.on_event)
+    assert asyncio.run(signal.asend(None)) == [(listener.on_event, "method")]
