@@ -252,11 +252,13 @@ def test_base_exceptions_propagate_from_every_send_method(
         raise error
 
     signal.connect(sync_interrupting if kind == "sync" else async_interrupting)
+    send = getattr(signal, method)
+
+    def run() -> Any:
+        return asyncio.run(send(None)) if method.startswith("a") else send(None)
+
     with pytest.raises(error):
-        if method.startswith("a"):
-            asyncio.run(getattr(signal, method)(None))
-        else:
-            getattr(signal, method)(None)
+        run()
 
 
 # -- context variables ----------------------------------------------------------------
