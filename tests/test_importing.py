@@ -1,0 +1,119 @@
+"""From entry point to Plugin: resolution, one-line causes, reading requires_host unexecuted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PluginSite
+
+from hookwire import Plugin
+from hookwire._importing import (
+    EntryPointProblem,
+    describe_exception,
+    find_source_without_import,
+    load_plugin_object,
+    owner_module_name,
+    split_value,
+    static_requires_host,
+)
+
+
+def test_entry_point_values_split_into_module_and_attribute_path() -> None:
+    assert split_value("pkg.mod:Outer.Inner [extra]") == ("pkg.mod", "Outer.Inner")
+    assert split_value(" pkg ") == ("pkg", None)
+    with pytest.raises(EntryPointProblem, match="invalid entry point value 'a b'"):
+        split_value("a b")
+
+
+def test_a_nested_attribute_path_is_followed(plugin_site: PluginSite) -> None:
+    plugin_site.add(
+        "nest",
+        modules={
+            "nest_mod.py": "import hookwire\nclass Box:\n    class Inner(hookwire.Plugin): pass\n"
+        },
+    )
+    plugin, module = load_plugin_object("nest", "nest_mod:Box.Inner")
+    assert type(plugin).__qualname__ == "Box.Inner"
+    assert plugin.name == "nest"
+    assert module.__name__ == "nest_mod"
+    with pytest.raises(EntryPointProblem, match="nest_mod:Box has no attribute 'Missing'"):
+        load_plugin_object("nest", "nest_mod:Box.Missing")
+
+
+def test_a_plugin_class_re_exported_by_a_package_keeps_its_defining_module(
+    plugin_site: PluginSite,
+) -> None:
+    plugin_site.add(
+        "re-export",
+        modules={
+            "rex/__init__.py": "from .plugin import P\n",
+            "rex/plugin.py": "import hookwire\nclass P(hookwire.Plugin): pass\n",
+        },
+    )
+    plugin, module = load_plugin_object("rex", "rex:P")
+    assert module.__name__ == "rex.plugin"
+    assert plugin.signals_module_name() == "rex.signals"
+
+
+def test_a_module_entry_point_becomes_a_default_plugin(plugin_site: PluginSite) -> None:
+    plugin_site.add("bare", modules={"bare_mod.py": "requires = ['x']\n"})
+    plugin, module = load_plugin_object("bare", "bare_mod")
+    assert type(plugin) is Plugin
+    assert plugin.requires == ("x",)
+    assert plugin.module is module
+
+
+def test_exceptions_are_described_in_one_line_with_where_they_were_raised() -> None:
+    def fail() -> None:
+        raise ValueError("bad\nthing")
+
+    try:
+        fail()
+    except ValueError as error:
+        line = describe_exception(error)
+    assert line.startswith("ValueError: bad thing (at ")
+    assert line.endswith(f"{__file__}:{fail.__code__.co_firstlineno + 1})")
+    syntax = SyntaxError("invalid syntax", ("/x/mod.py", 7, 1, "def (", 7, 2))
+    assert describe_exception(syntax) == "SyntaxError at /x/mod.py:7: invalid syntax"
+    assert describe_exception(SystemExit(2)) == "SystemExit(2) (sys.exit() was called)"
+
+
+def test_the_owner_of_a_namespace_package_plugin_is_its_own_subpackage(
+    plugin_site: PluginSite,
+) -> None:
+    plugin_site.add("acme-sms", modules={"acme/sms/__init__.py": ""})
+    __import__("acme.sms")
+    assert owner_module_name("acme.sms.plugin") == "acme.sms"
+    assert owner_module_name("json.decoder") == "json"
+    sys.modules.pop("acme", None)
+
+
+def test_requires_host_is_read_from_source_without_running_it(
+    plugin_site: PluginSite, tmp_path: Path
+) -> None:
+    ran = tmp_path / "ran"
+    plugin_site.add(
+        "static",
+        modules={
+            "static_pkg/__init__.py": f"import pathlib\npathlib.Path({str(ran)!r}).touch()\n",
+            "static_pkg/plugin.py": (
+                "import hookwire\n"
+                "class P(hookwire.Plugin):\n"
+                "    requires_host: str = '>=3'\n"
+                "class Q(P):\n"
+                "    pass\n"
+            ),
+            "static_top.py": "requires_host = '<2'\n",
+        },
+    )
+    assert find_source_without_import("static_pkg.plugin") == str(
+        plugin_site.path / "static_pkg" / "plugin.py"
+    )
+    assert static_requires_host("static_pkg.plugin:P") == ">=3"
+    assert static_requires_host("static_pkg.plugin:Q") is None  # inherited: known after import
+    assert static_requires_host("static_top") == "<2"
+    assert static_requires_host("not_installed_anywhere:P") is None
+    assert not ran.exists()
+    assert "static_pkg" not in sys.modules

@@ -1,0 +1,40 @@
+"""Ready order from ``requires``: dependencies first, ties in discovery order, cycles named."""
+
+from __future__ import annotations
+
+from hookwire._requirements import ready_order, requirement_message
+
+
+def test_dependencies_come_first_and_ties_keep_discovery_order() -> None:
+    order, cycles = ready_order(
+        ["web", "api", "db", "cache"], {"web": ["db", "cache"], "api": ["db"], "cache": ["db"]}
+    )
+    assert order == ["db", "cache", "web", "api"]
+    assert cycles == {}
+
+
+def test_requirements_outside_the_candidates_are_left_to_the_caller() -> None:
+    assert ready_order(["a"], {"a": ["not-here"]}) == (["a"], {})
+
+
+def test_every_member_of_a_cycle_gets_the_cycle_as_seen_from_itself() -> None:
+    order, cycles = ready_order(
+        ["a", "b", "c", "d"], {"a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"]}
+    )
+    assert sorted(order) == ["a", "b", "c", "d"]
+    assert order[-1] == "d"
+    assert cycles == {
+        "a": ("a", "b", "c", "a"),
+        "b": ("b", "c", "a", "b"),
+        "c": ("c", "a", "b", "c"),
+    }
+
+
+def test_a_plugin_requiring_itself_is_a_cycle() -> None:
+    assert ready_order(["self"], {"self": ["self"]}) == (["self"], {"self": ("self", "self")})
+
+
+def test_the_message_walks_the_chain() -> None:
+    assert requirement_message(("a", "b", "c"), ", which is not installed") == (
+        "a requires b, which requires c, which is not installed"
+    )
