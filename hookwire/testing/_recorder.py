@@ -3,8 +3,9 @@
 Recording works by wrapping ``Signal.send``, ``send_robust``, ``asend`` and ``asend_robust`` on
 the class while at least one :class:`SignalRecorder` is active, so it sees every signal —
 including ones created after recording started and ones nobody listens to — and the exact
-arguments each send was given. When no recorder is active the class is untouched: recording
-costs nothing outside the tests that ask for it.
+arguments each send was given. When no recorder is active the class is untouched (unless the
+send tracer was installed on top of a running recorder; the wrapper left underneath then only
+passes calls through), so recording costs nothing outside the tests that ask for it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ._formatting import safe_repr, signal_label
 if TYPE_CHECKING:
     from .._signals import Signal
 
-__all__ = ["SentSignal", "SignalRecorder", "record_signals"]
+__all__ = ["ANY_SENDER", "SentSignal", "SignalRecorder", "record_signals"]
 
 SEND_METHODS: Final = ("send", "send_robust", "asend", "asend_robust")
 
@@ -392,7 +393,10 @@ class SignalRecorder:
         for number, call in enumerate(calls[:_MAX_LISTED], start=1):
             note = ""
             if call.signal is signal and wanted:
-                differing = call.differences(sender, kwargs)
+                differing = [
+                    name if name == "sender" or name in call.kwargs else f"{name} (not sent)"
+                    for name in call.differences(sender, kwargs)
+                ]
                 note = (
                     f"    <- differs in: {', '.join(differing)}" if differing else "    <- matches"
                 )
