@@ -49,6 +49,7 @@ EXERCISED_PAGES = [
     "concepts/threads-and-async.md",
     "howto/async-receivers.md",
     "howto/ordering.md",
+    "howto/testing-plugins.md",
     "howto/migrate-from-django.md",
     "howto/migrate-from-pluggy.md",
     "howto/migrate-from-blinker.md",
@@ -524,3 +525,19 @@ def test_the_included_benchmarks_readme_is_adapted_so_any_content_builds() -> No
         "## Results",
         "[site](https://example.org/x)",
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# The API reference names every public object
+
+
+@pytest.mark.parametrize("module_name", ["hookwire", "hookwire.testing"])
+def test_the_api_reference_documents_every_public_name(module_name: str) -> None:
+    import importlib
+
+    module = importlib.import_module(module_name)
+    page = (DOCS / "reference" / "api.md").read_text(encoding="utf-8")
+    # Modules are documented by their own sections; __version__ is not an API object.
+    public = [name for name in module.__all__ if name not in {"__version__", "exceptions"}]
+    missing = [name for name in public if f"{module_name}.{name}" not in page]
+    assert missing == [], f"docs/reference/api.md does not document {missing}"
