@@ -108,8 +108,8 @@ def discovery(document: dict[str, Any]) -> str:
 def cli(document: dict[str, Any]) -> str:
     rows = [
         [
-            f"`{row['label'].strip()}`"
-            if not row["label"].startswith(" ")
+            f"`{row['label']}`"
+            if row["label"].startswith(("python", "hookwire"))
             else row["label"].strip(),
             bu.format_ms(row["wall_ms"]),
             bu.format_ms(row["minus_bare_ms"]),
