@@ -119,16 +119,19 @@ def _raised_at(traceback: TracebackType | None) -> str | None:
     return last
 
 
-def owner_module_name(module_name: str) -> str:
-    """The package to attribute a plugin's receivers to: its top-level package, or deeper
-    while that is a namespace package shared with other distributions."""
-    parts = module_name.split(".")
-    for depth in range(1, len(parts) + 1):
-        candidate = ".".join(parts[:depth])
-        module = sys.modules.get(candidate)
-        if module is None or getattr(module, "__file__", None) is not None:
-            return candidate
-    return module_name
+def owner_module_name(plugin: Plugin, module: ModuleType) -> str:
+    """The module (and submodules) whose receivers belong to ``plugin`` when they were
+    connected outside any plugin scope, e.g. because the host imported the plugin itself.
+
+    The plugin's package, which also holds its signals module; the plugin's own module when
+    that package is a namespace package shared with other distributions, or absent.
+    """
+    package = plugin.package
+    if package is not None:
+        holder = sys.modules.get(package)
+        if holder is not None and getattr(holder, "__file__", None) is not None:
+            return package
+    return module.__name__
 
 
 def find_source_without_import(module_name: str) -> str | None:

@@ -267,7 +267,7 @@ class Loader:
         record.requires = tuple(plugin.requires)
         record.module_file = getattr(module, "__file__", None)
         # Receivers the host's own imports connected before loading ran belong to this plugin.
-        register_module_owner(owner_module_name(module.__name__), record.name)
+        register_module_owner(owner_module_name(plugin, module), record.name)
         if self.host_version is not None and plugin.requires_host is not None:
             why = check_requires_host(plugin.requires_host, self.host_version)
             if why is not None:

@@ -80,14 +80,23 @@ def test_exceptions_are_described_in_one_line_with_where_they_were_raised() -> N
     assert describe_exception(SystemExit(2)) == "SystemExit(2) (sys.exit() was called)"
 
 
-def test_the_owner_of_a_namespace_package_plugin_is_its_own_subpackage(
+def test_receivers_outside_a_scope_are_owned_by_the_plugin_s_package_or_its_module(
     plugin_site: PluginSite,
 ) -> None:
-    plugin_site.add("acme-sms", modules={"acme/sms/__init__.py": ""})
-    __import__("acme.sms")
-    assert owner_module_name("acme.sms.plugin") == "acme.sms"
-    assert owner_module_name("json.decoder") == "json"
-    sys.modules.pop("acme", None)
+    plugin_site.add(
+        "owners",
+        modules={
+            "owned/__init__.py": "",
+            "owned/plugin.py": "import hookwire\nclass P(hookwire.Plugin): pass\n",
+            "shared_ns/sms.py": "import hookwire\nclass P(hookwire.Plugin): pass\n",
+        },
+    )
+    plugin, module = load_plugin_object("owned", "owned.plugin:P")
+    assert owner_module_name(plugin, module) == "owned"
+    # A namespace package is shared with other distributions: only the module is the plugin's.
+    plugin, module = load_plugin_object("sms", "shared_ns.sms:P")
+    assert owner_module_name(plugin, module) == "shared_ns.sms"
+    sys.modules.pop("shared_ns", None)
 
 
 def test_requires_host_is_read_from_source_without_running_it(
