@@ -64,7 +64,8 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
     """Build the Sphinx site with warnings as errors."""
-    session.install("-e", ".[docs]")
+    # pytest too: the API reference documents the hookwire.testing pytest plugin, which imports it.
+    session.install("-e", ".[docs]", "pytest")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
