@@ -319,6 +319,67 @@ def test_keyboard_interrupt_propagates_and_a_retry_resumes_with_a_consistent_reg
     ]
 
 
+def test_keyboard_interrupt_in_ready_undoes_that_ready_call_and_leaves_the_plugin_imported(
+    plugin_site: PluginSite,
+) -> None:
+    add_plugin(
+        plugin_site,
+        "impatient",
+        """
+        import hookwire, events
+        class Plugin(hookwire.Plugin):
+            interrupt = True
+            def ready(self):
+                events.ping.connect(self.on_ping)
+                if Plugin.interrupt:
+                    Plugin.interrupt = False
+                    raise KeyboardInterrupt
+            def on_ping(self, sender, **kwargs): pass
+        """,
+    )
+    loader = make_loader(plugin_site)
+    with pytest.raises(KeyboardInterrupt):
+        loader.load()
+    assert loader.registry["impatient"].state is PluginState.IMPORTED
+    assert ping_receivers() == []
+    assert loader.load()["impatient"].state is PluginState.READY
+    assert ping_receivers() == [("Plugin.on_ping", "impatient")]
+
+
+def test_a_plugin_with_hostile_metadata_loads_and_keeps_its_strings_raw(
+    plugin_site: PluginSite,
+) -> None:
+    hostile = "\x1b[2J\x1b[31m"
+    dist_info = plugin_site.add(
+        "hostile",
+        entry_points={GROUP: {f"ev{hostile}il": "hostile_mod"}},
+        modules={"hostile_mod.py": "raise RuntimeError('\\x1b[0mboom')\n"},
+    )
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: host{hostile}ile\nVersion: 1{hostile}\n",
+        encoding="utf-8",
+    )
+    (record,) = make_loader(plugin_site).load()
+    assert record.name == f"ev{hostile}il"
+    assert record.distribution == f"host{hostile}ile"
+    assert record.state is PluginState.FAILED
+    assert (record.error or "").startswith(f"plugin ev{hostile}il (host{hostile}ile 1{hostile}), ")
+    assert "\x1b[0mboom" in (record.error or "")
+
+
+def test_a_name_offered_twice_is_loaded_from_the_first_and_fails_a_strict_load(
+    plugin_site: PluginSite,
+) -> None:
+    add_plugin(plugin_site, "aaa", pinging(), value="aaa_plugin:Plugin")
+    plugin_site.add("zzz", entry_points={GROUP: {"AAA": "zzz_plugin:Plugin"}})
+    registry = make_loader(plugin_site).load()
+    assert registry["aaa"].distribution == "aaa"
+    assert registry["aaa"].state is PluginState.READY
+    assert [problem.plugin for problem in registry.problems] == ["AAA"]
+    with pytest.raises(LoadError, match=r"plugin AAA is offered twice: by aaa 1\.0"):
+        make_loader(plugin_site, strict=True).load()
+
+
 # -- requirements ---------------------------------------------------------------------------
 
 
