@@ -1,0 +1,317 @@
+"""Differential tests: the same scenarios on ``django.dispatch.Signal`` and ``hookwire.Signal``.
+
+Each scenario takes a signal class (and the matching ``receiver`` decorator) and returns what a
+program can observe; both implementations must return the same thing. Where hookwire
+deliberately differs (FAULTS.md: falsy ``dispatch_uid``, ``send()`` inside a running loop,
+unweakrefable senders with ``use_caching``, receiver checks outside ``DEBUG``), the scenarios
+stay on the behaviour correct programs see, and the differences are tested in
+``test_signals.py`` and ``test_async_send.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import django
+import django.dispatch
+import pytest
+
+import hookwire
+
+IMPLEMENTATIONS = {
+    "django": (django.dispatch.Signal, django.dispatch.receiver),
+    "hookwire": (hookwire.Signal, hookwire.receiver),
+}
+
+Scenario = Callable[[Any, Any], Any]
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(function: Scenario) -> Scenario:
+    SCENARIOS[function.__name__] = function
+    return function
+
+
+def names(responses: list[tuple[Any, Any]]) -> list[tuple[str, Any]]:
+    """Responses with receivers named and exceptions reduced to their type and message."""
+    result = []
+    for receiver, response in responses:
+        if isinstance(response, BaseException):
+            assert response.__traceback__ is not None
+            response = (type(response).__name__, str(response))
+        result.append((getattr(receiver, "__qualname__", type(receiver).__qualname__), response))
+    return result
+
+
+class Sender:
+    pass
+
+
+class Listener:
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def on_signal(self, sender: object, **kwargs: Any) -> str:
+        return f"{self.label}:{kwargs.get('value')}"
+
+
+def answer_one(sender: object, **kwargs: Any) -> Any:
+    return ("one", sorted(kwargs))
+
+
+def answer_two(sender: object, **kwargs: Any) -> Any:
+    return ("two", kwargs.get("value"))
+
+
+def raising(sender: object, **kwargs: Any) -> None:
+    raise ValueError("raising")
+
+
+async def async_answer(sender: object, **kwargs: Any) -> Any:
+    await asyncio.sleep(0)
+    return ("async", kwargs.get("value"))
+
+
+async def async_raising(sender: object, **kwargs: Any) -> None:
+    raise KeyError("async_raising")
+
+
+@scenario
+def connect_order_and_arguments(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    signal.connect(answer_two)
+    signal.connect(answer_one)
+    return names(signal.send(Sender, value=1, other=2))
+
+
+@scenario
+def duplicates_and_dispatch_uids(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    signal.connect(answer_one)
+    signal.connect(answer_one)
+    signal.connect(answer_two, dispatch_uid="uid")
+    signal.connect(answer_one, dispatch_uid="uid")
+    first = names(signal.send(None))
+    removed = signal.disconnect(dispatch_uid="uid")
+    return first, removed, names(signal.send(None)), len(signal.receivers)
+
+
+@scenario
+def sender_filters(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    signal.connect(answer_one, sender=Sender)
+    signal.connect(answer_two)
+    return (
+        names(signal.send(Sender)),
+        names(signal.send(object())),
+        signal.has_listeners(Sender),
+        signal.has_listeners(),
+    )
+
+
+@scenario
+def disconnect_results(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    signal.connect(answer_one, sender=Sender)
+    return [
+        signal.disconnect(answer_two),
+        signal.disconnect(answer_one),
+        signal.disconnect(answer_one, sender=Sender),
+        signal.disconnect(answer_one, sender=Sender),
+        signal.receivers,
+    ]
+
+
+@scenario
+def weak_bound_methods_are_dropped(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    kept, dropped = Listener("kept"), Listener("dropped")
+    signal.connect(kept.on_signal)
+    signal.connect(dropped.on_signal)
+    before = names(signal.send(None, value=1))
+    del dropped
+    gc.collect()
+    after = names(signal.send(None, value=2))
+    signal.disconnect(kept.on_signal)
+    return before, after, signal.has_listeners(), signal.receivers
+
+
+@scenario
+def strong_references(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    signal.connect(Listener("strong").on_signal, weak=False)
+    gc.collect()
+    return names(signal.send(None, value=3))
+
+
+@scenario
+def send_stops_at_the_first_error(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    signal.connect(answer_one)
+    signal.connect(raising)
+    signal.connect(answer_two)
+    with pytest.raises(ValueError, match="raising"):
+        signal.send(None)
+    return names(signal.send_robust(None, value=4))
+
+
+@scenario
+def receiver_decorator(signal_class: Any, receiver: Any) -> Any:
+    first, second = signal_class(), signal_class()
+
+    @receiver([first, second], sender=Sender)
+    def decorated(sender: object, **kwargs: Any) -> str:
+        return "decorated"
+
+    @receiver(first, dispatch_uid="single")
+    def single(sender: object, **kwargs: Any) -> str:
+        return "single"
+
+    return names(first.send(Sender)), names(second.send(Sender)), decorated(None)
+
+
+@scenario
+def caching_with_class_senders(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class(use_caching=True)
+    signal.connect(answer_one, sender=Sender)
+    first = names(signal.send(Sender))
+    signal.connect(answer_two, sender=Sender)
+    second = names(signal.send(Sender))
+    signal.disconnect(answer_one, sender=Sender)
+    return first, second, names(signal.send(Sender)), names(signal.send(Listener))
+
+
+@scenario
+def changes_during_a_send_apply_next_time(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+
+    def self_removing(sender: object, **kwargs: Any) -> str:
+        signal.disconnect(self_removing)
+        signal.connect(answer_two)
+        return "self_removing"
+
+    signal.connect(self_removing)
+    signal.connect(answer_one)
+    return names(signal.send(None)), names(signal.send(None))
+
+
+@scenario
+def async_receivers_from_sync_and_async_code(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    signal.connect(async_answer)
+    signal.connect(answer_two)
+    signal.connect(async_raising)
+    robust = names(signal.send_robust(None, value=5))
+    arobust = names(asyncio.run(signal.asend_robust(None, value=6)))
+    signal.disconnect(async_raising)
+    return (
+        robust,
+        arobust,
+        names(signal.send(None, value=7)),
+        names(asyncio.run(signal.asend(None, value=8))),
+    )
+
+
+@scenario
+def one_async_failure_is_raised_as_itself(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    signal.connect(async_answer)
+    signal.connect(async_raising)
+    with pytest.raises(KeyError, match="async_raising"):
+        asyncio.run(signal.asend(None))
+    return True
+
+
+@scenario
+def kwargs_mutation_is_private_to_each_receiver(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+
+    def mutating(sender: object, **kwargs: Any) -> str:
+        kwargs["value"] = "mutated"
+        return "mutating"
+
+    signal.connect(mutating)
+    signal.connect(answer_two)
+    return names(signal.send(None, value="original"))
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario_observes_the_same_on_django_and_hookwire(name: str) -> None:
+    django_result = SCENARIOS[name](*IMPLEMENTATIONS["django"])
+    hookwire_result = SCENARIOS[name](*IMPLEMENTATIONS["hookwire"])
+    assert hookwire_result == django_result
+
+
+@pytest.mark.skipif(django.VERSION < (6, 1), reason="Django drops dead senders' rows from 6.1")
+def test_receivers_of_a_dead_sender_are_dropped_by_both() -> None:
+    def scenario(signal_class: Any) -> Any:
+        signal = signal_class()
+        sender = Sender()
+        signal.connect(answer_one, sender=sender)
+        del sender
+        gc.collect()
+        return signal.has_listeners(), signal.receivers
+
+    assert scenario(hookwire.Signal) == scenario(django.dispatch.Signal)
+
+
+DJANGO_STYLE_SAMPLE = textwrap.dedent(
+    """
+    from {package} import Signal, receiver
+
+    pizza_done = Signal()
+    order_placed = Signal(use_caching=True)
+    events = []
+
+
+    class Pizza:
+        def bake(self):
+            return pizza_done.send(sender=self.__class__, toppings=["ham"], size="L")
+
+
+    @receiver(pizza_done, sender=Pizza)
+    def announce(sender, toppings, **kwargs):
+        events.append(("announce", sender.__name__, toppings))
+        return len(toppings)
+
+
+    @receiver([pizza_done, order_placed])
+    def audit(signal, sender, **kwargs):
+        events.append(("audit", signal is pizza_done, sorted(kwargs)))
+
+
+    class Kitchen:
+        def __init__(self):
+            pizza_done.connect(self.on_done, dispatch_uid="kitchen")
+
+        def on_done(self, sender, **kwargs):
+            events.append(("kitchen", kwargs["size"]))
+
+
+    kitchen = Kitchen()
+    responses = Pizza().bake()
+    order_placed.send_robust(sender=Pizza, order=1)
+    disconnected = pizza_done.disconnect(dispatch_uid="kitchen")
+    Pizza().bake()
+    result = (
+        [(getattr(r, "__name__", None), value) for r, value in responses],
+        events,
+        disconnected,
+        pizza_done.has_listeners(Pizza),
+    )
+    """
+)
+
+
+def test_django_style_code_runs_unchanged_with_only_the_import_switched() -> None:
+    results = {}
+    for package in ("django.dispatch", "hookwire"):
+        namespace: dict[str, Any] = {"__name__": f"sample_{package.replace('.', '_')}"}
+        exec(compile(DJANGO_STYLE_SAMPLE.format(package=package), "<sample>", "exec"), namespace)
+        results[package] = namespace["result"]
+    assert results["hookwire"] == results["django.dispatch"]
+    assert results["hookwire"][2] is True

@@ -1,0 +1,61 @@
+"""``import hookwire`` stays cheap: no event loop, no metadata reader, no CLI stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = (
+    "asyncio",
+    "asgiref",
+    "importlib.metadata",
+    "importlib_metadata",
+    "typer",
+    "rich",
+    "click",
+)
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("module", FORBIDDEN)
+def test_import_hookwire_does_not_import(module: str) -> None:
+    baseline = _modules_after("")
+    loaded = _modules_after("import hookwire")
+    assert module not in loaded - baseline
+
+
+def test_sending_a_signal_with_sync_receivers_stays_light() -> None:
+    code = (
+        "import hookwire\n"
+        "s = hookwire.Signal()\n"
+        "def r(**kwargs): return 1\n"
+        "s.connect(r)\n"
+        "assert s.send(None) == [(r, 1)]\n"
+        "assert s.send_robust(None) == [(r, 1)]\n"
+    )
+    loaded = _modules_after(code) - _modules_after("")
+    assert not loaded & set(FORBIDDEN)
+    assert "inspect" not in loaded
+
+
+def test_importtime_report_lists_no_forbidden_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import hookwire"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert "hookwire" in imported
+    assert not imported & set(FORBIDDEN)
