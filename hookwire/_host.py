@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from ._loader import Loader
     from ._registry import Registry
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "Host", "HostSettings", "default_host"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_TERMINATED",
+    "Host",
+    "HostSettings",
+    "Terminated",
+    "default_host",
+]
 
 #: Exit status of :meth:`Host.run` after Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
@@ -38,11 +45,12 @@ EXIT_TERMINATED = 143
 _MISSING: Any = object()
 
 
-class _Terminated(SystemExit):
-    """Raised in the main thread by the SIGTERM handler :meth:`Host.run` installs.
+class Terminated(SystemExit):
+    """Raised in the main thread by the SIGTERM handler :meth:`Host.run` installs; it is the
+    ``exc=`` that ``host_stopping`` receivers get after SIGTERM.
 
-    A ``SystemExit`` so that ``except Exception`` in application code lets it through and, if it
-    ever escapes, the process still exits with 143.
+    A ``SystemExit`` (code 143) so that ``except Exception`` in application code lets it
+    through and, if it ever escapes, the process still exits with 143.
     """
 
     def __init__(self) -> None:
@@ -305,7 +313,8 @@ class Host:
         """Load (if needed), send ``host_started``, call ``main``, always send ``host_stopping``.
 
         ``host_stopping`` is sent with ``exc=`` the exception that stops the host (or ``None``)
-        after ``main`` returns or raises, after Ctrl-C and after SIGTERM; while ``run`` is
+        after ``main`` returns or raises, after Ctrl-C (a ``KeyboardInterrupt``) and after
+        SIGTERM (a :class:`Terminated`, which is a ``SystemExit`` with code 143); while ``run`` is
         active in the main thread it handles SIGTERM. Its receivers are all called even if
         some fail (``send_robust``; failures are logged on ``hookwire.dispatch``).
 
@@ -323,7 +332,7 @@ class Host:
                 try:
                     lifecycle.host_started.send(sender=self)
                     return _exit_status(self._call_main())
-                except _Terminated as exc:
+                except Terminated as exc:
                     stopping_exc = exc
                     return EXIT_TERMINATED
                 except KeyboardInterrupt as exc:
@@ -373,7 +382,7 @@ def _is_awaitable(value: object) -> bool:
 
 @contextmanager
 def _sigterm_raises() -> Iterator[None]:
-    """While active in the main thread, SIGTERM raises :class:`_Terminated` there."""
+    """While active in the main thread, SIGTERM raises :class:`Terminated` there."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         os_signal, "SIGTERM"
     ):
@@ -381,7 +390,7 @@ def _sigterm_raises() -> Iterator[None]:
         return
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        raise _Terminated
+        raise Terminated
 
     try:
         previous = os_signal.signal(os_signal.SIGTERM, on_sigterm)

@@ -1,0 +1,469 @@
+"""The typer application: ``hookwire run``, ``plugins list``, ``plugins check``, ``signals``.
+
+Commands return their exit status; :func:`invoke` runs the click command in non-standalone
+mode so that every error — usage, host resolution, loading, the host's own ``main`` — is turned
+here into one line on stderr and an exit status (2 usage, 1 failure, 130/143 interrupted), with
+a traceback only under ``--traceback``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback as traceback_module
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import import_module
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError
+from . import _output
+from ._output import PROG, escape
+
+if TYPE_CHECKING:
+    from .._host import Host
+    from .._registry import Registry
+    from .._signals import Signal
+
+__all__ = ["app", "invoke"]
+
+
+def _import_click_exceptions() -> Any:
+    # Recent typer carries its own copy of click; older releases depend on click itself.
+    try:
+        return import_module("typer._click.exceptions")
+    except ImportError:  # pragma: no cover - older typer
+        return import_module("click.exceptions")
+
+
+click_exceptions = _import_click_exceptions()
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Options:
+    """Global options, set by the root callback (one command per process)."""
+
+    traceback = False
+
+
+class _OutputClosed(Exception):
+    """stdout was closed by its reader (``| head``); not an ``OSError`` so typer leaves it be."""
+
+
+@contextmanager
+def _output_guard() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError as exc:
+        raise _OutputClosed from exc
+
+
+app = typer.Typer(
+    name=PROG,
+    help=(
+        "Run a hookwire host and show what its plugins loaded and what listens to its signals.\n\n"
+        "HOST is 'module:attribute' naming a hookwire.Host (or a function returning one). "
+        "When omitted it comes from $HOOKWIRE_HOST, then 'host' in [tool.hookwire] of the "
+        "nearest pyproject.toml, then the built-in host (entry-point group hookwire.plugins)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+plugins_app = typer.Typer(
+    help="List and check the host's plugins.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(plugins_app, name="plugins")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"{PROG} {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Show hookwire's version and exit.",
+        ),
+    ] = False,
+    traceback: Annotated[
+        bool,
+        typer.Option(
+            "--traceback",
+            help="On errors, print the full traceback as well as the one-line message.",
+        ),
+    ] = False,
+) -> None:
+    _Options.traceback = traceback
+
+
+# -- shared parameters ---------------------------------------------------------------------
+
+HostArgument = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
+    typer.Argument(
+        metavar="[HOST]",
+        help=(
+            "The host, as 'module:attribute' (a hookwire.Host or a zero-argument function "
+            "returning one). Default: $HOOKWIRE_HOST, then [tool.hookwire] host in the nearest "
+            "pyproject.toml, then the built-in host."
+        ),
+        show_default=False,
+    ),
+]
+PluginOption = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--plugin",
+        "-p",
+        metavar="NAME",
+        help=(
+            "Load only this plugin; repeat for several. With --no-autoload these are the "
+            "only plugins loaded. Overrides $HOOKWIRE_PLUGINS and [tool.hookwire] plugins."
+        ),
+        show_default=False,
+    ),
+]
+DisableOption = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--disable",
+        "-d",
+        metavar="NAME",
+        help=(
+            "Never import this plugin; repeat for several. Adds to $HOOKWIRE_DISABLE_PLUGINS "
+            "and [tool.hookwire] disable."
+        ),
+        show_default=False,
+    ),
+]
+NoAutoloadOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-autoload",
+        help="Load no discovered plugin except those named with --plugin.",
+    ),
+]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Fail (exit 1) when any plugin fails to load, instead of going on without it.",
+    ),
+]
+
+
+def _load(
+    host_reference: str | None,
+    plugin: list[str] | None,
+    disable: list[str] | None,
+    no_autoload: bool,
+    strict: bool,
+    *,
+    stdout_is_data: bool = True,
+) -> tuple[Host, Registry]:
+    """Resolve the host and load its plugins with the command-line settings.
+
+    When stdout carries the command's data (tables, JSON), whatever the host module or the
+    plugins print while they are imported and readied goes to stderr instead, so that
+    ``hookwire plugins list --json | jq`` works even with chatty plugins.
+    """
+    from contextlib import nullcontext, redirect_stdout
+
+    from ._resolve import resolve_host
+
+    with redirect_stdout(sys.stderr) if stdout_is_data else nullcontext():
+        host = resolve_host(host_reference)
+        registry = host.load(
+            plugins=plugin if plugin else None,
+            disable=disable or (),
+            autoload=False if no_autoload else None,
+            strict=True if strict else None,
+        )
+    return host, registry
+
+
+def _warn_problems(registry: Registry) -> None:
+    for problem in getattr(registry, "problems", ()):
+        _output.warn(str(problem))
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    host: HostArgument = None,
+    plugin: PluginOption = None,
+    disable: DisableOption = None,
+    no_autoload: NoAutoloadOption = False,
+    strict: StrictOption = False,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace",
+            help=(
+                "Log every signal sent during the run to stderr: its sender, each receiver "
+                "called, the plugin it belongs to and how long it took."
+            ),
+        ),
+    ] = False,
+) -> int:
+    """Load the host's plugins and run its main; exit with main's status.
+
+    Each plugin that fails to load is reported as one warning line on stderr and the host
+    runs without it (with --strict the command stops instead, exit 1). Ctrl-C exits 130 and
+    SIGTERM 143, after the host_stopping signal was sent.
+    """
+    with _output_guard(), _tracing(trace):
+        loaded_host, registry = _load(
+            host, plugin, disable, no_autoload, strict, stdout_is_data=False
+        )
+        _warn_problems(registry)
+        for record in registry:
+            if str(getattr(record.state, "value", record.state)) == "failed":
+                # One line each; the loader's message names plugin, distribution and phase.
+                _output.warn(record.error or f"plugin {record.name} failed")
+        sys.stderr.flush()
+        return loaded_host.run()
+
+
+@contextmanager
+def _tracing(enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    from .._tracing import install_tracer, remove_tracer
+    from ._trace import TracePrinter
+
+    install_tracer(TracePrinter(sys.stderr))
+    try:
+        yield
+    finally:
+        remove_tracer()
+
+
+@plugins_app.command("list")
+def plugins_list(
+    host: HostArgument = None,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", "-a", help="Include disabled plugins (failed ones are always shown)."
+        ),
+    ] = False,
+    json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help=(
+                "Print a JSON array of {name, distribution, version, entry_point, state, error, "
+                "receivers, requires} instead of a table."
+            ),
+        ),
+    ] = False,
+    plugin: PluginOption = None,
+    disable: DisableOption = None,
+    no_autoload: NoAutoloadOption = False,
+    strict: StrictOption = False,
+) -> int:
+    """List the host's plugins: state, distribution, version, receivers, entry point, error."""
+    with _output_guard():
+        loaded_host, registry = _load(host, plugin, disable, no_autoload, strict)
+        _warn_problems(registry)
+        if json:
+            _output.write_json(_output.plugins_json(registry, include_disabled=all_))
+            return EXIT_OK
+        lines = _output.plugins_table(registry, include_disabled=all_)
+        if not lines:
+            group = escape(loaded_host.entry_point_group)
+            why = (
+                f"all {len(registry)} are disabled (--all lists them)"
+                if len(registry)
+                else "none are installed"
+            )
+            sys.stderr.write(f"{PROG}: no plugins to list in entry-point group {group!r}: {why}\n")
+        _output.write_lines(lines)
+        return EXIT_OK
+
+
+@plugins_app.command("check")
+def plugins_check(
+    host: HostArgument = None,
+    plugin: PluginOption = None,
+    disable: DisableOption = None,
+    no_autoload: NoAutoloadOption = False,
+    strict: StrictOption = False,
+) -> int:
+    """Load every plugin and report each one; exit 1 when any plugin failed to load.
+
+    Discovery problems (unreadable metadata, a plugin name offered twice) count as failures.
+    """
+    with _output_guard():
+        _, registry = _load(host, plugin, disable, no_autoload, strict)
+        problems = list(getattr(registry, "problems", ()))
+        for problem in problems:
+            _output.warn(str(problem))
+        lines, failed = _output.plugin_check_lines(registry)
+        _output.write_lines(lines)
+        return EXIT_FAILURE if failed or problems else EXIT_OK
+
+
+@app.command()
+def signals(
+    host: HostArgument = None,
+    json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help=(
+                "Print a JSON array of {signal, receivers: [{receiver, file, line, plugin, "
+                "sender, weak, dispatch_uid, async}]} instead of text."
+            ),
+        ),
+    ] = False,
+    plugin: PluginOption = None,
+    disable: DisableOption = None,
+    no_autoload: NoAutoloadOption = False,
+    strict: StrictOption = False,
+) -> int:
+    """Show every signal (the host's, hookwire's, any other defined) and its receivers.
+
+    Receivers are listed in the order they will be called, with the plugin that connected
+    them, their sender filter, weak or strong, sync or async, and where they are defined.
+    """
+    with _output_guard():
+        loaded_host, registry = _load(host, plugin, disable, no_autoload, strict)
+        _warn_problems(registry)
+        shown = _signals_of(loaded_host)
+        if json:
+            _output.write_json(_output.signals_json(shown))
+        else:
+            _output.write_lines(_output.signals_lines(shown))
+        return EXIT_OK
+
+
+def _signals_of(host: Host) -> list[Signal]:
+    """The host's signals first, then every other live signal, by name."""
+    from .._signals import all_signals
+
+    shown = list(host.signals.values())
+    known = {id(signal) for signal in shown}
+    others = [signal for signal in all_signals() if id(signal) not in known]
+    others.sort(key=lambda signal: str(signal.qualified_name))
+    return shown + others
+
+
+# -- running the application ---------------------------------------------------------------
+
+
+def _report(message: str, exc: BaseException | None = None) -> None:
+    if exc is not None and _Options.traceback:
+        traceback_module.print_exception(exc, file=sys.stderr)
+    sys.stderr.write(f"{PROG}: error: {escape(message)}\n")
+
+
+def _hint() -> str:
+    return "" if _Options.traceback else " (run 'hookwire --traceback ...' to see the traceback)"
+
+
+def _install_log_handler() -> None:
+    """Show hookwire's own log records (e.g. a failing receiver under ``send_robust``) as one
+    escaped line each, with the traceback only under ``--traceback``."""
+    import logging
+
+    class OneLineHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if logging.getLogger().handlers:
+                return  # the application configured logging: its handlers will show it
+            try:
+                message = record.getMessage()
+                if record.exc_info and record.exc_info[1] is not None and _Options.traceback:
+                    traceback_module.print_exception(record.exc_info[1], file=sys.stderr)
+                level = record.levelname.lower()
+                first = message.strip().splitlines()[0] if message.strip() else level
+                sys.stderr.write(f"{PROG}: {level}: {escape(first)}\n")
+            except Exception:
+                self.handleError(record)
+
+    logger = logging.getLogger("hookwire")
+    if not any(type(handler).__name__ == "OneLineHandler" for handler in logger.handlers):
+        logger.addHandler(OneLineHandler(logging.WARNING))
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so no later flush hits the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+
+
+def invoke(args: Sequence[str]) -> int:
+    """Run the command line ``args`` and return the exit status (see the module docstring)."""
+    command = typer.main.get_command(app)
+    _install_log_handler()
+    try:
+        result = command.main(args=list(args), prog_name=PROG, standalone_mode=False)
+        sys.stdout.flush()
+    except _OutputClosed:
+        _silence_stdout()
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_FAILURE
+    except click_exceptions.NoArgsIsHelpError as exc:
+        # "hookwire" or "hookwire plugins" alone: the help, as a usage error (exit 2).
+        sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
+        return int(exc.exit_code)
+    except click_exceptions.UsageError as exc:
+        ctx = exc.ctx
+        where = ctx.command_path if ctx is not None else PROG
+        help_hint = f" (see '{where} --help')" if ctx is not None else ""
+        sys.stderr.write(f"{where}: error: {escape(exc.format_message())}{help_hint}\n")
+        return int(exc.exit_code)
+    except click_exceptions.ClickException as exc:
+        sys.stderr.write(f"{PROG}: error: {escape(exc.format_message())}\n")
+        return int(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write(f"{PROG}: aborted\n")
+        return EXIT_INTERRUPTED
+    except (HostNotFoundError, ConfigError) as exc:
+        _report(str(exc), exc)
+        return EXIT_USAGE
+    except HostError as exc:
+        cause = exc.__cause__
+        _report(str(exc) + (_hint() if cause is not None else ""), exc)
+        return EXIT_FAILURE
+    except HookwireError as exc:
+        _report(str(exc), exc)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        # An error of the host's own code (main or a receiver of its signals).
+        _report(f"{type(exc).__name__}: {exc}{_hint()}", exc)
+        return EXIT_FAILURE
+    if isinstance(result, bool) or not isinstance(result, int):
+        return EXIT_OK
+    return result

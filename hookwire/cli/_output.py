@@ -1,0 +1,206 @@
+"""What the commands print: aligned tables for people, stable JSON for machines.
+
+Everything shown to people passes through :func:`escape` first: plugin names, versions, errors
+and reprs come from installed distributions and plugin code, and a terminal must never
+interpret them (ANSI escape sequences, bidi overrides, carriage returns). Tables are plain text —
+no markup language is ever applied to data, so ``[bold]`` in a name is shown as written.
+
+Data goes to stdout; diagnostics (warnings, errors, traces) go to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._introspection import ReceiverInfo
+    from .._registry import PluginRecord, Registry
+    from .._signals import Signal
+
+__all__ = [
+    "escape",
+    "plugin_check_lines",
+    "plugins_json",
+    "plugins_table",
+    "render_table",
+    "signals_json",
+    "signals_lines",
+    "warn",
+    "write_json",
+    "write_lines",
+]
+
+PROG = "hookwire"
+
+
+def escape(value: object) -> str:
+    """``str(value)`` with every non-printable character written as a Python escape.
+
+    ``"\\x1b[31mred"`` becomes ``"\\\\x1b[31mred"``: visible, harmless, and still telling.
+    ``None`` becomes ``"-"``.
+    """
+    text = "-" if value is None else str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    """Rows aligned under ``headers``; cells are escaped, trailing spaces removed."""
+    cells = [[escape(cell) for cell in row] for row in rows]
+    widths = [len(header) for header in headers]
+    for row in cells:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    lines = []
+    for row in [list(headers), *cells]:
+        padded = "  ".join(cell.ljust(widths[index]) for index, cell in enumerate(row))
+        lines.append(padded.rstrip())
+    return lines
+
+
+def write_lines(lines: Iterable[str]) -> None:
+    """Write data lines to stdout."""
+    out = sys.stdout
+    for line in lines:
+        out.write(line + "\n")
+
+
+def warn(message: str) -> None:
+    """One escaped warning line on stderr."""
+    sys.stderr.write(f"{PROG}: warning: {escape(message)}\n")
+
+
+def write_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout (non-ASCII and control characters escaped)."""
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _state(record: PluginRecord) -> str:
+    return str(getattr(record.state, "value", record.state))
+
+
+def _shown(registry: Registry, include_disabled: bool) -> list[PluginRecord]:
+    return [record for record in registry if include_disabled or _state(record) != "disabled"]
+
+
+def plugins_json(registry: Registry, *, include_disabled: bool) -> list[dict[str, Any]]:
+    """The ``plugins list --json`` array (DESIGN §4); failed plugins always included."""
+    return [record.to_json() for record in _shown(registry, include_disabled)]
+
+
+def plugins_table(registry: Registry, *, include_disabled: bool) -> list[str]:
+    """The ``plugins list`` table, then one ``! error`` line per failed plugin; ``[]`` when
+    there is nothing to show."""
+    records = _shown(registry, include_disabled)
+    if not records:
+        return []
+    rows = [
+        (
+            record.name,
+            _state(record),
+            record.distribution,
+            record.version,
+            len(record.receivers()),
+            ", ".join(record.requires) or None,
+            record.entry_point,
+        )
+        for record in records
+    ]
+    headers = ("NAME", "STATE", "DISTRIBUTION", "VERSION", "RECEIVERS", "REQUIRES", "ENTRY POINT")
+    lines = render_table(headers, rows)
+    lines.extend(_error_lines(records))
+    return lines
+
+
+def _error_lines(records: Iterable[PluginRecord]) -> list[str]:
+    # The loader's one-line errors already name the plugin, its distribution and the phase.
+    return [
+        f"! {escape(record.error)}"
+        for record in records
+        if record.error and _state(record) == "failed"
+    ]
+
+
+def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
+    """``plugins check`` output and the number of failed plugins.
+
+    One line per plugin (``ok``, ``FAILED`` or ``disabled``), each failure's one-line cause,
+    then a count by state.
+    """
+    records = list(registry)
+    labels = {"ready": "ok", "failed": "FAILED"}
+    rows = [
+        (
+            labels.get(_state(record), _state(record)),
+            record.name,
+            f"{record.distribution or '-'} {record.version or ''}".strip(),
+        )
+        for record in records
+    ]
+    lines = render_table(("STATUS", "PLUGIN", "DISTRIBUTION"), rows) if rows else []
+    lines.extend(_error_lines(records))
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[_state(record)] = counts.get(_state(record), 0) + 1
+    order = ["ready", "failed", "disabled"]
+    states = sorted(counts, key=lambda state: (order.index(state) if state in order else 3, state))
+    noun = "plugin" if len(records) == 1 else "plugins"
+    summary = ", ".join(f"{counts[state]} {state}" for state in states)
+    lines.append(f"{len(records)} {noun}" + (f": {summary}" if summary else ""))
+    return lines, counts.get("failed", 0)
+
+
+def signals_json(signals: Sequence[Signal]) -> list[dict[str, Any]]:
+    """The ``signals --json`` array (DESIGN §4): receivers in the order they will be called."""
+    return [
+        {
+            "signal": signal.qualified_name,
+            "receivers": [info.to_json() for info in signal.describe_receivers()],
+        }
+        for signal in signals
+    ]
+
+
+def _flags(info: ReceiverInfo) -> str:
+    flags = ["async" if info.is_async else "sync", "weak" if info.weak else "strong"]
+    if info.dispatch_uid is not None:
+        flags.append(f"uid={info.dispatch_uid!r}")
+    return " ".join(flags)
+
+
+def _location(info: ReceiverInfo) -> str:
+    if not info.file:
+        return "-"
+    return f"{info.file}:{info.line}" if info.line else str(info.file)
+
+
+def signals_lines(signals: Sequence[Signal]) -> list[str]:
+    """``signals`` for people: each signal, then its receivers in call order."""
+    lines: list[str] = []
+    for signal in signals:
+        infos = signal.describe_receivers()
+        noun = "receiver" if len(infos) == 1 else "receivers"
+        if lines:
+            lines.append("")
+        lines.append(f"{escape(signal.qualified_name)} ({len(infos)} {noun})")
+        if not infos:
+            continue
+        rows = [
+            (
+                position,
+                info.name,
+                info.plugin,
+                "any" if info.sender is None else info.sender_repr,
+                _flags(info),
+                _location(info),
+            )
+            for position, info in enumerate(infos, 1)
+        ]
+        table = render_table(("#", "RECEIVER", "PLUGIN", "SENDER", "KIND", "DEFINED AT"), rows)
+        lines.extend("  " + line for line in table)
+    return lines

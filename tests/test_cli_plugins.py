@@ -1,0 +1,301 @@
+"""``hookwire plugins list`` and ``hookwire plugins check`` against really installed plugins."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from clitools import (
+    HOSTILE_DISTRIBUTION,
+    HOSTILE_ERROR,
+    HOSTILE_PLUGIN,
+    HOSTILE_VERSION,
+    World,
+    shared_world,
+)
+
+pytestmark = pytest.mark.e2e
+
+PLUGIN_KEYS = {
+    "name",
+    "distribution",
+    "version",
+    "entry_point",
+    "state",
+    "error",
+    "receivers",
+    "requires",
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: object) -> World:
+    return shared_world(tmp_path_factory, hookwire_wheel)  # type: ignore[arg-type]
+
+
+def table_rows(stdout: str) -> dict[str, list[str]]:
+    """The table's rows by their first column (the header row included)."""
+    rows = {}
+    for line in stdout.splitlines():
+        if line and not line.startswith("!"):
+            cells = line.split()
+            rows[cells[0]] = cells
+    return rows
+
+
+# -- plugins list ------------------------------------------------------------------------------
+
+
+def test_list_shows_each_plugin_with_state_distribution_version_receivers_and_entry_point(
+    world: World,
+) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:host")
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout)
+    assert rows["NAME"][:5] == ["NAME", "STATE", "DISTRIBUTION", "VERSION", "RECEIVERS"]
+    assert rows["good"] == [
+        "good",
+        "ready",
+        "shop-good",
+        "1.2.0",
+        "2",
+        "-",
+        "good",
+        "=",
+        "shop_good:GoodPlugin",
+    ]
+    assert rows["needy"][:6] == ["needy", "ready", "shop-needy", "0.1", "1", "good"]
+    assert rows["ready_fails"][:5] == ["ready_fails", "failed", "shop-ready-fails", "0.0.3", "0"]
+    assert {"broken_import", "broken_syntax", "orphan"} <= set(rows)
+
+
+def test_list_explains_each_failure_on_one_line_naming_plugin_distribution_phase_and_cause(
+    world: World,
+) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:host")
+    errors = [line for line in result.stdout.splitlines() if line.startswith("! ")]
+    assert len(errors) == 4
+    joined = "\n".join(errors)
+    assert "broken_import (shop-broken-import 0.0.1), import phase" in joined
+    assert "shop_missing_oven" in joined
+    assert "broken_syntax (shop-broken-syntax 0.0.2), import phase: SyntaxError" in joined
+    assert "shop_broken_syntax.py:1" in joined
+    assert "ready_fails (shop-ready-fails 0.0.3), ready phase" in joined
+    assert "ready exploded" in joined
+    assert "orphan requires absent" in joined
+
+
+def test_list_json_is_an_array_of_the_documented_shape(world: World) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:host", "--json")
+    assert result.returncode == 0, result.stderr
+    plugins = json.loads(result.stdout)
+    assert isinstance(plugins, list)
+    for plugin in plugins:
+        assert set(plugin) >= PLUGIN_KEYS
+        assert plugin["state"] in {"ready", "failed", "disabled"}
+        assert isinstance(plugin["receivers"], int)
+        assert isinstance(plugin["requires"], list)
+    by_name = {plugin["name"]: plugin for plugin in plugins}
+    good = by_name["good"]
+    assert {key: good[key] for key in PLUGIN_KEYS} == {
+        "name": "good",
+        "distribution": "shop-good",
+        "version": "1.2.0",
+        "entry_point": "good = shop_good:GoodPlugin",
+        "state": "ready",
+        "error": None,
+        "receivers": 2,
+        "requires": [],
+    }
+    assert by_name["needy"]["requires"] == ["good"]
+    failed = by_name["broken_syntax"]
+    assert failed["state"] == "failed"
+    assert failed["receivers"] == 0
+    assert "SyntaxError" in failed["error"]
+    assert "\n" not in failed["error"]
+
+
+def test_what_plugins_print_while_loading_goes_to_stderr_so_json_stays_parseable(
+    world: World,
+) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:fragile", "--json")
+    assert result.returncode == 0, result.stderr
+    assert [plugin["name"] for plugin in json.loads(result.stdout)] == ["grumpy"]
+    assert "grumpy: imported" in result.stderr
+
+
+def test_a_plugin_whose_ready_failed_keeps_no_receivers(world: World) -> None:
+    plugins = json.loads(world.hookwire("plugins", "list", "clihost.app:host", "--json").stdout)
+    assert {p["name"]: p["receivers"] for p in plugins}["ready_fails"] == 0
+
+
+def test_disabled_plugins_are_left_out_unless_all_is_given(world: World) -> None:
+    without = json.loads(
+        world.hookwire("plugins", "list", "clihost.app:calm", "--disable", "needy", "--json").stdout
+    )
+    assert [plugin["name"] for plugin in without] == ["good"]
+    with_all = json.loads(
+        world.hookwire(
+            "plugins", "list", "clihost.app:calm", "--disable", "needy", "--all", "--json"
+        ).stdout
+    )
+    states = {plugin["name"]: plugin["state"] for plugin in with_all}
+    assert states == {"good": "ready", "needy": "disabled"}
+
+    table = world.hookwire("plugins", "list", "clihost.app:calm", "-d", "needy", "-a")
+    assert table_rows(table.stdout)["needy"][1] == "disabled"
+    assert "needy" not in table_rows(
+        world.hookwire("plugins", "list", "clihost.app:calm", "-d", "needy").stdout
+    )
+
+
+def test_failed_plugins_are_listed_even_without_all(world: World) -> None:
+    plugins = json.loads(world.hookwire("plugins", "list", "clihost.app:host", "--json").stdout)
+    assert {p["name"] for p in plugins if p["state"] == "failed"} == {
+        "broken_import",
+        "broken_syntax",
+        "ready_fails",
+        "orphan",
+    }
+
+
+def test_plugin_option_allows_only_the_named_plugins(world: World) -> None:
+    plugins = json.loads(
+        world.hookwire(
+            "plugins", "list", "clihost.app:host", "--plugin", "good", "--all", "--json"
+        ).stdout
+    )
+    states = {plugin["name"]: plugin["state"] for plugin in plugins}
+    assert states["good"] == "ready"
+    assert {state for name, state in states.items() if name != "good"} == {"disabled"}
+
+
+def test_no_autoload_loads_nothing_but_the_plugins_named(world: World) -> None:
+    nothing = json.loads(
+        world.hookwire(
+            "plugins", "list", "clihost.app:calm", "--no-autoload", "--all", "--json"
+        ).stdout
+    )
+    assert {plugin["state"] for plugin in nothing} == {"disabled"}
+    named = json.loads(
+        world.hookwire(
+            "plugins", "list", "clihost.app:calm", "--no-autoload", "-p", "good", "--json"
+        ).stdout
+    )
+    assert [plugin["name"] for plugin in named] == ["good"]
+
+
+def test_strict_turns_a_plugin_failure_into_one_error_line_and_exit_1(world: World) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:host", "--strict")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("hookwire: error: ")
+    assert "broken_import" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_environment_variables_select_plugins_like_the_options(world: World) -> None:
+    plugins = json.loads(
+        world.hookwire(
+            "plugins",
+            "list",
+            "clihost.app:calm",
+            "--json",
+            env={"HOOKWIRE_DISABLE_PLUGINS": "needy"},
+        ).stdout
+    )
+    assert [plugin["name"] for plugin in plugins] == ["good"]
+
+
+def test_nothing_to_list_is_said_on_stderr_with_no_data_on_stdout(world: World) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:crash", "--no-autoload")
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert "all 2 are disabled (--all lists them)" in result.stderr
+    result = world.hookwire("plugins", "list", "clihost.app:lonely")
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert "entry-point group 'lonely.plugins': none are installed" in result.stderr
+
+
+# -- hostile metadata ------------------------------------------------------------------------
+
+
+def test_ansi_escapes_and_markup_in_metadata_are_shown_escaped_never_interpreted(
+    world: World,
+) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:evil")
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "\x1b" not in output
+    assert "\x07" not in output
+    assert r"red\x1b[2Jname" in result.stdout
+    assert r"evil\x1b[31m[bold]dist" in result.stdout
+    assert r"6.6\x1b[0m" in result.stdout
+    assert r"\x1b[31m[red]kaboom[/red]\x07" in result.stdout
+
+
+def test_hostile_metadata_survives_json_exactly(world: World) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:evil", "--json")
+    assert "\x1b" not in result.stdout  # JSON escapes control characters
+    (plugin,) = json.loads(result.stdout)
+    assert plugin["name"] == HOSTILE_PLUGIN
+    assert plugin["distribution"] == HOSTILE_DISTRIBUTION
+    assert plugin["version"] == HOSTILE_VERSION
+    assert HOSTILE_ERROR in plugin["error"]
+
+
+def test_hostile_metadata_is_escaped_in_check_and_run_warnings(world: World) -> None:
+    check = world.hookwire("plugins", "check", "clihost.app:evil")
+    assert check.returncode == 1
+    run = world.hookwire("run", "clihost.app:evil")
+    assert run.returncode == 0
+    for output in (check.stdout, check.stderr, run.stderr):
+        assert "\x1b" not in output
+    assert r"[red]kaboom[/red]\x07" in run.stderr
+
+
+# -- plugins check ---------------------------------------------------------------------------
+
+
+def test_check_exits_0_and_reports_ok_when_every_plugin_loads(world: World) -> None:
+    result = world.hookwire("plugins", "check", "clihost.app:calm")
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout)
+    assert rows["ok"][:2] == ["ok", "good"] or rows["ok"][:2] == ["ok", "needy"]
+    assert result.stdout.splitlines()[-1] == "2 plugins: 2 ready"
+
+
+def test_check_exits_1_and_lists_every_failure_when_a_plugin_fails(world: World) -> None:
+    result = world.hookwire("plugins", "check", "clihost.app:host")
+    assert result.returncode == 1
+    failed = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("FAILED")]
+    assert sorted(failed) == ["broken_import", "broken_syntax", "orphan", "ready_fails"]
+    assert result.stdout.splitlines()[-1] == "6 plugins: 2 ready, 4 failed"
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_check_passes_when_the_failing_plugins_are_disabled(world: World) -> None:
+    result = world.hookwire(
+        "plugins",
+        "check",
+        "clihost.app:host",
+        "--disable",
+        "broken_import",
+        "-d",
+        "broken_syntax",
+        "-d",
+        "ready_fails",
+        "-d",
+        "orphan",
+    )
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[-1] == "6 plugins: 2 ready, 4 disabled"
+
+
+def test_check_under_strict_fails_with_one_line(world: World) -> None:
+    result = world.hookwire("plugins", "check", "clihost.app:host", "--strict")
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1

@@ -1,0 +1,126 @@
+"""``hookwire signals``: every signal of the host and its receivers, in call order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clitools import World, shared_world
+
+pytestmark = pytest.mark.e2e
+
+RECEIVER_KEYS = {"receiver", "file", "line", "plugin", "sender", "weak", "dispatch_uid", "async"}
+LIFECYCLE = [
+    "hookwire.signals.plugin_loaded",
+    "hookwire.signals.plugin_failed",
+    "hookwire.signals.plugins_ready",
+    "hookwire.signals.host_started",
+    "hookwire.signals.host_stopping",
+    "hookwire.signals.setting_changed",
+]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
+    return shared_world(tmp_path_factory, hookwire_wheel)
+
+
+def signals_json(world: World, *args: str) -> dict[str, list[dict[str, object]]]:
+    result = world.hookwire("signals", *args, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert isinstance(data, list)
+    for entry in data:
+        assert set(entry) >= {"signal", "receivers"}
+        for receiver in entry["receivers"]:
+            assert set(receiver) >= RECEIVER_KEYS
+    return {entry["signal"]: entry["receivers"] for entry in data}
+
+
+def test_json_lists_the_host_signals_then_hookwire_signals_with_their_receivers(
+    world: World,
+) -> None:
+    signals = signals_json(world, "clihost.app:calm")
+    assert list(signals)[:8] == [
+        "clihost.signals.order_placed",
+        "clihost.signals.pizza_baked",
+        *LIFECYCLE,
+    ]
+    assert signals["clihost.signals.pizza_baked"] == []
+
+
+def test_json_receivers_are_in_call_order_with_plugin_sender_weak_uid_async_and_place(
+    world: World,
+) -> None:
+    first, second = signals_json(world, "clihost.app:calm")["clihost.signals.order_placed"]
+    assert first["receiver"] == "shop_good.signals.announce_order"
+    assert first["plugin"] == "good"
+    assert first["sender"] is None
+    assert first["weak"] is True
+    assert first["dispatch_uid"] is None
+    assert first["async"] is False
+    assert str(first["file"]).endswith("shop_good/signals.py")
+    assert first["line"] == 8
+
+    assert second == {
+        **second,
+        "receiver": "shop_needy.count_order",
+        "plugin": "needy",
+        "sender": "counter",
+        "weak": True,
+        "dispatch_uid": "needy-order",
+        "async": True,
+        "line": 7,
+    }
+    assert str(second["file"]).endswith("shop_needy.py")
+
+
+def test_receivers_of_disabled_or_failed_plugins_are_not_listed(world: World) -> None:
+    signals = signals_json(world, "clihost.app:host", "--disable", "needy")
+    assert [r["receiver"] for r in signals["clihost.signals.order_placed"]] == [
+        "shop_good.signals.announce_order"
+    ]
+    # ready_fails connected to pizza_baked before raising: undone.
+    assert signals["clihost.signals.pizza_baked"] == []
+
+
+def test_the_text_form_shows_each_signal_and_a_row_per_receiver(world: World) -> None:
+    result = world.hookwire("signals", "clihost.app:calm")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index("clihost.signals.order_placed (2 receivers)")
+    header, first, second = lines[start + 1 : start + 4]
+    assert header.split() == ["#", "RECEIVER", "PLUGIN", "SENDER", "KIND", "DEFINED", "AT"]
+    assert first.split()[:6] == [
+        "1",
+        "shop_good.signals.announce_order",
+        "good",
+        "any",
+        "sync",
+        "weak",
+    ]
+    assert first.rstrip().endswith("shop_good/signals.py:8")
+    assert second.split()[:7] == [
+        "2",
+        "shop_needy.count_order",
+        "needy",
+        "counter",
+        "async",
+        "weak",
+        "uid='needy-order'",
+    ]
+    assert "clihost.signals.pizza_baked (0 receivers)" in lines
+    assert "hookwire.signals.host_started (1 receiver)" in lines
+
+
+def test_strict_applies_to_signals_too(world: World) -> None:
+    result = world.hookwire("signals", "clihost.app:host", "--strict")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_no_autoload_shows_the_signals_with_no_plugin_receivers(world: World) -> None:
+    signals = signals_json(world, "clihost.app:calm", "--no-autoload")
+    assert all(receivers == [] for receivers in signals.values())
