@@ -133,6 +133,7 @@ def _collect_signals(sources: Iterable[ModuleType | Signal]) -> dict[str, Signal
     collected: dict[str, Signal] = {}
     seen: set[int] = set()
     for source in sources:
+        source_name = getattr(source, "__name__", None)
         if isinstance(source, Signal):
             candidates: list[tuple[str | None, Signal]] = [(None, source)]
         elif isinstance(source, ModuleType):
@@ -150,8 +151,9 @@ def _collect_signals(sources: Iterable[ModuleType | Signal]) -> dict[str, Signal
             if id(found) in seen:
                 continue
             seen.add(id(found))
-            if not found.name and attribute is not None:
-                # A module's ``order_placed = Signal()`` is known as "order_placed".
+            if not found.name and attribute is not None and found.module == source_name:
+                # A module's ``order_placed = Signal()`` is known as "order_placed" (a signal
+                # merely imported there keeps the name its own module gives it).
                 found.name = attribute
             collected[found.qualified_name] = found
     return collected
@@ -176,8 +178,8 @@ class Host:
     :param entry_point_group: where plugins are discovered; default ``"<name>.plugins"``.
     :param version: the host's version, checked against each plugin's ``requires_host``.
     :param signals: the host's public signals — modules (every :class:`~hookwire.Signal`
-        attribute is taken; unnamed ones are named after their attribute) and/or ``Signal``
-        objects.
+        attribute is taken; unnamed ones defined there are named after their attribute) and/or
+        ``Signal`` objects; a single module or signal may be given alone.
     :param main: called by :meth:`run` with no arguments; a coroutine function runs in a new
         event loop (``asyncio.run``). Its return value is the exit status.
     :param settings: the initial :attr:`settings`.
@@ -191,7 +193,7 @@ class Host:
         *,
         entry_point_group: str | None = None,
         version: str | None = None,
-        signals: Iterable[ModuleType | Signal] = (),
+        signals: ModuleType | Signal | Iterable[ModuleType | Signal] = (),
         main: Callable[[], Any] | None = None,
         settings: Mapping[str, Any] | None = None,
     ) -> None:
@@ -201,6 +203,8 @@ class Host:
         self.entry_point_group = entry_point_group or f"{name}.plugins"
         self.version = version
         self.main = main
+        if isinstance(signals, ModuleType | Signal):
+            signals = [signals]  # a single module or signal is accepted as well
         self._public_signals = _collect_signals(signals)
         self._settings = HostSettings(self, settings)
         self._loader: Loader | None = None

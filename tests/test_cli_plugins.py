@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from clitools import (
@@ -11,8 +12,10 @@ from clitools import (
     HOSTILE_PLUGIN,
     HOSTILE_VERSION,
     World,
+    install_world,
     shared_world,
 )
+from venvtools import create_venv
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +32,8 @@ PLUGIN_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: object) -> World:
-    return shared_world(tmp_path_factory, hookwire_wheel)  # type: ignore[arg-type]
+def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
+    return shared_world(tmp_path_factory, hookwire_wheel)
 
 
 def table_rows(stdout: str) -> dict[str, list[str]]:
@@ -299,3 +302,46 @@ def test_check_under_strict_fails_with_one_line(world: World) -> None:
     result = world.hookwire("plugins", "check", "clihost.app:host", "--strict")
     assert result.returncode == 1
     assert len(result.stderr.splitlines()) == 1
+
+
+# -- discovery problems ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def troubled(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
+    """A venv of its own: the world plus a name offered twice and a malformed entry_points.txt."""
+    root = tmp_path_factory.mktemp("troubled")
+    venv = create_venv(root / "venv", wheels=[hookwire_wheel])
+    install_world(venv)
+    venv.add_dist_info(
+        "dup-good", "9.9", entry_points={"calm.plugins": {"good": "shop_good:GoodPlugin"}}
+    )
+    venv.add_dist_info(
+        "unrelated-broken", "1.0", entry_points_text="[console_scripts]\nno equals sign here\n"
+    )
+    (root / "home").mkdir()
+    return World(venv, root / "home")
+
+
+def test_discovery_problems_are_one_warning_line_each_and_listing_goes_on(
+    troubled: World,
+) -> None:
+    result = troubled.hookwire("plugins", "list", "clihost.app:calm", "--json")
+    assert result.returncode == 0, result.stderr
+    assert [plugin["name"] for plugin in json.loads(result.stdout)] == ["good", "needy"]
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 2, result.stderr
+    assert all(line.startswith("hookwire: warning: ") for line in warnings)
+    duplicate = next(line for line in warnings if "offered twice" in line)
+    assert "dup-good 9.9" in duplicate
+    assert "shop-good 1.2.0" in duplicate
+    malformed = next(line for line in warnings if "malformed" in line)
+    assert "unrelated-broken" in malformed
+
+
+def test_check_fails_on_discovery_problems_and_reports_them(troubled: World) -> None:
+    result = troubled.hookwire("plugins", "check", "clihost.app:calm")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("! ") for line in lines) == 2
+    assert lines[-1] == "2 plugins: 2 ready; 2 discovery problems"

@@ -116,6 +116,25 @@ def test_signals_of_a_module_are_collected_and_unnamed_ones_take_their_attribute
     assert host.signals[f"{module.__name__}.order_placed"] is module.order_placed  # type: ignore[attr-defined]
 
 
+def test_a_single_module_is_accepted_and_imported_signals_keep_their_own_names() -> None:
+    home = types.ModuleType(unique("home"))
+    home.defined_here = Signal()  # type: ignore[attr-defined]
+    home.defined_here.module = home.__name__  # type: ignore[attr-defined]
+    other = types.ModuleType(unique("other"))
+    other.alias = home.defined_here  # type: ignore[attr-defined]
+    other.foreign = Signal()  # type: ignore[attr-defined]
+    other.foreign.module = "somewhere.else"  # type: ignore[attr-defined]
+
+    host = Host("pizzeria", signals=other)
+
+    assert home.defined_here.name is None  # type: ignore[attr-defined]
+    assert other.foreign.name is None  # type: ignore[attr-defined]
+    assert len(host.signals) == 2 + len(lifecycle.__all__)
+
+    Host("pizzeria", signals=[home])
+    assert home.defined_here.name == "defined_here"  # type: ignore[attr-defined]
+
+
 def test_signal_objects_are_accepted_and_hookwire_lifecycle_signals_are_always_listed() -> None:
     extra = Signal(name="extra")
     host = Host("pizzeria", signals=[extra])

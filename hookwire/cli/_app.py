@@ -120,7 +120,7 @@ def _root(
 HostArgument = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
     typer.Argument(
-        metavar="[HOST]",
+        metavar="HOST",
         help=(
             "The host, as 'module:attribute' (a hookwire.Host or a zero-argument function "
             "returning one). Default: $HOOKWIRE_HOST, then [tool.hookwire] host in the nearest "
@@ -201,15 +201,10 @@ def _load(
     return host, registry
 
 
-def _warn_problems(registry: Registry) -> None:
-    for problem in getattr(registry, "problems", ()):
-        _output.warn(str(problem))
-
-
 # -- commands ------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(short_help="Load the plugins and run the host's main.")
 def run(
     host: HostArgument = None,
     plugin: PluginOption = None,
@@ -227,7 +222,7 @@ def run(
         ),
     ] = False,
 ) -> int:
-    """Load the host's plugins and run its main; exit with main's status.
+    """Load the plugins and run the host's main; exit with its status.
 
     Each plugin that fails to load is reported as one warning line on stderr and the host
     runs without it (with --strict the command stops instead, exit 1). Ctrl-C exits 130 and
@@ -237,7 +232,6 @@ def run(
         loaded_host, registry = _load(
             host, plugin, disable, no_autoload, strict, stdout_is_data=False
         )
-        _warn_problems(registry)
         for record in registry:
             if str(getattr(record.state, "value", record.state)) == "failed":
                 # One line each; the loader's message names plugin, distribution and phase.
@@ -261,7 +255,7 @@ def _tracing(enabled: bool) -> Iterator[None]:
         remove_tracer()
 
 
-@plugins_app.command("list")
+@plugins_app.command("list", short_help="List the host's plugins and their state.")
 def plugins_list(
     host: HostArgument = None,
     all_: Annotated[
@@ -288,7 +282,6 @@ def plugins_list(
     """List the host's plugins: state, distribution, version, receivers, entry point, error."""
     with _output_guard():
         loaded_host, registry = _load(host, plugin, disable, no_autoload, strict)
-        _warn_problems(registry)
         if json:
             _output.write_json(_output.plugins_json(registry, include_disabled=all_))
             return EXIT_OK
@@ -305,7 +298,7 @@ def plugins_list(
         return EXIT_OK
 
 
-@plugins_app.command("check")
+@plugins_app.command("check", short_help="Load every plugin; exit 1 if any failed.")
 def plugins_check(
     host: HostArgument = None,
     plugin: PluginOption = None,
@@ -313,21 +306,18 @@ def plugins_check(
     no_autoload: NoAutoloadOption = False,
     strict: StrictOption = False,
 ) -> int:
-    """Load every plugin and report each one; exit 1 when any plugin failed to load.
+    """Load every plugin and report each; exit 1 if any failed.
 
     Discovery problems (unreadable metadata, a plugin name offered twice) count as failures.
     """
     with _output_guard():
         _, registry = _load(host, plugin, disable, no_autoload, strict)
-        problems = list(getattr(registry, "problems", ()))
-        for problem in problems:
-            _output.warn(str(problem))
-        lines, failed = _output.plugin_check_lines(registry)
+        lines, failures = _output.plugin_check_lines(registry)
         _output.write_lines(lines)
-        return EXIT_FAILURE if failed or problems else EXIT_OK
+        return EXIT_FAILURE if failures else EXIT_OK
 
 
-@app.command()
+@app.command(short_help="Show every signal and its receivers.")
 def signals(
     host: HostArgument = None,
     json: Annotated[
@@ -345,14 +335,13 @@ def signals(
     no_autoload: NoAutoloadOption = False,
     strict: StrictOption = False,
 ) -> int:
-    """Show every signal (the host's, hookwire's, any other defined) and its receivers.
+    """Show every signal and its receivers: the host's, hookwire's, then any other.
 
     Receivers are listed in the order they will be called, with the plugin that connected
     them, their sender filter, weak or strong, sync or async, and where they are defined.
     """
     with _output_guard():
-        loaded_host, registry = _load(host, plugin, disable, no_autoload, strict)
-        _warn_problems(registry)
+        loaded_host, _ = _load(host, plugin, disable, no_autoload, strict)
         shown = _signals_of(loaded_host)
         if json:
             _output.write_json(_output.signals_json(shown))

@@ -127,12 +127,14 @@ def _error_lines(records: Iterable[PluginRecord]) -> list[str]:
 
 
 def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
-    """``plugins check`` output and the number of failed plugins.
+    """``plugins check`` output and the number of failures found.
 
     One line per plugin (``ok``, ``FAILED`` or ``disabled``), each failure's one-line cause,
-    then a count by state.
+    each discovery problem (unreadable metadata, a name offered twice), then a count by state.
+    Failed plugins and discovery problems both count as failures.
     """
     records = list(registry)
+    problems = list(getattr(registry, "problems", ()))
     labels = {"ready": "ok", "failed": "FAILED"}
     rows = [
         (
@@ -144,15 +146,20 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
     ]
     lines = render_table(("STATUS", "PLUGIN", "DISTRIBUTION"), rows) if rows else []
     lines.extend(_error_lines(records))
+    lines.extend(f"! {escape(problem)}" for problem in problems)
     counts: dict[str, int] = {}
     for record in records:
         counts[_state(record)] = counts.get(_state(record), 0) + 1
     order = ["ready", "failed", "disabled"]
     states = sorted(counts, key=lambda state: (order.index(state) if state in order else 3, state))
     noun = "plugin" if len(records) == 1 else "plugins"
-    summary = ", ".join(f"{counts[state]} {state}" for state in states)
-    lines.append(f"{len(records)} {noun}" + (f": {summary}" if summary else ""))
-    return lines, counts.get("failed", 0)
+    summary = f"{len(records)} {noun}"
+    if states:
+        summary += ": " + ", ".join(f"{counts[state]} {state}" for state in states)
+    if problems:
+        summary += f"; {len(problems)} discovery problem{'s' if len(problems) > 1 else ''}"
+    lines.append(summary)
+    return lines, counts.get("failed", 0) + len(problems)
 
 
 def signals_json(signals: Sequence[Signal]) -> list[dict[str, Any]]:
