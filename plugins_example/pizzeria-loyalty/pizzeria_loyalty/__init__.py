@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 __all__ = ["STAMPS_FOR_A_FREE_PIZZA", "Ledger", "ledger"]
 
+# Read by hookwire for the default Plugin it makes for this module.
+verbose_name = "Loyalty programme"
+
 STAMPS_FOR_A_FREE_PIZZA = 5
 
 
