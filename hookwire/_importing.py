@@ -8,8 +8,11 @@ names something that is neither a ``Plugin`` subclass nor a module.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 from importlib import import_module
+from importlib.machinery import ModuleSpec
 from types import ModuleType, TracebackType
 
 from ._discovery import ENTRY_POINT_VALUE
@@ -22,6 +25,7 @@ __all__ = [
     "load_plugin_object",
     "owner_module_name",
     "static_requires_host",
+    "working_directory_shadow",
 ]
 
 
@@ -132,6 +136,71 @@ def owner_module_name(plugin: Plugin, module: ModuleType) -> str:
         if holder is not None and getattr(holder, "__file__", None) is not None:
             return package
     return module.__name__
+
+
+def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str | None:
+    """Why importing ``module_name`` would run a file from the working directory, or ``None``.
+
+    ``implicit`` are the ``sys.path`` entries discovery leaves out (``''``, the working
+    directory Python put first). When the import system would find the module's top-level
+    package there first, and the installed one elsewhere is a different file (or there is none),
+    importing it would run whatever was planted in the directory the process started in. No
+    module code runs here: only finders are asked, in the order the import system asks them.
+    """
+    top = module_name.partition(".")[0]
+    if not implicit or top in sys.modules:
+        return None
+    skipped = set(implicit)
+    first = _first_spec(top, sys.path)
+    if first is None or first[0] not in skipped:
+        return None
+    planted = _spec_location(first[1])
+    alternative = _first_spec(top, [entry for entry in sys.path if entry not in skipped])
+    if alternative is not None and _spec_location(alternative[1]) == planted:
+        return None  # the same file either way, e.g. an editable install of the cwd project
+    if alternative is None:
+        return (
+            f"module {top} is found only in the working directory ({planted}), which is not "
+            f"imported from implicitly; put it on PYTHONPATH if it is meant to be used"
+        )
+    return (
+        f"module {top} would be imported from the working directory ({planted}) instead of "
+        f"the installed {_spec_location(alternative[1])}; refusing to run it (start the "
+        f"process from another directory)"
+    )
+
+
+def _first_spec(name: str, path: Sequence[str]) -> tuple[str | None, ModuleSpec] | None:
+    """``(sys.path entry or None for another finder, spec)`` the import system would use."""
+    from importlib.machinery import PathFinder
+
+    for finder in sys.meta_path:
+        if finder is PathFinder:
+            for entry in path:
+                try:
+                    spec = PathFinder.find_spec(name, [entry])
+                except (ImportError, ValueError, OSError):
+                    continue
+                if spec is not None:
+                    return entry, spec
+            continue
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is None:
+            continue
+        try:
+            found = find_spec(name, None)
+        except Exception:
+            continue
+        if found is not None:
+            return None, found
+    return None
+
+
+def _spec_location(spec: ModuleSpec) -> str:
+    if spec.origin and spec.has_location:
+        return os.path.realpath(spec.origin)
+    locations = list(spec.submodule_search_locations or ())
+    return os.path.realpath(locations[0]) if locations else str(spec.origin)
 
 
 def find_source_without_import(module_name: str) -> str | None:

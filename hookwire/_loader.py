@@ -232,6 +232,7 @@ class Loader:
             owner_module_name,
             split_value,
             static_requires_host,
+            working_directory_shadow,
         )
         from ._plugin import check_requires_host
 
@@ -248,6 +249,11 @@ class Loader:
             if why is not None:
                 self._fail(record, "import", HostVersionError, f"{why} (checked before import)")
                 return
+
+        shadow = working_directory_shadow(split_value(value)[0], self._implicit_entries())
+        if shadow is not None:
+            self._fail(record, "import", PluginImportError, shadow)
+            return
 
         with plugin_scope(record.name, "import") as scope:
             try:
@@ -274,6 +280,16 @@ class Loader:
                 self._fail(record, "import", HostVersionError, why)
                 return
         record.state = PluginState.IMPORTED
+
+    def _implicit_entries(self) -> list[str]:
+        """``sys.path`` entries discovery does not search: plugin modules must not come from
+        there either (a file planted in the working directory shadowing an installed one)."""
+        import sys
+
+        from ._discovery import default_search_path
+
+        searched = set(self._path if self._path is not None else default_search_path())
+        return [entry for entry in sys.path if entry not in searched]
 
     # -- ready ----------------------------------------------------------------------------
 

@@ -80,11 +80,12 @@ class PluginRecord:
         return normalize_name(self.name)
 
     def receivers(self) -> list[ReceiverInfo]:
-        """Every live receiver this plugin connected, across all signals, in call order."""
+        """Every live receiver this plugin connected: signals sorted by qualified name, each
+        signal's receivers in call order."""
         from ._signals import all_signals
 
         found: list[ReceiverInfo] = []
-        for signal in all_signals():
+        for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
             found.extend(info for info in signal.describe_receivers() if info.plugin == self.name)
         return found
 

@@ -286,6 +286,23 @@ def test_nothing_planted_in_the_working_directory_is_discovered_or_imported(
     assert json.loads(by_module.stdout.splitlines()[0])["entry_points"] == []
     assert not marker.exists()
 
+    # A planted file named like an installed plugin's module is not imported in its place.
+    venv.add_dist_info(
+        "shop-good",
+        entry_points={"shop.plugins": {"good": "shop_good"}},
+        modules={"shop_good.py": ""},
+    )
+    (planted / "shop_good.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n", encoding="utf-8"
+    )
+    loaded = venv.python_code(
+        "from hookwire._loader import Loader\nprint(Loader('shop.plugins').load()['good'].error)\n",
+        cwd=planted,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert "module shop_good would be imported from the working directory" in loaded.stdout
+    assert not marker.exists()
+
     # Putting it on the path deliberately is the user's choice.
     chosen = run_discovery(venv, cwd=planted, env={"PYTHONPATH": str(planted)})
-    assert [item["name"] for item in chosen["entry_points"]] == ["evil"]  # type: ignore[index]
+    assert [item["name"] for item in chosen["entry_points"]] == ["evil", "good"]  # type: ignore[index]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hookwire._importing import (
     owner_module_name,
     split_value,
     static_requires_host,
+    working_directory_shadow,
 )
 
 
@@ -126,3 +128,32 @@ def test_requires_host_is_read_from_source_without_running_it(
     assert static_requires_host("not_installed_anywhere:P") is None
     assert not ran.exists()
     assert "static_pkg" not in sys.modules
+
+
+def test_a_module_planted_in_the_working_directory_is_never_taken_for_the_installed_one(
+    plugin_site: PluginSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin_site.add("real", modules={"twin_mod.py": "X = 'installed'\n"})
+    cwd = tmp_path / "downloads"
+    cwd.mkdir()
+    (cwd / "twin_mod.py").write_text("X = 'planted'\n", encoding="utf-8")
+    (cwd / "lonely_mod.py").write_text("", encoding="utf-8")
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "path", ["", *sys.path])  # as under python -c
+    importlib.invalidate_caches()
+
+    assert working_directory_shadow("twin_mod.sub", [""]) == (
+        f"module twin_mod would be imported from the working directory ({cwd / 'twin_mod.py'}) "
+        f"instead of the installed {plugin_site.path / 'twin_mod.py'}; refusing to run it "
+        "(start the process from another directory)"
+    )
+    assert "lonely_mod is found only in the working directory" in (
+        working_directory_shadow("lonely_mod", [""]) or ""
+    )
+    assert working_directory_shadow("twin_mod", []) is None
+    assert "twin_mod" not in sys.modules
+
+    # Started from the installed folder itself: the same file either way.
+    monkeypatch.chdir(plugin_site.path)
+    importlib.invalidate_caches()
+    assert working_directory_shadow("twin_mod", [""]) is None

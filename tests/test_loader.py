@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -378,6 +379,24 @@ def test_a_name_offered_twice_is_loaded_from_the_first_and_fails_a_strict_load(
     assert [problem.plugin for problem in registry.problems] == ["AAA"]
     with pytest.raises(LoadError, match=r"plugin AAA is offered twice: by aaa 1\.0"):
         make_loader(plugin_site, strict=True).load()
+
+
+def test_a_plugin_module_planted_in_the_working_directory_is_refused_not_run(
+    plugin_site: PluginSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran = tmp_path / "planted-code-ran"
+    add_plugin(plugin_site, "legit", pinging())
+    cwd = tmp_path / "downloads"
+    cwd.mkdir()
+    (cwd / "legit_plugin.py").write_text(
+        f"import pathlib\npathlib.Path({str(ran)!r}).touch()\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "path", ["", *sys.path])  # as under python -c
+    record = make_loader(plugin_site).load()["legit"]
+    assert record.state is PluginState.FAILED
+    assert "would be imported from the working directory" in (record.error or "")
+    assert not ran.exists()
 
 
 # -- requirements ---------------------------------------------------------------------------
