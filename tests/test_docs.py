@@ -49,6 +49,7 @@ EXERCISED_PAGES = [
     "concepts/threads-and-async.md",
     "howto/async-receivers.md",
     "howto/ordering.md",
+    "howto/enable-disable.md",
     "howto/testing-plugins.md",
     "howto/migrate-from-django.md",
     "howto/migrate-from-pluggy.md",
