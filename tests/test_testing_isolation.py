@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import types
+import weakref
 from typing import Any
 
 import pytest
@@ -178,3 +180,28 @@ def test_the_conftest_recipe_isolates_every_test(pytester: pytest.Pytester) -> N
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=3)
+
+
+def test_the_snapshot_does_not_keep_signals_alive() -> None:
+    doomed = Signal(name="doomed")
+    doomed.connect(_added)
+    reference = weakref.ref(doomed)
+    with isolated():
+        del doomed
+        gc.collect()
+        assert reference() is None
+
+
+def test_a_signal_whose_module_was_unloaded_loses_the_receivers_the_test_gave_it() -> None:
+    with isolated() as state:
+        sys.modules["events_isolation_check"] = module = types.ModuleType("events_isolation_check")
+        exec("from hookwire import Signal\nping = Signal(name='ping')\n", module.__dict__)
+        orphan = module.ping
+        orphan.connect(_added)
+        state.forget_module("events_isolation_check")
+        survivor = Signal(name="survivor")
+        survivor.connect(_added)
+    assert "events_isolation_check" not in sys.modules
+    assert orphan.module == "events_isolation_check"
+    assert not orphan.has_listeners()
+    assert survivor.has_listeners()

@@ -10,6 +10,7 @@ decorators to run again). :class:`HookwireState` takes a snapshot of all of it a
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -68,7 +69,7 @@ class HookwireState:
     the module → plugin attribution table, and removes from ``sys.modules`` the modules that
     appeared since the snapshot and belong to a plugin loaded since (by the attribution table),
     or to a name passed to :meth:`forget_module`. Signals created after the snapshot are left
-    as they are unless their module is removed.
+    as they are unless their module is no longer imported by then: those lose their receivers.
 
     Hosts held in module globals (``pizzeria.app.host``, hookwire's default host) are put
     back to their loaded or not-yet-loaded state, so a test's ``host.load()`` does not leave
@@ -80,10 +81,10 @@ class HookwireState:
         from .. import _attribution
         from .._signals import all_signals
 
-        # Strong references on purpose: a signal must not be collected (and its id reused)
-        # while its saved state waits to be put back.
-        self._signals: list[tuple[Signal, object]] = [
-            (signal, signal._snapshot_state()) for signal in all_signals()
+        # Weak references: the snapshot must not keep alive a signal the test lets go of (a
+        # signal that dies has no receivers left to restore).
+        self._signals: list[tuple[weakref.ref[Signal], object]] = [
+            (weakref.ref(signal), signal._snapshot_state()) for signal in all_signals()
         ]
         self._owners = _attribution._snapshot_owners()
         self._modules = frozenset(sys.modules)
@@ -114,9 +115,14 @@ class HookwireState:
             return
         self._restored = True
         from .. import _attribution
+        from .._signals import Signal, all_signals
 
-        for signal, state in self._signals:
-            signal._restore_state(state)
+        restored = set()
+        for signal_ref, state in self._signals:
+            signal = signal_ref()
+            if signal is not None:
+                signal._restore_state(state)
+                restored.add(id(signal))
         owners_now = _attribution._snapshot_owners()
         new_owner_modules = {
             module
@@ -129,6 +135,16 @@ class HookwireState:
             host._loader, host._config, host._loaded = loader, config, loaded  # type: ignore[assignment]
         self._restore_tracer()
         self._unload(self._forget | new_owner_modules)
+        # A signal created during the test whose module is gone is an orphan: importing the
+        # module again makes a new one. Until the collector finds it, it must not keep the
+        # receivers (and plugin attributions) the test gave it.
+        empty = None
+        for signal in all_signals():
+            if id(signal) in restored or not signal.module or signal.module in sys.modules:
+                continue
+            if empty is None:
+                empty = Signal()._snapshot_state()
+            signal._restore_state(empty)
         self._signals.clear()
         self._hosts.clear()
 
