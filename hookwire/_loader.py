@@ -20,6 +20,10 @@ earlier ones first when they have not run. Loading is
   :class:`~hookwire.exceptions.LoadError` lists every failure; a retried ``load()`` raises that
   same error again.
 
+A plugin module is never imported from the working directory Python put on ``sys.path`` by
+itself (``''`` under ``python -c``, the directory under ``python -m``) when that would shadow
+the installed module: the plugin fails instead, naming both files (FAULTS F38).
+
 ``requires_host`` is checked before import when the plugin declares it as a string literal in
 its class body (or, for a bare-module entry point, at module level) and its source can be
 found without running code; in every case it is checked again after import, where the value
