@@ -337,7 +337,7 @@ def _read_entry_points_bytes(dist: Distribution) -> bytes | OSError | None:
         target = joinpath("entry_points.txt")
         try:
             data: bytes = target.read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, KeyError):
+        except (FileNotFoundError, NotADirectoryError, KeyError):
             return None
         except OSError as error:
             return error

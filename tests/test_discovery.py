@@ -99,6 +99,18 @@ def test_an_undecodable_entry_points_file_is_reported_not_raised(plugin_site: Pl
     assert "entry_points.txt is not UTF-8" in str(result.problems[0])
 
 
+def test_an_entry_points_file_that_cannot_be_read_is_reported_not_taken_as_absent(
+    plugin_site: PluginSite,
+) -> None:
+    odd = plugin_site.add("odd")
+    (odd / "entry_points.txt").mkdir()  # readable by nobody, root included
+    result = discover(GROUP, distributions=plugin_site.distributions())
+    assert result.entry_points == ()
+    (problem,) = result.problems
+    assert str(problem).startswith(f"distribution at {odd}: cannot read entry_points.txt: ")
+    assert "IsADirectoryError" in str(problem)
+
+
 @pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="needs POSIX permissions")
 def test_an_unreadable_entry_points_file_is_reported_not_taken_as_absent(
     plugin_site: PluginSite,
