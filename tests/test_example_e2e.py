@@ -395,6 +395,25 @@ def test_run_with_only_loyalty_allowed_runs_loyalty_alone(pizzeria_venv: Venv) -
     assert "[loyalty] pizzas done today: 3" in result.stdout.splitlines()
 
 
+def test_run_finds_the_host_in_hookwire_host_when_no_host_is_given(pizzeria_venv: Venv) -> None:
+    result = hookwire(pizzeria_venv, "run", env={"HOOKWIRE_HOST": HOST})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == DEMO_OUTPUT
+
+
+def test_run_reads_host_and_disabled_plugins_from_tool_hookwire_in_pyproject(
+    pizzeria_venv: Venv, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.hookwire]\nhost = "{HOST}"\ndisable = ["audit"]\n', encoding="utf-8"
+    )
+    result = pizzeria_venv.run("hookwire", "run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        line for line in DEMO_OUTPUT.splitlines() if not line.startswith("[audit]")
+    ]
+
+
 def test_run_with_trace_reports_every_receiver_call_on_stderr_only(pizzeria_venv: Venv) -> None:
     result = hookwire(pizzeria_venv, "run", HOST, "--trace")
     assert result.returncode == 0, result.stderr
@@ -454,12 +473,12 @@ def test_strict_run_stops_before_main_and_names_the_broken_plugin(
     venv_with_a_broken_plugin: Venv,
 ) -> None:
     result = hookwire(venv_with_a_broken_plugin, "run", HOST, "--strict")
-    assert result.returncode != 0
-    assert "broken" in result.stderr
-    assert "pizzeria-broken" in result.stderr
-    assert "pizzeria_no_such_module" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 1
+    (error,) = result.stderr.splitlines()
+    assert "plugin broken (pizzeria-broken 0.0.1)" in error
+    assert "pizzeria_no_such_module" in error
     assert prefixed_lines(result.stdout, "[pizzeria]") == []
+    assert "[audit] host started: pizzeria 1.4.0" not in result.stdout.splitlines()
 
 
 def test_lenient_run_warns_about_the_broken_plugin_and_serves_with_the_others(
