@@ -86,4 +86,4 @@ def test_the_usage_examples_in_the_module_docstring_pass(pytester: pytest.Pytest
     pytester.makeconftest(conftest)
     pytester.makepyfile(test_guide=recording + "\n\n" + plugins)
     result = pytester.runpytest("-W", "error")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)

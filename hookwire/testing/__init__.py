@@ -92,11 +92,40 @@ was not sent at all.
         fake_plugins.load(host_version="1.4")
         fake_plugins.assert_ready_idempotent()
 
+
+    AUDIT_PLUGIN = '''
+    from hookwire import Plugin
+
+    class AuditPlugin(Plugin):
+        pass
+    '''
+    AUDIT_SIGNALS = '''
+    from hookwire import receiver
+    from hookwire.signals import plugins_ready
+
+    @receiver(plugins_ready)
+    def log_plugins(sender, registry, **kwargs):
+        return [record.name for record in registry]
+    '''
+
+
+    def test_the_audit_signals_module_is_imported_in_the_ready_phase(fake_plugins):
+        fake_plugins.add_module("pizzeria_audit", AUDIT_PLUGIN)
+        fake_plugins.add_module("pizzeria_audit.signals", AUDIT_SIGNALS)
+        fake_plugins.add("audit", value="pizzeria_audit:AuditPlugin")
+        registry = fake_plugins.load()
+        (info,) = registry["audit"].receivers()
+        assert info.name == "pizzeria_audit.signals.log_plugins"
+
 ``add()`` takes a ``Plugin`` subclass, a module object, any other object (to test the loader's
 errors), or ``value="module:attr"`` for a literal entry point. The target is served from an
-importable fake package, ``hookwire_fake_<distribution>`` by default; ``add_module(name,
-source)`` declares more fake modules, such as that package's ``signals`` module whose
-``@receiver`` decorators run in the ready phase. ``add_distribution()`` declares a distribution
+importable fake package, ``hookwire_fake_<distribution>`` by default. ``add_module(name,
+source)`` declares more importable fake modules, imported for real when the loader asks: write
+a whole plugin package that way (``add_module("pizzeria_sms", "...")``,
+``add_module("pizzeria_sms.signals", "...")``, ``add("sms", value="pizzeria_sms:SmsPlugin")``)
+to test a signals module whose ``@receiver`` decorators run in the ready phase (the loader looks
+for it beside the module that defines the plugin class, or beside a bare-module plugin, so a
+class defined in the test module has none). ``add_distribution()`` declares a distribution
 verbatim (malformed ``entry_points.txt``, a name offered twice). ``load(host=host)`` loads for a
 :class:`~hookwire.Host`, which then answers ``host.registry`` and ``host.run()`` with the fake
 plugins. Configuration comes from the arguments only (``plugins=``, ``disable=``,

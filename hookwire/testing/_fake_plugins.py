@@ -141,9 +141,9 @@ class FakePlugins:
 
         ``target`` is what the entry point resolves to: a ``Plugin`` subclass, a module object
         (a bare-module plugin) or any object (to test wrong kinds). It is served from the
-        importable fake package ``module`` (default ``"hookwire_fake_<distribution>"``), to
-        which fake submodules can be added with :meth:`add_module`. Give ``value`` instead of
-        ``target`` for a literal entry point value such as ``"missing.module:Thing"``.
+        importable fake package ``module`` (default ``"hookwire_fake_<distribution>"``). Give
+        ``value`` instead of ``target`` for a literal entry point value such as
+        ``"missing.module:Thing"`` or one naming modules declared with :meth:`add_module`.
 
         :raises TypeError: neither or both of ``target`` and ``value`` given.
         """
@@ -159,9 +159,14 @@ class FakePlugins:
     def add_module(self, name: str, source: str = "", **attributes: Any) -> None:
         """Declare an importable fake module ``name`` running ``source`` on import.
 
-        E.g. ``add_module("hookwire_fake_sms.signals", "from hookwire import receiver ...")``
-        gives the plugin of distribution ``sms`` a signals module that the ready phase imports.
-        ``attributes`` are set on the module before ``source`` runs.
+        Every fake module is a package, so submodules can be declared beside it. With
+        ``add_module("pizzeria_sms", "class SmsPlugin(Plugin): ...")``,
+        ``add_module("pizzeria_sms.signals", "@receiver(...) ...")`` and
+        ``add("sms", value="pizzeria_sms:SmsPlugin")`` the loader imports ``pizzeria_sms`` in
+        the import phase and ``pizzeria_sms.signals`` in the ready phase. ``attributes`` are
+        set on the module before ``source`` runs; the module is unloaded after the test.
+
+        :raises ValueError: ``name`` is not a dotted Python name.
         """
         self._finder.declare(name, source=source, attributes=attributes)
         self._state.forget_module(name)
