@@ -337,6 +337,9 @@ def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
         "COLUMNS": "100",
         "NO_COLOR": "1",
         "TERM": "dumb",
+        # As on a terminal, stdout is written line by line, so that the host's prints and the
+        # CLI's stderr lines interleave as the page shows them.
+        "PYTHONUNBUFFERED": "1",
     }
     for command in read_commands(block.body):
         if re.match(r"^(python -m )?pip install ", command.command):
