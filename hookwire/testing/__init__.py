@@ -2,8 +2,9 @@
 
 Installed with hookwire and registered as a pytest plugin (the ``pytest11`` entry point), so the
 fixtures below are available in every test without configuration. In projects that do not use
-them it costs nothing: this module imports only pytest, and each fixture imports what it needs
-when a test asks for it. Disable it with ``-p no:hookwire``.
+them it costs next to nothing: loading the plugin imports pytest and ``hookwire`` itself (the
+dispatcher only: no CLI, no asyncio, no loader), and each fixture imports what it needs when a
+test asks for it. Disable it with ``-p no:hookwire``.
 
 .. rubric:: Fixtures
 
