@@ -77,6 +77,27 @@ def test_concurrent_async_sends_in_a_real_event_loop_are_all_recorded() -> None:
     recorder.assert_sent_once(order_placed, sender=Pizza)
 
 
+def test_a_sync_send_to_async_receivers_is_recorded_once_and_its_refusal_too() -> None:
+    from hookwire.exceptions import SyncSendInEventLoopError
+
+    async def main() -> None:
+        with pytest.raises(SyncSendInEventLoopError):
+            pizza_done.send(sender=Pizza, where="in a loop")
+
+    with (
+        pizza_done.connected_to(_async_echo),
+        pizza_done.connected_to(_echo),
+        record_signals() as recorder,
+    ):
+        pizza_done.send(sender=Pizza, where="no loop")
+        asyncio.run(main())
+
+    no_loop, in_loop = recorder.calls
+    assert no_loop.responses == [(_echo, "echo None"), (_async_echo, "async echo")]
+    assert isinstance(in_loop.exception, SyncSendInEventLoopError)
+    assert in_loop.kwargs == {"where": "in a loop"}
+
+
 def test_sends_from_other_threads_are_recorded() -> None:
     def bake(n: int) -> None:
         for _ in range(50):
