@@ -906,7 +906,131 @@ def test_environment_variables_disable_autoload_and_deny_plugins_in_a_real_insta
     assert {item["state"] for item in json.loads(result.stdout)} == {"disabled"}
     assert list(ran.iterdir()) == []
 
+    result = venv.python_code(code, env={"HOOKWIRE_PLUGINS": ""}, cwd=tmp_path)
+    assert {item["state"] for item in json.loads(result.stdout)} == {"disabled"}
+    assert list(ran.iterdir()) == []
+
     result = venv.python_code(code, env={"HOOKWIRE_DISABLE_PLUGINS": "Alpha"}, cwd=tmp_path)
     states = {item["name"]: item["state"] for item in json.loads(result.stdout)}
     assert states == {"alpha": "disabled", "beta": "ready"}
     assert [path.name for path in ran.iterdir()] == ["shop_beta"]
+
+
+INTERRUPTED_REENTERED_RETRIED = """
+import builtins, json
+from hookwire._loader import Loader
+from hookwire._config import LoadConfig
+import shop_early  # the host imports a plugin itself before loading
+import shop_events
+
+loader = builtins.LOADER = Loader("shop.plugins", config=LoadConfig(strict=True))
+report = {}
+try:
+    loader.load()
+except KeyboardInterrupt:
+    report["after_interrupt"] = {r.name: r.state.value for r in loader.registry}
+try:
+    loader.load()
+except Exception as error:
+    first = error
+try:
+    loader.load()
+except Exception as error:
+    report["same_error_again"] = error is first
+report["error_type"] = type(first).__name__
+report["failures"] = {f.plugin: str(f) for f in first.failures}
+report["states"] = {r.name: r.state.value for r in loader.registry}
+report["names"] = [r.name for r in loader.registry]
+report["distributions"] = [r.distribution for r in loader.registry]
+report["early_receivers"] = [
+    (i.name, i.plugin) for i in shop_events.sold.describe_receivers()
+]
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.e2e
+def test_interrupted_reentrant_duplicate_and_cyclic_plugins_in_a_real_install(
+    make_venv: Callable[..., Venv], tmp_path: Path
+) -> None:
+    venv = make_venv()
+    shop = "shop.plugins"
+    marker = tmp_path / "interrupted-once"
+    hostile = "\x1b[31mred"
+    venv.add_dist_info(
+        "shop-events", modules={"shop_events.py": "from hookwire import Signal\nsold = Signal()\n"}
+    )
+    venv.add_dist_info(
+        "shop-early",
+        entry_points={shop: {"early": "shop_early"}},
+        modules={
+            "shop_early.py": """
+                import shop_events
+                def on_sold(sender, **kwargs): pass
+                shop_events.sold.connect(on_sold)
+            """
+        },
+    )
+    venv.add_dist_info(
+        "shop-misc",
+        entry_points={
+            shop: {
+                "interrupt": "shop_interrupt",
+                "reenter": "shop_reenter:P",
+                "ghost-fan": "shop_ghost:P",
+                "cyc-a": "shop_cyc:A",
+                "cyc-b": "shop_cyc:B",
+                f"shiny{hostile}": "shop_events",
+            }
+        },
+        modules={
+            "shop_interrupt.py": f"""
+                import pathlib
+                marker = pathlib.Path({str(marker)!r})
+                if not marker.exists():
+                    marker.touch()
+                    raise KeyboardInterrupt
+            """,
+            "shop_reenter.py": """
+                import builtins, hookwire
+                class P(hookwire.Plugin):
+                    def ready(self):
+                        builtins.LOADER.load()
+            """,
+            "shop_ghost.py": "import hookwire\nclass P(hookwire.Plugin):\n  requires = ['ghost']\n",
+            "shop_cyc.py": """
+                import hookwire
+                class A(hookwire.Plugin):
+                    requires = ["cyc-b"]
+                class B(hookwire.Plugin):
+                    requires = ["cyc-a"]
+            """,
+        },
+    )
+    venv.add_dist_info("shop-rival", entry_points={shop: {"Early": "shop_rival"}})
+    result = venv.python_code(INTERRUPTED_REENTERED_RETRIED, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+
+    interrupted = report["after_interrupt"]
+    assert interrupted["interrupt"] == "discovered"
+    assert set(interrupted.values()) <= {"discovered", "imported"}
+    assert report["error_type"] == "LoadError"
+    assert report["same_error_again"] is True
+    states = report["states"]
+    assert states["interrupt"] == "ready"
+    assert states["early"] == "ready"
+    assert states[f"shiny{hostile}"] == "ready"
+    failures = report["failures"]
+    assert set(failures) == {"reenter", "ghost-fan", "cyc-a", "cyc-b", "Early"}
+    assert (
+        "ReentrantLoadError: load() was called while plugin loading is running"
+        in (failures["reenter"])
+    )
+    assert failures["ghost-fan"].endswith("ghost-fan requires ghost, which is not installed")
+    assert failures["cyc-a"].endswith(
+        "cyc-a requires cyc-b, which requires cyc-a (a requirement cycle)"
+    )
+    assert "plugin Early is offered twice: by shop-early 1.0" in failures["Early"]
+    assert report["early_receivers"] == [["shop_early.on_sold", "early"]]
+    assert f"shiny{hostile}" in report["names"]
