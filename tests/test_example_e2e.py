@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from venvtools import ROOT, Venv, build_wheel, create_venv
 
@@ -145,7 +146,6 @@ def plugins_by_name(venv: Venv, *args: str, env: dict[str, str] | None = None) -
 
 def validate(instance: Any, schema_name: str) -> None:
     """Check ``instance`` against the documented JSON Schema of that command's output."""
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((SCHEMAS / schema_name).read_text(encoding="utf-8"))
     jsonschema.validate(instance, schema)
 
