@@ -442,11 +442,12 @@ class Loader:
         for scope in reversed(list(record._scopes.values())):
             scope.undo()
         record._scopes.clear()
-        record.state = PluginState.FAILED
+        # The state last: a reader on another thread never sees FAILED without its error.
         record.phase = phase
         record.error = error.message
         record.exception = error
         record._cause = cause
+        record.state = PluginState.FAILED
         from . import signals
 
         self._send(signals.plugin_failed, plugin=record, error=error)
