@@ -51,6 +51,7 @@ EXERCISED_PAGES = [
     "howto/ordering.md",
     "howto/enable-disable.md",
     "howto/testing-plugins.md",
+    "reference/cli.md",
     "howto/migrate-from-django.md",
     "howto/migrate-from-pluggy.md",
     "howto/migrate-from-blinker.md",
