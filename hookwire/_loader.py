@@ -67,6 +67,10 @@ class Loader:
     ``pyproject.toml``); ``distributions`` replaces searching the file system (see
     :func:`hookwire._discovery.discover`); ``path`` replaces the default search path;
     ``use_cache=False`` bypasses the discovery cache.
+
+    Re-entry is detected on the loading thread itself. A ``ready()`` that hands ``load()`` to
+    another thread and waits for it waits for ever, as with any lock: the other thread blocks
+    until loading has finished, then gets the finished registry.
     """
 
     def __init__(
@@ -136,7 +140,7 @@ class Loader:
         """Phase 3: in ``requires`` order, import each signals module and call ``ready()``.
 
         ``again=True`` runs ``ready()`` of every ready plugin once more, after undoing what its
-        previous call connected.
+        previous call connected. ``plugins_ready`` is sent each time the phase runs.
         """
         with self._phase("ready()"):
             self._discover()
