@@ -233,7 +233,7 @@ class Host:
 
     @property
     def loaded(self) -> bool:
-        """Whether :meth:`load` has completed (successfully or not) at least once."""
+        """Whether :meth:`load` has returned the registry at least once."""
         return self._loaded
 
     @property

@@ -204,6 +204,12 @@ def test_tool_hookwire_host_in_the_nearest_pyproject_names_the_host(
     result = world.hookwire("plugins", "list", "--json", cwd=project / "src" / "deep")
     assert plugin_names(result) == ["good", "needy"]
 
+    # The other [tool.hookwire] settings of the same file apply to it.
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as file:
+        file.write('disable = ["needy"]\n')
+    result = world.hookwire("plugins", "list", "--json", cwd=project)
+    assert plugin_names(result) == ["good"]
+
     # The environment wins over pyproject.toml.
     result = world.hookwire(
         "plugins",

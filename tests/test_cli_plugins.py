@@ -298,6 +298,15 @@ def test_check_passes_when_the_failing_plugins_are_disabled(world: World) -> Non
     assert result.stdout.splitlines()[-1] == "6 plugins: 2 ready, 4 disabled"
 
 
+def test_check_takes_the_same_plugin_selection_options(world: World) -> None:
+    result = world.hookwire("plugins", "check", "clihost.app:host", "--no-autoload", "-p", "good")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[-1] == "6 plugins: 1 ready, 5 disabled"
+    result = world.hookwire("plugins", "check", "clihost.app:host", "--plugin", "broken_syntax")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1] == "6 plugins: 1 failed, 5 disabled"
+
+
 def test_check_under_strict_fails_with_one_line(world: World) -> None:
     result = world.hookwire("plugins", "check", "clihost.app:host", "--strict")
     assert result.returncode == 1

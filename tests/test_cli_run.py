@@ -144,7 +144,7 @@ def test_trace_logs_every_send_with_sender_receivers_plugins_and_times_on_stderr
         next(line for line in lines if line.startswith("trace: clihost.signals.order_placed"))
     )
     assert re.fullmatch(
-        rf"trace: clihost\.signals\.order_placed send from 'counter': 2 receivers, {time}",
+        rf"trace: clihost\.signals\.order_placed send from counter: 2 receivers, {time}",
         lines[order],
     )
     assert re.fullmatch(

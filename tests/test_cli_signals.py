@@ -85,6 +85,12 @@ def test_receivers_of_disabled_or_failed_plugins_are_not_listed(world: World) ->
     assert signals["clihost.signals.pizza_baked"] == []
 
 
+def test_plugin_option_limits_the_receivers_to_the_named_plugins(world: World) -> None:
+    signals = signals_json(world, "clihost.app:calm", "--plugin", "good")
+    plugins = {r["plugin"] for receivers in signals.values() for r in receivers}
+    assert plugins == {"good"}
+
+
 def test_the_text_form_shows_each_signal_and_a_row_per_receiver(world: World) -> None:
     result = world.hookwire("signals", "clihost.app:calm")
     assert result.returncode == 0, result.stderr

@@ -375,27 +375,32 @@ def _hint() -> str:
 
 
 def _install_log_handler() -> None:
-    """Show hookwire's own log records (e.g. a failing receiver under ``send_robust``) as one
-    escaped line each, with the traceback only under ``--traceback``."""
+    """Show hookwire's own log records — a receiver failing under ``send_robust``, a discovery
+    problem — as one escaped line each on stderr, with the traceback only under ``--traceback``.
+
+    Nothing is added when the application configures logging itself: its handlers show them.
+    """
     import logging
 
     class OneLineHandler(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             if logging.getLogger().handlers:
-                return  # the application configured logging: its handlers will show it
+                return  # configured by the application (perhaps after we were installed)
             try:
-                message = record.getMessage()
-                if record.exc_info and record.exc_info[1] is not None and _Options.traceback:
-                    traceback_module.print_exception(record.exc_info[1], file=sys.stderr)
-                level = record.levelname.lower()
-                first = message.strip().splitlines()[0] if message.strip() else level
-                sys.stderr.write(f"{PROG}: {level}: {escape(first)}\n")
+                exc = record.exc_info[1] if record.exc_info else None
+                if exc is not None and _Options.traceback:
+                    traceback_module.print_exception(exc, file=sys.stderr)
+                text = record.getMessage().strip()
+                first = text.splitlines()[0] if text else record.levelname
+                sys.stderr.write(f"{PROG}: {record.levelname.lower()}: {escape(first)}\n")
             except Exception:
                 self.handleError(record)
 
     logger = logging.getLogger("hookwire")
-    if not any(type(handler).__name__ == "OneLineHandler" for handler in logger.handlers):
-        logger.addHandler(OneLineHandler(logging.WARNING))
+    if not any(getattr(handler, "_hookwire_cli", False) for handler in logger.handlers):
+        handler = OneLineHandler(logging.WARNING)
+        handler._hookwire_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
 
 
 def _silence_stdout() -> None:
@@ -436,7 +441,7 @@ def invoke(args: Sequence[str]) -> int:
         return int(exc.exit_code)
     except typer.Abort:
         sys.stderr.write(f"{PROG}: aborted\n")
-        return EXIT_INTERRUPTED
+        return EXIT_FAILURE
     except (HostNotFoundError, ConfigError) as exc:
         _report(str(exc), exc)
         return EXIT_USAGE
@@ -451,7 +456,9 @@ def invoke(args: Sequence[str]) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:
         # An error of the host's own code (main or a receiver of its signals).
-        _report(f"{type(exc).__name__}: {exc}{_hint()}", exc)
+        text = str(exc).strip()
+        first = f": {text.splitlines()[0]}" if text else ""
+        _report(f"{type(exc).__name__}{first}{_hint()}", exc)
         return EXIT_FAILURE
     if isinstance(result, bool) or not isinstance(result, int):
         return EXIT_OK

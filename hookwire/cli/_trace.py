@@ -29,11 +29,11 @@ def _milliseconds(nanoseconds: int) -> str:
 
 
 def _safe_repr(value: object) -> str:
-    """``repr(value)`` shortened and escaped; never raises, whatever the object does."""
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__qualname__} object (repr failed)>"
+    """The sender as ``hookwire signals`` names it (classes as ``module.QualName``), shortened
+    and escaped; never raises, whatever the object does."""
+    from .._introspection import safe_repr
+
+    text = safe_repr(value)
     if len(text) > _MAX_REPR:
         text = text[: _MAX_REPR - 3] + "..."
     return escape(text)
