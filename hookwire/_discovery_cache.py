@@ -5,7 +5,7 @@ One JSON file per (interpreter, entry-point group) in the user's cache directory
 ``$XDG_CACHE_HOME/hookwire``, else ``~/.cache/hookwire``. ``HOOKWIRE_NO_CACHE=1`` turns it off.
 
 The key is everything that decides the answer: the interpreter (``sys.executable``,
-implementation and version), the group, the search path, the modification time in integer
+implementation and version) and hookwire's version, the group, the search path, the modification time in integer
 nanoseconds of each search-path entry (installing or uninstalling a distribution adds or
 removes a folder there, which changes the entry's mtime), and the mtimes of the metadata the
 answer came from (an ``entry_points.txt`` rewritten in place). A hit costs one ``stat`` per
@@ -60,7 +60,10 @@ def cache_dir() -> Path:
 
 
 def _interpreter() -> dict[str, Any]:
+    from . import __version__
+
     return {
+        "hookwire": __version__,  # a newer hookwire may read metadata differently
         "executable": sys.executable,
         "implementation": sys.implementation.name,
         "version": list(sys.version_info[:3]),
