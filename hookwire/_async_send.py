@@ -65,10 +65,11 @@ def _split(plan: Any) -> tuple[list[Any], list[Any]]:
 def _call_sync(
     signal: Signal, receivers: list[Any], sender: object, named: dict[str, Any], robust: bool
 ) -> list[tuple[Any, Any]]:
+    arguments = {"signal": signal, "sender": sender, **named}
     responses = []
     for receiver in receivers:
         try:
-            response = receiver(signal=signal, sender=sender, **named)
+            response = receiver(**arguments)
         except RecursionError as err:
             error = recursive_send_error(err, robust=robust)
             if error is not None:

@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import _attribution
-from ._receivers import NONE_KEY, Registration, describe_callable, receiver_key
+from ._receivers import (
+    NONE_KEY,
+    PLUGIN,
+    Registration,
+    describe_callable,
+    live_receiver,
+    receiver_key,
+)
 
 if TYPE_CHECKING:
     from ._signals import Signal
@@ -30,7 +37,7 @@ def _registration_of(
             return reg
     for reg in tuple(registry.values()):
         try:
-            live = reg.receiver()
+            live = live_receiver(reg)
             if live is receiver or (live is not None and live == receiver):
                 return reg
         except Exception:
@@ -42,8 +49,8 @@ def plugin_of(signal: Signal, receiver: object, sender: object = None) -> str | 
     """The plugin that connected ``receiver`` to ``signal``, or owns its module."""
     try:
         reg = _registration_of(signal, receiver, sender)
-        if reg is not None and reg.plugin is not None:
-            return reg.plugin
+        if reg is not None and reg[PLUGIN] is not None:
+            return str(reg[PLUGIN])
         module = getattr(receiver, "__module__", None)
         return _attribution.plugin_for_module(module if isinstance(module, str) else None)
     except Exception:

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _attribution
-from ._receivers import Registration, names_of, source_location
+from ._receivers import (
+    IS_ASYNC,
+    PLUGIN,
+    UID,
+    WEAK,
+    Registration,
+    is_alive,
+    live_receiver,
+    names_of,
+    registered_sender,
+    source_location,
+)
 
 __all__ = ["ReceiverInfo", "describe_registrations"]
 
@@ -106,16 +117,16 @@ def _info(
 
 def describe_registration(reg: Registration) -> ReceiverInfo | None:
     """The :class:`ReceiverInfo` of one registration, or ``None`` if it is dead."""
-    receiver = reg.receiver()
-    if receiver is None or not reg.alive():
+    receiver = live_receiver(reg)
+    if receiver is None or not is_alive(reg):
         return None
     return _info(
         receiver,
-        plugin=reg.plugin,
-        sender=reg.sender(),
-        weak=reg.weak,
-        dispatch_uid=reg.dispatch_uid,
-        is_async=reg.is_async,
+        plugin=reg[PLUGIN],
+        sender=registered_sender(reg),
+        weak=reg[WEAK],
+        dispatch_uid=reg[UID],
+        is_async=reg[IS_ASYNC],
     )
 
 

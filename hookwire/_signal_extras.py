@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _lazy_senders
-from ._receivers import Registration, receiver_key
+from ._receivers import KEY, Registration, is_alive, is_registration, receiver_key
 
 if TYPE_CHECKING:
     from ._introspection import ReceiverInfo
@@ -57,14 +57,14 @@ class SignalExtras:
         with self.lock:
             if self._dead:
                 self._purge_dead()
-            return [reg for reg in self._registry.values() if reg.alive()]
+            return [reg for reg in self._registry.values() if is_alive(reg)]
 
     @receivers.setter
     def receivers(self, registrations: list[Registration]) -> None:
-        if not all(isinstance(reg, Registration) for reg in registrations):
+        if not all(is_registration(reg) for reg in registrations):
             raise TypeError("Signal.receivers accepts only a list read from Signal.receivers")
         with self.lock:
-            self._registry = {reg.lookup_key: reg for reg in registrations}
+            self._registry = {reg[KEY]: reg for reg in registrations}
             self._cache = {}
 
     @property

@@ -28,11 +28,18 @@ from typing import Any, TypeVar
 from . import _failures, _lazy_senders
 from ._attribution import _current_scope
 from ._receivers import (
+    FUNC,
+    GETTER,
+    IS_ASYNC,
     NONE_KEY,
     ONLY_HELD_BY_CALL,
+    SENDER_KEY,
+    SENDER_REF,
     Registration,
     WeakReceiverWarning,
     describe_callable,
+    is_alive,
+    make_registration,
     might_die_at_once,
     receiver_key,
     validate_receiver,
@@ -55,6 +62,7 @@ _UID = "dispatch_uid"
 _LAZY = "lazy"
 
 _id = id
+_getrefcount = sys.getrefcount
 _CO_VARKEYWORDS = 0x08
 
 
@@ -178,7 +186,7 @@ class Signal(SignalExtras):
                 validate_receiver(receiver)  # raises the readable error
         else:
             validate_receiver(receiver)
-        if weak and might_die_at_once(receiver) and sys.getrefcount(receiver) <= ONLY_HELD_BY_CALL:
+        if weak and _getrefcount(receiver) <= ONLY_HELD_BY_CALL and might_die_at_once(receiver):
             self._warn_dies_at_once(receiver)
         scope = _current_scope.get()
         if sender.__class__ is str and _lazy_senders.is_lazy_reference(sender):
@@ -198,12 +206,33 @@ class Signal(SignalExtras):
                     scope.record(self, key)
                 return
             sender = target
-        if scope is None:
-            self._connect(receiver, sender, weak, dispatch_uid, None)
-            return
-        key = self._connect(receiver, sender, weak, dispatch_uid, scope.plugin)
-        if key is not None:
-            scope.record(self, key)
+        # The body of _connect(), inlined: connect speed is part of the contract.
+        if dispatch_uid is not None:
+            lookup_key: Hashable = ((_UID, dispatch_uid), _id(sender))
+        elif receiver.__class__ is FunctionType:
+            lookup_key = (_id(receiver), _id(sender))
+        else:
+            lookup_key = (receiver_key(receiver), _id(sender))
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            registry = self._registry
+            existing = registry.get(lookup_key)
+            if existing is not None and is_alive(existing):
+                return
+            registry[lookup_key] = make_registration(
+                receiver,
+                sender,
+                lookup_key,
+                weak,
+                dispatch_uid,
+                None if scope is None else scope.plugin,
+                self._on_dead,
+            )
+            if self._cache:
+                self._cache = {}
+        if scope is not None:
+            scope.record(self, lookup_key)
 
     def _warn_dies_at_once(self, receiver: object) -> None:
         import warnings
@@ -236,11 +265,9 @@ class Signal(SignalExtras):
                 self._purge_dead()
             registry = self._registry
             existing = registry.get(lookup_key)
-            if existing is not None:
-                if existing.alive():
-                    return None
-                del registry[lookup_key]
-            registry[lookup_key] = Registration(
+            if existing is not None and is_alive(existing):
+                return None
+            registry[lookup_key] = make_registration(
                 receiver, sender, lookup_key, weak, dispatch_uid, plugin, self._on_dead
             )
             if self._cache:
@@ -269,7 +296,18 @@ class Signal(SignalExtras):
             lazy_key = (receiver_part, _LAZY, sender)
             self._disconnect_lookup_key(lazy_key)
             return None
-        return self._disconnect_lookup_key((receiver_part, _id(sender)))
+        lookup_key = (receiver_part, _id(sender))
+        # The common case of _disconnect_lookup_key(), inlined for speed.
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            if self._pending or self._lazy_aliases:
+                return self._disconnect_lazy_key(lookup_key)
+            if self._registry.pop(lookup_key, None) is None:
+                return False
+            if self._cache:
+                self._cache = {}
+        return True
 
     def _disconnect_lookup_key(self, lookup_key: Hashable) -> bool:
         """Remove exactly the registration ``lookup_key`` (whatever its sender); report it.
@@ -311,7 +349,7 @@ class Signal(SignalExtras):
         # Caller holds self.lock.
         self._dead = False
         registry = self._registry
-        dead = [key for key, reg in tuple(registry.items()) if not reg.alive()]
+        dead = [key for key, reg in tuple(registry.items()) if not is_alive(reg)]
         for key in dead:
             registry.pop(key, None)
         self._cache = {}
@@ -340,16 +378,18 @@ class Signal(SignalExtras):
             async_: list[Any] = []
             simple = True
             for reg in tuple(self._registry.values()):
-                if reg.sender_key != key and reg.sender_key != NONE_KEY:
+                sender_key = reg[SENDER_KEY]
+                if sender_key != key and sender_key != NONE_KEY:
                     continue
-                if reg.sender_ref is not None and reg.sender_ref() is None:
+                sender_ref = reg[SENDER_REF]
+                if sender_ref is not None and sender_ref() is None:
                     continue
-                if reg.is_async:
-                    async_.append((reg.getter, reg.func))
+                if reg[IS_ASYNC]:
+                    async_.append((reg[GETTER], reg[FUNC]))
                     simple = False
                 else:
-                    sync.append((reg.getter, reg.func))
-                    if reg.func is not None:
+                    sync.append((reg[GETTER], reg[FUNC]))
+                    if reg[FUNC] is not None:
                         simple = False
             plan: Any
             if simple:

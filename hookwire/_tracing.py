@@ -21,7 +21,7 @@ from time import perf_counter_ns
 from typing import Any
 
 from ._introspection import ReceiverInfo, describe_registration
-from ._receivers import NONE_KEY, Registration
+from ._receivers import IS_ASYNC, NONE_KEY, SENDER_KEY, Registration, is_alive
 from ._signals import Signal, _Plan
 
 __all__ = ["ReceiverCall", "SendTrace", "install_tracer", "remove_tracer"]
@@ -102,9 +102,9 @@ def _registrations_for(signal: Signal, sender: object) -> list[Registration]:
         regs = [
             reg
             for reg in signal._registry.values()
-            if reg.sender_key in (key, NONE_KEY) and reg.alive()
+            if reg[SENDER_KEY] in (key, NONE_KEY) and is_alive(reg)
         ]
-    return [reg for reg in regs if not reg.is_async] + [reg for reg in regs if reg.is_async]
+    return [reg for reg in regs if not reg[IS_ASYNC]] + [reg for reg in regs if reg[IS_ASYNC]]
 
 
 def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> _Plan:
@@ -114,7 +114,7 @@ def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> _P
         info = describe_registration(reg)
         if info is None:
             continue
-        if reg.is_async:
+        if reg[IS_ASYNC]:
             async_.append((repeat(_TimedAsync(info.receiver, info, calls)).__next__, None))
         else:
             sync.append((repeat(_TimedSync(info.receiver, info, calls)).__next__, None))

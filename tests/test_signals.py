@@ -663,3 +663,12 @@ def test_snapshot_and_restore_put_back_exactly_the_registrations() -> None:
     assert [r for r, _ in signal.send(None)] == [other]
     signal._restore_state(state)
     assert [r for r, _ in signal.send(None)] == [plain]
+
+
+def test_passing_signal_as_a_named_argument_is_a_type_error_as_in_django() -> None:
+    signal = Signal()
+    signal.connect(plain)
+    with pytest.raises(TypeError, match="multiple values for keyword argument 'signal'"):
+        signal.send(None, signal="other")
+    with pytest.raises(TypeError, match="multiple values for keyword argument 'signal'"):
+        signal.send_robust(None, signal="other")
