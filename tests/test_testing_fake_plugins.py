@@ -290,6 +290,37 @@ def test_assert_ready_idempotent_reports_a_plugin_that_fails_the_second_time(
         fake_plugins.assert_ready_idempotent()
 
 
+def _host_receiver(sender: object, **kwargs: Any) -> str:
+    return "host"
+
+
+class MoodyPlugin(Plugin):
+    """Its second ready() disconnects the host's receiver and connects something else."""
+
+    runs = 0
+
+    def ready(self) -> None:
+        type(self).runs += 1
+        if type(self).runs > 1:
+            worker = threading.Thread(target=pizza_done.disconnect, args=(_host_receiver,))
+            worker.start()
+            worker.join(timeout=10)
+            pizza_done.connect(_count, weak=False)
+
+
+def test_assert_ready_idempotent_reports_receivers_that_appeared_or_vanished(
+    fake_plugins: FakePlugins, hookwire_isolation: object
+) -> None:
+    pizza_done.connect(_host_receiver)
+    fake_plugins.add("moody", MoodyPlugin)
+    with pytest.raises(AssertionError) as failure:
+        fake_plugins.assert_ready_idempotent()
+    message = str(failure.value)
+    assert f"  - disconnected: {__name__}._host_receiver (plugin " in message
+    assert f"on {__name__}.pizza_done: 1 -> 0" in message
+    assert f"  - newly registered: {__name__}._count (plugin moody) on " in message
+
+
 # -- through a real pytest session ------------------------------------------------------------
 
 

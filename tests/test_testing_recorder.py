@@ -127,6 +127,21 @@ def test_a_send_that_raises_is_recorded_with_its_exception() -> None:
     assert "-> raised LookupError" in str(call)
 
 
+def test_an_async_send_that_raises_is_recorded_with_its_exception() -> None:
+    async def broken(sender: object, **kwargs: Any) -> None:
+        raise LookupError("no oven")
+
+    with (
+        pizza_done.connected_to(broken),
+        record_signals() as recorder,
+        pytest.raises(LookupError),
+    ):
+        asyncio.run(pizza_done.asend(sender=Pizza))
+    (call,) = recorder.calls
+    assert call.method == "asend"
+    assert isinstance(call.exception, LookupError)
+
+
 def test_the_signal_class_is_untouched_once_every_recorder_has_stopped() -> None:
     originals = {name: Signal.__dict__[name] for name in ("send", "asend")}
     outer = record_signals()
@@ -170,6 +185,18 @@ def test_recording_and_the_dispatch_tracer_coexist_in_either_order() -> None:
         order_placed.send_robust(sender=None)
     assert [c.method for c in first.calls] == ["send"]
     assert [c.method for c in second.calls] == ["send_robust"]
+    assert {name: Signal.__dict__[name] for name in ("send", "send_robust")} == originals
+
+    # A recorder stopped while the tracer sits on top leaves its wrapper to the tracer, which
+    # puts it back when removed; the next recorder adopts it instead of wrapping it again.
+    third = record_signals(order_placed)
+    install_tracer(lambda trace: None)
+    third.stop()
+    remove_tracer()
+    with record_signals(order_placed) as fourth:
+        order_placed.send(sender=None)
+    assert len(fourth) == 1
+    assert len(third) == 0
     assert {name: Signal.__dict__[name] for name in ("send", "send_robust")} == originals
 
 
