@@ -5,11 +5,11 @@ One JSON file per (interpreter, entry-point group) in the user's cache directory
 ``$XDG_CACHE_HOME/hookwire``, else ``~/.cache/hookwire``. ``HOOKWIRE_NO_CACHE=1`` turns it off.
 
 The key is everything that decides the answer: the interpreter (``sys.executable``,
-implementation and version) and hookwire's version, the group, the search path, the modification time in integer
-nanoseconds of each search-path entry (installing or uninstalling a distribution adds or
-removes a folder there, which changes the entry's mtime), and the mtimes of the metadata the
-answer came from (an ``entry_points.txt`` rewritten in place). A hit costs one ``stat`` per
-entry and per contributing distribution, plus reading one small JSON file.
+implementation and version) and hookwire's version, the group, the search path, the
+modification time in integer nanoseconds of each search-path entry (installing or uninstalling
+a distribution adds or removes a folder there, which changes the entry's mtime), and the mtimes
+of the metadata the answer came from (an ``entry_points.txt`` rewritten in place). A hit costs
+one ``stat`` per entry and per contributing distribution, plus reading one small JSON file.
 
 Correctness comes first. A result is only written when every mtime in its key is strictly
 older than a timestamp the file system took *before* the scan started (the cache file's own

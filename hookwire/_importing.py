@@ -22,6 +22,7 @@ __all__ = [
     "EntryPointProblem",
     "describe_exception",
     "find_source_without_import",
+    "import_signals_module",
     "load_plugin_object",
     "owner_module_name",
     "static_requires_host",
@@ -279,3 +280,21 @@ def static_requires_host(value: str) -> str | None:
         if isinstance(target_value, ast.Constant) and isinstance(target_value.value, str):
             found = target_value.value
     return found
+
+
+def import_signals_module(plugin: Plugin) -> None:
+    """Import ``plugin``'s signals module, so its ``@receiver`` decorators run.
+
+    The default ``"signals"`` may be absent; a module named explicitly must exist.
+    """
+    module_name = plugin.signals_module_name()
+    if module_name is None:
+        return
+    try:
+        import_module(module_name)
+    except ModuleNotFoundError as error:
+        # The default signals module is optional; one named explicitly must exist.
+        optional = plugin.signals_module == Plugin.DEFAULT_SIGNALS_MODULE
+        if error.name == module_name and optional:
+            return
+        raise

@@ -328,9 +328,10 @@ class Loader:
         self._send(signals.plugins_ready, registry=self.registry)
 
     def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
-        from ._importing import describe_exception
+        from ._importing import describe_exception, import_signals_module
+        from ._requirements import unmet_requirement
 
-        unmet = self._unmet_requirement(record, cycle)
+        unmet = unmet_requirement(record, self._records, cycle)
         if unmet is not None:
             chain, tail = unmet
             self._fail_requirement(record, chain, tail)
@@ -345,7 +346,7 @@ class Loader:
                 stage = "signals"
                 with plugin_scope(record.name, "ready") as signals_scope:
                     record._scopes["signals"] = signals_scope
-                    _import_signals_module(plugin)
+                    import_signals_module(plugin)
                 record._signals_imported = True
             stage = "ready"
             previous = record._scopes.pop("ready", None)
@@ -377,30 +378,6 @@ class Loader:
             from . import signals
 
             self._send(signals.plugin_loaded, plugin=record)
-
-    def _unmet_requirement(
-        self, record: PluginRecord, cycle: tuple[str, ...] | None
-    ) -> tuple[tuple[str, ...], str] | None:
-        if cycle is not None:
-            names = tuple(self._records[key].name for key in cycle)
-            return names, " (a requirement cycle)"
-        for required in record.requires:
-            dependency = self._records.get(normalize_name(required))
-            if dependency is None:
-                return (record.name, required), ", which is not installed"
-            if dependency.state is PluginState.DISABLED:
-                return (record.name, dependency.name), f", which is {dependency.reason}"
-            if dependency.state is PluginState.FAILED:
-                failure = dependency.exception
-                if isinstance(failure, PluginRequirementError) and dependency._tail is not None:
-                    return (record.name, *failure.chain), dependency._tail
-                return (
-                    (record.name, dependency.name),
-                    f", which failed in the {dependency.phase} phase: {dependency._cause}",
-                )
-            if dependency.state is not PluginState.READY:
-                return (record.name, dependency.name), f", which is {dependency.state.value}"
-        return None
 
     # -- failures -------------------------------------------------------------------------
 
@@ -481,24 +458,6 @@ class Loader:
 
     def __repr__(self) -> str:
         return f"<Loader {self.group!r} {self.registry!r}>"
-
-
-def _import_signals_module(plugin: Any) -> None:
-    from importlib import import_module
-
-    from ._plugin import Plugin
-
-    module_name = plugin.signals_module_name()
-    if module_name is None:
-        return
-    try:
-        import_module(module_name)
-    except ModuleNotFoundError as error:
-        # The default signals module is optional; one named explicitly must exist.
-        optional = plugin.signals_module == Plugin.DEFAULT_SIGNALS_MODULE
-        if error.name == module_name and optional:
-            return
-        raise
 
 
 def _resolve_pending() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["ready_order", "requirement_message"]
+from ._registry import PluginRecord, PluginState, normalize_name
+from .exceptions import PluginRequirementError
+
+__all__ = ["ready_order", "requirement_message", "unmet_requirement"]
 
 
 def ready_order(
@@ -52,3 +55,35 @@ def ready_order(
 def requirement_message(chain: Sequence[str], tail: str) -> str:
     """``"a requires b, which requires c" + tail`` for the chain ``(a, b, c)``."""
     return f"{chain[0]} requires {', which requires '.join(chain[1:])}{tail}"
+
+
+def unmet_requirement(
+    record: PluginRecord,
+    records: Mapping[str, PluginRecord],
+    cycle: tuple[str, ...] | None,
+) -> tuple[tuple[str, ...], str] | None:
+    """Why ``record`` cannot be made ready, as ``(chain of names, tail)``, or ``None``.
+
+    ``records`` maps normalised names to records; ``cycle`` is ``record``'s cycle from
+    :func:`ready_order`. A requirement that failed for want of its own requirements extends
+    that chain: ``("a", "b", "c")`` with the tail ``", which failed in the import phase: ..."``.
+    """
+    if cycle is not None:
+        return tuple(records[key].name for key in cycle), " (a requirement cycle)"
+    for required in record.requires:
+        dependency = records.get(normalize_name(required))
+        if dependency is None:
+            return (record.name, required), ", which is not installed"
+        if dependency.state is PluginState.DISABLED:
+            return (record.name, dependency.name), f", which is {dependency.reason}"
+        if dependency.state is PluginState.FAILED:
+            failure = dependency.exception
+            if isinstance(failure, PluginRequirementError) and dependency._tail is not None:
+                return (record.name, *failure.chain), dependency._tail
+            return (
+                (record.name, dependency.name),
+                f", which failed in the {dependency.phase} phase: {dependency._cause}",
+            )
+        if dependency.state is not PluginState.READY:
+            return (record.name, dependency.name), f", which is {dependency.state.value}"
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hookwire._requirements import ready_order, requirement_message
+from hookwire._requirements import ready_order, requirement_message, unmet_requirement
 
 
 def test_dependencies_come_first_and_ties_keep_discovery_order() -> None:
@@ -37,4 +37,28 @@ def test_a_plugin_requiring_itself_is_a_cycle() -> None:
 def test_the_message_walks_the_chain() -> None:
     assert requirement_message(("a", "b", "c"), ", which is not installed") == (
         "a requires b, which requires c, which is not installed"
+    )
+
+
+def test_an_unmet_requirement_extends_the_chain_of_the_plugin_it_waits_for() -> None:
+    from hookwire._registry import PluginRecord, PluginState
+    from hookwire.exceptions import PluginRequirementError
+
+    c = PluginRecord("c", state=PluginState.FAILED, phase="import", _cause="ImportError: x")
+    b = PluginRecord("b", requires=("c",))
+    assert unmet_requirement(b, {"c": c}, None) == (
+        ("b", "c"),
+        ", which failed in the import phase: ImportError: x",
+    )
+    b.state = PluginState.FAILED
+    b.exception = PluginRequirementError("...", chain=("b", "c"))
+    b._tail = ", which failed in the import phase: ImportError: x"
+    a = PluginRecord("a", requires=("B",))
+    assert unmet_requirement(a, {"b": b, "c": c}, None) == (("a", "b", "c"), b._tail)
+    ready = PluginRecord("b", state=PluginState.READY)
+    assert unmet_requirement(a, {"b": ready}, None) is None
+    off = PluginRecord("b", state=PluginState.DISABLED, reason="not in the allow-list")
+    assert unmet_requirement(a, {"b": off}, None) == (
+        ("a", "b"),
+        ", which is not in the allow-list",
     )
