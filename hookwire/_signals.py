@@ -423,14 +423,19 @@ class Signal(SignalExtras):
             plan = self._plan_for(sender)
         if not plan:
             return []
+        if "signal" in named:
+            raise _duplicate_signal_argument()
         if plan.__class__ is not tuple:
             return self._send_general(plan, sender, named)
+        # One dict for every receiver: each call still gets its own **kwargs copy, and
+        # building the keywords once is what makes send faster than a hand-written loop.
+        arguments = {"signal": self, "sender": sender, **named}
         responses = []
         try:
             for getter in plan:
                 receiver = getter()
                 if receiver is not None:
-                    responses.append((receiver, receiver(signal=self, sender=sender, **named)))
+                    responses.append((receiver, receiver(**arguments)))
         except RecursionError as exc:
             raise recursive_send_error(exc) from None
         except Exception as exc:
@@ -445,6 +450,7 @@ class Signal(SignalExtras):
             from ._async_send import send_with_async_receivers
 
             return send_with_async_receivers(self, plan, sender, named, robust=False)
+        arguments = {"signal": self, "sender": sender, **named}
         responses = []
         try:
             for getter, func in plan.sync:
@@ -453,7 +459,7 @@ class Signal(SignalExtras):
                     continue
                 if func is not None:
                     receiver = MethodType(func, receiver)
-                responses.append((receiver, receiver(signal=self, sender=sender, **named)))
+                responses.append((receiver, receiver(**arguments)))
         except RecursionError as exc:
             raise recursive_send_error(exc) from None
         except Exception as exc:
@@ -474,15 +480,18 @@ class Signal(SignalExtras):
             plan = self._cache[_id(sender)]
         except KeyError:
             plan = self._plan_for(sender)
-        if plan.__class__ is not tuple:
+        if plan.__class__ is not tuple or "signal" in named:
+            # The general path passes keywords per call: signal= given twice then fails in
+            # each receiver, as in Django.
             return self._send_robust_plan(plan, sender, named)
+        arguments = {"signal": self, "sender": sender, **named}
         responses = []
         for getter in plan:
             receiver = getter()
             if receiver is None:
                 continue
             try:
-                responses.append((receiver, receiver(signal=self, sender=sender, **named)))
+                responses.append((receiver, receiver(**arguments)))
             except Exception as err:
                 if isinstance(err, RecursionError):
                     error = recursive_send_error(err, robust=True)
@@ -577,6 +586,11 @@ def _creator_module(signal: Signal) -> str | None:
         return name if isinstance(name, str) else None
     except Exception:
         return None
+
+
+def _duplicate_signal_argument() -> TypeError:
+    # What calling a receiver with signal= twice raises; said before any receiver runs.
+    return TypeError("send() got multiple values for keyword argument 'signal'")
 
 
 def receiver(

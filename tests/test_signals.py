@@ -670,5 +670,5 @@ def test_passing_signal_as_a_named_argument_is_a_type_error_as_in_django() -> No
     signal.connect(plain)
     with pytest.raises(TypeError, match="multiple values for keyword argument 'signal'"):
         signal.send(None, signal="other")
-    with pytest.raises(TypeError, match="multiple values for keyword argument 'signal'"):
-        signal.send_robust(None, signal="other")
+    [(_, error)] = signal.send_robust(None, signal="other")
+    assert isinstance(error, TypeError)
