@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from venvtools import Venv, create_venv
 
-HOSTILE_DISTRIBUTION = "evil\x1b[31m[bold]dist"
+HOSTILE_DISTRIBUTION = "evil\x1b[31m[bold]dist\u2615"
 HOSTILE_VERSION = "6.6\x1b[0m"
 HOSTILE_PLUGIN = "red\x1b[2Jname"
 HOSTILE_ERROR = "\x1b[31m[red]kaboom[/red]\x07"

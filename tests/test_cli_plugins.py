@@ -235,9 +235,17 @@ def test_ansi_escapes_and_markup_in_metadata_are_shown_escaped_never_interpreted
     assert "\x1b" not in output
     assert "\x07" not in output
     assert r"red\x1b[2Jname" in result.stdout
-    assert r"evil\x1b[31m[bold]dist" in result.stdout
+    assert "evil\\x1b[31m[bold]dist\u2615" in result.stdout
     assert r"6.6\x1b[0m" in result.stdout
     assert r"\x1b[31m[red]kaboom[/red]\x07" in result.stdout
+
+
+def test_text_the_terminal_cannot_encode_is_escaped_not_a_crash(world: World) -> None:
+    result = world.hookwire(
+        "plugins", "list", "clihost.app:evil", env={"PYTHONIOENCODING": "ascii"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert r"[bold]dist\u2615" in result.stdout
 
 
 def test_hostile_metadata_survives_json_exactly(world: World) -> None:

@@ -36,6 +36,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     and hosts that cannot be found, 1 for failures, 130 after Ctrl-C, 143 after SIGTERM.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    _tolerate_unencodable_output()
     if args == ["--version"]:
         # The common "which version is installed?" answered without the CLI stack.
         from .. import __version__
@@ -47,14 +48,39 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     return invoke(args)
 
 
-def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """Console-script entry point: :func:`run_cli`, then exit with its status."""
-    status = run_cli(argv)
+def _tolerate_unencodable_output() -> None:
+    # A plugin name in Greek on an ASCII terminal must print as an escape, not crash the command.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a detached or odd stream
+                pass
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so no later flush hits a pipe its reader closed."""
+    import os
+
     try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console-script entry point: :func:`run_cli`, then exit with its status.
+
+    A reader that closes the pipe early (``hookwire signals | head``) ends the command quietly
+    with status 1, never with a broken-pipe traceback.
+    """
+    try:
+        status = run_cli(argv)
         sys.stdout.flush()
     except BrokenPipeError:
-        from ._app import _silence_stdout
-
         _silence_stdout()
-        status = status or 1
+        status = 1
     sys.exit(status)

@@ -8,7 +8,6 @@ a traceback only under ``--traceback``.
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback as traceback_module
 from collections.abc import Iterator, Sequence
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError
-from . import _output
+from . import _output, _silence_stdout
 from ._output import PROG, escape
 
 if TYPE_CHECKING:
@@ -401,16 +400,6 @@ def _install_log_handler() -> None:
         handler = OneLineHandler(logging.WARNING)
         handler._hookwire_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at the null device so no later flush hits the closed pipe."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
-        pass
 
 
 def invoke(args: Sequence[str]) -> int:
