@@ -546,3 +546,21 @@ def test_the_api_reference_documents_every_public_name(module_name: str) -> None
     public = [name for name in module.__all__ if name not in {"__version__", "exceptions"}]
     missing = [name for name in public if f"{module_name}.{name}" not in page]
     assert missing == [], f"docs/reference/api.md does not document {missing}"
+
+
+def test_every_page_with_examples_is_exercised() -> None:
+    runnable = {"python", "py", "pycon", "console", "toml"}
+    pages = sorted(
+        str(path.relative_to(DOCS))
+        for path in DOCS.rglob("*.md")
+        if "_build" not in path.parts and "_generated" not in path.parts
+    )
+    with_examples = [
+        page
+        for page in pages
+        if any(
+            block.language in runnable and not block.skip
+            for block in read_blocks((DOCS / page).read_text(encoding="utf-8"))
+        )
+    ]
+    assert sorted(EXERCISED_PAGES) == with_examples
