@@ -130,22 +130,47 @@ async def _send_async_group(
         receiver = receivers[0]
         return [(receiver, await _call_one(signal, receiver, sender, named, robust))]
     context = contextvars.copy_context()
-    results: list[Any] = [None] * len(receivers)
-
-    async def run(index: int, receiver: Any) -> None:
-        results[index] = await _call_one(signal, receiver, sender, named, robust)
-
+    arguments = {"signal": signal, "sender": sender, **named}
+    tasks: list[asyncio.Task[Any]] = []
     try:
         async with asyncio.TaskGroup() as group:
-            for index, receiver in enumerate(receivers):
-                group.create_task(run(index, receiver), context=context)
+            for receiver in receivers:
+                # Robust sends wrap each receiver to turn its failure into its response;
+                # plain sends run the receiver's coroutine as the task itself (one
+                # coroutine per receiver) and name a failing receiver afterwards.
+                coroutine = (
+                    _call_one(signal, receiver, sender, named, robust=True)
+                    if robust
+                    else receiver(**arguments)
+                )
+                tasks.append(group.create_task(coroutine, context=context))
     except BaseExceptionGroup as grouped:
+        if not robust:
+            _note_failures(signal, receivers, tasks, grouped)
         if len(grouped.exceptions) == 1:
             raise grouped.exceptions[0] from None
         raise
     finally:
         _restore_context(context)
-    return list(zip(receivers, results, strict=True))
+    return [(receiver, task.result()) for receiver, task in zip(receivers, tasks, strict=True)]
+
+
+def _note_failures(
+    signal: Signal, receivers: list[Any], tasks: list[asyncio.Task[Any]], grouped: BaseException
+) -> None:
+    """Name each failing receiver on its exception; runaway recursion becomes its error."""
+    for receiver, task in zip(receivers, tasks, strict=False):
+        if task.cancelled():
+            continue
+        error = task.exception()
+        if isinstance(error, RecursionError):
+            continue
+        if isinstance(error, Exception):
+            signal._note_failure(error, receiver)
+
+
+# Built once, like _call_sync_in_thread: asgiref's AsyncToSync keeps no per-call state.
+_send_async_group_blocking: Callable[..., list[tuple[Any, Any]]] = async_to_sync(_send_async_group)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -176,9 +201,7 @@ def send_with_async_receivers(
         return responses
     responses = _call_sync(signal, sync_receivers, sender, named, robust)
     if async_receivers:
-        responses.extend(
-            async_to_sync(_send_async_group)(signal, async_receivers, sender, named, robust)
-        )
+        responses.extend(_send_async_group_blocking(signal, async_receivers, sender, named, robust))
     return responses
 
 
