@@ -1,4 +1,7 @@
-"""The audit plugin: an audit trail from hookwire's lifecycle signals."""
+"""The audit plugin: an audit trail from hookwire's lifecycle signals.
+
+The example is imported inside each test (see ``conftest.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,26 +9,42 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pizzeria.app import host
 
-from hookwire import PluginState
+from hookwire import Host, PluginState, Registry
 from hookwire.testing import FakePlugins
 
 
-def audit_trail(fake_plugins: FakePlugins) -> list[str]:
-    """The trail of the audit module loaded by the last load (each test imports it afresh)."""
-    registry = fake_plugins.last_loader.registry  # type: ignore[union-attr]
+@pytest.fixture
+def host() -> Host:
+    from pizzeria.app import host
+
+    return host
+
+
+@pytest.fixture
+def load(
+    fake_plugins: FakePlugins, declare_example_plugins: Callable[..., None], host: Host
+) -> Callable[..., Registry]:
+    """``load(*folders)``: load those example packages' plugins for the pizzeria host."""
+
+    def load_plugins(*folders: str) -> Registry:
+        declare_example_plugins(*folders)
+        return fake_plugins.load(host=host)
+
+    return load_plugins
+
+
+def audit_trail(registry: Registry) -> list[str]:
+    """The trail of the audit module loaded for this test (each test imports it afresh)."""
     module: Any = registry["audit"].plugin.module  # type: ignore[union-attr]
     return list(module.trail)
 
 
 def test_audit_connects_one_receiver_per_lifecycle_signal_from_its_listeners_module(
-    fake_plugins: FakePlugins, declare_example_plugins: Callable[..., None]
+    load: Callable[..., Registry],
 ) -> None:
-    declare_example_plugins("pizzeria-audit")
-    registry = fake_plugins.load(host=host)
+    record = load("pizzeria-audit")["audit"]
 
-    record = registry["audit"]
     assert record.state is PluginState.READY
     assert record.entry_point == "audit = pizzeria_audit:AuditPlugin"
     assert sorted(info.name for info in record.receivers()) == [
@@ -39,15 +58,12 @@ def test_audit_connects_one_receiver_per_lifecycle_signal_from_its_listeners_mod
 
 
 def test_audit_records_loading_and_the_host_life_in_order(
-    fake_plugins: FakePlugins,
-    declare_example_plugins: Callable[..., None],
-    capsys: pytest.CaptureFixture[str],
+    load: Callable[..., Registry], host: Host, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    declare_example_plugins("pizzeria-audit", "pizzeria-loyalty", "pizzeria-sms")
-    fake_plugins.load(host=host)
+    registry = load("pizzeria-audit", "pizzeria-loyalty", "pizzeria-sms")
     assert host.run() == 0
 
-    assert audit_trail(fake_plugins) == [
+    assert audit_trail(registry) == [
         "plugin loaded: audit (pizzeria-audit 2.1.0)",
         "plugin loaded: loyalty (pizzeria-loyalty 0.3.0)",
         "plugin loaded: sms (pizzeria-sms 1.0.0)",
@@ -57,16 +73,12 @@ def test_audit_records_loading_and_the_host_life_in_order(
         "host stopping normally: pizzeria 1.4.0",
     ]
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[audit]")]
-    assert printed == [f"[audit] {entry}" for entry in audit_trail(fake_plugins)]
+    assert printed == [f"[audit] {entry}" for entry in audit_trail(registry)]
 
 
-def test_audit_records_a_plugin_that_failed_with_its_cause(
-    fake_plugins: FakePlugins, declare_example_plugins: Callable[..., None]
-) -> None:
-    declare_example_plugins("pizzeria-audit", "pizzeria-sms")
-    fake_plugins.load(host=host)
+def test_audit_records_a_plugin_that_failed_with_its_cause(load: Callable[..., Registry]) -> None:
+    trail = audit_trail(load("pizzeria-audit", "pizzeria-sms"))
 
-    trail = audit_trail(fake_plugins)
     assert trail[0] == "plugin loaded: audit (pizzeria-audit 2.1.0)"
     assert trail[1].startswith("plugin failed: sms: ")
     assert "loyalty" in trail[1]
@@ -74,26 +86,22 @@ def test_audit_records_a_plugin_that_failed_with_its_cause(
 
 
 def test_audit_records_why_the_host_stops(
-    fake_plugins: FakePlugins,
-    declare_example_plugins: Callable[..., None],
-    monkeypatch: pytest.MonkeyPatch,
+    load: Callable[..., Registry], host: Host, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken_main() -> int:
         raise RuntimeError("the oven is on fire")
 
     monkeypatch.setattr(host, "main", broken_main)
-    declare_example_plugins("pizzeria-audit")
-    fake_plugins.load(host=host)
+    registry = load("pizzeria-audit")
 
     with pytest.raises(RuntimeError, match="on fire"):
         host.run()
 
-    assert audit_trail(fake_plugins)[-1] == "host stopping because of RuntimeError: pizzeria 1.4.0"
+    assert audit_trail(registry)[-1] == "host stopping because of RuntimeError: pizzeria 1.4.0"
 
 
 def test_running_the_ready_phase_again_registers_nothing_twice(
-    fake_plugins: FakePlugins, declare_example_plugins: Callable[..., None]
+    load: Callable[..., Registry], fake_plugins: FakePlugins
 ) -> None:
-    declare_example_plugins("pizzeria-audit")
-    fake_plugins.load(host=host)
+    load("pizzeria-audit")
     fake_plugins.assert_ready_idempotent()

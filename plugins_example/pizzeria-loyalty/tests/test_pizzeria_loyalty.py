@@ -1,4 +1,7 @@
-"""The loyalty plugin: a bare module whose `signals` module is imported in the ready phase."""
+"""The loyalty plugin: a bare module whose `signals` module is imported in the ready phase.
+
+The example is imported inside each test (see ``conftest.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pizzeria.signals import pizza_done
-from pizzeria.store import Oven, PhoneLine, PizzaStore
 
 from hookwire import PluginState, Registry
 from hookwire.testing import FakePlugins
@@ -23,7 +24,7 @@ def registry(fake_plugins: FakePlugins, declare_example_plugins: Callable[..., N
 @pytest.fixture
 def ledger(registry: Registry) -> Any:
     """The ledger of the loyalty module loaded for this test (each test imports it afresh)."""
-    module = registry["loyalty"].plugin.module  # type: ignore[union-attr]
+    module: Any = registry["loyalty"].plugin.module  # type: ignore[union-attr]
     return module.ledger
 
 
@@ -48,6 +49,8 @@ def test_a_bare_module_becomes_a_ready_plugin_with_its_three_receivers(registry:
 def test_counter_orders_earn_points_and_phone_orders_do_not(
     ledger: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from pizzeria.store import PhoneLine, PizzaStore
+
     store = PizzaStore("Test")
     store.take_order("Ada", ["ham"])
     PhoneLine(store).take_order("Ada", ["olives"])
@@ -61,6 +64,8 @@ def test_counter_orders_earn_points_and_phone_orders_do_not(
 
 
 def test_award_points_is_restricted_to_the_store_as_sender(registry: Registry) -> None:
+    from pizzeria.store import PizzaStore
+
     (info,) = [info for info in registry["loyalty"].receivers() if info.name.endswith("points")]
     assert info.sender is PizzaStore
 
@@ -68,6 +73,8 @@ def test_award_points_is_restricted_to_the_store_as_sender(registry: Registry) -
 def test_the_async_stamp_card_is_stamped_under_send_and_under_asend(
     ledger: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from pizzeria.store import Oven, PizzaStore
+
     store = PizzaStore("Test")
     first = store.take_order("Ada", ["ham"])
     second = store.take_order("Ada", ["olives"])
@@ -98,7 +105,10 @@ def test_stamp_card_is_described_as_async_and_count_pizzas_by_its_dispatch_uid(
 def test_connecting_count_pizzas_again_under_its_dispatch_uid_changes_nothing(
     registry: Registry, ledger: Any
 ) -> None:
-    module = registry["loyalty"].plugin.module  # type: ignore[union-attr]
+    from pizzeria.signals import pizza_done
+    from pizzeria.store import PizzaStore
+
+    module: Any = registry["loyalty"].plugin.module  # type: ignore[union-attr]
     before = pizza_done.describe_receivers()
 
     def impostor(sender: object, **kwargs: object) -> None:
@@ -114,8 +124,10 @@ def test_connecting_count_pizzas_again_under_its_dispatch_uid_changes_nothing(
 
 
 def test_running_the_ready_phase_again_registers_nothing_twice(
-    fake_plugins: FakePlugins, registry: Registry, ledger: Any
+    fake_plugins: FakePlugins, ledger: Any
 ) -> None:
+    from pizzeria.store import PizzaStore
+
     fake_plugins.assert_ready_idempotent()
 
     store = PizzaStore("Test")

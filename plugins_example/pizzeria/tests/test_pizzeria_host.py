@@ -1,4 +1,7 @@
-"""The pizzeria host: the signals its store, phone line and oven send, and its demo ``main``."""
+"""The pizzeria host: the signals its store, phone line and oven send, and its demo ``main``.
+
+The example is imported inside each test (see ``conftest.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,6 @@ from collections.abc import Callable
 from unittest.mock import ANY
 
 import pytest
-from pizzeria.app import host
-from pizzeria.signals import pizza_done, pizza_ordered
-from pizzeria.store import Oven, PhoneLine, Pizza, PizzaStore
 
 from hookwire import PluginState, Signal
 from hookwire.signals import setting_changed
@@ -17,6 +17,9 @@ from hookwire.testing import FakePlugins, SignalRecorder
 
 
 def test_the_host_declares_the_pizzeria_signals_and_its_entry_point_group() -> None:
+    from pizzeria.app import host
+    from pizzeria.signals import pizza_done, pizza_ordered
+
     assert host.name == "pizzeria"
     assert host.version == "1.4.0"
     assert host.entry_point_group == "pizzeria.plugins"
@@ -28,6 +31,9 @@ def test_the_host_declares_the_pizzeria_signals_and_its_entry_point_group() -> N
 def test_a_counter_order_sends_pizza_ordered_with_the_store_as_sender(
     signal_recorder: SignalRecorder,
 ) -> None:
+    from pizzeria.signals import pizza_ordered
+    from pizzeria.store import Pizza, PizzaStore
+
     order = PizzaStore("Test").take_order("Ada", ["ham"], size="small")
 
     assert order.pizza == Pizza(("ham",), "small")
@@ -37,8 +43,10 @@ def test_a_counter_order_sends_pizza_ordered_with_the_store_as_sender(
 def test_a_phone_order_sends_pizza_ordered_with_the_phone_line_as_sender(
     signal_recorder: SignalRecorder,
 ) -> None:
-    store = PizzaStore("Test")
-    order = PhoneLine(store).take_order("Linus", ["olives"])
+    from pizzeria.signals import pizza_ordered
+    from pizzeria.store import PhoneLine, PizzaStore
+
+    order = PhoneLine(PizzaStore("Test")).take_order("Linus", ["olives"])
 
     assert order.channel == "phone"
     signal_recorder.assert_sent_once(pizza_ordered, sender=PhoneLine, order=order)
@@ -48,6 +56,9 @@ def test_a_phone_order_sends_pizza_ordered_with_the_phone_line_as_sender(
 def test_send_pizza_sends_pizza_done_with_toppings_and_size_as_in_django_docs(
     signal_recorder: SignalRecorder,
 ) -> None:
+    from pizzeria.signals import pizza_done
+    from pizzeria.store import PizzaStore
+
     store = PizzaStore("Test")
     order = store.take_order("Ada", ["mozzarella", "basil"])
     store.send_pizza(order)
@@ -63,6 +74,9 @@ def test_send_pizza_sends_pizza_done_with_toppings_and_size_as_in_django_docs(
 def test_the_oven_bakes_in_order_and_sends_pizza_done_with_asend(
     signal_recorder: SignalRecorder, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from pizzeria.signals import pizza_done
+    from pizzeria.store import Oven, PizzaStore
+
     store = PizzaStore("Test")
     first = store.take_order("Ada", ["ham"])
     second = store.take_order("Grace", ["olives"], size="large")
@@ -86,10 +100,13 @@ def test_the_oven_bakes_in_order_and_sends_pizza_done_with_asend(
 def test_async_receivers_of_pizza_done_hear_both_the_counter_and_the_oven(
     connect_receiver: Callable[..., object],
 ) -> None:
+    from pizzeria.signals import pizza_done
+    from pizzeria.store import Oven, PizzaStore
+
     heard: list[tuple[str, str]] = []
 
     async def listen(sender: type, order: object, **kwargs: object) -> None:
-        heard.append((getattr(order, "customer", "?"), kwargs["size"]))  # type: ignore[arg-type]
+        heard.append((getattr(order, "customer", "?"), str(kwargs["size"])))
 
     connect_receiver(pizza_done, listen, sender=PizzaStore)
     store = PizzaStore("Test")
@@ -106,6 +123,9 @@ def test_main_without_plugins_serves_three_pizzas_and_sets_the_oven_temperature(
     signal_recorder: SignalRecorder,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from pizzeria.app import host
+    from pizzeria.signals import pizza_done, pizza_ordered
+
     registry = fake_plugins.load(host=host)
     assert len(registry) == 0
 
@@ -131,6 +151,8 @@ def test_main_with_every_example_plugin_runs_them_all(
     declare_example_plugins: Callable[..., None],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from pizzeria.app import host
+
     declare_example_plugins("pizzeria-audit", "pizzeria-loyalty", "pizzeria-sms")
     registry = fake_plugins.load(host=host)
     assert {record.name: record.state for record in registry} == {
