@@ -328,6 +328,8 @@ class Host:
         :raises HostError: ``main`` returned something other than ``None`` or an ``int``.
         :raises Exception: whatever ``main`` (or a ``host_started`` receiver) raised, after
             ``host_stopping`` was sent. ``SystemExit`` from ``main`` propagates the same way.
+        :raises ~hookwire.exceptions.LoadError: loading failed under ``strict``; the host was
+            not started, so neither ``host_started`` nor ``host_stopping`` is sent.
         """
         self.load(plugins=plugins, disable=disable, autoload=autoload, strict=strict)
         stopping_exc: BaseException | None = None

@@ -295,6 +295,18 @@ def test_strict_loading_raises_load_error_naming_the_failed_plugin(site: Path) -
         host.load(strict=True)
 
 
+def test_a_strict_load_failure_in_run_starts_nothing_and_sends_no_stopping(site: Path) -> None:
+    group = unique("grp")
+    install_plugin(site, group, "broken", "raise ImportError('no oven')\n")
+    ran: list[str] = []
+    host = Host("pizzeria", entry_point_group=group, main=lambda: ran.append("main"))
+    started = record_sends(lifecycle.host_started)
+    stopping = record_sends(lifecycle.host_stopping)
+    with pytest.raises(LoadError, match="broken"):
+        host.run(strict=True)
+    assert (ran, started, stopping) == ([], [], [])
+
+
 def test_a_ready_that_loads_its_host_again_gets_a_clear_error_not_a_hang(site: Path) -> None:
     group = unique("grp")
     install_plugin(
