@@ -38,6 +38,8 @@ def _import_click_exceptions() -> Any:
 
 
 click_exceptions = _import_click_exceptions()
+# click < 8.2 prints the help itself and exits 0 instead of raising this.
+_NO_ARGS_IS_HELP: Any = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -415,7 +417,7 @@ def invoke(args: Sequence[str]) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_FAILURE
-    except click_exceptions.NoArgsIsHelpError as exc:
+    except _NO_ARGS_IS_HELP as exc:
         # "hookwire" or "hookwire plugins" alone: the help, as a usage error (exit 2).
         sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
         return int(exc.exit_code)
