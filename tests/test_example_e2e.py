@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from venvtools import ROOT, Venv, build_wheel, create_venv
 
@@ -29,7 +29,7 @@ HOST = "pizzeria.app:host"
 EXAMPLE_PACKAGES = ("pizzeria", "pizzeria-audit", "pizzeria-loyalty", "pizzeria-sms")
 
 # What `plugins list --json` says about each example plugin when all three are installed.
-EXPECTED_PLUGINS = {
+EXPECTED_PLUGINS: dict[str, dict[str, Any]] = {
     "audit": {
         "name": "audit",
         "distribution": "pizzeria-audit",
