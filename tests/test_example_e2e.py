@@ -395,6 +395,19 @@ def test_run_with_only_loyalty_allowed_runs_loyalty_alone(pizzeria_venv: Venv) -
     assert "[loyalty] pizzas done today: 3" in result.stdout.splitlines()
 
 
+def test_run_without_autoload_runs_no_plugin_code_unless_named(pizzeria_venv: Venv) -> None:
+    bare = hookwire(pizzeria_venv, "run", HOST, "--no-autoload")
+    assert bare.returncode == 0, bare.stderr
+    assert bare.stdout == "".join(
+        line for line in DEMO_OUTPUT.splitlines(keepends=True) if line.startswith("[pizzeria]")
+    )
+
+    named = hookwire(pizzeria_venv, "run", HOST, "--no-autoload", "--plugin", "audit")
+    assert named.returncode == 0, named.stderr
+    assert prefixed_lines(named.stdout, "[loyalty]", "[sms]") == []
+    assert "[audit] plugins ready: audit" in named.stdout.splitlines()
+
+
 def test_run_finds_the_host_in_hookwire_host_when_no_host_is_given(pizzeria_venv: Venv) -> None:
     result = hookwire(pizzeria_venv, "run", env={"HOOKWIRE_HOST": HOST})
     assert result.returncode == 0, result.stderr
