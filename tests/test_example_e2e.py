@@ -539,7 +539,7 @@ def test_uninstalling_a_plugin_removes_it_and_reinstalling_brings_it_back(
 def readme_quick_start() -> tuple[str, str]:
     """The README's first command and the output it shows for it."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Quick start", 1)[1]
+    section = text.split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]
     command = re.search(r"```console\n(.*?)\n```", section, re.DOTALL)
     output = re.search(r"```text\n(.*?)```", section, re.DOTALL)
     assert command, "the quick start lost its command"
