@@ -20,20 +20,27 @@ ROOT = Path(__file__).parent
 
 
 def _expose_pyenv_interpreters() -> None:
-    """Let pyenv shims answer for every installed 3.11/3.12/3.13, whatever the global default."""
+    """Let pyenv shims answer for every installed 3.11/3.12/3.13.
+
+    ``pyenv exec`` exports ``PYENV_VERSION`` as the one version that runs nox, which hides the
+    others from the shims; append the newest installed patch release of each supported minor.
+    """
     root = os.environ.get("PYENV_ROOT")
-    if not root or os.environ.get("PYENV_VERSION"):
+    versions = Path(root) / "versions" if root else None
+    if versions is None or not versions.is_dir():
         return
-    versions = Path(root) / "versions"
-    if not versions.is_dir():
-        return
-    found = []
+    selected = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
     for minor in PYTHONS:
-        candidates = sorted(p.name for p in versions.iterdir() if p.name.startswith(minor + "."))
+        if any(v == minor or v.startswith(minor + ".") for v in selected):
+            continue
+        candidates = sorted(
+            (p.name for p in versions.iterdir() if p.name.startswith(minor + ".")),
+            key=lambda name: tuple(int(part) for part in name.split(".") if part.isdigit()),
+        )
         if candidates:
-            found.append(candidates[-1])
-    if found:
-        os.environ["PYENV_VERSION"] = ":".join(found)
+            selected.append(candidates[-1])
+    if selected:
+        os.environ["PYENV_VERSION"] = ":".join(selected)
 
 
 _expose_pyenv_interpreters()

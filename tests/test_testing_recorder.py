@@ -303,11 +303,11 @@ class Pizza:
 def test_the_signal_recorder_fixture_records_during_the_test_and_stops_after(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makepyfile(pizzeria=SIGNALS_MODULE)
+    pytester.makepyfile(bakery=SIGNALS_MODULE)
     pytester.makepyfile(
         """
         from hookwire import Signal
-        from pizzeria import Pizza, pizza_done
+        from bakery import Pizza, pizza_done
 
         seen = []
 
@@ -330,10 +330,10 @@ def test_the_signal_recorder_fixture_records_during_the_test_and_stops_after(
 def test_a_failed_assert_sent_lists_every_signal_sent_and_what_differs(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makepyfile(pizzeria=SIGNALS_MODULE)
+    pytester.makepyfile(bakery=SIGNALS_MODULE)
     pytester.makepyfile(
         """
-        from pizzeria import Pizza, order_placed, pizza_done
+        from bakery import Pizza, order_placed, pizza_done
 
         def test_wrong_toppings(signal_recorder):
             order_placed.send(sender=None, order=42)
@@ -346,11 +346,11 @@ def test_a_failed_assert_sent_lists_every_signal_sent_and_what_differs(
     _assert_lines_in_order(
         result,
         [
-            "AssertionError: pizzeria.pizza_done was not sent with sender=<class "
-            "'pizzeria.Pizza'>, toppings=['ham'].",
+            "AssertionError: bakery.pizza_done was not sent with sender=<class "
+            "'bakery.Pizza'>, toppings=['ham'].",
             "Signals sent (2):",
-            "  1. pizzeria.order_placed.send(sender=None, order=42)",
-            "  2. pizzeria.pizza_done.send(sender=<class 'pizzeria.Pizza'>, "
+            "  1. bakery.order_placed.send(sender=None, order=42)",
+            "  2. bakery.pizza_done.send(sender=<class 'bakery.Pizza'>, "
             "toppings=['cheese'])    <- differs in: toppings",
         ],
     )
@@ -359,10 +359,10 @@ def test_a_failed_assert_sent_lists_every_signal_sent_and_what_differs(
 
 
 def test_a_failed_assert_sent_says_when_nothing_was_sent(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(pizzeria=SIGNALS_MODULE)
+    pytester.makepyfile(bakery=SIGNALS_MODULE)
     pytester.makepyfile(
         """
-        from pizzeria import pizza_done
+        from bakery import pizza_done
 
         def test_nothing(record_signals):
             recorder = record_signals(pizza_done)
@@ -374,7 +374,7 @@ def test_a_failed_assert_sent_says_when_nothing_was_sent(pytester: pytest.Pytest
     _assert_lines_in_order(
         result,
         [
-            "AssertionError: pizzeria.pizza_done was not sent, expected once.",
+            "AssertionError: bakery.pizza_done was not sent, expected once.",
             "No signal of the recorded signals was sent.",
         ],
     )
@@ -383,11 +383,11 @@ def test_a_failed_assert_sent_says_when_nothing_was_sent(pytester: pytest.Pytest
 def test_the_record_signals_fixture_records_only_the_chosen_signals_until_the_test_ends(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makepyfile(pizzeria=SIGNALS_MODULE)
+    pytester.makepyfile(bakery=SIGNALS_MODULE)
     pytester.makepyfile(
         """
         import pytest
-        from pizzeria import Pizza, order_placed, pizza_done
+        from bakery import Pizza, order_placed, pizza_done
 
         kept = []
 
