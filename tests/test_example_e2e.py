@@ -276,6 +276,20 @@ def test_signals_json_lists_every_receiver_attributed_to_the_plugin_that_connect
             for entry in receivers
         ]
 
+    lifecycle = [
+        "plugin_loaded",
+        "plugin_failed",
+        "plugins_ready",
+        "host_started",
+        "host_stopping",
+        "setting_changed",
+    ]
+    assert list(signals) == [
+        "pizzeria.signals.pizza_ordered",
+        "pizzeria.signals.pizza_done",
+        *(f"hookwire.signals.{name}" for name in lifecycle),
+    ]
+
     ordered = signals["pizzeria.signals.pizza_ordered"]
     assert seen(ordered) == [
         expected(
@@ -285,7 +299,7 @@ def test_signals_json_lists_every_receiver_attributed_to_the_plugin_that_connect
             "loyalty",
         ),
     ]
-    assert "PizzaStore" in ordered[0]["sender"]
+    assert ordered[0]["sender"] == "pizzeria.store.PizzaStore"
 
     # Call order: loyalty connected before sms (sms requires it), sync before async.
     done = signals["pizzeria.signals.pizza_done"]
@@ -314,17 +328,10 @@ def test_signals_json_lists_every_receiver_attributed_to_the_plugin_that_connect
     ]
     assert all(entry["sender"] is None for entry in done)
 
-    for signal, function in [
-        ("plugin_loaded", "on_plugin_loaded"),
-        ("plugin_failed", "on_plugin_failed"),
-        ("plugins_ready", "on_plugins_ready"),
-        ("host_started", "on_host_started"),
-        ("host_stopping", "on_host_stopping"),
-        ("setting_changed", "on_setting_changed"),
-    ]:
+    for signal in lifecycle:
         assert seen(signals[f"hookwire.signals.{signal}"]) == [
             expected(
-                f"pizzeria_audit.listeners.{function}",
+                f"pizzeria_audit.listeners.on_{signal}",
                 audit_file,
                 source_line(audit_file, f"@receiver({signal})"),
                 "audit",
