@@ -16,7 +16,7 @@ from itertools import repeat
 from types import FunctionType, MethodType
 from typing import Any
 
-from .exceptions import ReceiverSignatureError, ReceiverTypeError
+from .exceptions import ReceiverSignatureError, ReceiverTypeError, WeakReceiverWarning
 
 __all__ = [
     "NONE_KEY",
@@ -40,15 +40,6 @@ _CO_COROUTINE = 0x80
 
 #: The sender key of registrations that listen to every sender (``sender=None``).
 NONE_KEY = id(None)
-
-
-class WeakReceiverWarning(UserWarning):
-    """A receiver connected with ``weak=True`` was garbage collected as soon as it was connected.
-
-    Lambdas, closures and :func:`functools.partial` objects created in the ``connect()`` call
-    itself are referenced by nothing else, so a weak reference to them dies at once and the
-    receiver would never be called. Connect them with ``weak=False``.
-    """
 
 
 def receiver_key(receiver: object) -> Hashable:

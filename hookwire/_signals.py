@@ -611,7 +611,3 @@ def receiver(
         return func
 
     return decorator
-
-
-# Re-exported for ``from hookwire._signals import WeakReceiverWarning``.
-__all__ += ["WeakReceiverWarning"]

@@ -21,6 +21,8 @@ The hierarchy::
         ├── HostNotFoundError                       a ``module:attribute`` that does not resolve
         └── HostImportError                         the host module raised on import
 
+    WeakReceiverWarning (a UserWarning)             a weak receiver that would die at once
+
 Subclasses carry their context as attributes (``plugin``, ``distribution``, ``phase``,
 ``receiver``) so callers never have to parse a message. Messages are one line and name the
 culprit first.
@@ -49,6 +51,7 @@ __all__ = [
     "RecursiveSendError",
     "ReentrantLoadError",
     "SyncSendInEventLoopError",
+    "WeakReceiverWarning",
 ]
 
 
@@ -92,6 +95,14 @@ class RecursiveSendError(HookwireError, RecursionError):
     def __init__(self, message: str, *, chain: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.chain = tuple(chain)
+
+
+class WeakReceiverWarning(UserWarning):
+    """A receiver connected with ``weak=True`` is referenced only by the ``connect()`` call.
+
+    Lambdas, closures and :func:`functools.partial` objects created inline would be garbage
+    collected at once and never called; keep a reference to them or pass ``weak=False``.
+    """
 
 
 class ReentrantLoadError(HookwireError, RuntimeError):

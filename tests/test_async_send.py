@@ -239,7 +239,7 @@ def test_cancelling_asend_propagates_cancelled_error_at_once(method: str, count:
 
 @pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
 @pytest.mark.parametrize("kind", ["sync", "async"])
-@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit])
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit, GeneratorExit])
 def test_base_exceptions_propagate_from_every_send_method(
     method: str, kind: str, error: type[BaseException]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
+import re
 import tracemalloc
 from typing import Any
 
@@ -12,11 +13,12 @@ import pytest
 
 from hookwire import Signal, receiver
 from hookwire._attribution import forget_module_owner, plugin_scope, register_module_owner
-from hookwire._signals import WeakReceiverWarning, all_signals
+from hookwire._signals import all_signals
 from hookwire.exceptions import (
     ReceiverSignatureError,
     ReceiverTypeError,
     RecursiveSendError,
+    WeakReceiverWarning,
 )
 
 
@@ -672,3 +674,39 @@ def test_passing_signal_as_a_named_argument_is_a_type_error_as_in_django() -> No
         signal.send(None, signal="other")
     [(_, error)] = signal.send_robust(None, signal="other")
     assert isinstance(error, TypeError)
+
+
+TYPED_USE = """
+from hookwire import Signal, receiver
+
+signal = Signal()
+
+
+@receiver(signal, sender=int)
+def on_signal(sender: type, **kwargs: object) -> int:
+    return 1
+
+
+reveal_type(on_signal)
+"""
+
+
+@pytest.mark.slow
+def test_the_receiver_decorator_keeps_the_function_type_for_mypy(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    sample = tmp_path / "typed_use.py"
+    sample.write_text(TYPED_USE)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(sample)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    pattern = (
+        r'Revealed type is "def \(sender: (builtins\.)?type, \*\*kwargs: (builtins\.)?object\)'
+        r' -> (builtins\.)?int"'
+    )
+    assert re.search(pattern, result.stdout), result.stdout
+    assert result.returncode == 0, result.stdout
