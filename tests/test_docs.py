@@ -50,6 +50,7 @@ EXERCISED_PAGES = [
     "howto/async-receivers.md",
     "howto/ordering.md",
     "howto/enable-disable.md",
+    "howto/lifecycle.md",
     "howto/testing-plugins.md",
     "reference/cli.md",
     "howto/migrate-from-django.md",
