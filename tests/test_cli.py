@@ -104,7 +104,16 @@ def test_no_command_shows_the_help_and_exits_2(world: World) -> None:
         ),
         (
             ["plugins", "list", "--help"],
-            ["[HOST]", "--all", "--json", "--plugin", "--disable", "--no-autoload", "--strict"],
+            [
+                "[HOST]",
+                "--all",
+                "--json",
+                "--verbose",
+                "--plugin",
+                "--disable",
+                "--no-autoload",
+                "--strict",
+            ],
         ),
         (
             ["plugins", "check", "--help"],

@@ -72,6 +72,18 @@ def test_list_shows_each_plugin_with_state_distribution_version_receivers_and_en
     assert {"broken_import", "broken_syntax", "orphan"} <= set(rows)
 
 
+def test_verbose_adds_the_module_file_and_metadata_folder_of_each_plugin(world: World) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:calm", "--verbose")
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout)
+    assert rows["NAME"][-4:] == ["POINT", "MODULE", "FILE", "METADATA"]
+    good = rows["good"]
+    site = str(world.venv.site_packages)
+    assert good[-2] == f"{site}/shop_good/__init__.py"
+    assert good[-1] == f"{site}/shop_good-1.2.0.dist-info"
+    assert table_rows(world.hookwire("plugins", "list", "clihost.app:calm", "-v").stdout) == rows
+
+
 def test_list_explains_each_failure_on_one_line_naming_plugin_distribution_phase_and_cause(
     world: World,
 ) -> None:

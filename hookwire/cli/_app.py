@@ -275,6 +275,14 @@ def plugins_list(
             ),
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Add where each plugin comes from: its module file and its metadata folder.",
+        ),
+    ] = False,
     plugin: PluginOption = None,
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
@@ -286,7 +294,7 @@ def plugins_list(
         if json:
             _output.write_json(_output.plugins_json(registry, include_disabled=all_))
             return EXIT_OK
-        lines = _output.plugins_table(registry, include_disabled=all_)
+        lines = _output.plugins_table(registry, include_disabled=all_, verbose=verbose)
         if not lines:
             group = escape(loaded_host.entry_point_group)
             why = (

@@ -93,14 +93,20 @@ def plugins_json(registry: Registry, *, include_disabled: bool) -> list[dict[str
     return [record.to_json() for record in _shown(registry, include_disabled)]
 
 
-def plugins_table(registry: Registry, *, include_disabled: bool) -> list[str]:
+def plugins_table(
+    registry: Registry, *, include_disabled: bool, verbose: bool = False
+) -> list[str]:
     """The ``plugins list`` table, then one ``! error`` line per failed plugin; ``[]`` when
-    there is nothing to show."""
+    there is nothing to show. ``verbose`` adds where each plugin's module and metadata are."""
     records = _shown(registry, include_disabled)
     if not records:
         return []
-    rows = [
-        (
+    headers = ["NAME", "STATE", "DISTRIBUTION", "VERSION", "RECEIVERS", "REQUIRES", "ENTRY POINT"]
+    if verbose:
+        headers += ["MODULE FILE", "METADATA"]
+    rows = []
+    for record in records:
+        row: list[object] = [
             record.name,
             _state(record),
             record.distribution,
@@ -108,10 +114,10 @@ def plugins_table(registry: Registry, *, include_disabled: bool) -> list[str]:
             len(record.receivers()),
             ", ".join(record.requires) or None,
             record.entry_point,
-        )
-        for record in records
-    ]
-    headers = ("NAME", "STATE", "DISTRIBUTION", "VERSION", "RECEIVERS", "REQUIRES", "ENTRY POINT")
+        ]
+        if verbose:
+            row += [record.module_file, getattr(record, "dist_path", None)]
+        rows.append(row)
     lines = render_table(headers, rows)
     lines.extend(_error_lines(records))
     return lines
