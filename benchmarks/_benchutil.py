@@ -10,9 +10,10 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -27,10 +28,22 @@ class Options:
     quick: bool
     repeat: int
     json_path: str | None
+    clock: str = "cpu"
+
+    @property
+    def clock_description(self) -> str:
+        """How the figures were timed, for the report's header."""
+        return CLOCKS[self.clock]
+
+
+CLOCKS = {
+    "cpu": "CPU time (user + system, all threads)",
+    "wall": "wall-clock time",
+}
 
 
 def parse_options(description: str, default_repeat: int, argv: Sequence[str] | None) -> Options:
-    """Parse ``--quick``, ``--repeat N`` and ``--json [PATH]``.
+    """Parse ``--quick``, ``--repeat N``, ``--clock cpu|wall`` and ``--json [PATH]``.
 
     ``--json`` alone prints the JSON document on stdout instead of the table; ``--json PATH``
     prints the table and writes the JSON document to PATH.
@@ -52,9 +65,31 @@ def parse_options(description: str, default_repeat: int, argv: Sequence[str] | N
         metavar="PATH",
         help="emit machine-readable results: on stdout (no PATH) or into PATH",
     )
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="cpu (default): CPU time, which other work on a shared machine does not inflate; "
+        "wall: wall-clock time",
+    )
     args = parser.parse_args(argv)
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else default_repeat)
-    return Options(quick=args.quick, repeat=max(1, repeat), json_path=args.json)
+    return Options(quick=args.quick, repeat=max(1, repeat), json_path=args.json, clock=args.clock)
+
+
+def clock_function(clock: str) -> Callable[[], float]:
+    """The in-process clock: ``time.process_time`` (all threads) or ``time.perf_counter``."""
+    return time.process_time if clock == "cpu" else time.perf_counter
+
+
+def clock_expression(clock: str) -> str:
+    """The same clock as an expression for code run in a child (which imports ``time``)."""
+    return "time.process_time()" if clock == "cpu" else "time.perf_counter()"
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def package_version(name: str) -> str | None:
@@ -86,44 +121,58 @@ def machine_description() -> dict[str, Any]:
     }
 
 
-def wall_time_of(
-    argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | None = None
-) -> float:
-    """Seconds one run of ``argv`` takes from spawn to exit; fails loudly on a non-zero exit."""
+def run_timed(
+    argv: Sequence[str],
+    *,
+    clock: str,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> tuple[float, str]:
+    """Seconds one run of ``argv`` took, and its stdout; fails loudly on a non-zero exit.
+
+    With ``clock="cpu"`` the seconds are the child's user + system CPU time (getrusage of the
+    children waited for), so time the child spent waiting for a busy CPU does not count.
+    """
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     completed = subprocess.run(
-        list(argv), env=dict(env) if env is not None else None, cwd=cwd, capture_output=True
+        list(argv),
+        env=dict(env) if env is not None else None,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
     )
     elapsed = time.perf_counter() - start
+    cpu = _children_cpu() - cpu_before
     if completed.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(argv)!r} exited with {completed.returncode}: "
-            f"{completed.stderr.decode(errors='replace').strip()[-2000:]}"
-        )
-    return elapsed
+        last = completed.stderr.strip().splitlines()[-1:] or [f"exit status {completed.returncode}"]
+        raise RuntimeError(f"{' '.join(map(str, argv))[:200]!r} failed: {last[0]}")
+    return (cpu if clock == "cpu" else elapsed), completed.stdout
 
 
-def min_wall_times(
+def min_process_times(
     commands: Mapping[str, Sequence[str]],
     repeat: int,
     *,
+    clock: str,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
 ) -> dict[str, float]:
-    """Minimum wall time of each command over ``repeat`` rounds, the commands interleaved.
+    """Minimum time of each command over ``repeat`` rounds, the commands interleaved.
 
     Interleaving spreads the noise of a shared machine over every command alike; one warm-up
     round (not counted) fills the OS file cache first.
     """
     for argv in commands.values():
-        wall_time_of(argv, env=env, cwd=cwd)
+        run_timed(argv, clock=clock, env=env, cwd=cwd)
     best = {name: float("inf") for name in commands}
     names = list(commands)
     for round_index in range(repeat):
         # Rotate the order so no command always runs right after the same neighbour.
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
-            best[name] = min(best[name], wall_time_of(commands[name], env=env, cwd=cwd))
+            seconds, _ = run_timed(commands[name], clock=clock, env=env, cwd=cwd)
+            best[name] = min(best[name], seconds)
     return best
 
 

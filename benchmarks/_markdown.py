@@ -63,11 +63,11 @@ def dispatch(document: dict[str, Any]) -> str:
         [
             f"`import {name}`",
             bu.format_ms(figures["importtime_ms"] if figures else None),
-            bu.format_ms(figures["wall_minus_bare_ms"] if figures else None),
+            bu.format_ms(figures["process_minus_bare_ms"] if figures else None),
         ]
         for name, figures in imports["modules"].items()
     ]
-    parts.append(table(["import", "-X importtime ms", "wall - bare ms"], import_rows, "lrr"))
+    parts.append(table(["import", "-X importtime ms", "process - bare ms"], import_rows, "lrr"))
     pulls = imports["hookwire_pulls_in"]
     if pulls is not None:
         parts.append(
@@ -111,13 +111,13 @@ def cli(document: dict[str, Any]) -> str:
             f"`{row['label']}`"
             if row["label"].startswith(("python", "hookwire"))
             else row["label"].strip(),
-            bu.format_ms(row["wall_ms"]),
+            bu.format_ms(row["ms"]),
             bu.format_ms(row["minus_bare_ms"]),
             bu.format_ratio(row["vs_import_typer"]),
         ]
         for row in document["rows"]
     ]
-    return table(["command", "wall ms", "minus bare ms", "vs import typer"], rows, "lrrr")
+    return table(["command", "ms", "minus bare ms", "vs import typer"], rows, "lrrr")
 
 
 def main(paths: Sequence[str]) -> int:
@@ -128,7 +128,8 @@ def main(paths: Sequence[str]) -> int:
         machine = document["machine"]
         print(
             f"### {document['benchmark']} ({machine['date']}, Python {machine['python']}, "
-            f"{machine['cpus']} CPUs, {machine['cpu_model']}, minimum of {document['repeat']})\n"
+            f"{machine['cpus']} CPUs, {machine['cpu_model']}, minimum of {document['repeat']}, "
+            f"{document.get('clock', 'wall')} time)\n"
         )
         print(renderers[document["benchmark"]](document))
         print()

@@ -1,10 +1,12 @@
-"""CLI benchmark: wall time of ``hookwire`` commands against bare python and ``import typer``.
+"""CLI benchmark: time of whole ``hookwire`` commands against bare python and ``import typer``.
 
 A fresh venv holds 20 installed plugins in the default host's group ``hookwire.plugins`` (each a
 ``*.dist-info`` folder and a tiny package whose ``signals`` module connects one receiver), and
 the ``hookwire`` console script written as pip writes it; hookwire, typer and their dependencies
 are linked in after site-packages (see ``_sites.py``). Every command runs in that venv, the
-commands interleaved round by round, the minimum kept.
+commands interleaved round by round, the minimum kept. Times are the child's CPU time
+(``--clock cpu``, the default, which other work on a shared machine does not inflate) or
+wall-clock time (``--clock wall``).
 
 Run: ``python benchmarks/bench_cli.py [--quick] [--repeat N] [--json [PATH]]``.
 """
@@ -14,10 +16,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -128,10 +128,11 @@ def install_plugins(venv: _sites.BenchVenv, count: int) -> list[str]:
 
 
 class Runner:
-    def __init__(self, venv: _sites.BenchVenv, script: Path, workdir: Path) -> None:
+    def __init__(self, venv: _sites.BenchVenv, script: Path, workdir: Path, clock: str) -> None:
         self.venv = venv
         self.script = script
         self.workdir = workdir
+        self.clock = clock
 
     def argv(self, command: Command) -> list[str]:
         return [part.format(python=self.venv.python, hookwire=self.script) for part in command.argv]
@@ -141,19 +142,9 @@ class Runner:
         if command.clear_cache and home.exists():
             shutil.rmtree(home)
         home.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        completed = subprocess.run(
-            self.argv(command),
-            env=self.venv.environment(home),
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
+        return bu.run_timed(
+            self.argv(command), clock=self.clock, env=self.venv.environment(home), cwd=self.workdir
         )
-        elapsed = time.perf_counter() - start
-        if completed.returncode != 0:
-            last = completed.stderr.strip().splitlines()[-1:] or [f"exit {completed.returncode}"]
-            raise RuntimeError(last[0])
-        return elapsed, completed.stdout
 
 
 def check_listing(output: str, expected: Sequence[str]) -> str | None:
@@ -177,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         venv = _sites.create_bench_venv(workdir, ["hookwire"])
         script = write_console_script(venv)
         expected = install_plugins(venv, PLUGIN_COUNT)
-        runner = Runner(venv, script, workdir)
+        runner = Runner(venv, script, workdir, options.clock)
         live = []
         for command in COMMANDS:  # warm-up, not counted: OS file cache, bytecode, warm caches
             try:
@@ -196,19 +187,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 best[command.key] = min(best[command.key], runner.run(command)[0])
         support = venv.support_distributions
 
-    wall_ms: dict[str, float | None] = {
+    times_ms: dict[str, float | None] = {
         c.key: best[c.key] * 1e3 if c.key in best else None for c in COMMANDS
     }
-    bare = wall_ms["bare"]
-    typer_ms = wall_ms["import_typer"]
+    bare = times_ms["bare"]
+    typer_ms = times_ms["import_typer"]
     rows = []
     for command in COMMANDS:
-        ms = wall_ms[command.key]
+        ms = times_ms[command.key]
         rows.append(
             {
                 "key": command.key,
                 "label": command.label,
-                "wall_ms": ms,
+                "ms": ms,
                 "minus_bare_ms": None if ms is None or bare is None else ms - bare,
                 "vs_import_typer": bu.ratio(ms, typer_ms),
             }
@@ -218,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "unit": "ms",
         "quick": options.quick,
         "repeat": options.repeat,
+        "clock": options.clock,
+        "clock_description": options.clock_description,
         "machine": bu.machine_description(),
         "versions": {name: bu.package_version(name) for name in ("hookwire", "typer", "click")},
         "plugins": PLUGIN_COUNT,
@@ -235,17 +228,17 @@ def render(document: dict[str, Any]) -> str:
         f"hookwire CLI benchmark  {machine['date']}  Python {machine['python']}  "
         f"{machine['cpus']} CPUs ({machine['cpu_model']})",
         f"{document['plugins']} plugins installed in a fresh venv (+ "
-        f"{len(document['support_distributions'])} support distributions); wall time, minimum of "
-        f"{document['repeat']} interleaved runs"
+        f"{len(document['support_distributions'])} support distributions); minimum of "
+        f"{document['repeat']} interleaved runs, {document['clock_description']}"
         + ("  [--quick: figures are meaningless]" if document["quick"] else ""),
         "",
     ]
-    table = bu.Table(["command", "wall ms", "minus bare ms", "vs import typer"])
+    table = bu.Table(["command", "ms", "minus bare ms", "vs import typer"])
     for row in document["rows"]:
         table.add(
             [
                 row["label"],
-                bu.format_ms(row["wall_ms"]),
+                bu.format_ms(row["ms"]),
                 bu.format_ms(row["minus_bare_ms"]),
                 bu.format_ratio(row["vs_import_typer"]),
             ]

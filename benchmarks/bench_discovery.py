@@ -6,8 +6,11 @@ venv, the tools interleaved round by round, the minimum kept:
 
 * in-process: the time of the first listing call in the process, after the library's module
   was imported (what the call imports lazily counts: a command pays for it);
-* whole process: wall time of ``python -c "<import the library and list the group>"`` minus
-  the wall time of ``python -c pass``, i.e. everything discovery adds to a command's start.
+* whole process: the time of ``python -c "<import the library and list the group>"`` minus
+  that of ``python -c pass``, i.e. everything discovery adds to a command's start.
+
+Times are CPU time (``--clock cpu``, the default: user + system time of the child, which other
+work on a shared machine does not inflate) or wall-clock time (``--clock wall``).
 
 hookwire keeps its cache under ``$XDG_CACHE_HOME``; each tool gets its own cache folder, emptied
 before every run for the "cache cleared" rows. pluggy and stevedore import every plugin module
@@ -21,10 +24,8 @@ from __future__ import annotations
 
 import ast
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,12 +109,13 @@ TOOLS = (
 )
 
 
-def in_process_code(tool: Tool) -> str:
+def in_process_code(tool: Tool, clock: str) -> str:
+    now = bu.clock_expression(clock)
     return (
         f"import time\nGROUP = {GROUP!r}\n{tool.setup}\n"
-        "_t0 = time.perf_counter()\n"
+        f"_t0 = {now}\n"
         f"{tool.listing}\n"
-        "_elapsed = time.perf_counter() - _t0\n"
+        f"_elapsed = {now} - _t0\n"
         "print(repr((_elapsed, sorted(names))))\n"
     )
 
@@ -125,50 +127,42 @@ def whole_process_code(tool: Tool) -> str:
 class Runner:
     """Runs tools in child processes of one bench venv, each with its own cache folder."""
 
-    def __init__(self, venv: _sites.BenchVenv, workdir: Path) -> None:
+    def __init__(self, venv: _sites.BenchVenv, workdir: Path, clock: str) -> None:
         self.venv = venv
         self.workdir = workdir
+        self.clock = clock
 
-    def cache_home(self, tool: Tool) -> Path:
-        home = self.workdir / "cache" / tool.key
-        if tool.clear_cache and home.exists():
+    def cache_home(self, key: str, clear: bool) -> Path:
+        home = self.workdir / "cache" / key
+        if clear and home.exists():
             shutil.rmtree(home)
         home.mkdir(parents=True, exist_ok=True)
         return home
 
     def run(self, tool: Tool, code: str) -> tuple[float, str]:
-        """Wall seconds and stdout of one run; raises with the child's last words on failure."""
-        env = self.venv.environment(self.cache_home(tool))
-        start = time.perf_counter()
-        completed = subprocess.run(
+        """Seconds and stdout of one run; raises with the child's last words on failure."""
+        return bu.run_timed(
             [str(self.venv.python), "-c", code],
-            env=env,
+            clock=self.clock,
+            env=self.venv.environment(self.cache_home(tool.key, tool.clear_cache)),
             cwd=self.workdir,
-            capture_output=True,
-            text=True,
         )
-        elapsed = time.perf_counter() - start
-        if completed.returncode != 0:
-            last = completed.stderr.strip().splitlines()[-1:] or ["no output"]
-            raise RuntimeError(last[0])
-        return elapsed, completed.stdout
 
     def bare(self) -> float:
-        start = time.perf_counter()
-        subprocess.run(
+        seconds, _ = bu.run_timed(
             [str(self.venv.python), "-c", "pass"],
-            env=self.venv.environment(self.workdir / "cache" / "bare"),
+            clock=self.clock,
+            env=self.venv.environment(self.cache_home("bare", False)),
             cwd=self.workdir,
-            check=True,
         )
-        return time.perf_counter() - start
+        return seconds
 
 
 def measure_size(size: int, options: bu.Options, workdir: Path) -> dict[str, Any]:
     """Every tool at one size: in-process ms, whole-process overhead ms, plugins found."""
     venv = _sites.create_bench_venv(workdir, ["hookwire", "pluggy", "stevedore"])
     expected = _sites.populate(venv.site_packages, size, GROUP)
-    runner = Runner(venv, workdir)
+    runner = Runner(venv, workdir, options.clock)
     in_process: dict[str, float | None] = {}
     whole: dict[str, float] = {}
     errors: dict[str, str] = {}
@@ -178,7 +172,7 @@ def measure_size(size: int, options: bu.Options, workdir: Path) -> dict[str, Any
     # checks each tool finds exactly the expected plugins.
     for tool in TOOLS:
         try:
-            _, out = runner.run(tool, in_process_code(tool))
+            _, out = runner.run(tool, in_process_code(tool, options.clock))
             _, names = ast.literal_eval(out.strip().splitlines()[-1])
             found[tool.key] = len(names)
             if sorted(names) != expected:
@@ -192,7 +186,7 @@ def measure_size(size: int, options: bu.Options, workdir: Path) -> dict[str, Any
     for round_index in range(options.repeat):
         shift = round_index % max(1, len(live))
         for tool in live[shift:] + live[:shift]:
-            _, out = runner.run(tool, in_process_code(tool))
+            _, out = runner.run(tool, in_process_code(tool, options.clock))
             seconds, _ = ast.literal_eval(out.strip().splitlines()[-1])
             best_in[tool.key] = min(best_in[tool.key], seconds)
             if tool.whole_process:
@@ -250,7 +244,7 @@ def render(document: dict[str, Any]) -> str:
         f"hookwire discovery benchmark  {machine['date']}  Python {machine['python']}  "
         f"{machine['cpus']} CPUs ({machine['cpu_model']})",
         f"group {GROUP!r}, one distribution in ten declares a plugin in it; minimum of "
-        f"{document['repeat']} interleaved runs"
+        f"{document['repeat']} interleaved runs, {document['clock_description']}"
         + ("  [--quick: figures are meaningless]" if document["quick"] else ""),
         f"every venv also holds {len(first['support_distributions'])} support distributions: "
         + ", ".join(first["support_distributions"]),
@@ -304,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "unit": "ms",
         "quick": options.quick,
         "repeat": options.repeat,
+        "clock": options.clock,
+        "clock_description": options.clock_description,
         "machine": bu.machine_description(),
         "versions": {
             name: bu.package_version(name)

@@ -15,7 +15,6 @@ import asyncio
 import gc
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,7 +41,9 @@ Bench = Callable[[int], float]
 # --------------------------------------------------------------------------- timing
 
 
-def compile_bench(prepared: Prepared, is_async: bool, loop: asyncio.AbstractEventLoop) -> Bench:
+def compile_bench(
+    prepared: Prepared, is_async: bool, loop: asyncio.AbstractEventLoop, clock: str
+) -> Bench:
     """Turn a statement into ``bench(n) -> seconds`` running it n times in a plain for loop."""
     body = "\n".join("        " + line for line in prepared.statement.splitlines())
     if is_async:
@@ -63,7 +64,7 @@ def compile_bench(prepared: Prepared, is_async: bool, loop: asyncio.AbstractEven
             f"{body}\n"
             "    return _perf() - _t0\n"
         )
-    namespace = dict(prepared.namespace, _perf=time.perf_counter, _loop=loop)
+    namespace = dict(prepared.namespace, _perf=bu.clock_function(clock), _loop=loop)
     exec(compile(source, f"<bench {prepared.statement[:40]!r}>", "exec"), namespace)
     bench: Bench = namespace["_bench"]
     return bench
@@ -89,18 +90,27 @@ def calibrate(bench: Bench, target_seconds: float) -> int:
     return max(1, round(number * target_seconds / max(elapsed, 1e-9)))
 
 
-def measure_case(
-    case: Case, ctx: Context, available: dict[str, str | None], options: bu.Options
-) -> tuple[dict[str, float | None], dict[str, str]]:
-    """ns/op of every implementation for one case, and why the missing ones are missing."""
+def prepare_benches(
+    case: Case,
+    ctx: Context,
+    available: dict[str, str | None],
+    options: bu.Options,
+    numbers: dict[str, int],
+    reasons: dict[str, str],
+) -> dict[str, tuple[Bench, int]]:
+    """Fresh signals and receivers for every implementation of ``case``, warmed up.
+
+    ``numbers`` keeps each implementation's calibrated run count across blocks.
+    """
     # Short samples, many rounds: on a busy machine each implementation then gets some quiet
     # rounds, and the minimum finds them.
     target_seconds = 0.002 if options.quick else 0.01
     benches: dict[str, tuple[Bench, int]] = {}
-    reasons: dict[str, str] = {}
     for implementation in IMPLEMENTATIONS:
         if available.get(implementation):
             reasons[implementation] = str(available[implementation])
+            continue
+        if implementation in reasons:
             continue
         try:
             prepared = case.build(ctx, implementation)
@@ -109,20 +119,42 @@ def measure_case(
                     implementation, "no equivalent"
                 )
                 continue
-            bench = compile_bench(prepared, case.is_async, ctx.loop)
-            number = 1 if options.quick else calibrate(bench, target_seconds)
-            bench(number)  # warm-up: first-call caches, adapters, thread pools
+            bench = compile_bench(prepared, case.is_async, ctx.loop, options.clock)
+            if implementation not in numbers:
+                numbers[implementation] = 1 if options.quick else calibrate(bench, target_seconds)
+            bench(numbers[implementation])  # warm-up: first-call caches, adapters, thread pools
         except Exception as error:
             reasons[implementation] = f"error: {type(error).__name__}: {error}"
             continue
-        benches[implementation] = (bench, number)
-    best = {name: float("inf") for name in benches}
-    names = list(benches)
-    for round_index in range(options.repeat):
-        shift = round_index % max(1, len(names))
-        for name in names[shift:] + names[:shift]:
-            bench, number = benches[name]
-            best[name] = min(best[name], sample(bench, number) / number)
+        benches[implementation] = (bench, numbers[implementation])
+    return benches
+
+
+def measure_case(
+    case: Case, ctx: Context, available: dict[str, str | None], options: bu.Options
+) -> tuple[dict[str, float | None], dict[str, str]]:
+    """ns/op of every implementation for one case, and why the missing ones are missing.
+
+    The rounds are split into blocks, each on freshly built signals and receivers: how the
+    objects of one set-up happen to lie in memory can make it a little slower or faster
+    throughout, and the minimum over several set-ups removes that luck.
+    """
+    blocks = 1 if options.quick else min(3, options.repeat)
+    reasons: dict[str, str] = {}
+    numbers: dict[str, int] = {}
+    best: dict[str, float] = {}
+    round_index = 0
+    for block in range(blocks):
+        benches = prepare_benches(case, ctx, available, options, numbers, reasons)
+        names = list(benches)
+        rounds = options.repeat // blocks + (1 if block < options.repeat % blocks else 0)
+        for _ in range(rounds):
+            shift = round_index % max(1, len(names))
+            round_index += 1
+            for name in names[shift:] + names[:shift]:
+                bench, number = benches[name]
+                seconds = sample(bench, number) / number
+                best[name] = min(best.get(name, float("inf")), seconds)
     results: dict[str, float | None] = {
         name: (best[name] * 1e9 if name in best else None) for name in IMPLEMENTATIONS
     }
@@ -169,12 +201,12 @@ def modules_imported_by(module: str) -> list[str]:
     return imported
 
 
-def import_costs(repeat: int, hookwire_ok: bool) -> dict[str, Any]:
+def import_costs(repeat: int, hookwire_ok: bool, clock: str) -> dict[str, Any]:
     modules = ["hookwire", "blinker"] if hookwire_ok else ["blinker"]
     commands = {"bare": [sys.executable, "-c", "pass"]}
     commands.update({name: [sys.executable, "-c", f"import {name}"] for name in modules})
-    walls = bu.min_wall_times(commands, repeat)
-    result: dict[str, Any] = {"bare_python_ms": walls["bare"] * 1e3, "modules": {}}
+    times = bu.min_process_times(commands, repeat, clock=clock)
+    result: dict[str, Any] = {"bare_python_ms": times["bare"] * 1e3, "modules": {}}
     for name in ("hookwire", "blinker"):
         if name not in modules:
             result["modules"][name] = None
@@ -182,7 +214,7 @@ def import_costs(repeat: int, hookwire_ok: bool) -> dict[str, Any]:
         cumulative = min(importtime_cumulative_us(name) for _ in range(repeat))
         result["modules"][name] = {
             "importtime_ms": cumulative / 1e3,
-            "wall_minus_bare_ms": (walls[name] - walls["bare"]) * 1e3,
+            "process_minus_bare_ms": (times[name] - times["bare"]) * 1e3,
         }
     if hookwire_ok:
         imported = modules_imported_by("hookwire")
@@ -250,13 +282,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     loop.close()
 
-    imports = import_costs(2 if options.quick else 20, hookwire_class is not None)
+    imports = import_costs(2 if options.quick else 20, hookwire_class is not None, options.clock)
     overall = bu.overall_verdict([row["result"] for row in rows] + [imports["result"]])
     document = {
         "benchmark": "dispatch",
         "unit": "ns/op",
         "quick": options.quick,
         "repeat": options.repeat,
+        "clock": options.clock,
+        "clock_description": options.clock_description,
         "machine": bu.machine_description(),
         "versions": {
             name: bu.package_version(name)
@@ -277,7 +311,8 @@ def render(document: dict[str, Any]) -> str:
         f"hookwire dispatch benchmark  {machine['date']}  Python {machine['python']}  "
         f"{machine['cpus']} CPUs ({machine['cpu_model']})",
         "versions: " + ", ".join(f"{k} {v or 'missing'}" for k, v in versions.items()),
-        f"ns per operation, minimum of {document['repeat']} interleaved repeats"
+        f"ns per operation in {document['clock_description']}, "
+        f"minimum of {document['repeat']} interleaved repeats"
         + ("  [--quick: figures are meaningless]" if document["quick"] else ""),
         "",
     ]
@@ -317,13 +352,13 @@ def render(document: dict[str, Any]) -> str:
 
     imports = document["import"]
     lines += ["", f"import cost (bare python -c pass: {imports['bare_python_ms']:.1f} ms)"]
-    import_table = bu.Table(["module", "-X importtime ms", "wall - bare ms"])
+    import_table = bu.Table(["module", "-X importtime ms", "process - bare ms"])
     for name, figures in imports["modules"].items():
         import_table.add(
             [
                 f"import {name}",
                 bu.format_ms(figures["importtime_ms"] if figures else None),
-                bu.format_ms(figures["wall_minus_bare_ms"] if figures else None),
+                bu.format_ms(figures["process_minus_bare_ms"] if figures else None),
             ]
         )
     lines.append(import_table.render())
