@@ -37,6 +37,24 @@ def test_connect_receiver_holds_a_lambda_strongly_by_default() -> None:
     assert not pizza_done.has_listeners()
 
 
+def test_connect_receiver_leaves_a_receiver_connected_before_it_connected() -> None:
+    pizza_done.connect(_answer, sender="shop")
+    try:
+        with connect_receiver(pizza_done, _answer, sender="shop"):
+            assert pizza_done.send(sender="shop") == [(_answer, "answered")]
+        assert pizza_done.send(sender="shop") == [(_answer, "answered")]
+    finally:
+        pizza_done.disconnect(_answer, sender="shop")
+
+
+def test_connect_receiver_with_a_dispatch_uid_undoes_that_connection() -> None:
+    with connect_receiver(pizza_done, _answer, dispatch_uid="answer") as change:
+        pizza_done.connect(_answer, dispatch_uid="answer")  # the same uid: nothing new
+        assert len(pizza_done.send(sender=None)) == 1
+    change.undo()
+    assert not pizza_done.has_listeners()
+
+
 def test_connect_receiver_rejects_what_signal_connect_rejects() -> None:
     with pytest.raises(TypeError):
         connect_receiver(pizza_done, "not callable")  # type: ignore[type-var]

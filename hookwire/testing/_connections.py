@@ -53,8 +53,10 @@ class Change(Generic[ReceiverT]):
 def mute_signals(*signals: Signal) -> Change[Any]:
     """Mute ``signals`` (every signal that exists now, when none are given) until undone.
 
-    A muted signal calls no receiver and its sends return ``[]``, as ``Signal.muted()``
-    promises; a :class:`~hookwire.testing.SignalRecorder` does not see them either.
+    This is ``Signal.muted()`` of each signal held open until the handle is undone. A muted
+    signal sends nothing: its ``send``, ``send_robust``, ``asend`` and ``asend_robust`` call no
+    receiver and return ``[]``, so a :class:`~hookwire.testing.SignalRecorder` records nothing
+    for them either: to assert that code sends a signal, record it unmuted.
     """
     if not signals:
         from .._signals import all_signals
@@ -80,13 +82,14 @@ def connect_receiver(
 ) -> Change[ReceiverT]:
     """Connect ``receiver`` to ``signal`` until undone; the handle's ``receiver`` is it.
 
-    Arguments are those of ``Signal.connect``, except that ``weak`` defaults to ``False``: the
-    connection lasts exactly as long as the handle says, so a lambda or a closure works too.
+    This is ``Signal.connected_to()`` held open until the handle is undone: arguments are those
+    of ``Signal.connect``, ``weak`` defaults to ``False`` (the connection lasts exactly as long
+    as the handle says, so a lambda or a closure works too), and a receiver that was already
+    connected before stays connected afterwards.
 
     :raises TypeError: ``receiver`` is not callable (as ``Signal.connect`` raises).
     :raises ValueError: ``receiver`` does not accept ``**kwargs``.
     """
-    signal.connect(receiver, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
     stack = ExitStack()
-    stack.callback(signal.disconnect, receiver, sender=sender, dispatch_uid=dispatch_uid)
+    stack.enter_context(signal.connected_to(receiver, sender, weak=weak, dispatch_uid=dispatch_uid))
     return Change(stack, (signal,), receiver)
