@@ -110,7 +110,15 @@ def test_the_fixtures_undo_their_changes_when_the_test_ends(pytester: pytest.Pyt
             assert not pizza_done.has_listeners()
             order_placed.connect(listen)
             assert len(order_placed.send(sender=None)) == 1
+
+        def test_with_blocks_end_the_changes_earlier(connect_receiver, mute_signals):
+            with connect_receiver(pizza_done, listen) as change:
+                assert change.receiver is listen
+                with mute_signals(pizza_done):
+                    assert pizza_done.send(sender=None) == []
+                assert pizza_done.send(sender=None) == [(listen, "listened")]
+            assert not pizza_done.has_listeners()
         """
     )
     result = pytester.runpytest()
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)

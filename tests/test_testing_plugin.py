@@ -87,3 +87,56 @@ def test_the_usage_examples_in_the_module_docstring_pass(pytester: pytest.Pytest
     pytester.makepyfile(test_guide=recording + "\n\n" + plugins)
     result = pytester.runpytest("-W", "error")
     result.assert_outcomes(passed=5)
+
+
+def test_every_fixture_cleans_up_after_a_failing_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+        from hookwire import Signal
+
+        pizza_done = Signal(name="pizza_done")
+        SEND_METHODS = {"send", "send_robust", "asend", "asend_robust"}
+        PLAIN = {name: vars(Signal).get(name) for name in SEND_METHODS}
+
+        def kept(sender, **kwargs):
+            return "kept"
+
+        pizza_done.connect(kept)
+
+        def test_fails_with_every_fixture(
+            signal_recorder, record_signals, hookwire_isolation, fake_plugins, mute_signals,
+            connect_receiver,
+        ):
+            record_signals(pizza_done)
+            pizza_done.disconnect(kept)
+            connect_receiver(pizza_done, lambda sender, **kwargs: "temporary")
+            fake_plugins.add_module("pizzeria_failing", "")
+            fake_plugins.add_module(
+                "pizzeria_failing.signals",
+                "from hookwire import receiver\\n"
+                "from test_every_fixture_cleans_up_after_a_failing_test import pizza_done\\n"
+                "@receiver(pizza_done)\\n"
+                "def loaded(sender, **kwargs):\\n"
+                "    return 'loaded'\\n",
+            )
+            fake_plugins.add("failing", value="pizzeria_failing")
+            assert fake_plugins.load()["failing"].state == "ready"
+            mute_signals(pizza_done)
+            assert pizza_done.send(sender=None) == []
+            raise RuntimeError("the test fails half-way")
+
+        def test_everything_was_put_back():
+            assert [response for _, response in pizza_done.send(sender=None)] == ["kept"]
+            assert {name: vars(Signal).get(name) for name in SEND_METHODS} == PLAIN
+            assert not SEND_METHODS & set(vars(pizza_done))  # not muted any more
+            assert "pizzeria_failing" not in sys.modules
+            assert "pizzeria_failing.signals" not in sys.modules
+            assert not any("Fake" in type(finder).__name__ for finder in sys.meta_path)
+            from hookwire._attribution import plugin_for_module
+            assert plugin_for_module("pizzeria_failing.signals") is None
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: the test fails half-way*"])

@@ -200,10 +200,16 @@ def test_recording_and_the_dispatch_tracer_coexist_in_either_order() -> None:
     assert {name: Signal.__dict__[name] for name in ("send", "send_robust")} == originals
 
 
-def test_a_muted_signal_is_not_recorded() -> None:
-    with record_signals() as recorder, pizza_done.muted():
-        pizza_done.send(sender=Pizza)
-    assert recorder.calls == []
+def test_a_muted_signal_sends_nothing_so_nothing_is_recorded() -> None:
+    with pizza_done.connected_to(_echo), record_signals() as recorder:
+        with pizza_done.muted():
+            assert pizza_done.send(sender=Pizza) == []
+            assert pizza_done.send_robust(sender=Pizza) == []
+            assert asyncio.run(pizza_done.asend(sender=Pizza)) == []
+            assert asyncio.run(pizza_done.asend_robust(sender=Pizza)) == []
+        pizza_done.send(sender=Pizza, after="unmuted")
+    (call,) = recorder.calls
+    assert call.kwargs == {"after": "unmuted"}
 
 
 def test_assert_sent_compares_only_the_named_arguments_and_returns_the_match() -> None:
@@ -411,3 +417,58 @@ def test_the_record_signals_fixture_records_only_the_chosen_signals_until_the_te
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
+
+
+def test_async_sends_in_a_real_event_loop_are_asserted_through_the_fixture(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(bakery=SIGNALS_MODULE)
+    pytester.makepyfile(
+        """
+        import asyncio
+        import threading
+        from bakery import Pizza, order_placed, pizza_done
+
+        async def box(sender, **kwargs):
+            await asyncio.sleep(0)
+            return "boxed"
+
+        def test_async_sends(signal_recorder, connect_receiver):
+            connect_receiver(pizza_done, box)
+
+            async def serve():
+                await asyncio.gather(
+                    pizza_done.asend(sender=Pizza, table=1),
+                    pizza_done.asend_robust(sender=Pizza, table=2),
+                    asyncio.to_thread(order_placed.send, sender=None, table=3),
+                )
+
+            asyncio.run(serve())
+            call = signal_recorder.assert_sent_once(pizza_done, sender=Pizza, table=1)
+            assert call.method == "asend"
+            assert call.responses == [(box, "boxed")]
+            signal_recorder.assert_sent_once(pizza_done, sender=Pizza, table=2)
+            signal_recorder.assert_sent_once(order_placed, sender=None, table=3)
+            signal_recorder.assert_not_sent(pizza_done, table=3)
+
+        def test_a_failed_assertion_names_the_async_send(signal_recorder):
+            asyncio.run(pizza_done.asend(sender=Pizza, table=4))
+            signal_recorder.assert_sent_once(pizza_done, table=5)
+
+        def test_muted_sends_are_not_recorded(signal_recorder, mute_signals):
+            with mute_signals(pizza_done):
+                asyncio.run(pizza_done.asend(sender=Pizza, table=6))
+                pizza_done.send(sender=Pizza, table=7)
+            signal_recorder.assert_not_sent(pizza_done)
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, failed=1)
+    _assert_lines_in_order(
+        result,
+        [
+            "AssertionError: bakery.pizza_done was not sent, expected once with table=5.",
+            "  1. bakery.pizza_done.asend(sender=<class 'bakery.Pizza'>, table=4)"
+            "    <- differs in: table",
+        ],
+    )
