@@ -51,6 +51,7 @@ EXERCISED_PAGES = [
     "howto/ordering.md",
     "howto/enable-disable.md",
     "howto/lifecycle.md",
+    "howto/troubleshooting.md",
     "howto/testing-plugins.md",
     "reference/cli.md",
     "howto/migrate-from-django.md",
