@@ -88,7 +88,10 @@ def _kind(target: object) -> str:
 
 
 def _missing_attribute(owner: object, owner_name: str, missing: str) -> str:
-    names = sorted(name for name in dir(owner) if not name.startswith("_"))
+    try:
+        names = sorted(name for name in dir(owner) if not name.startswith("_"))
+    except Exception:  # a module's own __dir__ may fail; the message must not
+        names = []
     import difflib
 
     close = difflib.get_close_matches(missing, names, n=1)
@@ -98,19 +101,41 @@ def _missing_attribute(owner: object, owner_name: str, missing: str) -> str:
 
 
 def describe_exception(error: BaseException) -> str:
-    """One line: ``Type: message`` and where it was raised (``file:line``)."""
+    """One line: ``Type: message`` and where it was raised (``file:line``).
+
+    Never raises, whatever the exception's ``__str__`` does: describing a plugin's failure
+    must not become a failure of the loader.
+    """
     if isinstance(error, EntryPointProblem):
         return str(error)
     if isinstance(error, SyntaxError):
         location = f"{error.filename}:{error.lineno}" if error.filename else "?"
-        return f"{type(error).__name__} at {location}: {error.msg}"
+        return f"{type(error).__name__} at {location}: {_one_line(error.msg)}"
     if isinstance(error, SystemExit):
-        text = f"SystemExit({error.code!r}) (sys.exit() was called)"
+        text = f"SystemExit({_safe_repr(error.code)}) (sys.exit() was called)"
     else:
-        message = " ".join(str(error).split())
+        message = _one_line(_safe_str(error))
         text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     where = _raised_at(error.__traceback__)
     return f"{text} (at {where})" if where else text
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _safe_str(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception as broken:
+        return f"<str() of the exception raised {type(broken).__name__}>"
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return _one_line(repr(value))
+    except Exception as broken:
+        return f"<repr() raised {type(broken).__name__}>"
 
 
 def _raised_at(traceback: TracebackType | None) -> str | None:

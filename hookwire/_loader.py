@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ._attribution import PluginScope, current_plugin, plugin_scope, register_module_owner
+from ._attribution import current_plugin, plugin_scope, register_module_owner
 from ._config import LoadConfig, resolve_config
 from ._registry import PluginRecord, PluginState, Registry, normalize_name
 from .exceptions import (
@@ -247,7 +247,7 @@ class Loader:
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
         try:
-            split_value(value)
+            module_name, _ = split_value(value)
         except EntryPointProblem as problem:
             self._fail(record, "import", PluginImportError, str(problem))
             return
@@ -258,25 +258,30 @@ class Loader:
                 self._fail(record, "import", HostVersionError, f"{why} (checked before import)")
                 return
 
-        shadow = working_directory_shadow(split_value(value)[0], self._implicit_entries())
+        shadow = working_directory_shadow(module_name, self._implicit_entries())
         if shadow is not None:
             self._fail(record, "import", PluginImportError, shadow)
             return
 
+        failure: BaseException | None = None
         with plugin_scope(record.name, "import") as scope:
+            record._scopes["import"] = scope
             try:
                 plugin, module = load_plugin_object(record.name, value)
             except (Exception, SystemExit) as error:
                 # SystemExit from plugin code is the plugin's failure, not the host's exit.
-                cause = describe_exception(error)
-                self._fail(record, "import", PluginImportError, cause, error, scope)
-                return
+                failure = error
             except BaseException:
-                scope.undo()
+                # Interrupted: undo what the import connected, back to "discovered".
+                record._scopes.pop("import").undo()
                 record.phase = "discover"
                 raise
+        if failure is not None:
+            # Outside the scope: plugin_failed receivers are not the failing plugin's.
+            cause = describe_exception(failure)
+            self._fail(record, "import", PluginImportError, cause, failure)
+            return
 
-        record._scopes["import"] = scope
         record.plugin = plugin
         record.requires = tuple(plugin.requires)
         record.module_file = getattr(module, "__file__", None)
@@ -402,7 +407,6 @@ class Loader:
         error_class: type[PluginError],
         cause: str,
         exception: BaseException | None = None,
-        scope: PluginScope | None = None,
     ) -> None:
         error = error_class(
             self._message(record, phase, cause),
@@ -412,8 +416,6 @@ class Loader:
             cause=exception,
         )
         error.__cause__ = exception
-        if scope is not None:
-            record._scopes.setdefault("import", scope)
         self._record_failure(record, phase, cause, error)
 
     def _record_failure(
@@ -461,11 +463,7 @@ class Loader:
 
 
 def _resolve_pending() -> None:
-    """Let ``"module:QualName"`` senders bind to classes the last phase imported."""
-    try:
-        from . import _lazy_senders
-    except ImportError:
-        return
-    resolve = getattr(_lazy_senders, "resolve_pending", None)
-    if resolve is not None:
-        resolve()
+    """Let ``"module:QualName"`` senders bind to classes the last step imported."""
+    from ._lazy_senders import resolve_pending
+
+    resolve_pending()

@@ -82,6 +82,23 @@ def test_exceptions_are_described_in_one_line_with_where_they_were_raised() -> N
     assert describe_exception(SystemExit(2)) == "SystemExit(2) (sys.exit() was called)"
 
 
+def test_describing_an_exception_never_raises_whatever_its_str_or_code_does() -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    class BadRepr:
+        def __repr__(self) -> str:
+            raise ValueError("no repr")
+
+    assert describe_exception(Unprintable()) == (
+        "Unprintable: <str() of the exception raised RuntimeError>"
+    )
+    assert describe_exception(SystemExit(BadRepr())) == (
+        "SystemExit(<repr() raised ValueError>) (sys.exit() was called)"
+    )
+
+
 def test_receivers_outside_a_scope_are_owned_by_the_plugin_s_package_or_its_module(
     plugin_site: PluginSite,
 ) -> None:

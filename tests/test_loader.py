@@ -278,13 +278,72 @@ def test_ready_raising_after_connecting_leaves_nothing_connected(plugin_site: Pl
     assert flaky.receivers() == []
 
 
-def test_system_exit_during_import_is_a_load_failure_not_an_exit(plugin_site: PluginSite) -> None:
+def test_system_exit_during_import_or_ready_is_a_load_failure_not_an_exit(
+    plugin_site: PluginSite,
+) -> None:
     add_plugin(plugin_site, "quitter", "import sys\nsys.exit(3)\n")
+    add_plugin(
+        plugin_site,
+        "late-quitter",
+        """
+        import sys, hookwire, events
+        class Plugin(hookwire.Plugin):
+            def ready(self):
+                events.ping.connect(self.on_ping)
+                sys.exit("bye")
+            def on_ping(self, sender, **kwargs): pass
+        """,
+    )
     add_plugin(plugin_site, "stayer", pinging())
     registry = make_loader(plugin_site).load()
     assert registry["quitter"].state is PluginState.FAILED
-    assert "SystemExit(3)" in (registry["quitter"].error or "")
+    assert "import phase: SystemExit(3) (sys.exit() was called)" in (
+        registry["quitter"].error or ""
+    )
+    late = registry["late-quitter"]
+    assert late.state is PluginState.FAILED
+    assert "ready phase: ready() raised SystemExit('bye')" in (late.error or "")
     assert registry["stayer"].state is PluginState.READY
+    assert ping_receivers() == [("Plugin.on_ping", "stayer")]
+
+
+def test_an_exception_that_cannot_be_printed_still_fails_only_its_plugin(
+    plugin_site: PluginSite,
+) -> None:
+    add_plugin(
+        plugin_site,
+        "mute",
+        """
+        class Unprintable(Exception):
+            def __str__(self):
+                raise RuntimeError("no text")
+        raise Unprintable()
+        """,
+    )
+    add_plugin(plugin_site, "stayer", pinging())
+    registry = make_loader(plugin_site).load()
+    error = registry["mute"].error or ""
+    assert registry["mute"].state is PluginState.FAILED
+    assert error.startswith("plugin mute (mute 1.0), import phase: Unprintable: <str() of the ")
+    assert "mute_plugin.py:5" in error
+    assert registry["stayer"].state is PluginState.READY
+
+
+def test_receivers_connected_by_plugin_failed_receivers_are_not_the_failing_plugin_s(
+    plugin_site: PluginSite,
+) -> None:
+    add_plugin(plugin_site, "broken", "import events\nraise ImportError('gone')\n")
+    events = importlib.import_module("events")
+
+    def on_ping(sender: object, **kwargs: Any) -> None:
+        pass
+
+    def on_failed(sender: object, **kwargs: Any) -> None:
+        events.ping.connect(on_ping)
+
+    with signals.plugin_failed.connected_to(on_failed):
+        make_loader(plugin_site).load()
+    assert ping_receivers() == [(on_ping.__qualname__, None)]
 
 
 def test_keyboard_interrupt_propagates_and_a_retry_resumes_with_a_consistent_registry(
@@ -626,10 +685,15 @@ def test_loading_again_or_readying_again_never_registers_a_receiver_twice(
                 import hookwire, events
                 class Handler:
                     def on_ping(self, sender, **kwargs): pass
+                class Strong:
+                    def on_ping(self, sender, **kwargs): pass
+                handlers = []  # every instance stays alive, so no old receiver dies by itself
                 class Plugin(hookwire.Plugin):
                     def ready(self):
-                        self.handler = Handler()   # a fresh instance every time
-                        events.ping.connect(self.handler.on_ping)
+                        handler = Handler()   # a fresh instance every time, no dispatch_uid
+                        handlers.append(handler)
+                        events.ping.connect(handler.on_ping)
+                        events.ping.connect(Strong().on_ping, weak=False)
             """,
             "twice_pkg/signals.py": """
                 from hookwire import receiver
@@ -643,13 +707,16 @@ def test_loading_again_or_readying_again_never_registers_a_receiver_twice(
     loader = make_loader(plugin_site)
     loader.load()
     loader.load()
-    assert len(ping_receivers()) == 2
+    assert len(ping_receivers()) == 3
     loader.ready(again=True)
     loader.ready(again=True)
+    assert len(importlib.import_module("twice_pkg").handlers) == 3
     assert sorted(ping_receivers()) == [
         ("Handler.on_ping", "twice"),
+        ("Strong.on_ping", "twice"),
         ("from_signals_module", "twice"),
     ]
+    assert len(importlib.import_module("events").ping.send(sender=None)) == 3
     assert loader.registry["twice"].state is PluginState.READY
 
 
