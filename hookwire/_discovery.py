@@ -203,11 +203,23 @@ def _dist_sort_key(dist: object) -> str:
 
 
 def scan_distributions(group: str, distributions: Iterable[Distribution]) -> DiscoveryResult:
-    """Read ``group``'s entry points from each distribution, keeping every failure local."""
+    """Read ``group``'s entry points from each distribution, keeping every failure local.
+
+    A metadata folder met again under another spelling (a search-path entry listed twice, or
+    reached through a symbolic link such as a venv's ``lib64``) is one installation, read
+    once; a distribution installed in two folders is reported as a duplicate.
+    """
     records: list[EntryPointRecord] = []
     problems: list[PluginError] = []
     sources: list[str] = []
+    seen: set[str] = set()
     for dist in distributions:
+        location = _dist_location(dist)
+        if location is not None:
+            real = os.path.realpath(location)
+            if real in seen:
+                continue
+            seen.add(real)
         try:
             found, trouble = _read_distribution(dist, group)
         except Exception as error:  # a custom Distribution may fail in any way
@@ -222,7 +234,6 @@ def scan_distributions(group: str, distributions: Iterable[Distribution]) -> Dis
             continue
         records.extend(found)
         problems.extend(trouble)
-        location = _dist_location(dist)
         if (found or trouble) and location is not None:
             sources.append(location)
     kept, duplicates = _without_duplicates(records)

@@ -172,6 +172,21 @@ def test_one_distribution_installed_twice_on_the_path_is_reported_with_both_loca
     ]
 
 
+def test_a_folder_listed_twice_on_the_path_or_reached_through_a_link_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fedora-style venvs put lib64/.../site-packages (a symbolic link to lib/...) on sys.path
+    # too, and PYTHONPATH often repeats a site folder: one installation, not a duplicate.
+    monkeypatch.setenv("HOOKWIRE_NO_CACHE", "1")
+    site = tmp_path / "lib" / "site-packages"
+    write_dist_info(site, "once", entry_points={GROUP: {"once": "once_mod"}})
+    (tmp_path / "lib64").symlink_to(tmp_path / "lib", target_is_directory=True)
+    linked = tmp_path / "lib64" / "site-packages"
+    result = discover(GROUP, path=[str(site), f"{site}{os.sep}", str(linked), str(site)])
+    assert [record.name for record in result.entry_points] == ["once"]
+    assert result.problems == ()  # nothing for a strict load to fail on
+
+
 def test_hostile_metadata_is_kept_exactly_as_installed(plugin_site: PluginSite) -> None:
     hostile = "\x1b[2J\x1b[31mpwned"
     dist_info = plugin_site.add("hostile", entry_points={GROUP: {f"evil{hostile}": "evil_mod"}})
