@@ -6,9 +6,13 @@ import json
 import re
 import subprocess
 import sys
+import sysconfig
 import textwrap
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from venvtools import Venv
 
 import hookwire.testing
 
@@ -140,3 +144,88 @@ def test_every_fixture_cleans_up_after_a_failing_test(pytester: pytest.Pytester)
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*RuntimeError: the test fails half-way*"])
+
+
+def _hide_this_checkouts_hookwire(venv: Venv, folder: Path) -> None:
+    """Let ``venv`` reach this environment's packages (pytest among them) but not its editable
+    hookwire, so the wheel installed in the venv is the only hookwire there is."""
+    folder.mkdir()
+    outer = Path(sysconfig.get_paths()["purelib"])
+    for entry in outer.iterdir():
+        if "hookwire" not in entry.name.lower() and not entry.name.startswith("__editable__"):
+            (folder / entry.name).symlink_to(entry)
+    (venv.site_packages / "_outer_environment.pth").write_text(f"{folder}\n", encoding="utf-8")
+
+
+WHEEL_TESTS = """
+import asyncio
+import importlib.metadata
+import sys
+
+from hookwire import Plugin, Signal
+
+pizza_done = Signal(name="pizza_done")
+
+
+class SmsPlugin(Plugin):
+    def ready(self):
+        pizza_done.connect(self.text, weak=False)
+
+    def text(self, sender, **kwargs):
+        return "texted"
+
+
+def test_the_plugin_is_registered_by_the_installed_wheel(pytestconfig):
+    (hookwire,) = [
+        dist for dist in importlib.metadata.distributions() if dist.metadata["Name"] == "hookwire"
+    ]
+    assert str(hookwire.locate_file("")).startswith(sys.prefix)
+    (registered,) = [
+        dist
+        for plugin, dist in pytestconfig.pluginmanager.list_plugin_distinfo()
+        if plugin.__name__ == "hookwire.testing"
+    ]
+    assert registered.project_name == "hookwire"
+    assert str(registered.locate_file("")).startswith(sys.prefix)
+    assert sys.modules["hookwire.testing"].__file__.startswith(sys.prefix)
+
+
+def test_fake_plugins_and_recording(fake_plugins, signal_recorder):
+    fake_plugins.add("sms", SmsPlugin, distribution="pizzeria-sms", version="2.0")
+    registry = fake_plugins.load(group="pizzeria.plugins")
+    assert registry["sms"].state == "ready"
+    assert registry["sms"].version == "2.0"
+    asyncio.run(pizza_done.asend(sender=None, order=1))
+    signal_recorder.assert_sent_once(pizza_done, sender=None, order=1)
+    fake_plugins.assert_ready_idempotent()
+
+
+def test_muting_and_connecting(mute_signals, connect_receiver, record_signals):
+    recorder = record_signals(pizza_done)
+    connect_receiver(pizza_done, lambda sender, **kwargs: "heard")
+    with mute_signals(pizza_done):
+        assert pizza_done.send(sender=None) == []
+    assert [response for _, response in pizza_done.send(sender=None)] == ["heard"]
+    assert len(recorder) == 1
+
+
+def test_isolation_undid_the_earlier_tests(hookwire_isolation):
+    assert not pizza_done.has_listeners()
+"""
+
+
+@pytest.mark.e2e
+def test_the_fixtures_work_from_hookwires_wheel_in_a_fresh_venv(
+    make_venv: Callable[[], Venv], tmp_path: Path
+) -> None:
+    venv = make_venv()
+    _hide_this_checkouts_hookwire(venv, tmp_path / "reachable")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_with_hookwire_fixtures.py").write_text(WHEEL_TESTS, encoding="utf-8")
+
+    result = venv.run(
+        str(venv.python), "-m", "pytest", "-p", "no:cacheprovider", "-W", "error", cwd=project
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout
