@@ -252,7 +252,7 @@ def render(document: dict[str, Any]) -> str:
     ]
     headers = ["milliseconds", *(f"{s['distributions']} dists" for s in sizes)]
     for title, key in (
-        ("in-process: the listing call alone", "in_process_ms"),
+        ("in-process: the first listing call in a fresh process", "in_process_ms"),
         ("whole process: python -c '<list>' minus python -c pass", "whole_process_overhead_ms"),
     ):
         table = bu.Table(headers)
