@@ -53,6 +53,29 @@ def test_importing_the_plugin_pulls_in_no_cli_stack_no_asyncio_and_no_loader() -
     assert heavy == []
 
 
+def test_a_pytest_session_that_uses_no_fixture_imports_nothing_heavy(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        HEAVY = {"typer", "rich", "click", "asyncio", "asgiref", "packaging", "importlib_metadata"}
+
+        def test_plain():
+            assert "hookwire.testing" in sys.modules  # loaded through the entry point
+            loaded = sorted(
+                name for name in sys.modules
+                if name.split(".")[0] in HEAVY
+                or name.startswith(("hookwire.testing.", "hookwire.cli", "hookwire._loader"))
+            )
+            assert loaded == []
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_every_fixture_is_registered_by_the_entry_point(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_nothing(): pass")
     result = pytester.runpytest_subprocess("--fixtures")
