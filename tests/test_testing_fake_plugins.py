@@ -272,6 +272,47 @@ def test_assert_ready_idempotent_names_the_receivers_that_doubled(
     assert "text_the_customer" not in message
 
 
+class LateBinderPlugin(Plugin):
+    """Connects a fresh partial once every plugin is ready: plugins_ready comes again with the
+    ready phase, so without a dispatch_uid the receiver doubles."""
+
+    dispatch_uid: str | None = None
+
+    def ready(self) -> None:
+        lifecycle.plugins_ready.connect(self.bind_late)
+
+    def bind_late(self, sender: object, **kwargs: Any) -> None:
+        receiver = functools.partial(_count, label="late")
+        pizza_done.connect(receiver, weak=False, dispatch_uid=self.dispatch_uid)
+
+
+def test_assert_ready_idempotent_names_a_receiver_a_plugins_ready_handler_connects_again(
+    fake_plugins: FakePlugins,
+) -> None:
+    fake_plugins.add("late", LateBinderPlugin, distribution="pizzeria-late")
+    fake_plugins.load()
+    assert len(pizza_done.send(sender=None)) == 1
+    with pytest.raises(AssertionError) as failure:
+        fake_plugins.assert_ready_idempotent()
+    assert str(failure.value).splitlines() == [
+        "the ready phase is not idempotent (ready plugins: late); running it again changed "
+        "1 thing(s):",
+        f"  - registered again: {__name__}.partial(_count) (plugin late) on "
+        f"{__name__}.pizza_done: 1 -> 2",
+    ]
+
+
+def test_assert_ready_idempotent_passes_once_the_late_receiver_has_a_dispatch_uid(
+    fake_plugins: FakePlugins,
+) -> None:
+    class UidPlugin(LateBinderPlugin):
+        dispatch_uid = "pizzeria-late"
+
+    fake_plugins.add("late", UidPlugin)
+    fake_plugins.assert_ready_idempotent()
+    assert len(pizza_done.send(sender=None)) == 1
+
+
 def test_assert_ready_idempotent_reports_a_plugin_that_fails_the_second_time(
     fake_plugins: FakePlugins,
 ) -> None:
