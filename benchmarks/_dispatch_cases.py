@@ -232,7 +232,9 @@ def asend_case(ctx: Context, implementation: str, *, sync_receivers: bool) -> Pr
 
     if implementation == "psygnal":
         return None
-    receivers = make_receivers(10) if sync_receivers else make_async_receivers(10)
+    receivers: list[Callable[..., Any]] = (
+        make_receivers(10) if sync_receivers else make_async_receivers(10)
+    )
     ctx.keep_alive.append(receivers)
     if implementation == "direct":
         if sync_receivers:

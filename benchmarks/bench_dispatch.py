@@ -31,8 +31,14 @@ from _dispatch_cases import (
 )
 
 RATIO_KEYS = ("hookwire/direct", "django/hookwire", "blinker/hookwire", "psygnal/hookwire")
-FORBIDDEN_ON_IMPORT = ("asyncio", "asgiref", "importlib.metadata", "importlib_metadata", "typer")
-FORBIDDEN_ON_IMPORT += ("rich",)
+FORBIDDEN_ON_IMPORT = (
+    "asyncio",
+    "asgiref",
+    "importlib.metadata",
+    "importlib_metadata",
+    "typer",
+    "rich",
+)
 AVOIDED_ON_IMPORT = ("packaging", "json", "inspect")
 
 Bench = Callable[[int], float]
@@ -261,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "blinker/hookwire": bu.ratio(ns["blinker"], ns["hookwire"]),
             "psygnal/hookwire": bu.ratio(ns["psygnal"], ns["hookwire"]),
         }
-        judged = [
+        judged: list[dict[str, Any]] = [
             {
                 "target": t.label,
                 "value": ratios[t.ratio_key],
