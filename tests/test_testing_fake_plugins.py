@@ -162,6 +162,17 @@ def test_raw_distributions_test_malformed_metadata_and_duplicates(
     assert kinds == [DiscoveryError.__name__, DuplicatePluginError.__name__]
     assert any("pizzeria-garbled" in str(problem) for problem in result.problems)
 
+    # load() runs the same discovery: the loader keeps the first sms and reports the clone.
+    registry = fake_plugins.load()
+    assert [(record.name, record.distribution) for record in registry] == [("sms", "pizzeria-sms")]
+    assert fake_plugins.last_loader is not None
+    duplicate = next(
+        failure
+        for failure in fake_plugins.last_loader.failures
+        if isinstance(failure, DuplicatePluginError)
+    )
+    assert duplicate.distributions == ("pizzeria-sms", "pizzeria-clone")
+
 
 def test_configuration_comes_from_the_arguments_only(
     fake_plugins: FakePlugins, monkeypatch: pytest.MonkeyPatch
