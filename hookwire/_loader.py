@@ -421,10 +421,13 @@ class Loader:
     def _record_failure(
         self, record: PluginRecord, phase: str, cause: str, error: PluginError
     ) -> None:
-        # A failed plugin leaves nothing behind: undo every phase's connections, newest first.
+        # A failed plugin leaves nothing behind: undo every phase's connections, newest first,
+        # then what it connected before loading ran (the host imported it itself), which no
+        # scope saw and only attribution knows.
         for scope in reversed(list(record._scopes.values())):
             scope.undo()
         record._scopes.clear()
+        _disconnect_attributed(record)
         # The state last: a reader on another thread never sees FAILED without its error.
         record.phase = phase
         record.error = error.message
@@ -460,6 +463,16 @@ class Loader:
 
     def __repr__(self) -> str:
         return f"<Loader {self.group!r} {self.registry!r}>"
+
+
+def _disconnect_attributed(record: PluginRecord) -> None:
+    """Disconnect every receiver still attributed to ``record``'s plugin."""
+    from ._signals import all_signals
+
+    for signal in all_signals():
+        for info in signal.describe_receivers():
+            if info.plugin == record.name and info.receiver is not None:
+                signal.disconnect(info.receiver, info.sender, info.dispatch_uid)
 
 
 def _resolve_pending() -> None:

@@ -787,6 +787,32 @@ def test_receivers_of_a_plugin_the_host_imported_before_loading_are_attributed_t
     assert ping_receivers() == [("on_ping", "early")]
 
 
+def test_a_failing_plugin_the_host_imported_before_loading_leaves_no_receiver_behind(
+    plugin_site: PluginSite,
+) -> None:
+    plugin_site.add(
+        "early-bird",
+        entry_points={GROUP: {"early": "early_pkg"}},
+        modules={
+            "early_pkg/__init__.py": "from . import handlers\nrequires = ['ghost']\n",
+            "early_pkg/handlers.py": """
+                from hookwire import receiver
+                import events
+                @receiver(events.ping)
+                def on_ping(sender, **kwargs): pass
+            """,
+            **EVENTS,
+        },
+    )
+    add_plugin(plugin_site, "steady", pinging())
+    importlib.import_module("early_pkg")  # the host imports it itself, before loading
+    registry = make_loader(plugin_site).load()
+    assert registry["early"].state is PluginState.FAILED
+    assert registry["early"].receivers() == []
+    assert registry["early"].to_json()["receivers"] == 0
+    assert ping_receivers() == [("Plugin.on_ping", "steady")]
+
+
 def test_lifecycle_signals_are_sent_with_the_host_as_sender(plugin_site: PluginSite) -> None:
     add_plugin(plugin_site, "fine", pinging())
     add_plugin(plugin_site, "fails", "raise ImportError('nope')\n")
@@ -981,6 +1007,39 @@ def test_environment_variables_disable_autoload_and_deny_plugins_in_a_real_insta
     states = {item["name"]: item["state"] for item in json.loads(result.stdout)}
     assert states == {"alpha": "disabled", "beta": "ready"}
     assert [path.name for path in ran.iterdir()] == ["shop_beta"]
+
+
+@pytest.mark.e2e
+def test_pyproject_settings_above_the_working_directory_control_a_real_install(
+    make_venv: Callable[..., Venv], tmp_path: Path
+) -> None:
+    venv = make_venv()
+    ran = tmp_path / "ran"
+    ran.mkdir()
+    source = f"import pathlib\npathlib.Path({str(ran)!r}, __name__).touch()\n"
+    for name in ("alpha", "beta", "gamma"):
+        venv.add_dist_info(
+            f"shop-{name}",
+            entry_points={"shop.plugins": {name: f"shop_{name}"}},
+            modules={f"shop_{name}.py": source},
+        )
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[tool.hookwire]\nautoload = false\nplugins = ["ALPHA", "Beta"]\ndisable = ["beta"]\n',
+        encoding="utf-8",
+    )
+    code = REGISTRY_AS_JSON.replace("LoadConfig({config})", "None")
+    result = venv.python_code(code, cwd=project / "src")
+    assert result.returncode == 0, result.stderr
+    states = {item["name"]: item["state"] for item in json.loads(result.stdout)}
+    assert states == {"alpha": "ready", "beta": "disabled", "gamma": "disabled"}
+    assert [path.name for path in ran.iterdir()] == ["shop_alpha"]
+
+    # The environment outranks the file: an empty allow-list loads nothing.
+    result = venv.python_code(code, cwd=project / "src", env={"HOOKWIRE_PLUGINS": ""})
+    assert result.returncode == 0, result.stderr
+    assert {item["state"] for item in json.loads(result.stdout)} == {"disabled"}
 
 
 INTERRUPTED_REENTERED_RETRIED = """
