@@ -152,3 +152,4 @@ def resolve_signal(signal: Signal) -> None:
             signal._cache = {}
     if not signal._pending:
         forget(signal)
+        signal._cache = {}  # back to a plain cache: nothing left to watch for

@@ -80,6 +80,33 @@ class _Plan:
         self.async_ = async_
 
 
+class _PendingAwareCache(dict[int, Any]):
+    """The per-sender cache of a signal while it has pending lazy senders.
+
+    Every read first compares ``len(sys.modules)`` with what it saw last; when a module was
+    imported since, pending references are resolved and, if that connected anything, the read
+    misses so the plan is rebuilt. Signals without pending lazy senders use a plain dict and
+    pay nothing.
+    """
+
+    __slots__ = ("modules_seen", "signal_ref")
+
+    def __init__(self, signal: Signal) -> None:
+        super().__init__()
+        self.signal_ref = weakref.ref(signal)
+        self.modules_seen = len(sys.modules)
+
+    def __getitem__(self, key: int) -> Any:
+        if len(sys.modules) != self.modules_seen:
+            self.modules_seen = len(sys.modules)
+            signal = self.signal_ref()
+            if signal is not None:
+                signal._resolve_pending()
+                if signal._cache is not self:
+                    raise KeyError(key)
+        return dict.__getitem__(self, key)
+
+
 def all_signals() -> list[Signal]:
     """Every live :class:`Signal` instance, in no particular order."""
     return list(_all_signals)
@@ -336,11 +363,15 @@ class Signal(SignalExtras):
             self._cache = {}
         if not self._pending:
             _lazy_senders.forget(self)
+            self._cache = {}
         return removed
 
     def has_listeners(self, sender: object = None) -> bool:
         """Whether any live receiver would be called by ``send(sender)``."""
-        plan = self._plan_for(sender)
+        try:
+            plan = self._cache[_id(sender)]
+        except KeyError:
+            plan = self._plan_for(sender)
         if plan.__class__ is tuple:
             return any(getter() is not None for getter in plan)
         return any(getter() is not None for getter, _ in plan.sync + plan.async_)
@@ -396,10 +427,12 @@ class Signal(SignalExtras):
                 plan = tuple(getter for getter, _ in sync)
             else:
                 plan = _Plan(tuple(sync), tuple(async_))
-        if not self._pending:
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            cache[key] = plan
+        if self._pending and cache.__class__ is dict and cache is self._cache:
+            # Pending lazy senders: swap in a cache that notices newly imported modules.
+            self._cache = cache = _PendingAwareCache(self)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = plan
         return plan
 
     # -- sending ----------------------------------------------------------------------

@@ -164,3 +164,34 @@ def test_a_weak_pending_receiver_that_dies_is_never_connected(make_module: Any) 
     module = importlib.import_module(module_name)
     assert signal.send(module.Model) == []
     assert signal.describe_receivers() == []
+
+
+def test_a_send_before_the_import_does_not_hide_the_receiver_after_it(make_module: Any) -> None:
+    module_name = make_module("lazy_shop_h")
+    signal = Signal()
+    signal.connect(on_save, sender=f"{module_name}:Model")
+    placeholder = object()
+    assert signal.send(placeholder) == []  # cached while the reference is pending
+    assert signal.send(placeholder) == []
+    module = importlib.import_module(module_name)
+    assert signal.send(module.Model) == [(on_save, "saved")]
+    assert signal.send(placeholder) == []
+    assert type(signal._cache) is dict  # nothing pending any more: a plain cache again
+
+
+def test_a_sender_cached_before_the_import_is_resolved_at_its_next_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "lazy_alias_module.py").write_text("from collections import OrderedDict as Model\n")
+    importlib.invalidate_caches()
+    from collections import OrderedDict
+
+    signal = Signal()
+    signal.connect(on_save, sender="lazy_alias_module:Model")
+    try:
+        assert signal.send(OrderedDict) == []  # a plan for this very sender is now cached
+        importlib.import_module("lazy_alias_module")
+        assert signal.send(OrderedDict) == [(on_save, "saved")]
+    finally:
+        sys.modules.pop("lazy_alias_module", None)
