@@ -156,6 +156,7 @@ installed is removed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -229,18 +230,17 @@ def signal_recorder() -> Iterator[SignalRecorder]:
 def _record_signals_fixture() -> Iterator[Callable[..., SignalRecorder]]:
     """``record_signals(*signals)``: a started recorder of those signals (every signal when none
     are given), stopped when the test ends or its ``with`` block does."""
-    from ._recorder import SignalRecorder
+    from ._recorder import record_signals
 
-    recorders: list[SignalRecorder] = []
+    # An ExitStack undoes in reverse order and goes on past a step that raises.
+    with ExitStack() as teardown:
 
-    def record(*signals: Signal) -> SignalRecorder:
-        recorder = SignalRecorder(signals or None).start()
-        recorders.append(recorder)
-        return recorder
+        def record(*signals: Signal) -> SignalRecorder:
+            recorder = record_signals(*signals)
+            teardown.callback(recorder.stop)
+            return recorder
 
-    yield record
-    for recorder in reversed(recorders):
-        recorder.stop()
+        yield record
 
 
 @pytest.fixture
@@ -271,16 +271,14 @@ def _mute_signals_fixture() -> Iterator[Callable[..., Change[Any]]]:
     the test ends or the returned handle's ``with`` block does."""
     from ._connections import mute_signals
 
-    changes: list[Change[Any]] = []
+    with ExitStack() as teardown:
 
-    def mute(*signals: Signal) -> Change[Any]:
-        change = mute_signals(*signals)
-        changes.append(change)
-        return change
+        def mute(*signals: Signal) -> Change[Any]:
+            change = mute_signals(*signals)
+            teardown.callback(change.undo)
+            return change
 
-    yield mute
-    for change in reversed(changes):
-        change.undo()
+        yield mute
 
 
 @pytest.fixture(name="connect_receiver")
@@ -289,13 +287,11 @@ def _connect_receiver_fixture() -> Iterator[Callable[..., Change[Any]]]:
     connect it until the test ends or the returned handle's ``with`` block does."""
     from ._connections import connect_receiver
 
-    changes: list[Change[Any]] = []
+    with ExitStack() as teardown:
 
-    def connect(signal: Signal, receiver: Any, **connect_kwargs: Any) -> Change[Any]:
-        change = connect_receiver(signal, receiver, **connect_kwargs)
-        changes.append(change)
-        return change
+        def connect(signal: Signal, receiver: Any, **connect_kwargs: Any) -> Change[Any]:
+            change = connect_receiver(signal, receiver, **connect_kwargs)
+            teardown.callback(change.undo)
+            return change
 
-    yield connect
-    for change in reversed(changes):
-        change.undo()
+        yield connect

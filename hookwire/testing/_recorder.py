@@ -111,8 +111,12 @@ class SentSignal:
 # --- the class-level patch, shared by every active recorder --------------------------------
 
 _lock = threading.Lock()
+# The running recorders; swapped whole under _lock, read without it by every recorded send.
 _active: tuple[SignalRecorder, ...] = ()
+# While installed, per send method: what our wrapper wraps, and the wrapper itself.
 _originals: dict[str, Any] = {}
+_installed: dict[str, Any] = {}
+# The send methods defined on Signal itself (the others it inherits: deleted, not restored).
 _owned_attributes: set[str] = set()
 
 
@@ -175,7 +179,6 @@ def _make_async_wrapper(
 # own wrappers again (it would record every send twice), and on stopping put the original back
 # only where our wrapper is still the attribute; a wrapper left underneath records nothing
 # while no recorder runs.
-_installed: dict[str, Any] = {}
 
 
 def _install() -> None:
