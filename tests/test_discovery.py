@@ -155,6 +155,20 @@ def test_the_same_name_from_two_distributions_is_reported_naming_both(
     assert "and by zzz-sms 3.0 (" in str(problem)
 
 
+def test_a_name_declared_twice_by_one_distribution_is_reported_and_the_first_kept(
+    plugin_site: PluginSite,
+) -> None:
+    plugin_site.add(
+        "doubled", entry_points_text=f"[{GROUP}]\nMy_Sms = first_mod\nmy-sms = second_mod\n"
+    )
+    result = discover(GROUP, distributions=plugin_site.distributions())
+    assert [record.value for record in result.entry_points] == ["first_mod"]
+    assert [str(problem) for problem in result.problems] == [
+        "plugin my-sms: distribution doubled declares it twice in [demo.plugins] "
+        "('first_mod' and 'second_mod'); using the first"
+    ]
+
+
 def test_one_distribution_installed_twice_on_the_path_is_reported_with_both_locations(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -177,9 +177,9 @@ print(json.dumps({
 """
 
 
-def make_project(root: Path, name: str, plugin: str) -> Path:
+def make_project(root: Path, name: str, plugin: str, version: str = "1.0") -> Path:
     module = name.replace("-", "_")
-    (root / module).mkdir(parents=True)
+    (root / module).mkdir(parents=True, exist_ok=True)
     (root / module / "__init__.py").write_text("", encoding="utf-8")
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
@@ -190,7 +190,7 @@ def make_project(root: Path, name: str, plugin: str) -> Path:
 
             [project]
             name = "{name}"
-            version = "1.0"
+            version = "{version}"
 
             [project.entry-points."shop.plugins"]
             {plugin} = "{module}"
@@ -224,6 +224,10 @@ def test_pip_install_and_uninstall_between_runs_are_seen_and_a_warm_start_skips_
 
     venv.install(make_project(tmp_path / "loyalty", "shop-loyalty", "loyalty"))
     assert run()["plugins"] == ["loyalty", "sms"]
+    assert run()["from_cache"] is True
+    # An upgrade that renames the entry point replaces the dist-info folder in place.
+    venv.install(make_project(tmp_path / "sms", "shop-sms", "texts", version="2.0"))
+    assert run()["plugins"] == ["loyalty", "texts"]
     venv.uninstall("shop-sms")
     after = run()
     assert after["plugins"] == ["loyalty"]

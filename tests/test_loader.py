@@ -614,6 +614,22 @@ def test_ready_calling_load_again_gets_a_clear_error_instead_of_a_hang(
     )
 
 
+def test_a_plugin_module_that_loads_plugins_at_import_fails_in_the_import_phase(
+    plugin_site: PluginSite,
+) -> None:
+    add_plugin(plugin_site, "eager", "import events\nevents.loader.discover()\n")
+    add_plugin(plugin_site, "steady", pinging())
+    loader = make_loader(plugin_site)
+    importlib.import_module("events").loader = loader  # type: ignore[attr-defined]
+    registry = loader.load()
+    assert registry["eager"].phase == "import"
+    assert "ReentrantLoadError: discover() was called while plugin loading is running its " in (
+        registry["eager"].error or ""
+    )
+    assert "(plugin eager)" in (registry["eager"].error or "")
+    assert registry["steady"].state is PluginState.READY
+
+
 def test_a_strict_load_retried_after_failure_raises_the_original_error(
     plugin_site: PluginSite,
 ) -> None:
