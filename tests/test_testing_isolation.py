@@ -205,3 +205,46 @@ def test_a_signal_whose_module_was_unloaded_loses_the_receivers_the_test_gave_it
     assert orphan.module == "events_isolation_check"
     assert not orphan.has_listeners()
     assert survivor.has_listeners()
+
+
+def test_the_fixture_puts_a_module_level_host_and_its_plugins_back(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+        from hookwire import Host, Plugin, Signal
+        from hookwire._attribution import plugin_for_module
+
+        pizza_done = Signal(name="pizza_done")
+        host = Host("pizzeria", version="1.4.0", main=lambda: 0)
+
+        class SmsPlugin(Plugin):
+            def ready(self):
+                pizza_done.connect(self.text)
+
+            def text(self, sender, **kwargs):
+                return "texted"
+
+        def test_loads_the_host(fake_plugins, hookwire_isolation):
+            fake_plugins.add_module("pizzeria_sms", "")
+            fake_plugins.add_module("pizzeria_sms.signals", "")
+            fake_plugins.add("sms", value="pizzeria_sms")
+            fake_plugins.add("texts", SmsPlugin, distribution="pizzeria-texts")
+            registry = fake_plugins.load(host=host)
+            assert host.loaded and host.registry is registry
+            assert [record.name for record in registry] == ["sms", "texts"]
+            assert plugin_for_module("pizzeria_sms.signals") == "sms"
+            assert pizza_done.has_listeners()
+
+        def test_finds_everything_as_before():
+            assert not host.loaded
+            assert not pizza_done.has_listeners()
+            assert plugin_for_module("pizzeria_sms.signals") is None
+            assert "pizzeria_sms" not in sys.modules
+            assert "pizzeria_sms.signals" not in sys.modules
+            assert __name__ in sys.modules  # the plugin class's own module stays
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
