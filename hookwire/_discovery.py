@@ -44,13 +44,22 @@ __all__ = [
     "EntryPointRecord",
     "default_search_path",
     "discover",
+    "parse_entry_points",
+    "parse_reference",
     "scan_distributions",
 ]
 
 # module[.sub][:attr[.attr]] [extras]: the grammar of an entry point's object reference.
-ENTRY_POINT_VALUE = re.compile(
+_REFERENCE = re.compile(
     r"^(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+)\s*)?(?:\[(?P<extras>[^\]]*)\]\s*)?$"
 )
+
+
+def parse_reference(value: str) -> tuple[str, str | None] | None:
+    """``(module, attribute path or None)`` of an entry point value such as
+    ``"pkg.mod:Outer.Inner [extra]"``, or ``None`` when it is not a valid reference."""
+    match = _REFERENCE.match(value.strip())
+    return None if match is None else (match.group("module"), match.group("attr"))
 
 
 @dataclass(frozen=True)
@@ -76,14 +85,14 @@ class EntryPointRecord:
     @property
     def module(self) -> str | None:
         """The module part of ``value``, or ``None`` when ``value`` is not a valid reference."""
-        match = ENTRY_POINT_VALUE.match(self.value.strip())
-        return match.group("module") if match else None
+        parsed = parse_reference(self.value)
+        return None if parsed is None else parsed[0]
 
     @property
     def attr(self) -> str | None:
         """The attribute part of ``value`` (``None`` for a bare module or an invalid value)."""
-        match = ENTRY_POINT_VALUE.match(self.value.strip())
-        return match.group("attr") if match else None
+        parsed = parse_reference(self.value)
+        return None if parsed is None else parsed[1]
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of the fields (used by the discovery cache)."""

@@ -10,6 +10,9 @@ modification time in integer nanoseconds of each search-path entry (installing o
 a distribution adds or removes a folder there, which changes the entry's mtime), and the mtimes
 of the metadata the answer came from (an ``entry_points.txt`` rewritten in place). A hit costs
 one ``stat`` per entry and per contributing distribution, plus reading one small JSON file.
+Not watched: the ``entry_points.txt`` of a distribution that offered nothing to the group,
+edited in place by hand (pip never does that: an install, upgrade or uninstall adds or removes
+the whole metadata folder, which changes its search-path entry's mtime).
 
 Correctness comes first. A result is only written when every mtime in its key is strictly
 older than a timestamp the file system took *before* the scan started (the cache file's own
@@ -124,11 +127,8 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
 class PendingWrite:
     """A cache file being prepared while discovery scans (see :func:`begin`)."""
 
-    def __init__(
-        self, group: str, search_path: list[str], target: Path, temporary: Path, key: list[Any]
-    ) -> None:
+    def __init__(self, group: str, target: Path, temporary: Path, key: list[Any]) -> None:
         self.group = group
-        self.search_path = search_path
         self.target = target
         self.temporary = temporary
         self.key = key
@@ -185,7 +185,7 @@ def begin(group: str, search_path: list[str]) -> PendingWrite | None:
             pass
     except OSError:
         return None  # an unwritable cache folder: just do without
-    return PendingWrite(group, search_path, target, temporary, key)
+    return PendingWrite(group, target, temporary, key)
 
 
 def _problem_to_json(problem: PluginError) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from importlib import import_module
 from importlib.machinery import ModuleSpec
 from types import ModuleType, TracebackType
 
-from ._discovery import ENTRY_POINT_VALUE
+from ._discovery import parse_reference
 from ._plugin import Plugin
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "import_signals_module",
     "load_plugin_object",
     "owner_module_name",
+    "split_value",
     "static_requires_host",
     "working_directory_shadow",
 ]
@@ -39,13 +40,13 @@ def split_value(value: str) -> tuple[str, str | None]:
 
     :raises EntryPointProblem: the value is not ``module[:attr[.attr]] [extras]``.
     """
-    match = ENTRY_POINT_VALUE.match(value.strip())
-    if match is None:
+    parsed = parse_reference(value)
+    if parsed is None:
         raise EntryPointProblem(
             f"invalid entry point value {value!r} (expected 'package.module' or "
             f"'package.module:Object')"
         )
-    return match.group("module"), match.group("attr")
+    return parsed
 
 
 def load_plugin_object(name: str, value: str) -> tuple[Plugin, ModuleType]:
