@@ -21,11 +21,12 @@ test asks for it. Disable it with ``-p no:hookwire``.
     Declares fake distributions and entry points and loads them with hookwire's real discovery
     and loader; everything is undone when the test ends (uses ``hookwire_isolation``).
 ``mute_signals(*signals)`` -> :class:`Change`
-    Mutes signals (every existing signal when none are given) until the test or ``with`` block
-    ends.
+    ``Signal.muted()`` of those signals (every existing signal when none are given) until the
+    test or ``with`` block ends: they call no receiver and their sends are not recorded.
 ``connect_receiver(signal, receiver, **connect_kwargs)`` -> :class:`Change`
-    Connects a receiver until the test or ``with`` block ends (``sender=``, ``weak=`` —
-    default ``False`` —, ``dispatch_uid=`` as for ``Signal.connect``).
+    ``Signal.connected_to()`` until the test or ``with`` block ends (``sender=``, ``weak=`` —
+    default ``False`` —, ``dispatch_uid=`` as for ``Signal.connect``); a receiver connected
+    before stays connected.
 
 The same names are importable for use outside fixtures (:func:`record_signals`,
 :func:`mute_signals`, :func:`connect_receiver`, :func:`isolated`,
@@ -61,7 +62,7 @@ The same names are importable for use outside fixtures (:func:`record_signals`,
 Only the arguments named in an assertion are compared, expected value first, so
 ``unittest.mock.ANY`` matches anything. A failed assertion lists every signal sent, with the
 arguments that differ. ``assert_not_sent(signal)`` with no other arguments asserts the signal
-was not sent at all.
+was not sent at all. A muted signal sends nothing, so its sends are not recorded either.
 
 .. rubric:: Loading fake plugins
 
@@ -268,7 +269,8 @@ def fake_plugins(hookwire_isolation: HookwireState) -> Iterator[FakePlugins]:
 @pytest.fixture(name="mute_signals")
 def _mute_signals_fixture() -> Iterator[Callable[..., Change[Any]]]:
     """``mute_signals(*signals)``: mute them (every existing signal when none are given) until
-    the test ends or the returned handle's ``with`` block does."""
+    the test ends or the returned handle's ``with`` block does. A muted signal calls no
+    receiver and its sends are not recorded."""
     from ._connections import mute_signals
 
     with ExitStack() as teardown:
@@ -284,7 +286,8 @@ def _mute_signals_fixture() -> Iterator[Callable[..., Change[Any]]]:
 @pytest.fixture(name="connect_receiver")
 def _connect_receiver_fixture() -> Iterator[Callable[..., Change[Any]]]:
     """``connect_receiver(signal, receiver, *, sender=None, weak=False, dispatch_uid=None)``:
-    connect it until the test ends or the returned handle's ``with`` block does."""
+    connect it until the test ends or the returned handle's ``with`` block does (a receiver
+    connected before stays connected)."""
     from ._connections import connect_receiver
 
     with ExitStack() as teardown:

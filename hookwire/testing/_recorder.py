@@ -221,6 +221,8 @@ class SignalRecorder:
     Use it as a context manager (``with SignalRecorder() as recorder:``), through
     :func:`record_signals`, or through the ``signal_recorder`` fixture. Recording is
     thread-safe; sends from any thread and any event loop are recorded in the order they began.
+    A muted signal (``Signal.muted()``, ``mute_signals``) sends nothing, so nothing is recorded
+    for it.
 
     :param signals: record only these signals; ``None`` (the default) records every signal.
     """
