@@ -20,7 +20,12 @@ from hookwire.exceptions import (
     LoadError,
     PluginImportError,
 )
-from hookwire.testing import FakeDistribution, FakePlugins, SignalRecorder
+from hookwire.testing import (
+    FakeDistribution,
+    FakePlugins,
+    SignalRecorder,
+    assert_ready_idempotent,
+)
 
 pytest_plugins = ["pytester"]
 
@@ -322,6 +327,26 @@ def test_assert_ready_idempotent_passes_once_the_late_receiver_has_a_dispatch_ui
     fake_plugins.add("late", UidPlugin)
     fake_plugins.assert_ready_idempotent()
     assert len(pizza_done.send(sender=None)) == 1
+
+
+def test_assert_ready_idempotent_takes_a_host_and_runs_its_ready_phase_again(
+    fake_plugins: FakePlugins,
+) -> None:
+    host = Host("pizzeria", version="1.4.0")
+    fake_plugins.add("sms", SmsPlugin)
+    fake_plugins.loader(host=host)  # the host adopts it; not loaded yet
+    loaded_before = host.loaded
+    with SignalRecorder([lifecycle.plugins_ready]) as recorder:
+        assert_ready_idempotent(host)
+    assert (loaded_before, host.loaded) == (False, True)
+    assert len(recorder.calls_of(lifecycle.plugins_ready)) == 2  # loaded, then ready again
+    assert len(pizza_done.send(sender=None)) == 1
+
+    doubled = Host("pizzeria", version="1.4.0")
+    fake_plugins.add("late", LateBinderPlugin)
+    fake_plugins.load(host=doubled)
+    with pytest.raises(AssertionError, match=r"registered again: .*partial\(_count\)"):
+        assert_ready_idempotent(doubled)
 
 
 def test_assert_ready_idempotent_reports_a_plugin_that_fails_the_second_time(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 from ._formatting import signal_label
 
 if TYPE_CHECKING:
+    from .._host import Host
     from .._introspection import ReceiverInfo
     from .._registry import Registry
     from .._signals import Signal
@@ -50,19 +51,26 @@ def _describe(signal: Signal, info: ReceiverInfo, before: int, after: int) -> st
     return f"{info.name}{plugin} on {signal_label(signal)}{sender}: {before} -> {after}"
 
 
-def assert_ready_idempotent(loader: ReadyPhase) -> None:
-    """Run ``loader``'s ready phase again and assert it changed no registration.
+def assert_ready_idempotent(loader: ReadyPhase | Host) -> None:
+    """Run the ready phase of ``loader`` (or of a :class:`~hookwire.Host`) again and assert it
+    changed no registration.
 
-    The loader is loaded first if it has not been. Then ``loader.ready(again=True)`` runs every
-    ready plugin's signals module and ``ready()`` a second time; afterwards every signal must
-    have exactly the receivers it had before, and no plugin may have failed.
+    It is loaded first if it has not been (a host through ``host.load()``, with its usual
+    configuration). Then ``ready(again=True)`` runs every ready plugin's signals module and
+    ``ready()`` a second time; afterwards every signal must have exactly the receivers it had
+    before, and no plugin may have failed.
 
     :raises AssertionError: naming each receiver registered twice (with its plugin, signal and
         sender), each receiver that appeared or vanished, and each plugin that failed.
     """
     __tracebackhide__ = True
+    from .._host import Host
     from .._registry import PluginState
 
+    if isinstance(loader, Host):
+        loader.load()
+        assert loader._loader is not None  # set by load()
+        loader = loader._loader
     registry = loader.load()
     ready_before = {record.name for record in registry.by_state(PluginState.READY)}
     before = _registrations()
