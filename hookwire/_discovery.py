@@ -302,8 +302,8 @@ def _read_distribution(
         for entry_name, _ in entries:
             problems.append(
                 DiscoveryError(
-                    f"plugin {entry_name}: distribution at {label} has no {missing} in its "
-                    f"metadata; skipped its [{group}] entry points ({plugins})",
+                    f"plugin {entry_name}: distribution at {label} {missing}; skipped its "
+                    f"[{group}] entry points ({plugins})",
                     plugin=entry_name,
                     distribution=name,
                     phase="discover",
@@ -367,20 +367,19 @@ def _read_entry_points_bytes(dist: Distribution) -> bytes | OSError | None:
 
 
 def _name_and_version(dist: Distribution) -> tuple[str | None, str | None, str | None]:
-    """``(name, version, what is missing)``; never raises for absent metadata."""
+    """``(name, version, what is wrong)``; never raises for absent or unreadable metadata."""
     try:
         metadata = dist.metadata
-    except Exception:
-        return None, None, "METADATA file"
-    try:
         name = metadata.get("Name")
         version = metadata.get("Version")
-    except Exception:
-        return None, None, "readable METADATA"
+    except FileNotFoundError:  # importlib_metadata's MetadataNotFound
+        return None, None, "has no METADATA file"
+    except Exception as error:
+        return None, None, f"has unreadable METADATA ({_one_line(error)})"
     if not name:
-        return None, version, "Name"
+        return None, version, "has no Name in its METADATA"
     if not version:
-        return name, None, "Version"
+        return name, None, "has no Version in its METADATA"
     return str(name), str(version), None
 
 

@@ -76,18 +76,23 @@ def test_a_distribution_without_metadata_is_skipped_with_a_warning(
     (orphan / "METADATA").unlink()
     nameless = plugin_site.add("nameless", entry_points={GROUP: {"anon": "anon_mod"}})
     (nameless / "METADATA").write_text("Metadata-Version: 2.1\nVersion: 1.0\n", encoding="utf-8")
+    garbled = plugin_site.add("garbled", entry_points={GROUP: {"garbled": "garbled_mod"}})
+    (garbled / "METADATA").write_bytes(b"Metadata-Version: 2.1\nName: \xff\xfe\nVersion: 1\n")
     plugin_site.add("kept", entry_points={GROUP: {"kept": "kept_mod"}})
 
     result = discover(GROUP, distributions=plugin_site.distributions())
     assert [record.name for record in result.entry_points] == ["kept"]
     messages = sorted(str(problem) for problem in result.problems)
     assert messages == [
-        f"plugin anon: distribution at {nameless} has no Name in its metadata; "
+        f"plugin anon: distribution at {nameless} has no Name in its METADATA; "
         "skipped its [demo.plugins] entry points (anon)",
-        f"plugin orphan: distribution at {orphan} has no METADATA file in its metadata; "
+        f"plugin garbled: distribution at {garbled} has unreadable METADATA "
+        "(UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 28: invalid "
+        "start byte); skipped its [demo.plugins] entry points (garbled)",
+        f"plugin orphan: distribution at {orphan} has no METADATA file; "
         "skipped its [demo.plugins] entry points (orphan)",
     ]
-    assert [record.levelname for record in caplog.records] == ["WARNING", "WARNING"]
+    assert [record.levelname for record in caplog.records] == ["WARNING"] * 3
     assert {record.name for record in caplog.records} == {"hookwire.discovery"}
 
 
