@@ -214,6 +214,13 @@ def test_plugins_check_exits_zero_when_every_plugin_loads(pizzeria_venv: Venv) -
     assert "Traceback" not in result.stderr
 
 
+def test_plugins_check_exits_one_naming_sms_when_loyalty_is_disabled(pizzeria_venv: Venv) -> None:
+    result = hookwire(pizzeria_venv, "plugins", "check", HOST, "--disable", "loyalty")
+    assert result.returncode == 1
+    (failure,) = [line for line in result.stdout.splitlines() if "sms requires loyalty" in line]
+    assert "pizzeria-sms 1.0.0" in failure
+
+
 def test_disabling_loyalty_by_environment_fails_sms_because_it_requires_loyalty(
     pizzeria_venv: Venv,
 ) -> None:
