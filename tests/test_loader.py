@@ -150,6 +150,25 @@ def test_an_explicitly_named_signals_module_that_does_not_exist_fails_the_plugin
     assert "gamma_pkg.receivers" in (record.error or "")
 
 
+def test_a_default_signals_module_that_exists_but_fails_to_import_fails_the_plugin(
+    plugin_site: PluginSite,
+) -> None:
+    plugin_site.add(
+        "delta",
+        entry_points={GROUP: {"delta": "delta_pkg"}},
+        modules={
+            "delta_pkg/__init__.py": "",
+            "delta_pkg/signals.py": "import not_installed_anywhere\n",
+        },
+    )
+    record = make_loader(plugin_site).load()["delta"]
+    assert record.state is PluginState.FAILED
+    assert "ready phase: importing its signals module: ModuleNotFoundError: No module named " in (
+        record.error or ""
+    )
+    assert "delta_pkg/signals.py:1" in (record.error or "")
+
+
 # -- failures: one line, isolated -------------------------------------------------------------
 
 
@@ -687,6 +706,45 @@ def test_load_from_many_threads_runs_each_ready_exactly_once(plugin_site: Plugin
     assert not any(thread.is_alive() for thread in threads)
     assert len(results) == 8
     assert all(result is loader.registry for result in results)
+    assert importlib.import_module("counted_plugin").calls == [1]
+
+
+def test_a_strict_load_from_many_threads_gives_every_thread_the_same_error(
+    plugin_site: PluginSite,
+) -> None:
+    add_plugin(plugin_site, "bad", "raise ImportError('broken once')\n")
+    add_plugin(
+        plugin_site,
+        "counted",
+        """
+        import time, hookwire
+        calls = []
+        class Plugin(hookwire.Plugin):
+            def ready(self):
+                calls.append(1)
+                time.sleep(0.05)
+        """,
+    )
+    loader = make_loader(plugin_site, strict=True)
+    barrier = threading.Barrier(6)
+    errors: list[LoadError] = []
+
+    def worker() -> None:
+        barrier.wait(timeout=10)
+        try:
+            loader.load()
+        except LoadError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(errors) == 6
+    assert all(error is errors[0] for error in errors)
+    assert [failure.plugin for failure in errors[0].failures] == ["bad"]
     assert importlib.import_module("counted_plugin").calls == [1]
 
 
