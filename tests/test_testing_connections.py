@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -53,6 +55,23 @@ def test_connect_receiver_with_a_dispatch_uid_undoes_that_connection() -> None:
         assert len(pizza_done.send(sender=None)) == 1
     change.undo()
     assert not pizza_done.has_listeners()
+
+
+def test_a_dropped_handle_leaves_the_change_in_place_until_undone() -> None:
+    handles = [
+        weakref.ref(connect_receiver(pizza_done, _answer)),
+        weakref.ref(mute_signals(order_placed)),
+    ]
+    gc.collect()
+    connected, muted = (ref() for ref in handles)
+    assert connected is not None
+    assert muted is not None
+    assert pizza_done.send(sender=None) == [(_answer, "answered")]
+    assert "send" in vars(order_placed)  # the muted send
+    connected.undo()
+    muted.undo()
+    assert not pizza_done.has_listeners()
+    assert "send" not in vars(order_placed)
 
 
 def test_connect_receiver_rejects_what_signal_connect_rejects() -> None:

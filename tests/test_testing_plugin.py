@@ -130,14 +130,15 @@ def test_every_fixture_cleans_up_after_a_failing_test(pytester: pytest.Pytester)
             return "kept"
 
         pizza_done.connect(kept)
+        handles = []  # held, so only the fixtures' teardown can undo them
 
         def test_fails_with_every_fixture(
             signal_recorder, record_signals, hookwire_isolation, fake_plugins, mute_signals,
             connect_receiver,
         ):
-            record_signals(pizza_done)
+            handles.append(record_signals(pizza_done))
             pizza_done.disconnect(kept)
-            connect_receiver(pizza_done, lambda sender, **kwargs: "temporary")
+            handles.append(connect_receiver(pizza_done, lambda sender, **kwargs: "temporary"))
             fake_plugins.add_module("pizzeria_failing", "")
             fake_plugins.add_module(
                 "pizzeria_failing.signals",
@@ -149,14 +150,24 @@ def test_every_fixture_cleans_up_after_a_failing_test(pytester: pytest.Pytester)
             )
             fake_plugins.add("failing", value="pizzeria_failing")
             assert fake_plugins.load()["failing"].state == "ready"
-            mute_signals(pizza_done)
+            handles.append(mute_signals(pizza_done))
             assert pizza_done.send(sender=None) == []
+            raise RuntimeError("the test fails half-way")
+
+        def test_fails_with_the_isolation_set_up_last(
+            connect_receiver, mute_signals, record_signals, signal_recorder, hookwire_isolation
+        ):
+            handles.append(connect_receiver(pizza_done, lambda sender, **kwargs: "temporary"))
+            handles.append(mute_signals(pizza_done))
+            handles.append(record_signals(pizza_done))
+            pizza_done.connect(lambda sender, **kwargs: "leaked", weak=False)
             raise RuntimeError("the test fails half-way")
 
         def test_everything_was_put_back():
             assert [response for _, response in pizza_done.send(sender=None)] == ["kept"]
             assert {name: vars(Signal).get(name) for name in SEND_METHODS} == PLAIN
             assert not SEND_METHODS & set(vars(pizza_done))  # not muted any more
+            assert not any(handle.recording for handle in handles if hasattr(handle, "recording"))
             assert "pizzeria_failing" not in sys.modules
             assert "pizzeria_failing.signals" not in sys.modules
             assert not any("Fake" in type(finder).__name__ for finder in sys.meta_path)
@@ -165,7 +176,7 @@ def test_every_fixture_cleans_up_after_a_failing_test(pytester: pytest.Pytester)
         """
     )
     result = pytester.runpytest()
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["*RuntimeError: the test fails half-way*"])
 
 

@@ -19,12 +19,18 @@ __all__ = ["Change", "connect_receiver", "mute_signals"]
 
 ReceiverT = TypeVar("ReceiverT", bound=Callable[..., Any])
 
+# Every change not undone yet. The changes are Signal.muted()/connected_to() blocks held open,
+# and a generator's block is closed when the generator is collected: without this reference a
+# dropped handle would undo its change at some unpredictable moment instead of never.
+_open: set[Change[Any]] = set()
+
 
 class Change(Generic[ReceiverT]):
     """A change already applied, undone by :meth:`undo` or by leaving a ``with`` block.
 
     ``receiver`` is the connected receiver for :func:`connect_receiver` (``None`` for
-    :func:`mute_signals`); ``signals`` the signals affected.
+    :func:`mute_signals`); ``signals`` the signals affected. The change lasts until undone,
+    also when the handle is dropped.
     """
 
     def __init__(
@@ -33,9 +39,11 @@ class Change(Generic[ReceiverT]):
         self._stack = stack
         self.signals = signals
         self.receiver = receiver
+        _open.add(self)
 
     def undo(self) -> None:
         """Undo the change. Undoing twice does nothing."""
+        _open.discard(self)
         self._stack.close()
 
     def __enter__(self) -> Change[ReceiverT]:
