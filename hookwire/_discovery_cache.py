@@ -1,6 +1,6 @@
 """The on-disk cache of discovery results, so start-up need not read every distribution.
 
-One JSON file per (interpreter, entry-point group) in the user's cache directory:
+One file per (interpreter, entry-point group) in the user's cache directory:
 ``$HOOKWIRE_CACHE_DIR``, else ``%LOCALAPPDATA%\\hookwire\\Cache`` on Windows, else
 ``$XDG_CACHE_HOME/hookwire``, else ``~/.cache/hookwire``. ``HOOKWIRE_NO_CACHE=1`` turns it off.
 
@@ -9,7 +9,7 @@ implementation and version) and hookwire's version, the group, the search path, 
 modification time in integer nanoseconds of each search-path entry (installing or uninstalling
 a distribution adds or removes a folder there, which changes the entry's mtime), and the mtimes
 of the metadata the answer came from (an ``entry_points.txt`` rewritten in place). A hit costs
-one ``stat`` per entry and per contributing distribution, plus reading one small JSON file.
+one ``stat`` per entry and per contributing distribution, plus reading one small file.
 Not watched: the ``entry_points.txt`` of a distribution that offered nothing to the group,
 edited in place by hand (pip never does that: an install, upgrade or uninstall adds or removes
 the whole metadata folder, which changes its search-path entry's mtime).
@@ -20,16 +20,20 @@ creation time): a change made in the same clock tick as the scan would otherwise
 unchanged mtime next to a stale answer. Files are written to a temporary name and moved into
 place with :func:`os.replace`; unreadable, corrupt, foreign or unwritable caches are ignored
 and never raise.
+
+Why :mod:`marshal` and no :mod:`json` or :mod:`pathlib`: a warm start should cost a few
+``stat`` calls, and those two modules alone cost more to import than the whole look-up.
+marshal is built into the interpreter, and its format is tied to the interpreter, as each
+cache file is. The file starts with a magic string and the payload's length, so a truncated or
+foreign file is a miss before anything is decoded, and every field is type-checked after.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sys
 import threading
-import zlib
-from pathlib import Path
 from typing import Any
 
 from ._discovery import DiscoveryResult, EntryPointRecord
@@ -37,9 +41,11 @@ from .exceptions import DiscoveryError, DuplicatePluginError, PluginError
 
 __all__ = ["PendingWrite", "begin", "cache_dir", "cache_file", "enabled", "lookup"]
 
-FORMAT = 1
+FORMAT = 2
 ENV_CACHE_DIR = "HOOKWIRE_CACHE_DIR"
 ENV_NO_CACHE = "HOOKWIRE_NO_CACHE"
+MAGIC = b"hookwire-discovery-cache\n"
+_LENGTH_BYTES = 8
 
 
 def enabled() -> bool:
@@ -47,39 +53,48 @@ def enabled() -> bool:
     return os.environ.get(ENV_NO_CACHE, "").strip().lower() not in {"1", "true", "yes", "on"}
 
 
-def cache_dir() -> Path:
+def cache_dir() -> str:
     """The folder that holds discovery caches (it may not exist yet)."""
     override = os.environ.get(ENV_CACHE_DIR)
     if override:
-        return Path(override)
+        return override
     if sys.platform == "win32":
         local = os.environ.get("LOCALAPPDATA")
         if local:
-            return Path(local) / "hookwire" / "Cache"
+            return os.path.join(local, "hookwire", "Cache")
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "hookwire"
-    return Path.home() / ".cache" / "hookwire"
+        return os.path.join(xdg, "hookwire")
+    return os.path.join(os.path.expanduser("~"), ".cache", "hookwire")
 
 
-def _interpreter() -> dict[str, Any]:
+def _interpreter() -> tuple[Any, ...]:
     from . import __version__
 
-    return {
-        "hookwire": __version__,  # a newer hookwire may read metadata differently
-        "executable": sys.executable,
-        "implementation": sys.implementation.name,
-        "version": list(sys.version_info[:3]),
-        "cache_tag": sys.implementation.cache_tag,
-    }
+    return (
+        __version__,  # a newer hookwire may read metadata differently
+        sys.executable,
+        sys.implementation.name,
+        tuple(sys.version_info[:3]),
+        sys.implementation.cache_tag,
+        marshal.version,
+    )
 
 
-def cache_file(group: str) -> Path:
+def _digest(text: str) -> str:
+    # FNV-1a, 64 bits: a stable file-name digest without importing hashlib or zlib. Collisions
+    # only cost a miss: the full interpreter identity and group are checked inside the file.
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogatepass"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{value:016x}"
+
+
+def cache_file(group: str) -> str:
     """The cache file of ``group`` for the running interpreter."""
-    identity = json.dumps([_interpreter(), group], sort_keys=True)
-    digest = f"{zlib.crc32(identity.encode('utf-8')):08x}"
+    digest = _digest(repr((_interpreter(), group)))
     slug = "".join(char if char.isalnum() or char in "-_." else "_" for char in group)[:40]
-    return cache_dir() / f"discovery-{slug}-{digest}.json"
+    return os.path.join(cache_dir(), f"discovery-{slug}-{digest}.bin")
 
 
 def _mtime_ns(path: str) -> int | None:
@@ -89,8 +104,8 @@ def _mtime_ns(path: str) -> int | None:
         return None
 
 
-def _path_key(search_path: list[str]) -> list[list[Any]]:
-    return [[entry, _mtime_ns(entry)] for entry in search_path]
+def _path_key(search_path: list[str]) -> list[tuple[str, int | None]]:
+    return [(entry, _mtime_ns(entry)) for entry in search_path]
 
 
 def _metadata_files(result: DiscoveryResult) -> list[str]:
@@ -101,12 +116,26 @@ def _metadata_files(result: DiscoveryResult) -> list[str]:
     return files
 
 
+def _read(path: str) -> dict[str, Any] | None:
+    """The payload of the cache file at ``path``, or ``None`` when absent or damaged."""
+    with open(path, "rb") as stream:
+        data = stream.read()
+    head = len(MAGIC) + _LENGTH_BYTES
+    if not data.startswith(MAGIC) or len(data) < head:
+        return None
+    if int.from_bytes(data[len(MAGIC) : head], "little") != len(data) - head:
+        return None  # truncated, or something appended
+    payload = marshal.loads(data[head:])
+    return payload if isinstance(payload, dict) else None
+
+
 def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
     """The cached result for ``group`` on ``search_path`` if still valid, else ``None``."""
     try:
-        data = json.loads(cache_file(group).read_text(encoding="utf-8"))
+        data = _read(cache_file(group))
         if (
-            data.get("format") != FORMAT
+            data is None
+            or data.get("format") != FORMAT
             or data.get("interpreter") != _interpreter()
             or data.get("group") != group
             or data.get("path") != _path_key(search_path)
@@ -115,9 +144,9 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
         for file_name, mtime in data["files"]:
             if _mtime_ns(file_name) != mtime:
                 return None
-        records = tuple(EntryPointRecord(**item) for item in data["entry_points"])
-        problems = tuple(_problem_from_json(item) for item in data["problems"])
-        sources = tuple(str(source) for source in data["sources"])
+        records = tuple(_record_from_tuple(item) for item in data["entry_points"])
+        problems = tuple(_problem_from_tuple(item) for item in data["problems"])
+        sources = tuple(_text(source) for source in data["sources"])
     except Exception:
         # Missing, unreadable, corrupt, or written by another version: a miss, never an error.
         return None
@@ -127,7 +156,9 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
 class PendingWrite:
     """A cache file being prepared while discovery scans (see :func:`begin`)."""
 
-    def __init__(self, group: str, target: Path, temporary: Path, key: list[Any]) -> None:
+    def __init__(
+        self, group: str, target: str, temporary: str, key: list[tuple[str, int | None]]
+    ) -> None:
         self.group = group
         self.target = target
         self.temporary = temporary
@@ -138,25 +169,27 @@ class PendingWrite:
         try:
             started_ns = os.stat(self.temporary).st_mtime_ns
             files = _metadata_files(result)
-            file_key = [[name, _mtime_ns(name)] for name in files]
+            file_key = [(name, _mtime_ns(name)) for name in files]
             newest = [mtime for _, mtime in self.key if mtime is not None]
             newest += [mtime for _, mtime in file_key if mtime is not None]
             if any(mtime >= started_ns for mtime in newest):
                 # Changed in the same clock tick as the scan: an mtime cannot prove freshness.
                 self._discard()
                 return False
-            payload = {
-                "format": FORMAT,
-                "interpreter": _interpreter(),
-                "group": self.group,
-                "path": self.key,
-                "files": file_key,
-                "entry_points": [record.to_json() for record in result.entry_points],
-                "problems": [_problem_to_json(problem) for problem in result.problems],
-                "sources": list(result.sources),
-            }
-            with open(self.temporary, "w", encoding="utf-8") as stream:
-                json.dump(payload, stream)
+            payload = marshal.dumps(
+                {
+                    "format": FORMAT,
+                    "interpreter": _interpreter(),
+                    "group": self.group,
+                    "path": self.key,
+                    "files": file_key,
+                    "entry_points": [_record_to_tuple(record) for record in result.entry_points],
+                    "problems": [_problem_to_tuple(problem) for problem in result.problems],
+                    "sources": list(result.sources),
+                }
+            )
+            with open(self.temporary, "wb") as stream:
+                stream.write(MAGIC + len(payload).to_bytes(_LENGTH_BYTES, "little") + payload)
             os.replace(self.temporary, self.target)
         except Exception:
             self._discard()
@@ -179,33 +212,74 @@ def begin(group: str, search_path: list[str]) -> PendingWrite | None:
     key = _path_key(search_path)
     target = cache_file(group)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(temporary, "w", encoding="utf-8"):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        temporary = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
+        with open(temporary, "wb"):
             pass
     except OSError:
         return None  # an unwritable cache folder: just do without
     return PendingWrite(group, target, temporary, key)
 
 
-def _problem_to_json(problem: PluginError) -> dict[str, Any]:
-    return {
-        "kind": "duplicate" if isinstance(problem, DuplicatePluginError) else "discovery",
-        "message": problem.message,
-        "plugin": problem.plugin,
-        "distribution": problem.distribution,
-        "distributions": list(getattr(problem, "distributions", ())),
-    }
+# -- the payload: plain tuples of str / None, checked on the way back in ----------------------
 
 
-def _problem_from_json(item: dict[str, Any]) -> PluginError:
-    if item["kind"] == "duplicate":
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected str, got {type(value).__name__}")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _record_to_tuple(record: EntryPointRecord) -> tuple[str | None, ...]:
+    return (
+        record.name,
+        record.value,
+        record.group,
+        record.distribution,
+        record.version,
+        record.dist_path,
+    )
+
+
+def _record_from_tuple(item: Any) -> EntryPointRecord:
+    name, value, group, distribution, version, dist_path = item
+    return EntryPointRecord(
+        _text(name),
+        _text(value),
+        _text(group),
+        _text(distribution),
+        _text(version),
+        _optional_text(dist_path),
+    )
+
+
+def _problem_to_tuple(problem: PluginError) -> tuple[Any, ...]:
+    return (
+        "duplicate" if isinstance(problem, DuplicatePluginError) else "discovery",
+        problem.message,
+        problem.plugin,
+        problem.distribution,
+        tuple(getattr(problem, "distributions", ())),
+    )
+
+
+def _problem_from_tuple(item: Any) -> PluginError:
+    kind, message, plugin, distribution, distributions = item
+    if kind == "duplicate":
         return DuplicatePluginError(
-            item["message"], plugin=item["plugin"], distributions=item["distributions"]
+            _text(message),
+            plugin=_text(plugin),
+            distributions=tuple(_text(name) for name in distributions),
         )
+    if kind != "discovery":
+        raise ValueError(f"unknown problem kind {kind!r}")
     return DiscoveryError(
-        item["message"],
-        plugin=item["plugin"],
-        distribution=item["distribution"],
+        _text(message),
+        plugin=_optional_text(plugin),
+        distribution=_optional_text(distribution),
         phase="discover",
     )

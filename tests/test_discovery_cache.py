@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import sys
 import textwrap
@@ -50,9 +51,20 @@ def names(folder: Path) -> tuple[list[str], bool]:
     return [record.name for record in result.entry_points], result.from_cache
 
 
+def cache_file() -> Path:
+    return Path(_discovery_cache.cache_file(GROUP))
+
+
+def write_payload(payload: object) -> None:
+    """Write a cache file with a valid header around ``payload``."""
+    body = marshal.dumps(payload)
+    header = _discovery_cache.MAGIC + len(body).to_bytes(8, "little")
+    cache_file().write_bytes(header + body)
+
+
 def test_a_second_discovery_is_answered_from_the_cache(site: Path) -> None:
     assert names(site) == (["first"], False)
-    assert _discovery_cache.cache_file(GROUP).exists()
+    assert cache_file().exists()
     assert names(site) == (["first"], True)
 
 
@@ -81,29 +93,73 @@ def test_a_change_in_the_same_clock_tick_as_the_scan_is_never_cached(site: Path)
     future = (2**33) * 1_000_000_000  # an mtime no scan can be proven newer than
     os.utime(site, ns=(future, future))
     assert names(site) == (["first"], False)
-    assert not _discovery_cache.cache_file(GROUP).exists()
-    assert not list(_discovery_cache.cache_dir().glob("*.tmp"))
+    assert not cache_file().exists()
+    assert not list(Path(_discovery_cache.cache_dir()).glob("*.tmp"))
+
+
+def damaged(valid: bytes) -> list[bytes]:
+    magic = _discovery_cache.MAGIC
+    body = valid[len(magic) + 8 :]
+    return [
+        b"",
+        b"{not a cache",
+        b"\x00\xff" * 40,
+        magic,
+        valid[:-1],  # truncated
+        valid + b"\x00",  # something appended
+        magic + len(body).to_bytes(8, "little") + b"\xff" * len(body),  # undecodable body
+        magic + (5).to_bytes(8, "little") + marshal.dumps([1]),  # wrong length
+    ]
+
+
+def test_a_damaged_cache_file_is_a_miss_and_is_replaced(site: Path) -> None:
+    names(site)
+    valid = cache_file().read_bytes()
+    for content in damaged(valid):
+        cache_file().write_bytes(content)
+        assert names(site) == (["first"], False), content
+        assert cache_file().read_bytes() == valid
 
 
 @pytest.mark.parametrize(
-    "content",
-    ["", "{not json", "[]", '{"format": 1}', json.dumps({"format": 999}), "\x00\xff"],
+    "payload",
+    [
+        [],
+        {"format": 2},
+        {"format": 999},
+        "a string",
+    ],
 )
-def test_a_corrupt_cache_file_is_a_miss_and_is_replaced(site: Path, content: str) -> None:
-    target = _discovery_cache.cache_file(GROUP)
-    target.parent.mkdir(parents=True)
-    target.write_text(content, encoding="utf-8", errors="surrogateescape")
+def test_a_cache_file_with_the_wrong_shape_is_a_miss(site: Path, payload: object) -> None:
+    cache_file().parent.mkdir(parents=True)
+    write_payload(payload)
     assert names(site) == (["first"], False)
-    assert json.loads(target.read_text(encoding="utf-8"))["format"] == _discovery_cache.FORMAT
+    assert names(site) == (["first"], True)
+
+
+def test_a_cache_file_with_fields_of_the_wrong_type_is_a_miss(site: Path) -> None:
+    names(site)
+    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    payload["entry_points"] = [(1, 2, 3, 4, 5, 6)]
+    write_payload(payload)
+    assert names(site) == (["first"], False)
+
+
+def test_a_cache_path_that_is_a_folder_is_ignored(site: Path) -> None:
+    cache_file().mkdir(parents=True)
+    assert names(site) == (["first"], False)
+    assert names(site) == (["first"], False)
+    assert cache_file().is_dir()
 
 
 def test_a_cache_written_by_another_interpreter_is_not_used(site: Path) -> None:
     names(site)
-    target = _discovery_cache.cache_file(GROUP)
-    data = json.loads(target.read_text(encoding="utf-8"))
-    data["interpreter"]["executable"] = "/some/other/python"
-    data["entry_points"][0]["name"] = "stale"
-    target.write_text(json.dumps(data), encoding="utf-8")
+    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    version, _, *rest = payload["interpreter"]
+    payload["interpreter"] = (version, "/some/other/python", *rest)
+    _, *fields = payload["entry_points"][0]
+    payload["entry_points"] = [("stale", *fields)]
+    write_payload(payload)
     assert names(site) == (["first"], False)
 
 
@@ -121,7 +177,7 @@ def test_hookwire_no_cache_turns_the_cache_off(site: Path, monkeypatch: pytest.M
     monkeypatch.setenv("HOOKWIRE_NO_CACHE", "1")
     assert names(site) == (["first"], False)
     assert names(site) == (["first"], False)
-    assert not _discovery_cache.cache_dir().exists()
+    assert not os.path.exists(_discovery_cache.cache_dir())
 
 
 def test_problems_are_cached_with_the_entry_points(site: Path) -> None:
@@ -142,21 +198,58 @@ def test_the_cache_folder_follows_the_platform_conventions(
     monkeypatch.delenv("HOOKWIRE_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(sys, "platform", "linux")
-    assert _discovery_cache.cache_dir() == tmp_path / "xdg" / "hookwire"
+    assert Path(_discovery_cache.cache_dir()) == tmp_path / "xdg" / "hookwire"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/xdg")  # ignored, as the XDG spec says
+    assert Path(_discovery_cache.cache_dir()) == Path.home() / ".cache" / "hookwire"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    assert _discovery_cache.cache_dir() == Path.home() / ".cache" / "hookwire"
+    assert Path(_discovery_cache.cache_dir()) == Path.home() / ".cache" / "hookwire"
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
-    assert _discovery_cache.cache_dir() == tmp_path / "local" / "hookwire" / "Cache"
+    assert Path(_discovery_cache.cache_dir()) == tmp_path / "local" / "hookwire" / "Cache"
     monkeypatch.setenv("HOOKWIRE_CACHE_DIR", str(tmp_path / "mine"))
-    assert _discovery_cache.cache_dir() == tmp_path / "mine"
+    assert Path(_discovery_cache.cache_dir()) == tmp_path / "mine"
 
 
 def test_one_cache_file_per_group_and_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
     one = _discovery_cache.cache_file("a.plugins")
+    assert one == _discovery_cache.cache_file("a.plugins")
     assert one != _discovery_cache.cache_file("b.plugins")
     monkeypatch.setattr(sys, "executable", "/elsewhere/bin/python")
     assert one != _discovery_cache.cache_file("a.plugins")
+
+
+WARM_START = """
+import json, sys
+before = set(sys.modules)
+from hookwire._discovery import discover
+result = discover({group!r}, path=[{folder!r}])
+heavy = ("importlib_metadata", "importlib.metadata", "json", "pathlib", "zlib", "email")
+print(json.dumps({{
+    "names": [record.name for record in result.entry_points],
+    "from_cache": result.from_cache,
+    "imported": sorted(name for name in heavy if name in set(sys.modules) - before),
+}}))
+"""
+
+
+def test_a_warm_start_in_a_new_process_imports_no_metadata_reader_nor_json_nor_pathlib(
+    site: Path,
+) -> None:
+    import subprocess
+
+    code = WARM_START.format(group=GROUP, folder=str(site))
+
+    def run() -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        data: dict[str, object] = json.loads(done.stdout)
+        return data
+
+    cold = run()
+    assert cold["from_cache"] is False
+    assert "importlib_metadata" in cold["imported"]  # type: ignore[operator]
+    assert run() == {"names": ["first"], "from_cache": True, "imported": []}
 
 
 # -- end to end: pip install / uninstall between runs -------------------------------------------
