@@ -95,7 +95,7 @@ class EntryPointRecord:
         return None if parsed is None else parsed[1]
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict of the fields (used by the discovery cache)."""
+        """A JSON-ready dict of the fields."""
         return {
             "name": self.name,
             "value": self.value,
