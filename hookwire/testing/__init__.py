@@ -133,6 +133,10 @@ verbatim (malformed ``entry_points.txt``, a name offered twice). ``load(host=hos
 plugins. Configuration comes from the arguments only (``plugins=``, ``disable=``,
 ``autoload=``, ``strict=``), never from the environment or ``pyproject.toml``.
 
+``fake_plugins.assert_ready_idempotent()`` runs the ready phase of the last load again and fails
+naming every receiver registered twice; :func:`assert_ready_idempotent` does the same for any
+:class:`~hookwire.Host`, such as one whose plugins are really installed.
+
 .. rubric:: Isolation
 
 Tests that load plugins or connect receivers by other means can ask for
