@@ -38,7 +38,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ._attribution import current_plugin, plugin_scope, register_module_owner
+from ._attribution import (
+    current_plugin,
+    plugin_for_module,
+    plugin_scope,
+    register_module_owner,
+)
 from ._config import LoadConfig, resolve_config
 from ._registry import PluginRecord, PluginState, Registry, normalize_name
 from .exceptions import (
@@ -287,7 +292,12 @@ class Loader:
         record.requires = tuple(plugin.requires)
         record.module_file = getattr(module, "__file__", None)
         # Receivers the host's own imports connected before loading ran belong to this plugin.
-        register_module_owner(owner_module_name(plugin, module), record.name)
+        owner = owner_module_name(plugin, module)
+        claimed = plugin_for_module(owner)
+        if claimed is not None and normalize_name(claimed) in self._records.keys() - {record.key}:
+            # Another plugin of this load lives in the same package: claim only our module.
+            owner = module.__name__
+        register_module_owner(owner, record.name)
         if self.host_version is not None and plugin.requires_host is not None:
             why = check_requires_host(plugin.requires_host, self.host_version)
             if why is not None:

@@ -887,6 +887,35 @@ def test_a_failing_plugin_the_host_imported_before_loading_leaves_no_receiver_be
     assert ping_receivers() == [("Plugin.on_ping", "steady")]
 
 
+def test_two_pre_imported_plugins_of_one_package_keep_their_own_receivers(
+    plugin_site: PluginSite,
+) -> None:
+    receiver_module = """
+        from hookwire import receiver
+        import hookwire, events
+        @receiver(events.ping)
+        def on_{name}(sender, **kwargs): pass
+        class P(hookwire.Plugin):
+            requires = {requires!r}
+    """
+    plugin_site.add(
+        "duo",
+        entry_points={GROUP: {"a": "duo_pkg.a:P", "b": "duo_pkg.b:P"}},
+        modules={
+            "duo_pkg/__init__.py": "",
+            "duo_pkg/a.py": receiver_module.format(name="a", requires=[]),
+            "duo_pkg/b.py": receiver_module.format(name="b", requires=["ghost"]),
+            **EVENTS,
+        },
+    )
+    importlib.import_module("duo_pkg.a")  # the host imports both itself, before loading
+    importlib.import_module("duo_pkg.b")
+    registry = make_loader(plugin_site).load()
+    assert registry["a"].state is PluginState.READY
+    assert registry["b"].state is PluginState.FAILED
+    assert ping_receivers() == [("on_a", "a")]
+
+
 def test_lifecycle_signals_are_sent_with_the_host_as_sender(plugin_site: PluginSite) -> None:
     add_plugin(plugin_site, "fine", pinging())
     add_plugin(plugin_site, "fails", "raise ImportError('nope')\n")
