@@ -1,9 +1,14 @@
 """Turning an entry point into a :class:`~hookwire.Plugin`, and describing what went wrong.
 
 Every failure here becomes one readable line: the exception type and message, plus where it
-was raised (``file:line``; for a ``SyntaxError`` the offending line itself), a list of what a
-module does have when an attribute is missing, and the kind of object when an entry point
-names something that is neither a ``Plugin`` subclass nor a module.
+was raised (``file:line``; for a ``SyntaxError`` the file and line of the bad source), a list
+of what a module does have when an attribute is missing, and the kind of object when an entry
+point names something that is neither a ``Plugin`` subclass nor a module.
+
+Two checks run before any plugin code does, by asking finders and reading source only:
+:func:`static_requires_host` (a ``requires_host`` literal, so an incompatible plugin is never
+imported) and :func:`working_directory_shadow` (a module planted in the directory the process
+started in must not be imported in place of the installed one).
 """
 
 from __future__ import annotations
