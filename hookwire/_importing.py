@@ -116,17 +116,17 @@ def describe_exception(error: BaseException) -> str:
         return str(error)
     if isinstance(error, SyntaxError):
         location = f"{error.filename}:{error.lineno}" if error.filename else "?"
-        return f"{type(error).__name__} at {location}: {_one_line(error.msg)}"
+        return f"{type(error).__name__} at {location}: {_collapse_whitespace(error.msg)}"
     if isinstance(error, SystemExit):
         text = f"SystemExit({_safe_repr(error.code)}) (sys.exit() was called)"
     else:
-        message = _one_line(_safe_str(error))
+        message = _collapse_whitespace(_safe_str(error))
         text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     where = _raised_at(error.__traceback__)
     return f"{text} (at {where})" if where else text
 
 
-def _one_line(text: object) -> str:
+def _collapse_whitespace(text: object) -> str:
     return " ".join(str(text).split())
 
 
@@ -139,7 +139,7 @@ def _safe_str(error: BaseException) -> str:
 
 def _safe_repr(value: object) -> str:
     try:
-        return _one_line(repr(value))
+        return _collapse_whitespace(repr(value))
     except Exception as broken:
         return f"<repr() raised {type(broken).__name__}>"
 
