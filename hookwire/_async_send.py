@@ -25,11 +25,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable
-from types import MethodType
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 
+from ._plans import split_plan
 from ._receivers import describe_callable
 from ._recursion import recursive_send_error
 from .exceptions import SyncSendInEventLoopError
@@ -38,28 +38,6 @@ if TYPE_CHECKING:
     from ._signals import Signal
 
 __all__ = ["asend", "send_with_async_receivers"]
-
-
-def _live(entries: Any) -> list[Any]:
-    """Dereference ``(getter, func)`` entries (or bare getters) into live receivers."""
-    receivers = []
-    for entry in entries:
-        if entry.__class__ is tuple:
-            getter, func = entry
-            receiver = getter()
-            if receiver is not None and func is not None:
-                receiver = MethodType(func, receiver)
-        else:
-            receiver = entry()
-        if receiver is not None:
-            receivers.append(receiver)
-    return receivers
-
-
-def _split(plan: Any) -> tuple[list[Any], list[Any]]:
-    if plan.__class__ is tuple:
-        return _live(plan), []
-    return _live(plan.sync), _live(plan.async_)
 
 
 def _call_sync(
@@ -181,7 +159,7 @@ def send_with_async_receivers(
     signal: Signal, plan: Any, sender: object, named: dict[str, Any], *, robust: bool
 ) -> list[tuple[Any, Any]]:
     """``send``/``send_robust`` when async receivers are connected."""
-    sync_receivers, async_receivers = _split(plan)
+    sync_receivers, async_receivers = split_plan(plan)
     if async_receivers and _running_loop() is not None:
         names = [describe_callable(r) for r in async_receivers]
         message = (
@@ -214,7 +192,7 @@ async def asend(
             plan = signal._cache[id(sender)]
         except KeyError:
             plan = signal._plan_for(sender)
-    sync_receivers, async_receivers = _split(plan)
+    sync_receivers, async_receivers = split_plan(plan)
     responses: list[tuple[Any, Any]] = []
     if sync_receivers:
         responses = await _call_sync_in_thread(signal, sync_receivers, sender, named, robust)

@@ -26,7 +26,14 @@ from .exceptions import ReceiverTypeError
 if TYPE_CHECKING:
     from ._signals import Signal
 
-__all__ = ["add_pending", "is_lazy_reference", "lookup", "resolve_pending", "resolve_signal"]
+__all__ = [
+    "PendingAwareCache",
+    "add_pending",
+    "is_lazy_reference",
+    "lookup",
+    "resolve_pending",
+    "resolve_signal",
+]
 
 _signals_with_pending: weakref.WeakSet[Signal] = weakref.WeakSet()
 _registry_lock = threading.Lock()
@@ -153,3 +160,30 @@ def resolve_signal(signal: Signal) -> None:
     if not signal._pending:
         forget(signal)
         signal._cache = {}  # back to a plain cache: nothing left to watch for
+
+
+class PendingAwareCache(dict[int, Any]):
+    """The per-sender cache of a signal while it has pending lazy senders.
+
+    Every read first compares ``len(sys.modules)`` with what it saw last; when a module was
+    imported since, pending references are resolved and, if that connected anything, the read
+    misses so the plan is rebuilt. Signals without pending lazy senders use a plain dict and
+    pay nothing.
+    """
+
+    __slots__ = ("modules_seen", "signal_ref")
+
+    def __init__(self, signal: Signal) -> None:
+        super().__init__()
+        self.signal_ref = weakref.ref(signal)
+        self.modules_seen = len(sys.modules)
+
+    def __getitem__(self, key: int) -> Any:
+        if len(sys.modules) != self.modules_seen:
+            self.modules_seen = len(sys.modules)
+            signal = self.signal_ref()
+            if signal is not None:
+                signal._resolve_pending()
+                if signal._cache is not self:
+                    raise KeyError(key)
+        return dict.__getitem__(self, key)

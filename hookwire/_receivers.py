@@ -33,6 +33,7 @@ __all__ = [
     "sender_key",
     "source_location",
     "validate_receiver",
+    "warn_dies_at_once",
 ]
 
 _CO_VARKEYWORDS = 0x08
@@ -209,6 +210,22 @@ class _RefcountProbe:
 
 #: The reference count a receiver has inside ``Signal.connect`` when only the call holds it.
 ONLY_HELD_BY_CALL = _RefcountProbe().connect(lambda **kwargs: None)
+
+
+def warn_dies_at_once(signal_name: str, receiver: object) -> None:
+    """Warn that a weakly connected ``receiver`` will be collected as soon as connect returns.
+
+    :warns WeakReceiverWarning: always.
+    """
+    import warnings
+
+    warnings.warn(
+        f"Signal receiver {describe_callable(receiver)} is referenced only by this "
+        f"connect() call and will be garbage collected at once, so {signal_name}"
+        " will never call it; keep a reference to it or connect it with weak=False.",
+        WeakReceiverWarning,
+        stacklevel=4,
+    )
 
 
 def might_die_at_once(receiver: object) -> bool:

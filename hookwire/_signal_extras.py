@@ -1,10 +1,11 @@
-"""What ``Signal`` offers beyond sending: Django's attributes, temporary connections, muting,
-introspection and test isolation. A mixin of :class:`~hookwire.Signal`, kept apart so the
-dispatcher module stays about dispatch.
+"""What ``Signal`` offers beyond sending: naming, Django's attributes, temporary
+connections, muting, introspection and test isolation. A mixin of :class:`~hookwire.Signal`,
+kept apart so the dispatcher module stays about dispatch.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
@@ -16,13 +17,16 @@ from ._receivers import KEY, Registration, is_alive, is_registration, receiver_k
 if TYPE_CHECKING:
     from ._introspection import ReceiverInfo
 
-__all__ = ["SignalExtras"]
+__all__ = ["SignalExtras", "creator_module"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class SignalExtras:
     """Mixed into :class:`~hookwire.Signal`; see its methods for what each promises."""
+
+    name: str | None
+    module: str | None
 
     lock: threading.RLock
     _registry: dict[Hashable, Registration]
@@ -37,6 +41,8 @@ class SignalExtras:
 
         def _disconnect_lookup_key(self, lookup_key: Hashable) -> bool: ...
 
+        def _plan_for(self, sender: object) -> Any: ...
+
         def connect(
             self,
             receiver: Callable[..., Any],
@@ -44,6 +50,27 @@ class SignalExtras:
             weak: bool = True,
             dispatch_uid: Hashable | None = None,
         ) -> None: ...
+
+    # -- naming -----------------------------------------------------------------------
+
+    @property
+    def qualified_name(self) -> str:
+        """``"<module>.<name>"``; an unnamed signal is looked up in its module's globals."""
+        name = self.name
+        if name is None:
+            name = self.__dict__.get("_found_name")
+        if name is None:
+            module = sys.modules.get(self.module or "")
+            for attribute, value in list(getattr(module, "__dict__", {}).items()):
+                if value is self:
+                    name = self.__dict__["_found_name"] = attribute
+                    break
+            else:
+                name = f"<signal at {id(self):#x}>"
+        return f"{self.module}.{name}" if self.module else name
+
+    def __repr__(self) -> str:
+        return f"<Signal {self.qualified_name}>"
 
     # -- Django's attributes ----------------------------------------------------------
 
@@ -71,6 +98,16 @@ class SignalExtras:
     def sender_receivers_cache(self) -> dict[int, Any]:
         """The per-sender cache (clearing it is harmless; kept for Django compatibility)."""
         return self._cache
+
+    def _live_receivers(self, sender: object) -> tuple[list[Any], list[Any]]:
+        """``(sync receivers, async receivers)`` that ``send(sender)`` would call.
+
+        Django's private method of the same name and result, kept because third-party code
+        calls it.
+        """
+        from ._plans import split_plan
+
+        return split_plan(self._plan_for(sender))
 
     # -- beyond Django ----------------------------------------------------------------
 
@@ -168,3 +205,19 @@ def _muted_send(sender: object, **named: Any) -> list[tuple[Any, Any]]:
 
 async def _muted_asend(sender: object, **named: Any) -> list[tuple[Any, Any]]:
     return []
+
+
+def creator_module(signal: object) -> str | None:
+    """The module whose code created ``signal`` (skipping subclasses' ``__init__``)."""
+    try:
+        frame: Any = sys._getframe(2)
+        while frame is not None and frame.f_code.co_name == "__init__":
+            if frame.f_locals.get("self") is not signal:
+                break
+            frame = frame.f_back
+        if frame is None:
+            return None
+        name = frame.f_globals.get("__name__")
+        return name if isinstance(name, str) else None
+    except Exception:
+        return None

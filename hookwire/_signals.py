@@ -27,35 +27,25 @@ from typing import Any, TypeVar
 
 from . import _failures, _lazy_senders
 from ._attribution import _current_scope
+from ._plans import Plan, plan_for
 from ._receivers import (
-    FUNC,
-    GETTER,
-    IS_ASYNC,
-    NONE_KEY,
     ONLY_HELD_BY_CALL,
-    SENDER_KEY,
-    SENDER_REF,
     Registration,
-    WeakReceiverWarning,
-    describe_callable,
     is_alive,
     make_registration,
     might_die_at_once,
     receiver_key,
     validate_receiver,
+    warn_dies_at_once,
 )
 from ._recursion import recursive_send_error
-from ._signal_extras import SignalExtras
+from ._signal_extras import SignalExtras, creator_module
 
 __all__ = ["Signal", "all_signals", "receiver"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 _all_signals: weakref.WeakSet[Signal] = weakref.WeakSet()
-
-# Per-sender plans kept at most; past this the cache is simply started afresh, so a program
-# sending from millions of short-lived instances cannot grow it without bound.
-_CACHE_LIMIT = 512
 
 # A uid lookup key is tagged so it can never equal a receiver's id().
 _UID = "dispatch_uid"
@@ -64,47 +54,6 @@ _LAZY = "lazy"
 _id = id
 _getrefcount = sys.getrefcount
 _CO_VARKEYWORDS = 0x08
-
-
-class _Plan:
-    """The receivers of one sender when bound methods or async receivers are among them.
-
-    ``sync`` and ``async_`` are tuples of ``(getter, func)``; ``getter()`` returns the live
-    receiver (or instance to bind ``func`` to), ``None`` once it died.
-    """
-
-    __slots__ = ("async_", "sync")
-
-    def __init__(self, sync: tuple[Any, ...], async_: tuple[Any, ...]) -> None:
-        self.sync = sync
-        self.async_ = async_
-
-
-class _PendingAwareCache(dict[int, Any]):
-    """The per-sender cache of a signal while it has pending lazy senders.
-
-    Every read first compares ``len(sys.modules)`` with what it saw last; when a module was
-    imported since, pending references are resolved and, if that connected anything, the read
-    misses so the plan is rebuilt. Signals without pending lazy senders use a plain dict and
-    pay nothing.
-    """
-
-    __slots__ = ("modules_seen", "signal_ref")
-
-    def __init__(self, signal: Signal) -> None:
-        super().__init__()
-        self.signal_ref = weakref.ref(signal)
-        self.modules_seen = len(sys.modules)
-
-    def __getitem__(self, key: int) -> Any:
-        if len(sys.modules) != self.modules_seen:
-            self.modules_seen = len(sys.modules)
-            signal = self.signal_ref()
-            if signal is not None:
-                signal._resolve_pending()
-                if signal._cache is not self:
-                    raise KeyError(key)
-        return dict.__getitem__(self, key)
 
 
 def all_signals() -> list[Signal]:
@@ -153,7 +102,7 @@ class Signal(SignalExtras):
         self.use_caching = use_caching
         self.name = name
         self.doc = doc
-        self.module = _creator_module(self)
+        self.module = creator_module(self)
         self.lock = threading.RLock()
         self._registry: dict[Hashable, Registration] = {}
         self._cache: dict[int, Any] = {}
@@ -162,27 +111,6 @@ class Signal(SignalExtras):
         self._lazy_aliases: dict[Hashable, Hashable] = {}
         self._on_dead = _dead_flagger(weakref.ref(self))
         _all_signals.add(self)
-
-    # -- naming -----------------------------------------------------------------------
-
-    @property
-    def qualified_name(self) -> str:
-        """``"<module>.<name>"``; an unnamed signal is looked up in its module's globals."""
-        name = self.name
-        if name is None:
-            name = self.__dict__.get("_found_name")
-        if name is None:
-            module = sys.modules.get(self.module or "")
-            for attribute, value in list(getattr(module, "__dict__", {}).items()):
-                if value is self:
-                    name = self.__dict__["_found_name"] = attribute
-                    break
-            else:
-                name = f"<signal at {id(self):#x}>"
-        return f"{self.module}.{name}" if self.module else name
-
-    def __repr__(self) -> str:
-        return f"<Signal {self.qualified_name}>"
 
     # -- registration -----------------------------------------------------------------
 
@@ -214,7 +142,7 @@ class Signal(SignalExtras):
         else:
             validate_receiver(receiver)
         if weak and _getrefcount(receiver) <= ONLY_HELD_BY_CALL and might_die_at_once(receiver):
-            self._warn_dies_at_once(receiver)
+            warn_dies_at_once(self.qualified_name, receiver)
         scope = _current_scope.get()
         if sender.__class__ is str and _lazy_senders.is_lazy_reference(sender):
             target = _lazy_senders.lookup(sender)
@@ -260,17 +188,6 @@ class Signal(SignalExtras):
                 self._cache = {}
         if scope is not None:
             scope.record(self, lookup_key)
-
-    def _warn_dies_at_once(self, receiver: object) -> None:
-        import warnings
-
-        warnings.warn(
-            f"Signal receiver {describe_callable(receiver)} is referenced only by this "
-            f"connect() call and will be garbage collected at once, so {self.qualified_name}"
-            " will never call it; keep a reference to it or connect it with weak=False.",
-            WeakReceiverWarning,
-            stacklevel=3,
-        )
 
     def _connect(
         self,
@@ -394,46 +311,8 @@ class Signal(SignalExtras):
     # -- building plans ---------------------------------------------------------------
 
     def _plan_for(self, sender: object) -> Any:
-        """The cached entries for ``sender``, building them on a miss (under the lock)."""
-        if self._pending:
-            self._resolve_pending()
-        # Take the cache before reading the registrations: if a writer or a weakref
-        # callback replaces it meanwhile, what we build lands in the discarded dict.
-        cache = self._cache
-        key = _id(sender)
-        with self.lock:
-            if self._dead:
-                self._purge_dead()
-                cache = self._cache
-            sync: list[Any] = []
-            async_: list[Any] = []
-            simple = True
-            for reg in tuple(self._registry.values()):
-                sender_key = reg[SENDER_KEY]
-                if sender_key != key and sender_key != NONE_KEY:
-                    continue
-                sender_ref = reg[SENDER_REF]
-                if sender_ref is not None and sender_ref() is None:
-                    continue
-                if reg[IS_ASYNC]:
-                    async_.append((reg[GETTER], reg[FUNC]))
-                    simple = False
-                else:
-                    sync.append((reg[GETTER], reg[FUNC]))
-                    if reg[FUNC] is not None:
-                        simple = False
-            plan: Any
-            if simple:
-                plan = tuple(getter for getter, _ in sync)
-            else:
-                plan = _Plan(tuple(sync), tuple(async_))
-        if self._pending and cache.__class__ is dict and cache is self._cache:
-            # Pending lazy senders: swap in a cache that notices newly imported modules.
-            self._cache = cache = _PendingAwareCache(self)
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[key] = plan
-        return plan
+        """The cached entries for ``sender``, building them on a miss (see :mod:`_plans`)."""
+        return plan_for(self, sender)
 
     # -- sending ----------------------------------------------------------------------
 
@@ -477,7 +356,7 @@ class Signal(SignalExtras):
         return responses
 
     def _send_general(
-        self, plan: _Plan, sender: object, named: dict[str, Any]
+        self, plan: Plan, sender: object, named: dict[str, Any]
     ) -> list[tuple[Any, Any]]:
         if plan.async_:
             from ._async_send import send_with_async_receivers
@@ -603,22 +482,6 @@ class Signal(SignalExtras):
         self, receiver: object, err: BaseException, sender: object = None
     ) -> None:
         _failures.log_robust_failure(self, receiver, err, sender)
-
-
-def _creator_module(signal: Signal) -> str | None:
-    """The module whose code created ``signal`` (skipping subclasses' ``__init__``)."""
-    try:
-        frame: Any = sys._getframe(2)
-        while frame is not None and frame.f_code.co_name == "__init__":
-            if frame.f_locals.get("self") is not signal:
-                break
-            frame = frame.f_back
-        if frame is None:
-            return None
-        name = frame.f_globals.get("__name__")
-        return name if isinstance(name, str) else None
-    except Exception:
-        return None
 
 
 def _duplicate_signal_argument() -> TypeError:

@@ -21,8 +21,9 @@ from time import perf_counter_ns
 from typing import Any
 
 from ._introspection import ReceiverInfo, describe_registration
+from ._plans import Plan
 from ._receivers import IS_ASYNC, NONE_KEY, SENDER_KEY, Registration, is_alive
-from ._signals import Signal, _Plan
+from ._signals import Signal
 
 __all__ = ["ReceiverCall", "SendTrace", "install_tracer", "remove_tracer"]
 
@@ -107,7 +108,7 @@ def _registrations_for(signal: Signal, sender: object) -> list[Registration]:
     return [reg for reg in regs if not reg[IS_ASYNC]] + [reg for reg in regs if reg[IS_ASYNC]]
 
 
-def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> _Plan:
+def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> Plan:
     sync: list[Any] = []
     async_: list[Any] = []
     for reg in _registrations_for(signal, sender):
@@ -118,7 +119,7 @@ def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> _P
             async_.append((repeat(_TimedAsync(info.receiver, info, calls)).__next__, None))
         else:
             sync.append((repeat(_TimedSync(info.receiver, info, calls)).__next__, None))
-    return _Plan(tuple(sync), tuple(async_))
+    return Plan(tuple(sync), tuple(async_))
 
 
 def _unwrap(responses: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:

@@ -239,6 +239,16 @@ def kwargs_mutation_is_private_to_each_receiver(signal_class: Any, receiver: Any
     return names(signal.send(None, value="original"))
 
 
+@scenario
+def live_receivers_private_helper(signal_class: Any, receiver: Any) -> Any:
+    signal = signal_class()
+    signal.connect(async_answer)
+    signal.connect(answer_one, sender=Sender)
+    signal.connect(answer_two)
+    sync_receivers, async_receivers = signal._live_receivers(Sender)
+    return [r.__name__ for r in sync_receivers], [r.__name__ for r in async_receivers]
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenario_observes_the_same_on_django_and_hookwire(name: str) -> None:
     django_result = SCENARIOS[name](*IMPLEMENTATIONS["django"])
