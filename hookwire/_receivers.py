@@ -224,7 +224,7 @@ def warn_dies_at_once(signal_name: str, receiver: object) -> None:
         f"connect() call and will be garbage collected at once, so {signal_name}"
         " will never call it; keep a reference to it or connect it with weak=False.",
         WeakReceiverWarning,
-        stacklevel=4,
+        stacklevel=3,
     )
 
 

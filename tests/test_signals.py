@@ -257,8 +257,9 @@ def test_strongly_connected_receivers_outlive_their_last_outside_reference() -> 
 
 def test_a_lambda_connected_weakly_warns_that_it_dies_at_once() -> None:
     signal = Signal()
-    with pytest.warns(WeakReceiverWarning, match="weak=False"):
+    with pytest.warns(WeakReceiverWarning, match="weak=False") as record:
         signal.connect(lambda **kwargs: None)
+    assert record[0].filename == __file__  # points at the connect() call
     with pytest.warns(WeakReceiverWarning, match="weak=False"):
         signal.connect(functools.partial(other, None))
     gc.collect()
