@@ -3,6 +3,11 @@
 Everything is really installed (``*.dist-info`` folders plus modules in the venv's
 site-packages) and the ``hookwire`` console script of the venv is what the tests run.
 
+hookwire's dependencies come from a private copy made once per test run, not from the
+environment running the tests: discovery reads every distribution on the search path, so a
+package being installed there meanwhile (a half-written ``entry_points.txt`` is a malformed
+one) would otherwise turn up as a discovery problem in the middle of a test.
+
 Hosts (all in ``clihost.app``):
 
 ``host``      "shop", group ``shop.plugins``: good, needy, and four broken plugins
@@ -20,12 +25,15 @@ Hosts (all in ``clihost.app``):
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 from venvtools import Venv, create_venv
+
+OUTER_ENVIRONMENT_PTH = "_outer_environment.pth"
 
 HOSTILE_DISTRIBUTION = "evil\x1b[31m[bold]dist\u2615"
 HOSTILE_VERSION = "6.6\x1b[0m"
@@ -285,6 +293,66 @@ def install_world(venv: Venv) -> None:
     )
 
 
+def copy_runtime_dependencies(target: Path) -> Path:
+    """Copy the installed distributions hookwire needs at run time (recursively) into ``target``.
+
+    Only files inside site-packages are copied (scripts and data outside it are not needed).
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+
+    target.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    pending = [Requirement(text) for text in distribution("hookwire").requires or ()]
+    while pending:
+        requirement = pending.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        try:
+            dist = distribution(requirement.name)
+        except PackageNotFoundError:
+            continue  # an optional dependency that is not installed here
+        key = str(dist.metadata["Name"]).lower().replace("_", "-")
+        if key in seen:
+            continue
+        seen.add(key)
+        for file in dist.files or ():
+            if file.parts[:1] == ("..",):
+                continue
+            source = Path(str(dist.locate_file(file)))
+            if source.is_file():
+                destination = target / file
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, destination)
+        pending.extend(Requirement(text) for text in dist.requires or ())
+    return target
+
+
+def isolate(venv: Venv, dependencies: Path) -> Venv:
+    """Make ``venv`` see ``dependencies`` instead of the whole environment running the tests."""
+    (venv.site_packages / OUTER_ENVIRONMENT_PTH).write_text(f"{dependencies}\n", encoding="utf-8")
+    return venv
+
+
+_dependencies: dict[str, Path] = {}
+
+
+def private_dependencies(factory: pytest.TempPathFactory) -> Path:
+    """One copy of hookwire's run-time dependencies per test run (see the module docstring)."""
+    path = _dependencies.get("path")
+    if path is None:
+        path = copy_runtime_dependencies(factory.mktemp("cli-dependencies"))
+        _dependencies["path"] = path
+    return path
+
+
+def isolated_venv(factory: pytest.TempPathFactory, wheel: Path, path: Path) -> Venv:
+    """A venv with hookwire's wheel that sees only the private copy of its dependencies."""
+    venv = create_venv(path, wheels=[wheel])
+    return isolate(venv, private_dependencies(factory))
+
+
 class World:
     """The shared venv and a way to run its ``hookwire`` from a neutral directory."""
 
@@ -303,7 +371,7 @@ class World:
         *args: str,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
-        timeout: float = 60,
+        timeout: float = 120,
     ) -> subprocess.CompletedProcess[str]:
         """Run the venv's ``hookwire`` console script with ``args``."""
         return self.venv.run(
@@ -331,7 +399,7 @@ def shared_world(factory: pytest.TempPathFactory, wheel: Path) -> World:
     world = _worlds.get(wheel)
     if world is None:
         root = factory.mktemp("cli-world")
-        venv = create_venv(root / "venv", wheels=[wheel])
+        venv = isolated_venv(factory, wheel, root / "venv")
         install_world(venv)
         home = root / "home"
         home.mkdir()

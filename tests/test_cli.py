@@ -73,6 +73,20 @@ def test_importing_hookwire_does_not_import_the_cli_stack(world: World) -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_the_cli_venv_sees_hookwires_dependencies_but_not_the_test_environment(
+    world: World,
+) -> None:
+    # Discovery reads every distribution on the search path: the tests' venv must not see the
+    # environment running them, where packages may be installed while the tests run.
+    result = world.venv.python_code(
+        """
+        import importlib.util
+        print([name for name in ("typer", "asgiref", "pytest") if importlib.util.find_spec(name)])
+        """
+    )
+    assert result.stdout.strip() == "['typer', 'asgiref']", result.stderr
+
+
 def test_no_command_shows_the_help_and_exits_2(world: World) -> None:
     result = world.hookwire()
     assert result.returncode == 2
