@@ -418,14 +418,13 @@ def _print_summary() -> int:
         out.write(f"hookwire: no plugins in group {default_host.entry_point_group!r}\n")
         return 0
     for record in records:
-        state = getattr(record.state, "value", record.state)
-        line = f"{record.name}: {state}"
+        line = f"{record.name}: {record.state.value}"
         if record.distribution:
             line += f" ({record.distribution} {record.version or ''})".replace(" )", ")")
         if record.error:
             line += f" - {record.error}"
         out.write(_printable(line) + "\n")
-    ready = sum(1 for record in records if getattr(record.state, "value", "") == "ready")
+    ready = sum(1 for record in records if record.state.value == "ready")
     out.write(f"{ready} of {len(records)} plugins ready\n")
     return 0
 

@@ -13,9 +13,9 @@ from clitools import (
     HOSTILE_VERSION,
     World,
     install_world,
+    isolated_venv,
     shared_world,
 )
-from venvtools import create_venv
 
 pytestmark = pytest.mark.e2e
 
@@ -340,7 +340,7 @@ def test_check_under_strict_fails_with_one_line(world: World) -> None:
 def troubled(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
     """A venv of its own: the world plus a name offered twice and a malformed entry_points.txt."""
     root = tmp_path_factory.mktemp("troubled")
-    venv = create_venv(root / "venv", wheels=[hookwire_wheel])
+    venv = isolated_venv(tmp_path_factory, hookwire_wheel, root / "venv")
     install_world(venv)
     venv.add_dist_info(
         "dup-good", "9.9", entry_points={"calm.plugins": {"good": "shop_good:GoodPlugin"}}
@@ -368,9 +368,28 @@ def test_discovery_problems_are_one_warning_line_each_and_listing_goes_on(
     assert "unrelated-broken" in malformed
 
 
-def test_check_fails_on_discovery_problems_and_reports_them(troubled: World) -> None:
+def test_check_fails_on_a_discovery_problem_of_the_hosts_plugins_and_reports_them_all(
+    troubled: World,
+) -> None:
     result = troubled.hookwire("plugins", "check", "clihost.app:calm")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert sum(line.startswith("! ") for line in lines) == 2
+    problems = [line for line in lines if line.startswith("! ")]
+    assert len(problems) == 2
+    assert any("offered twice" in line for line in problems)
+    assert any("unrelated-broken" in line for line in problems)
     assert lines[-1] == "2 plugins: 2 ready; 2 discovery problems"
+
+
+def test_check_shows_but_does_not_fail_on_a_problem_of_a_distribution_offering_no_plugin(
+    troubled: World,
+) -> None:
+    # Only the malformed [console_scripts] line concerns this host's environment at all; the
+    # name offered twice is in another group.
+    result = troubled.hookwire("plugins", "check", "clihost.app:blocker")
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    (problem,) = [line for line in lines if line.startswith("! ")]
+    assert "unrelated-broken" in problem
+    assert "malformed" in problem
+    assert lines[-1] == "1 plugin: 1 ready; 1 discovery problem"

@@ -229,12 +229,14 @@ def run(
     runs without it (with --strict the command stops instead, exit 1). Ctrl-C exits 130 and
     SIGTERM 143, after the host_stopping signal was sent.
     """
+    from .._registry import PluginState
+
     with _output_guard(), _tracing(trace):
         loaded_host, registry = _load(
             host, plugin, disable, no_autoload, strict, stdout_is_data=False
         )
         for record in registry:
-            if str(getattr(record.state, "value", record.state)) == "failed":
+            if record.state is PluginState.FAILED:
                 # One line each; the loader's message names plugin, distribution and phase.
                 _output.warn(record.error or f"plugin {record.name} failed")
         sys.stderr.flush()
@@ -317,7 +319,8 @@ def plugins_check(
 ) -> int:
     """Load every plugin and report each; exit 1 if any failed.
 
-    Discovery problems (unreadable metadata, a plugin name offered twice) count as failures.
+    Discovery problems of the host's plugins (unreadable metadata, a plugin name offered
+    twice) count as failures; problems of distributions offering no plugin are only shown.
     """
     with _output_guard():
         _, registry = _load(host, plugin, disable, no_autoload, strict)
@@ -419,10 +422,7 @@ def invoke(args: Sequence[str]) -> int:
     try:
         result = command.main(args=list(args), prog_name=PROG, standalone_mode=False)
         sys.stdout.flush()
-    except _OutputClosed:
-        _silence_stdout()
-        return EXIT_FAILURE
-    except BrokenPipeError:
+    except (_OutputClosed, BrokenPipeError):
         _silence_stdout()
         return EXIT_FAILURE
     except _NO_ARGS_IS_HELP as exc:

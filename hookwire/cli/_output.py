@@ -14,6 +14,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._registry import PluginState
+
 if TYPE_CHECKING:
     from .._introspection import ReceiverInfo
     from .._registry import PluginRecord, Registry
@@ -80,17 +82,17 @@ def write_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
-def _state(record: PluginRecord) -> str:
-    return str(getattr(record.state, "value", record.state))
-
-
 def _shown(registry: Registry, include_disabled: bool) -> list[PluginRecord]:
-    return [record for record in registry if include_disabled or _state(record) != "disabled"]
+    return [
+        record
+        for record in registry
+        if include_disabled or record.state is not PluginState.DISABLED
+    ]
 
 
 def plugins_json(registry: Registry, *, include_disabled: bool) -> list[dict[str, Any]]:
     """The ``plugins list --json`` array (DESIGN §4); failed plugins always included."""
-    return [record.to_json() for record in _shown(registry, include_disabled)]
+    return registry.to_json(include_disabled=include_disabled)
 
 
 def plugins_table(
@@ -108,7 +110,7 @@ def plugins_table(
     for record in records:
         row: list[object] = [
             record.name,
-            _state(record),
+            record.state.value,
             record.distribution,
             record.version,
             len(record.receivers()),
@@ -116,7 +118,7 @@ def plugins_table(
             record.entry_point,
         ]
         if verbose:
-            row += [record.module_file, getattr(record, "dist_path", None)]
+            row += [record.module_file, record.dist_path]
         rows.append(row)
     lines = render_table(headers, rows)
     lines.extend(_error_lines(records))
@@ -128,7 +130,7 @@ def _error_lines(records: Iterable[PluginRecord]) -> list[str]:
     return [
         f"! {escape(record.error)}"
         for record in records
-        if record.error and _state(record) == "failed"
+        if record.error and record.state is PluginState.FAILED
     ]
 
 
@@ -137,14 +139,17 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
 
     One line per plugin (``ok``, ``FAILED`` or ``disabled``), each failure's one-line cause,
     each discovery problem (unreadable metadata, a name offered twice), then a count by state.
-    Failed plugins and discovery problems both count as failures.
+    Failed plugins count as failures, and so do discovery problems that concern one of the
+    host's plugins — the ones that also fail a strict load. A problem of a distribution that
+    offers the host nothing (a malformed ``[console_scripts]`` line) is shown, not counted:
+    the check answers for the host's plugins, not for everything installed beside them.
     """
     records = list(registry)
-    problems = list(getattr(registry, "problems", ()))
+    problems = list(registry.problems)
     labels = {"ready": "ok", "failed": "FAILED"}
     rows = [
         (
-            labels.get(_state(record), _state(record)),
+            labels.get(record.state.value, record.state.value),
             record.name,
             f"{record.distribution or '-'} {record.version or ''}".strip(),
         )
@@ -155,7 +160,7 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
     lines.extend(f"! {escape(problem)}" for problem in problems)
     counts: dict[str, int] = {}
     for record in records:
-        counts[_state(record)] = counts.get(_state(record), 0) + 1
+        counts[record.state.value] = counts.get(record.state.value, 0) + 1
     order = ["ready", "failed", "disabled"]
     states = sorted(counts, key=lambda state: (order.index(state) if state in order else 3, state))
     noun = "plugin" if len(records) == 1 else "plugins"
@@ -165,7 +170,8 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
     if problems:
         summary += f"; {len(problems)} discovery problem{'s' if len(problems) > 1 else ''}"
     lines.append(summary)
-    return lines, counts.get("failed", 0) + len(problems)
+    ours = [problem for problem in problems if problem.plugin is not None]
+    return lines, counts.get("failed", 0) + len(ours)
 
 
 def signals_json(signals: Sequence[Signal]) -> list[dict[str, Any]]:
