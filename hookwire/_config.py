@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._registry import normalize_name
+from ._names import normalize_name
 from .exceptions import ConfigError
 
 __all__ = [

@@ -30,10 +30,9 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._registry import normalize_name
+from ._names import normalize_name
 from .exceptions import DiscoveryError, DuplicatePluginError, PluginError
 
 if TYPE_CHECKING:
@@ -62,12 +61,12 @@ def parse_reference(value: str) -> tuple[str, str | None] | None:
     return None if match is None else (match.group("module"), match.group("attr"))
 
 
-@dataclass(frozen=True)
-class EntryPointRecord:
+class EntryPointRecord(NamedTuple):
     """One entry point of the group, with the distribution that declares it.
 
     Strings are kept exactly as installed; a hostile name or version is escaped only by the
-    code that displays it.
+    code that displays it. (Named tuples, not dataclasses: importing :mod:`dataclasses` costs
+    more than a warm discovery.)
     """
 
     name: str
@@ -106,8 +105,7 @@ class EntryPointRecord:
         }
 
 
-@dataclass(frozen=True)
-class DiscoveryResult:
+class DiscoveryResult(NamedTuple):
     """What discovery found: entry points in search-path order, and the problems met.
 
     Of a name offered twice only the first on the search path is in ``entry_points``; the

@@ -7,10 +7,11 @@ so readers (the CLI, ``plugins_ready`` receivers, other threads) never see a hal
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from ._names import normalize_name
 
 if TYPE_CHECKING:
     from ._attribution import PluginScope
@@ -19,16 +20,6 @@ if TYPE_CHECKING:
     from .exceptions import PluginError
 
 __all__ = ["PluginRecord", "PluginState", "Registry", "normalize_name"]
-
-_SEPARATORS = re.compile(r"[-_.]+")
-
-
-def normalize_name(name: str) -> str:
-    """The canonical spelling of a plugin name: ``My_Plugin`` and ``my.plugin`` are ``my-plugin``.
-
-    The same rule as distribution names (PEP 503), so names compare the way users expect.
-    """
-    return _SEPARATORS.sub("-", name.strip()).lower()
 
 
 class PluginState(enum.StrEnum):

@@ -1,0 +1,19 @@
+"""Plugin names compared the way users expect: ``My_Plugin``, ``my.plugin`` and ``my-plugin``
+are one name. Kept apart from the registry so discovery can use it without importing
+:mod:`dataclasses` (and with it :mod:`inspect`) on a warm start."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["normalize_name"]
+
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def normalize_name(name: str) -> str:
+    """The canonical spelling of a plugin name: ``My_Plugin`` and ``my.plugin`` are ``my-plugin``.
+
+    The same rule as distribution names (PEP 503), so names compare the way users expect.
+    """
+    return _SEPARATORS.sub("-", name.strip()).lower()
