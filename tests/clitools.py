@@ -19,6 +19,8 @@ Hosts (all in ``clihost.app``):
 ``lonely``    "lonely": no plugin is installed for it
 ``fragile``   "fragile": the ``grumpy`` plugin prints when imported; its host_stopping
               receiver raises
+``mixed``     "mixed": the ``oven`` plugin connects an async receiver of ``pizza_baked`` before
+              a sync one (sync receivers are called first); main sends ``pizza_baked``
 ``make_host`` a factory returning a "calm" host
 """
 
@@ -79,6 +81,10 @@ CLIHOST = {
             raise ValueError("oven on fire")
 
 
+        def baking_main():
+            signals.pizza_baked.send(sender="oven")
+
+
         host = Host("shop", version="2.0", signals=[signals], main=main)
         calm = Host("calm", version="2.0", signals=[signals], main=main)
         evil = Host("evil", main=main)
@@ -87,6 +93,7 @@ CLIHOST = {
         crash = Host("calm", main=crashing_main)
         lonely = Host("lonely", main=main)
         fragile = Host("fragile", main=main)
+        mixed = Host("mixed", signals=[signals], main=baking_main)
         not_a_host = 42
 
 
@@ -218,6 +225,24 @@ GRUMPY = {
     """,
 }
 
+OVEN = {
+    "mixed_oven.py": """
+        from hookwire import receiver
+
+        from clihost.signals import pizza_baked
+
+
+        @receiver(pizza_baked)
+        async def cool_down(sender, **kwargs):
+            pass
+
+
+        @receiver(pizza_baked)
+        def slice_pizza(sender, **kwargs):
+            pass
+    """,
+}
+
 EVIL = {
     "evil_plugin.py": f"raise ImportError({HOSTILE_ERROR!r})\n",
 }
@@ -279,6 +304,12 @@ def install_world(venv: Venv) -> None:
         "1.0",
         entry_points={"fragile.plugins": {"grumpy": "grumpy_plugin"}},
         modules=GRUMPY,
+    )
+    venv.add_dist_info(
+        "mixed-oven",
+        "1.0",
+        entry_points={"mixed.plugins": {"oven": "mixed_oven"}},
+        modules=OVEN,
     )
     # Hostile metadata: the folder has a plain name, the METADATA and entry point do not.
     dist_info = venv.add_dist_info(

@@ -76,6 +76,22 @@ def test_json_receivers_are_in_call_order_with_plugin_sender_weak_uid_async_and_
     assert str(second["file"]).endswith("shop_needy.py")
 
 
+def test_json_receivers_are_in_the_order_a_run_calls_them_not_the_order_they_connected(
+    world: World,
+) -> None:
+    listed = signals_json(world, "clihost.app:mixed")["clihost.signals.pizza_baked"]
+    assert [r["receiver"] for r in listed] == [
+        "mixed_oven.slice_pizza",  # connected second, but sync receivers are called first
+        "mixed_oven.cool_down",
+    ]
+    run = world.hookwire("run", "clihost.app:mixed", "--trace")
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if "clihost.signals.pizza_baked" in line)
+    called = [line.split()[1] for line in lines[start + 1 : start + 3]]
+    assert called == [r["receiver"] for r in listed]
+
+
 def test_receivers_of_disabled_or_failed_plugins_are_not_listed(world: World) -> None:
     signals = signals_json(world, "clihost.app:host", "--disable", "needy")
     assert [r["receiver"] for r in signals["clihost.signals.order_placed"]] == [
