@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from venvtools import Venv, write_dist_info
+from venvtools import Venv, create_venv, write_dist_info
 
 from hookwire import _discovery_cache
 from hookwire._discovery import discover
@@ -237,24 +237,47 @@ print(json.dumps({{
 """
 
 
+def warm_start(python: str | Path, folder: Path) -> dict[str, object]:
+    """Run discovery of ``folder`` in a new ``python`` process (sharing the test's cache)."""
+    import subprocess
+
+    done = subprocess.run(
+        [str(python), "-c", WARM_START.format(group=GROUP, folder=str(folder))],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    data: dict[str, object] = json.loads(done.stdout)
+    return data
+
+
 def test_a_warm_start_in_a_new_process_imports_no_metadata_reader_nor_other_heavy_module(
     site: Path,
 ) -> None:
-    import subprocess
-
-    code = WARM_START.format(group=GROUP, folder=str(site))
-
-    def run() -> dict[str, object]:
-        done = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        )
-        data: dict[str, object] = json.loads(done.stdout)
-        return data
-
-    cold = run()
+    cold = warm_start(sys.executable, site)
     assert cold["from_cache"] is False
     assert "importlib_metadata" in cold["imported"]  # type: ignore[operator]
-    assert run() == {"names": ["first"], "from_cache": True, "imported": []}
+    assert warm_start(sys.executable, site) == {
+        "names": ["first"],
+        "from_cache": True,
+        "imported": [],
+    }
+
+
+@pytest.mark.e2e
+def test_another_interpreter_on_the_same_search_path_never_reads_this_one_s_cache(
+    site: Path, tmp_path: Path
+) -> None:
+    other = create_venv(tmp_path / "other")  # sees hookwire through this environment
+    assert warm_start(sys.executable, site)["from_cache"] is False
+    assert warm_start(sys.executable, site)["from_cache"] is True
+    # The same search path, the same cache folder, another interpreter: its own miss first.
+    first = warm_start(other.python, site)
+    assert (first["names"], first["from_cache"]) == (["first"], False)
+    assert warm_start(other.python, site)["from_cache"] is True
+    assert warm_start(sys.executable, site)["from_cache"] is True
+    assert len(list(Path(_discovery_cache.cache_dir()).glob("discovery-*.bin"))) == 2
 
 
 # -- end to end: pip install / uninstall between runs -------------------------------------------
