@@ -9,15 +9,17 @@ Semantics follow Django 6.1:
   thread-sensitive executor); then async receivers run concurrently.
 * ``send`` with async receivers: sync receivers are called directly, then the async ones
   concurrently inside one ``async_to_sync`` call.
-* Async receivers run in one ``asyncio.TaskGroup``, all tasks sharing one copy of the
-  caller's context; afterwards, context variables they changed are set in the caller's
-  context. Sync receivers behind ``sync_to_async``/``async_to_sync`` see and propagate
-  context changes through asgiref. So in all four combinations of sync/async sender and
-  receiver, a receiver sees the sender's context variables and the sender sees what the
-  receivers set.
+* Async receivers run concurrently under one ``asyncio.TaskGroup``: the first one in the
+  sending task itself (as if awaited alone: one task fewer), the others in tasks sharing one
+  copy of the caller's context. Afterwards, context variables those tasks changed are set in
+  the caller's context. Sync receivers behind ``sync_to_async``/``async_to_sync`` see and
+  propagate context changes through asgiref. So in all four combinations of sync/async
+  sender and receiver, a receiver sees the sender's context variables and the sender sees
+  what the receivers set.
 * Failure policy (``asend`` and ``send``): the first failing async receiver makes the task
   group cancel the others and wait for them (no task outlives the send). One failure is
-  raised as itself; several are raised together as an ``ExceptionGroup``.
+  raised as itself; several that failed before the cancellation reached them are raised
+  together as an ``ExceptionGroup``.
 """
 
 from __future__ import annotations
@@ -68,15 +70,18 @@ def _call_sync(
 _call_sync_in_thread: Callable[..., Awaitable[list[tuple[Any, Any]]]] = sync_to_async(_call_sync)
 
 
-def _restore_context(context: contextvars.Context) -> None:
-    """Set in the current context every variable whose value differs in ``context``."""
-    for variable, value in context.items():
-        try:
-            if variable.get() is value:
-                continue
-        except LookupError:
-            pass
-        variable.set(value)
+_UNSET = object()
+
+
+def _propagate_changes(before: contextvars.Context, after: contextvars.Context) -> None:
+    """Set in the current context every variable the receivers changed in ``after``.
+
+    ``before`` is the state ``after`` started from; comparing with it (rather than with the
+    current context) keeps what the receiver run in this very task set meanwhile.
+    """
+    for variable, value in after.items():
+        if before.get(variable, _UNSET) is not value:
+            variable.set(value)
 
 
 async def _call_one(
@@ -107,12 +112,14 @@ async def _send_async_group(
         # it here gives the same results, context effects, errors and cancellation.
         receiver = receivers[0]
         return [(receiver, await _call_one(signal, receiver, sender, named, robust))]
-    context = contextvars.copy_context()
+    before = contextvars.copy_context()
+    context = before.copy()  # shared by the receivers' tasks, as in Django
     arguments = {"signal": signal, "sender": sender, **named}
+    first, others = receivers[0], receivers[1:]
     tasks: list[asyncio.Task[Any]] = []
     try:
         async with asyncio.TaskGroup() as group:
-            for receiver in receivers:
+            for receiver in others:
                 # Robust sends wrap each receiver to turn its failure into its response;
                 # plain sends run the receiver's coroutine as the task itself (one
                 # coroutine per receiver) and name a failing receiver afterwards.
@@ -122,15 +129,21 @@ async def _send_async_group(
                     else receiver(**arguments)
                 )
                 tasks.append(group.create_task(coroutine, context=context))
+            # The first receiver runs in this task while the others are scheduled, as if it
+            # had been awaited alone: one task fewer, same concurrency. If it fails, the
+            # group cancels the others; if another fails, the group cancels it.
+            first_result = await _call_one(signal, first, sender, named, robust)
     except BaseExceptionGroup as grouped:
         if not robust:
-            _note_failures(signal, receivers, tasks, grouped)
+            _note_failures(signal, others, tasks, grouped)
         if len(grouped.exceptions) == 1:
             raise grouped.exceptions[0] from None
         raise
     finally:
-        _restore_context(context)
-    return [(receiver, task.result()) for receiver, task in zip(receivers, tasks, strict=True)]
+        _propagate_changes(before, context)
+    return [(first, first_result)] + [
+        (receiver, task.result()) for receiver, task in zip(others, tasks, strict=True)
+    ]
 
 
 def _note_failures(

@@ -48,6 +48,8 @@ def _registration_of(
 def plugin_of(signal: Signal, receiver: object, sender: object = None) -> str | None:
     """The plugin that connected ``receiver`` to ``signal``, or owns its module."""
     try:
+        if getattr(type(receiver), "_hookwire_traced", False):
+            receiver = receiver.receiver  # type: ignore[attr-defined]  # a tracer's stand-in
         reg = _registration_of(signal, receiver, sender)
         if reg is not None and reg[PLUGIN] is not None:
             return str(reg[PLUGIN])

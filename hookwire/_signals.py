@@ -173,8 +173,10 @@ class Signal(SignalExtras):
                 self._purge_dead()
             registry = self._registry
             existing = registry.get(lookup_key)
-            if existing is not None and is_alive(existing):
-                return
+            if existing is not None:
+                if is_alive(existing):
+                    return
+                del registry[lookup_key]  # a dead row: the new one goes to the end
             registry[lookup_key] = make_registration(
                 receiver,
                 sender,
@@ -209,8 +211,10 @@ class Signal(SignalExtras):
                 self._purge_dead()
             registry = self._registry
             existing = registry.get(lookup_key)
-            if existing is not None and is_alive(existing):
-                return None
+            if existing is not None:
+                if is_alive(existing):
+                    return None
+                del registry[lookup_key]  # a dead row: the new one goes to the end
             registry[lookup_key] = make_registration(
                 receiver, sender, lookup_key, weak, dispatch_uid, plugin, self._on_dead
             )
@@ -453,7 +457,7 @@ class Signal(SignalExtras):
 
     async def asend(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
         """Send from async code: sync receivers run through ``sync_to_async``, then async ones
-        run concurrently in one task group sharing one copy of the context.
+        run concurrently in one task group (details in :mod:`hookwire._async_send`).
 
         **Failures:** an exception from a sync receiver stops the send. When async receivers
         fail, the task group cancels the others; a single failure is raised as itself,

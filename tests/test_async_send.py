@@ -171,7 +171,7 @@ def test_several_failing_async_receivers_raise_one_group_and_leave_no_task_behin
             cancelled.append("slow")
             raise
 
-    for receiver in (first, second, slow):
+    for receiver in (slow, first, second):
         signal.connect(receiver)
 
     async def main() -> set[asyncio.Task[Any]]:
@@ -291,7 +291,7 @@ def test_context_variables_flow_both_ways_from_a_sync_send(receiver_kind: str) -
     assert seen == ["set by sender"]
 
 
-@pytest.mark.parametrize("receiver_kind", ["sync", "async", "two-async"])
+@pytest.mark.parametrize("receiver_kind", ["sync", "async", "two-async", "two-async-last-sets"])
 def test_context_variables_flow_both_ways_from_asend(receiver_kind: str) -> None:
     signal = Signal()
     seen = []
@@ -307,6 +307,8 @@ def test_context_variables_flow_both_ways_from_asend(receiver_kind: str) -> None
     async def async_other(**kwargs: Any) -> None:
         seen.append(request_id.get())
 
+    if receiver_kind == "two-async-last-sets":
+        signal.connect(async_other)
     signal.connect(sync_one if receiver_kind == "sync" else async_one)
     if receiver_kind == "two-async":
         signal.connect(async_other)

@@ -74,11 +74,13 @@ def test_a_traced_send_reports_each_receiver_and_returns_the_same_responses(
 
 def test_a_failing_send_is_traced_before_the_error_propagates(traces: list[SendTrace]) -> None:
     signal = Signal()
-    signal.connect(failing)
+    with plugin_scope("failing-plugin"):
+        signal.connect(failing)
     signal.connect(ok)
     with pytest.raises(LookupError) as info:
         signal.send(None)
     assert "failing" in " ".join(info.value.__notes__)
+    assert "'failing-plugin'" in " ".join(info.value.__notes__)
     [trace] = traces
     [call] = trace.calls
     assert call.info.qualname == "failing"
