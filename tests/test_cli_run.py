@@ -61,6 +61,13 @@ def test_disable_and_plugin_options_apply_to_run(world: World) -> None:
     assert result.stdout.splitlines() == ["good: order 42", "main ran"]
 
 
+def test_no_autoload_runs_the_host_without_importing_any_plugin(world: World) -> None:
+    result = world.hookwire("run", "clihost.app:host", "--no-autoload")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # not even the broken plugins were imported
+    assert result.stdout.splitlines() == ["main ran"]  # good's receiver is not connected
+
+
 def test_an_exception_in_main_is_one_line_and_exit_1_with_the_traceback_only_on_request(
     world: World,
 ) -> None:

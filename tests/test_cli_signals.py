@@ -54,6 +54,16 @@ def test_json_receivers_are_in_call_order_with_plugin_sender_weak_uid_async_and_
     world: World,
 ) -> None:
     first, second = signals_json(world, "clihost.app:calm")["clihost.signals.order_placed"]
+    assert list(first)[:8] == [  # documented keys first, in order; later ones are additions
+        "receiver",
+        "file",
+        "line",
+        "plugin",
+        "sender",
+        "weak",
+        "dispatch_uid",
+        "async",
+    ]
     assert first["receiver"] == "shop_good.signals.announce_order"
     assert first["plugin"] == "good"
     assert first["sender"] is None
