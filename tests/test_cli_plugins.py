@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -294,20 +295,31 @@ def test_hostile_metadata_is_escaped_in_check_and_run_warnings(world: World) -> 
 # -- plugins check ---------------------------------------------------------------------------
 
 
+def shown(result: subprocess.CompletedProcess[str]) -> str:
+    """Everything the command printed, for an assertion's message."""
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
+
+
+def check_rows(stdout: str) -> list[list[str]]:
+    """The ``STATUS PLUGIN`` cells of each row of the ``plugins check`` table."""
+    return [line.split()[:2] for line in stdout.splitlines()[1:] if line[:1].isalpha()]
+
+
 def test_check_exits_0_and_reports_ok_when_every_plugin_loads(world: World) -> None:
     result = world.hookwire("plugins", "check", "clihost.app:calm")
-    assert result.returncode == 0, result.stderr
-    rows = table_rows(result.stdout)
-    assert rows["ok"][:2] == ["ok", "good"] or rows["ok"][:2] == ["ok", "needy"]
-    assert result.stdout.splitlines()[-1] == "2 plugins: 2 ready"
+    assert result.returncode == 0, shown(result)
+    assert result.stdout.splitlines()[0].split() == ["STATUS", "PLUGIN", "DISTRIBUTION"]
+    assert check_rows(result.stdout)[:2] == [["ok", "good"], ["ok", "needy"]], shown(result)
+    assert result.stdout.splitlines()[-1] == "2 plugins: 2 ready", shown(result)
+    assert result.stderr == ""
 
 
 def test_check_exits_1_and_lists_every_failure_when_a_plugin_fails(world: World) -> None:
     result = world.hookwire("plugins", "check", "clihost.app:host")
-    assert result.returncode == 1
+    assert result.returncode == 1, shown(result)
     failed = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("FAILED")]
     assert sorted(failed) == ["broken_import", "broken_syntax", "orphan", "ready_fails"]
-    assert result.stdout.splitlines()[-1] == "6 plugins: 2 ready, 4 failed"
+    assert result.stdout.splitlines()[-1] == "6 plugins: 2 ready, 4 failed", shown(result)
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -325,23 +337,25 @@ def test_check_passes_when_the_failing_plugins_are_disabled(world: World) -> Non
         "-d",
         "orphan",
     )
-    assert result.returncode == 0, result.stdout
-    assert result.stdout.splitlines()[-1] == "6 plugins: 2 ready, 4 disabled"
+    assert result.returncode == 0, shown(result)
+    assert result.stdout.splitlines()[-1] == "6 plugins: 2 ready, 4 disabled", shown(result)
 
 
 def test_check_takes_the_same_plugin_selection_options(world: World) -> None:
     result = world.hookwire("plugins", "check", "clihost.app:host", "--no-autoload", "-p", "good")
-    assert result.returncode == 0, result.stdout
-    assert result.stdout.splitlines()[-1] == "6 plugins: 1 ready, 5 disabled"
+    assert result.returncode == 0, shown(result)
+    assert result.stdout.splitlines()[-1] == "6 plugins: 1 ready, 5 disabled", shown(result)
     result = world.hookwire("plugins", "check", "clihost.app:host", "--plugin", "broken_syntax")
-    assert result.returncode == 1
-    assert result.stdout.splitlines()[-1] == "6 plugins: 1 failed, 5 disabled"
+    assert result.returncode == 1, shown(result)
+    assert result.stdout.splitlines()[-1] == "6 plugins: 1 failed, 5 disabled", shown(result)
 
 
 def test_check_under_strict_fails_with_one_line(world: World) -> None:
     result = world.hookwire("plugins", "check", "clihost.app:host", "--strict")
-    assert result.returncode == 1
-    assert len(result.stderr.splitlines()) == 1
+    assert result.returncode == 1, shown(result)
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("hookwire: error: 4 plugin failures: "), shown(result)
 
 
 # -- discovery problems ------------------------------------------------------------------------
