@@ -410,7 +410,11 @@ def _sigterm_raises() -> Iterator[None]:
 
 
 def _print_summary() -> int:
-    """The default host's main: one line per plugin, then a count."""
+    """The default host's main (what ``hookwire run`` does with no host configured): one line
+    per plugin, then a count."""
+    # Escaped as the CLI's tables are: names and errors come from installed metadata.
+    from .cli._output import escape
+
     registry = default_host.registry
     out = sys.stdout
     records = list(registry)
@@ -423,17 +427,10 @@ def _print_summary() -> int:
             line += f" ({record.distribution} {record.version or ''})".replace(" )", ")")
         if record.error:
             line += f" - {record.error}"
-        out.write(_printable(line) + "\n")
+        out.write(escape(line) + "\n")
     ready = sum(1 for record in records if record.state.value == "ready")
     out.write(f"{ready} of {len(records)} plugins ready\n")
     return 0
-
-
-def _printable(text: str) -> str:
-    """``text`` with control and other non-printable characters shown as escapes."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _default_version() -> str:
