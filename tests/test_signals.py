@@ -6,7 +6,11 @@ import functools
 import gc
 import logging
 import re
+import subprocess
+import sys
+import threading
 import tracemalloc
+import weakref
 from typing import Any
 
 import pytest
@@ -542,37 +546,56 @@ def test_a_receiver_disconnecting_itself_and_connecting_another_applies_next_sen
     assert calls == ["self_removing", "late"]
 
 
-def test_an_owner_collected_during_a_send_is_called_at_most_once() -> None:
+class Recording:
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def method(self, **kwargs: Any) -> None:
+        self.calls.append("method")
+
+
+@pytest.mark.parametrize("dropper_first", [True, False])
+def test_an_owner_collected_during_a_send_is_called_at_most_once(dropper_first: bool) -> None:
     signal = Signal()
-    holder: dict[str, Owner] = {"owner": Owner()}
-    owner_calls = holder["owner"]
+    calls: list[str] = []
+    holder = {"owner": Recording(calls)}
 
     def dropper(**kwargs: Any) -> None:
-        holder.clear()
+        holder.clear()  # the last strong reference to the owner
         gc.collect()
 
-    signal.connect(dropper)
+    if dropper_first:
+        signal.connect(dropper)
     signal.connect(holder["owner"].method)
-    counter = owner_calls.calls
-    del owner_calls
+    if not dropper_first:
+        signal.connect(dropper)
     signal.send(None)
     signal.send(None)
-    assert counter == 0
+    signal.send(None)
+    assert calls == ([] if dropper_first else ["method"])
     assert len(signal.receivers) == 1
 
 
 def test_a_weakref_callback_that_disconnects_does_not_deadlock() -> None:
-    import weakref
-
     signal = Signal()
     signal.connect(plain)
     owner = Owner()
     weakref.finalize(owner, signal.disconnect, plain)
     signal.connect(owner.method)
-    with signal.lock:  # the callback may run while this thread holds the writers' lock
-        del owner
-        gc.collect()
-    assert signal.send(None) == []
+    results: list[Any] = []
+
+    def scenario() -> None:
+        nonlocal owner
+        with signal.lock:  # the callbacks may run while this thread holds the writers' lock
+            del owner
+            gc.collect()
+        results.append(signal.send(None))
+
+    thread = threading.Thread(target=scenario, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "deadlocked"
+    assert results == [[]]
 
 
 def test_receivers_mutating_their_kwargs_do_not_affect_the_others() -> None:
@@ -639,9 +662,12 @@ def test_signals_know_their_module_and_qualified_name() -> None:
 def test_all_signals_lists_live_signals_only() -> None:
     signal = Signal()
     assert signal in all_signals()
+    count = len(all_signals())
+    reference = weakref.ref(signal)
     del signal
     gc.collect()
-    assert all(isinstance(s, Signal) for s in all_signals())
+    assert reference() is None
+    assert len(all_signals()) == count - 1
 
 
 def test_receivers_list_can_be_restored_as_django_code_does() -> None:
@@ -693,9 +719,6 @@ reveal_type(on_signal)
 
 @pytest.mark.slow
 def test_the_receiver_decorator_keeps_the_function_type_for_mypy(tmp_path: Any) -> None:
-    import subprocess
-    import sys
-
     pytest.importorskip("mypy", reason="mypy comes with the lint extra")
     sample = tmp_path / "typed_use.py"
     sample.write_text(TYPED_USE)
