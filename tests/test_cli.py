@@ -443,7 +443,7 @@ def test_output_into_a_pipe_closed_before_writing_gives_no_traceback(
             text=True,
             cwd=world.home,
             env=world.popen_env(),
-            timeout=60,
+            timeout=120,
             check=False,
         )
     finally:
