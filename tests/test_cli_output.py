@@ -10,7 +10,7 @@ import pytest
 
 from hookwire import Signal
 from hookwire._tracing import SendTrace, install_tracer, remove_tracer
-from hookwire.cli._output import escape, render_table
+from hookwire.cli._output import describe_error, escape, render_table
 from hookwire.cli._trace import TracePrinter, format_trace
 
 
@@ -30,6 +30,21 @@ from hookwire.cli._trace import TracePrinter, format_trace
 def test_escape_shows_control_and_invisible_characters_as_escapes(raw: object, shown: str) -> None:
     assert escape(raw) == shown
     assert escape(raw).isprintable()
+
+
+@pytest.mark.parametrize(
+    ("error", "described"),
+    [
+        (ValueError("oven on fire"), "ValueError: oven on fire"),
+        (RuntimeError("  first line\nsecond line\n"), "RuntimeError: first line"),
+        (KeyError(), "KeyError"),
+        (OSError("   "), "OSError"),
+    ],
+)
+def test_an_error_is_described_by_its_type_and_the_first_line_of_its_message(
+    error: BaseException, described: str
+) -> None:
+    assert describe_error(error) == described
 
 
 def test_render_table_aligns_escaped_cells_under_the_headers() -> None:

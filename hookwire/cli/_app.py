@@ -455,9 +455,7 @@ def invoke(args: Sequence[str]) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:
         # An error of the host's own code (main or a receiver of its signals).
-        text = str(exc).strip()
-        first = f": {text.splitlines()[0]}" if text else ""
-        _report(f"{type(exc).__name__}{first}{_hint()}", exc)
+        _report(f"{_output.describe_error(exc)}{_hint()}", exc)
         return EXIT_FAILURE
     if isinstance(result, bool) or not isinstance(result, int):
         return EXIT_OK

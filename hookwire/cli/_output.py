@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .._signals import Signal
 
 __all__ = [
+    "describe_error",
     "escape",
     "plugin_check_lines",
     "plugins_json",
@@ -47,6 +48,15 @@ def escape(value: object) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def describe_error(error: BaseException) -> str:
+    """``"ValueError: first line of the message"`` (just the type when the message is empty).
+
+    Not escaped: callers escape what they print.
+    """
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ConfigError, HostImportError, HostNotFoundError
+from ._output import describe_error
 
 if TYPE_CHECKING:
     from .._host import Host
@@ -226,8 +227,7 @@ def _call_factory(reference: HostReference, factory: Any) -> Host:
         raise
     except BaseException as exc:
         raise HostImportError(
-            f"host {reference.describe()}: the factory raised "
-            f"{type(exc).__name__}: {_one_line(exc)}"
+            f"host {reference.describe()}: the factory raised {describe_error(exc)}"
         ) from exc
     if not isinstance(value, Host):
         raise HostNotFoundError(
@@ -236,17 +236,11 @@ def _call_factory(reference: HostReference, factory: Any) -> Host:
     return value
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "(no message)"
-
-
 def _import_failed(
     reference: HostReference, module_name: str, exc: BaseException
 ) -> HostImportError:
     return HostImportError(
-        f"host {reference.describe()}: importing {module_name!r} failed with "
-        f"{type(exc).__name__}: {_one_line(exc)}"
+        f"host {reference.describe()}: importing {module_name!r} failed with {describe_error(exc)}"
     )
 
 

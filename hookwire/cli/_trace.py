@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, TextIO
 
-from ._output import escape
+from ._output import describe_error, escape
 
 if TYPE_CHECKING:
     from .._tracing import SendTrace
@@ -39,12 +39,6 @@ def _safe_repr(value: object) -> str:
     return escape(text)
 
 
-def _error_text(error: BaseException) -> str:
-    message = str(error).strip().splitlines()
-    first = message[0] if message else ""
-    return f"{type(error).__name__}: {first}" if first else type(error).__name__
-
-
 def format_trace(trace: SendTrace) -> list[str]:
     """The lines describing one send (see the module docstring)."""
     signal = trace.signal
@@ -60,7 +54,7 @@ def format_trace(trace: SendTrace) -> list[str]:
         line = f"trace:   {escape(info.name)} plugin={escape(info.plugin or '-')} "
         line += _milliseconds(call.duration_ns)
         if call.error is not None:
-            line += f" raised {escape(_error_text(call.error))}"
+            line += f" raised {escape(describe_error(call.error))}"
         lines.append(line)
     return lines
 
