@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from venvtools import Venv, create_venv
+from venvtools import ROOT, Venv, create_venv
 
 OUTER_ENVIRONMENT_PTH = "_outer_environment.pth"
 
@@ -335,7 +335,11 @@ def copy_runtime_dependencies(target: Path) -> Path:
 
     target.mkdir(parents=True, exist_ok=True)
     seen: set[str] = set()
-    pending = [Requirement(text) for text in distribution("hookwire").requires or ()]
+    # hookwire's own requirements, as the checkout declares them (it need not be installed).
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pending = [Requirement(text) for text in project["dependencies"]]
     while pending:
         requirement = pending.pop()
         if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
