@@ -49,7 +49,7 @@ _expose_pyenv_interpreters()
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole suite: unit, property, end-to-end, lint, typing and docs checks."""
-    session.install("-e", ".[test,lint,docs]")
+    session.install("-e", ".[test,lint,docs,bench]")
     session.run("python", "-m", "pytest", *session.posargs)
 
 
