@@ -9,17 +9,17 @@ Semantics follow Django 6.1:
   thread-sensitive executor); then async receivers run concurrently.
 * ``send`` with async receivers: sync receivers are called directly, then the async ones
   concurrently inside one ``async_to_sync`` call.
-* Async receivers run concurrently under one ``asyncio.TaskGroup``: the first one in the
-  sending task itself (as if awaited alone: one task fewer), the others in tasks sharing one
-  copy of the caller's context. Afterwards, context variables those tasks changed are set in
-  the caller's context. Sync receivers behind ``sync_to_async``/``async_to_sync`` see and
-  propagate context changes through asgiref. So in all four combinations of sync/async
-  sender and receiver, a receiver sees the sender's context variables and the sender sees
-  what the receivers set.
-* Failure policy (``asend`` and ``send``): the first failing async receiver makes the task
-  group cancel the others and wait for them (no task outlives the send). One failure is
-  raised as itself; several that failed before the cancellation reached them are raised
-  together as an ``ExceptionGroup``.
+* Async receivers run concurrently under one ``asyncio.TaskGroup``, each in a task of its
+  own, all sharing one copy of the caller's context (a lone receiver is simply awaited), so
+  a receiver sees what one started before it set. Afterwards, context variables the
+  receivers changed are set in the caller's context. Sync receivers behind
+  ``sync_to_async``/``async_to_sync`` see and propagate context changes through asgiref. So
+  in all four combinations of sync/async sender and receiver, a receiver sees the sender's
+  context variables and the sender sees what the receivers set.
+* Failure policy (``asend`` and ``send``), Django 6.1's: the first failing async receiver
+  makes the task group cancel the others and wait for them (no task outlives the send).
+  Receivers already scheduled still start, so several can fail in the same loop step. One
+  failure is raised as itself; several are raised together as an ``ExceptionGroup``.
 """
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ _UNSET = object()
 def _propagate_changes(before: contextvars.Context, after: contextvars.Context) -> None:
     """Set in the current context every variable the receivers changed in ``after``.
 
-    ``before`` is the state ``after`` started from; comparing with it (rather than with the
-    current context) keeps what the receiver run in this very task set meanwhile.
+    ``before`` is the state ``after`` started from: only what changed since is set, so a
+    variable the receivers left alone keeps whatever the caller's context holds.
     """
     for variable, value in after.items():
         if before.get(variable, _UNSET) is not value:
@@ -113,13 +113,17 @@ async def _send_async_group(
         receiver = receivers[0]
         return [(receiver, await _call_one(signal, receiver, sender, named, robust))]
     before = contextvars.copy_context()
-    context = before.copy()  # shared by the receivers' tasks, as in Django
+    # Every receiver runs in a task of its own, all sharing one copy of the caller's
+    # context, as in Django 6.1: a receiver sees what one before it set, and failures that
+    # happen in the same loop step are all raised, together. (Running one receiver in this
+    # task instead would give it the caller's context and let the task group cancel the
+    # others before they start when it fails at once.)
+    context = before.copy()
     arguments = {"signal": signal, "sender": sender, **named}
-    first, others = receivers[0], receivers[1:]
     tasks: list[asyncio.Task[Any]] = []
     try:
         async with asyncio.TaskGroup() as group:
-            for receiver in others:
+            for receiver in receivers:
                 # Robust sends wrap each receiver to turn its failure into its response;
                 # plain sends run the receiver's coroutine as the task itself (one
                 # coroutine per receiver) and name a failing receiver afterwards.
@@ -129,21 +133,15 @@ async def _send_async_group(
                     else receiver(**arguments)
                 )
                 tasks.append(group.create_task(coroutine, context=context))
-            # The first receiver runs in this task while the others are scheduled, as if it
-            # had been awaited alone: one task fewer, same concurrency. If it fails, the
-            # group cancels the others; if another fails, the group cancels it.
-            first_result = await _call_one(signal, first, sender, named, robust)
     except BaseExceptionGroup as grouped:
         if not robust:
-            _note_failures(signal, others, tasks, grouped)
+            _note_failures(signal, receivers, tasks, grouped)
         if len(grouped.exceptions) == 1:
             raise grouped.exceptions[0] from None
         raise
     finally:
         _propagate_changes(before, context)
-    return [(first, first_result)] + [
-        (receiver, task.result()) for receiver, task in zip(others, tasks, strict=True)
-    ]
+    return [(receiver, task.result()) for receiver, task in zip(receivers, tasks, strict=True)]
 
 
 def _note_failures(

@@ -187,6 +187,48 @@ def test_several_failing_async_receivers_raise_one_group_and_leave_no_task_behin
     assert cancelled == ["slow"]
 
 
+@pytest.mark.parametrize("method", ["send", "asend"])
+def test_receivers_failing_at_once_are_all_started_and_raised_together(method: str) -> None:
+    signal = Signal()
+    started = []
+
+    async def first(**kwargs: Any) -> None:
+        started.append("first")
+        raise LookupError("first")
+
+    async def second(**kwargs: Any) -> None:
+        started.append("second")
+        raise KeyError("second")
+
+    signal.connect(first)
+    signal.connect(second)
+
+    def run() -> Any:
+        return signal.send(None) if method == "send" else asyncio.run(signal.asend(None))
+
+    with pytest.raises(ExceptionGroup) as info:
+        run()
+    assert [type(e) for e in info.value.exceptions] == [LookupError, KeyError]
+    assert started == ["first", "second"]
+
+
+def test_a_receiver_failing_at_once_does_not_stop_the_others_from_starting() -> None:
+    signal = Signal()
+    ran = []
+
+    async def broken(**kwargs: Any) -> None:
+        raise LookupError("broken")
+
+    async def quick(**kwargs: Any) -> None:
+        ran.append("quick")
+
+    signal.connect(broken)
+    signal.connect(quick)
+    with pytest.raises(LookupError):
+        asyncio.run(signal.asend(None))
+    assert ran == ["quick"]
+
+
 def test_asend_robust_returns_every_failure_and_logs_each(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -320,6 +362,41 @@ def test_context_variables_flow_both_ways_from_asend(receiver_kind: str) -> None
 
     assert asyncio.run(sender_code()) == "set by receiver"
     assert seen[0] == "set by sender"
+
+
+@pytest.mark.parametrize("method", ["send", "asend"])
+def test_async_receivers_share_one_context_copy(method: str) -> None:
+    signal = Signal()
+    seen = []
+
+    async def first(**kwargs: Any) -> None:
+        request_id.set("set by first")
+        await asyncio.sleep(0)
+        seen.append(("first", request_id.get()))
+
+    async def second(**kwargs: Any) -> None:
+        seen.append(("second", request_id.get()))
+        request_id.set("set by second")
+
+    signal.connect(first)
+    signal.connect(second)
+
+    async def async_sender() -> str:
+        await signal.asend(None)
+        return request_id.get()
+
+    def sync_sender() -> str:
+        signal.send(None)
+        return request_id.get()
+
+    context = contextvars.Context()
+    if method == "send":
+        after = context.run(sync_sender)
+    else:
+        after = context.run(asyncio.run, async_sender())
+    assert seen == [("second", "set by first"), ("first", "set by second")]
+    assert after == "set by second"
+    assert request_id.get() == "unset"
 
 
 # -- threads and loops ----------------------------------------------------------------

@@ -11,6 +11,7 @@ stay on the behaviour correct programs see, and the differences are tested in
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import textwrap
 from collections.abc import Callable
@@ -254,6 +255,144 @@ def test_scenario_observes_the_same_on_django_and_hookwire(name: str) -> None:
     django_result = SCENARIOS[name](*IMPLEMENTATIONS["django"])
     hookwire_result = SCENARIOS[name](*IMPLEMENTATIONS["hookwire"])
     assert hookwire_result == django_result
+
+
+# -- Django 6.1's async semantics ------------------------------------------------------
+#
+# Django 6.1 runs async receivers in an asyncio.TaskGroup, each in its own task sharing one
+# copy of the caller's context; Django 5.2 used asyncio.gather. hookwire follows 6.1 on every
+# Django version, so these scenarios carry the result Django 6.1 gives, checked against
+# hookwire always and against Django itself when the installed one is 6.1 or later.
+
+
+def failure_outcome(signal_class: Any, via: str, plan: list[tuple[bool, bool]]) -> Any:
+    """Connect one async receiver per ``(fails, awaits_first)``; what a caller observes."""
+    signal = signal_class()
+    log: list[str] = []
+    receivers = []
+    for index, (fails, awaits_first) in enumerate(plan):
+
+        async def receiver(
+            sender: object, _i: int = index, _f: bool = fails, _a: bool = awaits_first, **kw: Any
+        ) -> int:
+            log.append(f"r{_i} starts")
+            if _a:
+                await asyncio.sleep(0)
+            if _f:
+                raise ValueError(f"r{_i}")
+            log.append(f"r{_i} ends")
+            return _i
+
+        receivers.append(receiver)
+        signal.connect(receiver)
+    try:
+        if via == "asend":
+            asyncio.run(signal.asend(None))
+        else:
+            signal.send(None)
+    except Exception as error:
+        raised = getattr(error, "exceptions", [error])
+        return type(error).__name__, sorted(str(e) for e in raised), log
+    return "returned", [], log
+
+
+FAILURE_PLANS_ON_DJANGO_61 = [
+    # (fails, awaits first) per receiver -> (raised type, messages, what ran)
+    ([(True, False)], ("ValueError", ["r0"], ["r0 starts"])),
+    (
+        [(True, False), (False, False)],
+        ("ValueError", ["r0"], ["r0 starts", "r1 starts", "r1 ends"]),
+    ),
+    ([(True, False), (True, False)], ("ExceptionGroup", ["r0", "r1"], ["r0 starts", "r1 starts"])),
+    ([(True, True), (True, True)], ("ExceptionGroup", ["r0", "r1"], ["r0 starts", "r1 starts"])),
+    (
+        [(True, True), (False, True), (True, True)],
+        ("ExceptionGroup", ["r0", "r2"], ["r0 starts", "r1 starts", "r2 starts", "r1 ends"]),
+    ),
+    (
+        [(False, False), (True, True)],
+        ("ValueError", ["r1"], ["r0 starts", "r0 ends", "r1 starts"]),
+    ),
+]
+
+
+@pytest.mark.parametrize("via", ["asend", "send"])
+@pytest.mark.parametrize(("plan", "expected"), FAILURE_PLANS_ON_DJANGO_61)
+def test_failing_async_receivers_raise_what_django_61_raises(
+    via: str, plan: list[tuple[bool, bool]], expected: Any
+) -> None:
+    assert failure_outcome(hookwire.Signal, via, plan) == expected
+    if django.VERSION >= (6, 1):
+        assert failure_outcome(django.dispatch.Signal, via, plan) == expected
+
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+def context_outcome(signal_class: Any, sender_kind: str, receiver_kind: str, count: int) -> Any:
+    """Each receiver notes the variable, sets its own value, yields, notes it again."""
+    signal = signal_class()
+    seen: list[Any] = []
+    receivers = []
+    for index in range(count):
+        if receiver_kind == "async":
+
+            async def receiver(sender: object, _i: int = index, **kwargs: Any) -> None:
+                seen.append((_i, request_id.get()))
+                request_id.set(f"r{_i}")
+                await asyncio.sleep(0)
+                seen.append((_i, "later", request_id.get()))
+
+        else:
+
+            def receiver(sender: object, _i: int = index, **kwargs: Any) -> None:  # type: ignore[misc]
+                seen.append((_i, request_id.get()))
+                request_id.set(f"r{_i}")
+
+        receivers.append(receiver)
+        signal.connect(receiver)
+
+    async def async_sender() -> str:
+        request_id.set("sender")
+        await signal.asend(None)
+        return request_id.get()
+
+    def sync_sender() -> str:
+        request_id.set("sender")
+        signal.send(None)
+        return request_id.get()
+
+    if sender_kind == "async":
+        after = contextvars.Context().run(asyncio.run, async_sender())
+    else:
+        after = contextvars.Context().run(sync_sender)
+    return after, seen
+
+
+CONTEXT_ON_DJANGO_61 = {
+    ("sync", "sync", 2): ("r1", [(0, "sender"), (1, "r0")]),
+    ("async", "sync", 2): ("r1", [(0, "sender"), (1, "r0")]),
+    ("sync", "async", 1): ("r0", [(0, "sender"), (0, "later", "r0")]),
+    ("async", "async", 1): ("r0", [(0, "sender"), (0, "later", "r0")]),
+    # Async receivers share one context: each sees what the one before it set.
+    ("sync", "async", 2): (
+        "r1",
+        [(0, "sender"), (1, "r0"), (0, "later", "r1"), (1, "later", "r1")],
+    ),
+    ("async", "async", 2): (
+        "r1",
+        [(0, "sender"), (1, "r0"), (0, "later", "r1"), (1, "later", "r1")],
+    ),
+}
+
+
+@pytest.mark.parametrize(("combination", "expected"), sorted(CONTEXT_ON_DJANGO_61.items()))
+def test_context_variables_behave_as_on_django_61(
+    combination: tuple[str, str, int], expected: Any
+) -> None:
+    assert context_outcome(hookwire.Signal, *combination) == expected
+    if django.VERSION >= (6, 1):
+        assert context_outcome(django.dispatch.Signal, *combination) == expected
 
 
 @pytest.mark.skipif(django.VERSION < (6, 1), reason="Django drops dead senders' rows from 6.1")
