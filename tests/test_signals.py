@@ -123,20 +123,28 @@ def test_senders_that_cannot_be_weakly_referenced_work_with_and_without_caching(
     assert signal.send(sender) == []
 
 
-def test_receivers_tied_to_a_dead_sender_never_fire_for_an_object_reusing_its_id() -> None:
-    signal = Signal()
+@pytest.mark.parametrize("use_caching", [False, True])
+def test_receivers_tied_to_a_dead_sender_never_fire_for_an_object_reusing_its_id(
+    use_caching: bool,
+) -> None:
+    signal = Signal(use_caching=use_caching)
     senders = [Sender() for _ in range(200)]
-    dead_ids = {id(sender) for sender in senders}
     for sender in senders:
         signal.connect(plain, sender=sender)
-        assert signal.send(sender) == [(plain, "plain")]
+    # Every sender's receivers are looked up once more after the last connect, so each id
+    # is in use when the senders die.
+    assert all(signal.send(sender) == [(plain, "plain")] for sender in senders)
+    assert all(signal.has_listeners(sender) for sender in senders)
+    dead_ids = {id(sender) for sender in senders}
+    watchers = [weakref.ref(sender) for sender in senders]
     del sender
     senders.clear()
+    assert all(watcher() is None for watcher in watchers)  # the signal held none of them
     newcomers = [Sender() for _ in range(2_000)]
     reusing = [newcomer for newcomer in newcomers if id(newcomer) in dead_ids]
-    if not reusing:  # pragma: no cover - the allocator nearly always reuses the slots
-        pytest.skip("the allocator reused no id")
-    assert all(signal.send(newcomer) == [] for newcomer in reusing)
+    assert reusing, "the allocator reused none of the dead senders' ids"
+    assert [signal.send(newcomer) for newcomer in reusing] == [[] for _ in reusing]
+    assert not any(signal.has_listeners(newcomer) for newcomer in reusing)
     assert signal.receivers == []
 
 
