@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
 import logging
@@ -317,6 +318,29 @@ def test_one_receiver_connected_ten_thousand_times_keeps_memory_flat() -> None:
         tracemalloc.stop()
     assert after - before < 20_000
     assert len(signal.receivers) == 2
+
+
+def test_rows_of_dead_receivers_are_freed_by_the_next_send() -> None:
+    signal = Signal()
+    signal.connect(plain)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        owners = [Owner() for _ in range(10_000)]
+        for owner in owners:
+            signal.connect(owner.method)
+        del owner
+        connected, _ = tracemalloc.get_traced_memory()
+        owners.clear()
+        gc.collect()
+        assert signal.send(None) == [(plain, "plain")]
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # What stays is at most the registry's table, which a dict never shrinks.
+    assert after - before < (connected - before) / 5
+    assert len(signal.receivers) == 1
 
 
 def test_a_dead_receivers_id_reused_by_a_new_function_can_connect() -> None:
@@ -644,12 +668,27 @@ def test_connected_to_keeps_a_receiver_that_was_connected_before() -> None:
 
 def test_muted_signals_call_nobody_until_the_block_ends() -> None:
     signal = Signal()
-    signal.connect(plain)
+    called = []
+
+    def sync_one(**kwargs: Any) -> str:
+        called.append("sync")
+        return "sync"
+
+    async def async_one(**kwargs: Any) -> str:
+        called.append("async")
+        return "async"
+
+    signal.connect(sync_one)
+    signal.connect(async_one)
     with signal.muted():
         with signal.muted():
             assert signal.send(None) == []
         assert signal.send_robust(None) == []
-    assert signal.send(None) == [(plain, "plain")]
+        assert asyncio.run(signal.asend(None)) == []
+        assert asyncio.run(signal.asend_robust(None)) == []
+    assert called == []
+    assert signal.send(None) == [(sync_one, "sync"), (async_one, "async")]
+    assert called == ["sync", "async"]
 
 
 def test_signals_know_their_module_and_qualified_name() -> None:
