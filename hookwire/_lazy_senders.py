@@ -20,7 +20,7 @@ from collections.abc import Hashable
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
-from ._receivers import describe_callable
+from ._receivers import LAZY_TAG, describe_callable
 from .exceptions import ReceiverTypeError
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def add_pending(
     plugin: str | None,
 ) -> Hashable | None:
     """Keep a connect to ``reference`` pending on ``signal``; its lookup key if new."""
-    key = (receiver_part, "lazy", reference)
+    key = (receiver_part, LAZY_TAG, reference)
     held: Any = receiver
     if weak:
         try:

@@ -19,8 +19,10 @@ from typing import Any
 from .exceptions import ReceiverSignatureError, ReceiverTypeError, WeakReceiverWarning
 
 __all__ = [
+    "LAZY_TAG",
     "NONE_KEY",
     "ONLY_HELD_BY_CALL",
+    "UID_TAG",
     "Registration",
     "WeakReceiverWarning",
     "describe_callable",
@@ -29,8 +31,8 @@ __all__ = [
     "live_receiver",
     "make_registration",
     "receiver_key",
+    "receiver_part",
     "registered_sender",
-    "sender_key",
     "source_location",
     "validate_receiver",
     "warn_dies_at_once",
@@ -56,9 +58,17 @@ def receiver_key(receiver: object) -> Hashable:
     return id(receiver)
 
 
-def sender_key(sender: object) -> int:
-    """The identity senders are matched on (``id``), as in Django."""
-    return id(sender)
+#: Tags that keep kinds of lookup keys apart: a ``dispatch_uid`` key never equals a
+#: receiver's ``id()``, and a pending lazy-sender key never equals a connected one.
+UID_TAG = "dispatch_uid"
+LAZY_TAG = "lazy"
+
+
+def receiver_part(receiver: object, dispatch_uid: Hashable | None) -> Hashable:
+    """The receiver half of a lookup key: the tagged ``dispatch_uid``, else the identity."""
+    if dispatch_uid is not None:
+        return (UID_TAG, dispatch_uid)
+    return receiver_key(receiver)
 
 
 def _code_of(receiver: object) -> Any:

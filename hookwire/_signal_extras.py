@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _lazy_senders
-from ._receivers import KEY, Registration, is_alive, is_registration, receiver_key
+from ._receivers import KEY, Registration, is_alive, is_registration
 
 if TYPE_CHECKING:
     from ._introspection import ReceiverInfo
@@ -40,6 +40,12 @@ class SignalExtras:
         def _purge_dead(self) -> None: ...
 
         def _disconnect_lookup_key(self, lookup_key: Hashable) -> bool: ...
+
+        def _lookup_key(
+            self, receiver: Callable[..., Any], sender: object, dispatch_uid: Hashable | None
+        ) -> Hashable: ...
+
+        def _has_lookup_key(self, lookup_key: Hashable) -> bool: ...
 
         def _plan_for(self, sender: object) -> Any: ...
 
@@ -125,17 +131,13 @@ class SignalExtras:
         It is disconnected on exit, also when the block raises; if it was already connected
         before, it stays connected.
         """
-        with self.lock:
-            before = set(self._registry)
+        key = self._lookup_key(receiver, sender, dispatch_uid)
+        connected_before = self._has_lookup_key(key)
         self.connect(receiver, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
-        part = (
-            ("dispatch_uid", dispatch_uid) if dispatch_uid is not None else receiver_key(receiver)
-        )
-        key = (part, id(sender))
         try:
             yield receiver
         finally:
-            if key not in before:
+            if not connected_before:
                 self._disconnect_lookup_key(key)
 
     @contextmanager

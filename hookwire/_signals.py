@@ -29,12 +29,15 @@ from . import _failures, _lazy_senders
 from ._attribution import _current_scope
 from ._plans import Plan, plan_for
 from ._receivers import (
+    LAZY_TAG,
     ONLY_HELD_BY_CALL,
+    UID_TAG,
     Registration,
     is_alive,
     make_registration,
     might_die_at_once,
     receiver_key,
+    receiver_part,
     validate_receiver,
     warn_dies_at_once,
 )
@@ -47,9 +50,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 _all_signals: weakref.WeakSet[Signal] = weakref.WeakSet()
 
-# A uid lookup key is tagged so it can never equal a receiver's id().
-_UID = "dispatch_uid"
-_LAZY = "lazy"
+_UID = UID_TAG
+_LAZY = LAZY_TAG
 
 _id = id
 _getrefcount = sys.getrefcount
@@ -147,11 +149,10 @@ class Signal(SignalExtras):
         if sender.__class__ is str and _lazy_senders.is_lazy_reference(sender):
             target = _lazy_senders.lookup(sender)
             if _lazy_senders.is_missing(target):
-                part = (_UID, dispatch_uid) if dispatch_uid is not None else receiver_key(receiver)
                 key = _lazy_senders.add_pending(
                     self,
                     receiver,
-                    part,
+                    receiver_part(receiver, dispatch_uid),
                     sender,
                     weak,
                     dispatch_uid,
@@ -235,16 +236,15 @@ class Signal(SignalExtras):
             for unknown receivers or senders.
         """
         if dispatch_uid is not None:
-            receiver_part: Hashable = (_UID, dispatch_uid)
+            part: Hashable = (_UID, dispatch_uid)
         elif receiver.__class__ is FunctionType:
-            receiver_part = _id(receiver)
+            part = _id(receiver)
         else:
-            receiver_part = receiver_key(receiver)
+            part = receiver_key(receiver)
         if sender.__class__ is str and _lazy_senders.is_lazy_reference(sender):
-            lazy_key = (receiver_part, _LAZY, sender)
-            self._disconnect_lookup_key(lazy_key)
+            self._disconnect_lookup_key((part, _LAZY, sender))
             return None
-        lookup_key = (receiver_part, _id(sender))
+        lookup_key = (part, _id(sender))
         # The common case of _disconnect_lookup_key(), inlined for speed.
         with self.lock:
             if self._dead:
@@ -256,6 +256,28 @@ class Signal(SignalExtras):
             if self._cache:
                 self._cache = {}
         return True
+
+    def _lookup_key(
+        self, receiver: Callable[..., Any], sender: object, dispatch_uid: Hashable | None
+    ) -> Hashable:
+        """The key ``connect(receiver, sender, dispatch_uid=...)`` files its registration
+        under now: a pending key for a lazy reference whose module is not imported yet."""
+        part = receiver_part(receiver, dispatch_uid)
+        if sender.__class__ is str and _lazy_senders.is_lazy_reference(sender):
+            target = _lazy_senders.lookup(sender)
+            if _lazy_senders.is_missing(target):
+                return (part, _LAZY, sender)
+            sender = target
+        return (part, _id(sender))
+
+    def _has_lookup_key(self, lookup_key: Hashable) -> bool:
+        """Whether a registration, pending or connected, is filed under ``lookup_key``."""
+        with self.lock:
+            return (
+                lookup_key in self._registry
+                or lookup_key in self._pending
+                or lookup_key in self._lazy_aliases
+            )
 
     def _disconnect_lookup_key(self, lookup_key: Hashable) -> bool:
         """Remove exactly the registration ``lookup_key`` (whatever its sender); report it.

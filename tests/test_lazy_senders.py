@@ -195,3 +195,28 @@ def test_a_sender_cached_before_the_import_is_resolved_at_its_next_send(
         assert signal.send(OrderedDict) == [(on_save, "saved")]
     finally:
         sys.modules.pop("lazy_alias_module", None)
+
+
+@pytest.mark.parametrize("imported_inside", [False, True])
+@pytest.mark.parametrize("dispatch_uid", [None, "uid"])
+def test_connected_to_a_lazy_sender_disconnects_on_exit(
+    make_module: Any, imported_inside: bool, dispatch_uid: str | None
+) -> None:
+    module_name = make_module("lazy_shop_temporary" + ("_in" if imported_inside else "_out"))
+    signal = Signal()
+    reference = f"{module_name}:Model"
+    with signal.connected_to(on_save, sender=reference, dispatch_uid=dispatch_uid):
+        if imported_inside:
+            module = importlib.import_module(module_name)
+            assert signal.send(module.Model) == [(on_save, "saved")]
+    module = importlib.import_module(module_name)
+    assert signal.send(module.Model) == []
+    assert signal.describe_receivers() == []
+
+
+def test_connected_to_an_imported_lazy_reference_keeps_an_earlier_connection() -> None:
+    signal = Signal()
+    signal.connect(on_save, sender=Signal)
+    with signal.connected_to(on_save, sender=f"{__name__}:Signal"):
+        assert signal.send(Signal) == [(on_save, "saved")]
+    assert signal.send(Signal) == [(on_save, "saved")]
