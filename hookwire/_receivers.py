@@ -23,6 +23,7 @@ __all__ = [
     "NONE_KEY",
     "ONLY_HELD_BY_CALL",
     "UID_TAG",
+    "ReceiverRow",
     "Registration",
     "WeakReceiverWarning",
     "describe_callable",
@@ -32,6 +33,7 @@ __all__ = [
     "make_registration",
     "receiver_key",
     "receiver_part",
+    "receiver_row",
     "registered_sender",
     "source_location",
     "validate_receiver",
@@ -358,9 +360,31 @@ def is_alive(reg: Registration) -> bool:
     return sender_ref is None or sender_ref() is not None
 
 
-def is_registration(value: object) -> bool:
-    """Whether ``value`` has the shape of a registration."""
-    return isinstance(value, tuple) and len(value) == 10 and callable(value[GETTER])
+class ReceiverRow(tuple[Any, ...]):
+    """One row of ``Signal.receivers``, shaped as in Django 6.1:
+    ``(lookup_key, receiver, sender_ref, is_async)``.
+
+    ``receiver`` is a weak reference to call for the receiver when it is held weakly
+    (:class:`weakref.WeakMethod` for bound methods), else the receiver itself; ``sender_ref``
+    is a weak reference to the sender, or ``None`` for any sender or one that cannot be weakly
+    referenced. The row also carries the full registration, so that assigning a list of rows
+    back to ``Signal.receivers`` restores exactly those registrations.
+    """
+
+    registration: Registration
+
+
+def receiver_row(reg: Registration) -> ReceiverRow:
+    """The Django-shaped row of a live registration."""
+    if not reg[WEAK]:
+        receiver: Any = reg[GETTER]()
+    elif reg[FUNC] is None:
+        receiver = reg[GETTER]  # already a weak reference to the receiver
+    else:
+        receiver = weakref.WeakMethod(live_receiver(reg))
+    row = ReceiverRow((reg[KEY], receiver, reg[SENDER_REF], reg[IS_ASYNC]))
+    row.registration = reg
+    return row
 
 
 def _not_weakrefable(receiver: object) -> ReceiverTypeError:

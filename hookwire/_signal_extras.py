@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _lazy_senders
-from ._receivers import KEY, Registration, is_alive, is_registration
+from ._receivers import KEY, ReceiverRow, Registration, is_alive, receiver_row
 
 if TYPE_CHECKING:
     from ._introspection import ReceiverInfo
@@ -81,23 +81,26 @@ class SignalExtras:
     # -- Django's attributes ----------------------------------------------------------
 
     @property
-    def receivers(self) -> list[Registration]:
-        """The live registrations, in connect order (``[]`` when nothing is connected).
+    def receivers(self) -> list[ReceiverRow]:
+        """The live registrations in connect order, as Django 6.1's rows
+        ``(lookup_key, receiver, sender_ref, is_async)`` (see :class:`ReceiverRow`); ``[]``
+        when nothing is connected.
 
+        Unlike Django's, the list never shows rows of receivers or senders already collected.
         Assigning a list obtained from this property (or ``[]``) restores exactly those
         registrations, as code written for Django sometimes does.
         """
         with self.lock:
             if self._dead:
                 self._purge_dead()
-            return [reg for reg in self._registry.values() if is_alive(reg)]
+            return [receiver_row(reg) for reg in self._registry.values() if is_alive(reg)]
 
     @receivers.setter
-    def receivers(self, registrations: list[Registration]) -> None:
-        if not all(is_registration(reg) for reg in registrations):
+    def receivers(self, rows: list[ReceiverRow]) -> None:
+        if not all(isinstance(row, ReceiverRow) for row in rows):
             raise TypeError("Signal.receivers accepts only a list read from Signal.receivers")
         with self.lock:
-            self._registry = {reg[KEY]: reg for reg in registrations}
+            self._registry = {row.registration[KEY]: row.registration for row in rows}
             self._cache = {}
 
     @property

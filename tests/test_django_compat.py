@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import gc
 import textwrap
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -393,6 +394,37 @@ def test_context_variables_behave_as_on_django_61(
     assert context_outcome(hookwire.Signal, *combination) == expected
     if django.VERSION >= (6, 1):
         assert context_outcome(django.dispatch.Signal, *combination) == expected
+
+
+def receivers_rows(signal_class: Any) -> Any:
+    """Read ``Signal.receivers`` as Django 6.1 code does: unpack, dereference, inspect."""
+    signal = signal_class()
+    listener = Listener("rows")
+    signal.connect(answer_one)
+    signal.connect(listener.on_signal, sender=Sender)
+    signal.connect(answer_two, weak=False, dispatch_uid="strong")
+    signal.connect(async_answer, sender=listener)
+    rows = []
+    for _lookup_key, reference, sender_ref, is_async in signal.receivers:
+        if isinstance(reference, weakref.ReferenceType):
+            reference = reference()
+        sender = None if sender_ref is None else sender_ref()
+        rows.append((reference.__qualname__, sender is not None, sender is listener, is_async))
+    return rows
+
+
+RECEIVERS_ROWS_ON_DJANGO_61 = [
+    ("answer_one", False, False, False),
+    ("Listener.on_signal", True, False, False),
+    ("answer_two", False, False, False),
+    ("async_answer", True, True, True),
+]
+
+
+def test_receivers_rows_read_as_on_django_61() -> None:
+    assert receivers_rows(hookwire.Signal) == RECEIVERS_ROWS_ON_DJANGO_61
+    if django.VERSION >= (6, 1):
+        assert receivers_rows(django.dispatch.Signal) == RECEIVERS_ROWS_ON_DJANGO_61
 
 
 @pytest.mark.skipif(django.VERSION < (6, 1), reason="Django drops dead senders' rows from 6.1")

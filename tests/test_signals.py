@@ -719,14 +719,20 @@ def test_all_signals_lists_live_signals_only() -> None:
 
 def test_receivers_list_can_be_restored_as_django_code_does() -> None:
     signal = Signal()
+    owner = Owner()
     signal.connect(plain)
+    signal.connect(owner.method, sender=Sender)
     saved = signal.receivers
     signal.receivers = []
     assert signal.send(None) == []
+    assert signal.send(Sender) == []
     signal.receivers = saved
     assert signal.send(None) == [(plain, "plain")]
+    assert [r for r, _ in signal.send(Sender)] == [plain, owner.method]
     signal.sender_receivers_cache.clear()
     assert signal.send(None) == [(plain, "plain")]
+    with pytest.raises(TypeError, match=r"only a list read from Signal\.receivers"):
+        signal.receivers = [tuple(row) for row in saved]
 
 
 def test_snapshot_and_restore_put_back_exactly_the_registrations() -> None:
