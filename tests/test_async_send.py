@@ -45,6 +45,46 @@ def test_sync_send_reaches_async_receivers_after_the_sync_ones() -> None:
     assert signal.send_robust(None) == [(sync_receiver, "sync"), (async_receiver, "async")]
 
 
+def test_asend_runs_sync_receivers_off_the_event_loop_thread_through_asgiref() -> None:
+    signal = Signal()
+    threads = []
+
+    def blocking(**kwargs: Any) -> None:
+        threads.append(threading.get_ident())
+        with pytest.raises(RuntimeError):
+            asyncio.get_running_loop()  # not called inside the event loop
+
+    signal.connect(blocking)
+
+    async def main() -> int:
+        await signal.asend(None)
+        await signal.asend_robust(None)
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(main())
+    assert len(threads) == 2
+    assert loop_thread not in threads
+
+
+def test_sync_send_lets_async_receivers_call_back_into_the_sending_thread() -> None:
+    from asgiref.sync import sync_to_async
+
+    signal = Signal()
+    threads = []
+
+    def record_thread() -> None:
+        threads.append(threading.get_ident())
+
+    async def calls_back(**kwargs: Any) -> None:
+        # asgiref's async_to_sync keeps the sending thread serving thread-sensitive calls.
+        await sync_to_async(record_thread)()
+
+    signal.connect(calls_back)
+    signal.send(None)
+    signal.send_robust(None)
+    assert threads == [threading.get_ident()] * 2
+
+
 def test_asend_with_no_receivers_returns_an_empty_list() -> None:
     assert asyncio.run(Signal().asend(None)) == []
 
