@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 
+from ._failures import robust_response
 from ._plans import split_plan
 from ._receivers import describe_callable
 from ._recursion import recursive_send_error
@@ -50,18 +51,14 @@ def _call_sync(
     for receiver in receivers:
         try:
             response = receiver(**arguments)
-        except RecursionError as err:
-            error = recursive_send_error(err, robust=robust)
-            if error is not None:
-                raise error from None
-            signal._log_robust_failure(receiver, err, sender)
-            response = err
         except Exception as err:
-            if not robust:
+            if robust:
+                response = robust_response(signal, receiver, err, sender)
+            elif isinstance(err, RecursionError):
+                raise recursive_send_error(err) from None
+            else:
                 signal._note_failure(err, receiver)
                 raise
-            signal._log_robust_failure(receiver, err, sender)
-            response = err
         responses.append((receiver, response))
     return responses
 
@@ -89,18 +86,13 @@ async def _call_one(
 ) -> Any:
     try:
         return await receiver(signal=signal, sender=sender, **named)
-    except RecursionError as err:
-        error = recursive_send_error(err, robust=robust)
-        if error is not None:
-            raise error from None
-        signal._log_robust_failure(receiver, err, sender)
-        return err
     except Exception as err:
-        if not robust:
-            signal._note_failure(err, receiver)
-            raise
-        signal._log_robust_failure(receiver, err, sender)
-        return err
+        if robust:
+            return robust_response(signal, receiver, err, sender)
+        if isinstance(err, RecursionError):
+            raise recursive_send_error(err) from None
+        signal._note_failure(err, receiver)
+        raise
 
 
 async def _send_async_group(

@@ -17,11 +17,12 @@ from ._receivers import (
     live_receiver,
     receiver_key,
 )
+from ._recursion import recursive_send_error
 
 if TYPE_CHECKING:
     from ._signals import Signal
 
-__all__ = ["log_robust_failure", "note_failure", "plugin_of", "safe_str"]
+__all__ = ["log_robust_failure", "note_failure", "plugin_of", "robust_response", "safe_str"]
 
 LOGGER_NAME = "hookwire.dispatch"
 
@@ -134,3 +135,21 @@ def log_robust_failure(
         _SafeStr(err),
         exc_info=err,
     )
+
+
+def robust_response(
+    signal: Signal, receiver: object, err: Exception, sender: object = None
+) -> Exception:
+    """What a robust send records for ``err`` raised by ``receiver``: logged, then returned
+    as the receiver's response.
+
+    :raises RecursiveSendError: ``err`` is the interpreter's recursion limit reached by
+        receivers sending signals from inside each other (never swallowed); a receiver's
+        own runaway recursion is an ordinary failure.
+    """
+    if isinstance(err, RecursionError):
+        error = recursive_send_error(err, robust=True)
+        if error is not None:
+            raise error from None
+    signal._log_robust_failure(receiver, err, sender)
+    return err

@@ -431,12 +431,7 @@ class Signal(SignalExtras):
             try:
                 responses.append((receiver, receiver(**arguments)))
             except Exception as err:
-                if isinstance(err, RecursionError):
-                    error = recursive_send_error(err, robust=True)
-                    if error is not None:
-                        raise error from None
-                self._log_robust_failure(receiver, err, sender)
-                responses.append((receiver, err))
+                responses.append((receiver, _failures.robust_response(self, receiver, err, sender)))
         return responses
 
     def _send_robust_plan(
@@ -468,12 +463,7 @@ class Signal(SignalExtras):
             try:
                 response = receiver(signal=self, sender=sender, **named)
             except Exception as err:
-                if isinstance(err, RecursionError):
-                    error = recursive_send_error(err, robust=True)
-                    if error is not None:
-                        raise error from None
-                self._log_robust_failure(receiver, err, sender)
-                response = err
+                response = _failures.robust_response(self, receiver, err, sender)
             responses.append((receiver, response))
         return responses
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hookwire import Signal
-from hookwire.exceptions import SyncSendInEventLoopError
+from hookwire.exceptions import RecursiveSendError, SyncSendInEventLoopError
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
 
@@ -490,3 +490,17 @@ def test_bound_async_methods_are_async_receivers() -> None:
     signal = Signal()
     signal.connect(listener.on_event)
     assert asyncio.run(signal.asend(None)) == [(listener.on_event, "method")]
+
+
+@pytest.mark.parametrize("method", ["asend", "asend_robust"])
+def test_an_async_receiver_awaiting_its_own_signal_raises_a_recursive_send_error(
+    method: str,
+) -> None:
+    ping = Signal(name="ping")
+
+    async def again(sender: object, **kwargs: Any) -> None:
+        await getattr(ping, method)(sender)
+
+    ping.connect(again)
+    with pytest.raises(RecursiveSendError, match=r"ping -> .*again -> .*ping"):
+        asyncio.run(getattr(ping, method)(None))
