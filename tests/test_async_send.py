@@ -322,10 +322,17 @@ def test_cancelling_asend_propagates_cancelled_error_at_once(method: str, count:
 @pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
 @pytest.mark.parametrize("kind", ["sync", "async"])
 @pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit, GeneratorExit])
+@pytest.mark.parametrize("with_async_peer", [False, True])
 def test_base_exceptions_propagate_from_every_send_method(
-    method: str, kind: str, error: type[BaseException]
+    method: str, kind: str, error: type[BaseException], with_async_peer: bool
 ) -> None:
     signal = Signal()
+
+    async def peer(**kwargs: Any) -> None:
+        await asyncio.sleep(0)
+
+    if with_async_peer:  # the failing receiver then runs in a task group
+        signal.connect(peer)
 
     def sync_interrupting(**kwargs: Any) -> None:
         raise error
