@@ -12,7 +12,15 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _lazy_senders
-from ._receivers import KEY, ReceiverRow, Registration, is_alive, receiver_row
+from ._receivers import (
+    KEY,
+    LAZY_TAG,
+    ReceiverRow,
+    Registration,
+    is_alive,
+    receiver_part,
+    receiver_row,
+)
 
 if TYPE_CHECKING:
     from ._introspection import ReceiverInfo
@@ -40,12 +48,6 @@ class SignalExtras:
         def _purge_dead(self) -> None: ...
 
         def _disconnect_lookup_key(self, lookup_key: Hashable) -> bool: ...
-
-        def _lookup_key(
-            self, receiver: Callable[..., Any], sender: object, dispatch_uid: Hashable | None
-        ) -> Hashable: ...
-
-        def _has_lookup_key(self, lookup_key: Hashable) -> bool: ...
 
         def _plan_for(self, sender: object) -> Any: ...
 
@@ -119,6 +121,28 @@ class SignalExtras:
         return split_plan(self._plan_for(sender))
 
     # -- beyond Django ----------------------------------------------------------------
+
+    def _lookup_key(
+        self, receiver: Callable[..., Any], sender: object, dispatch_uid: Hashable | None
+    ) -> Hashable:
+        """The key ``connect(receiver, sender, dispatch_uid=...)`` files its registration
+        under now: a pending key for a lazy reference whose module is not imported yet."""
+        part = receiver_part(receiver, dispatch_uid)
+        if sender.__class__ is str and _lazy_senders.is_lazy_reference(sender):
+            target = _lazy_senders.lookup(sender)
+            if _lazy_senders.is_missing(target):
+                return (part, LAZY_TAG, sender)
+            sender = target
+        return (part, id(sender))
+
+    def _has_lookup_key(self, lookup_key: Hashable) -> bool:
+        """Whether a registration, pending or connected, is filed under ``lookup_key``."""
+        with self.lock:
+            return (
+                lookup_key in self._registry
+                or lookup_key in self._pending
+                or lookup_key in self._lazy_aliases
+            )
 
     @contextmanager
     def connected_to(

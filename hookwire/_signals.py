@@ -257,28 +257,6 @@ class Signal(SignalExtras):
                 self._cache = {}
         return True
 
-    def _lookup_key(
-        self, receiver: Callable[..., Any], sender: object, dispatch_uid: Hashable | None
-    ) -> Hashable:
-        """The key ``connect(receiver, sender, dispatch_uid=...)`` files its registration
-        under now: a pending key for a lazy reference whose module is not imported yet."""
-        part = receiver_part(receiver, dispatch_uid)
-        if sender.__class__ is str and _lazy_senders.is_lazy_reference(sender):
-            target = _lazy_senders.lookup(sender)
-            if _lazy_senders.is_missing(target):
-                return (part, _LAZY, sender)
-            sender = target
-        return (part, _id(sender))
-
-    def _has_lookup_key(self, lookup_key: Hashable) -> bool:
-        """Whether a registration, pending or connected, is filed under ``lookup_key``."""
-        with self.lock:
-            return (
-                lookup_key in self._registry
-                or lookup_key in self._pending
-                or lookup_key in self._lazy_aliases
-            )
-
     def _disconnect_lookup_key(self, lookup_key: Hashable) -> bool:
         """Remove exactly the registration ``lookup_key`` (whatever its sender); report it.
 
