@@ -87,6 +87,8 @@ def bench(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def demo(session: nox.Session) -> None:
     """Install the example host and plugins and run it (the README's first command)."""
-    packages = sorted(str(p) for p in (ROOT / "plugins_example").iterdir() if (p / "pyproject.toml").exists())
+    packages = sorted(
+        str(p) for p in (ROOT / "plugins_example").iterdir() if (p / "pyproject.toml").exists()
+    )
     session.install(".", *packages)
     session.run("hookwire", "run", "pizzeria.app:host")

@@ -64,7 +64,8 @@ class PluginScope:
         return removed
 
     def __repr__(self) -> str:
-        return f"<PluginScope {self.plugin!r} phase={self.phase!r} connections={len(self.connections)}>"
+        count = len(self.connections)
+        return f"<PluginScope {self.plugin!r} phase={self.phase!r} connections={count}>"
 
 
 _current_scope: ContextVar[PluginScope | None] = ContextVar("hookwire_plugin_scope", default=None)

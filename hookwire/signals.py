@@ -3,7 +3,8 @@
 Every signal is sent with the :class:`~hookwire.Host` as ``sender``:
 
 ``plugin_loaded``   ``plugin=`` the :class:`~hookwire.PluginRecord`, once its ready phase passed.
-``plugin_failed``   ``plugin=`` the record, ``error=`` the :class:`~hookwire.exceptions.PluginError`.
+``plugin_failed``   ``plugin=`` the record, ``error=`` the
+                    :class:`~hookwire.exceptions.PluginError`.
 ``plugins_ready``   ``registry=`` the :class:`~hookwire.Registry`, after every plugin was tried.
 ``host_started``    before ``main`` runs.
 ``host_stopping``   always after ``main``, also on exceptions, Ctrl-C and SIGTERM;

@@ -21,7 +21,8 @@ def test_the_signals_example_prints_what_the_readme_shows(tmp_path: Path) -> Non
     section = _section("Signals")
     code = re.search(r"```python\n(.*?)```", section, re.S)
     shown = re.search(r"```text\n(.*?)```", section, re.S)
-    assert code is not None and shown is not None
+    assert code is not None
+    assert shown is not None
     script = tmp_path / "example.py"
     script.write_text(code.group(1), encoding="utf-8")
     result = subprocess.run(

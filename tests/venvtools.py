@@ -40,9 +40,23 @@ def build_wheel(source: Path, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     before = set(out_dir.glob("*.whl"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--quiet", "--wheel-dir", str(out_dir), str(source)],
-        check=True, capture_output=True, text=True, env=_clean_env(), timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(out_dir),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
+        timeout=300,
     )
     built = set(out_dir.glob("*.whl")) - before
     if not built:  # rebuilt with the same name: the newest file is ours
@@ -69,7 +83,10 @@ class Venv:
     def site_packages(self) -> Path:
         out = subprocess.run(
             [str(self.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True, capture_output=True, text=True, env=_clean_env(),
+            check=True,
+            capture_output=True,
+            text=True,
+            env=_clean_env(),
         )
         return Path(out.stdout.strip())
 
@@ -77,7 +94,11 @@ class Venv:
         """Run the running interpreter's pip against this venv."""
         return subprocess.run(
             [sys.executable, "-m", "pip", "--python", str(self.python), *args],
-            check=check, capture_output=True, text=True, env=_clean_env(), timeout=300,
+            check=check,
+            capture_output=True,
+            text=True,
+            env=_clean_env(),
+            timeout=300,
         )
 
     def install(self, *targets: Path | str) -> None:
@@ -106,8 +127,13 @@ class Venv:
             program = str(candidate)
         return subprocess.run(
             [program, *args[1:]],
-            capture_output=True, text=True, env=_clean_env(env), cwd=cwd or self.path,
-            timeout=timeout, input=input, check=False,
+            capture_output=True,
+            text=True,
+            env=_clean_env(env),
+            cwd=cwd or self.path,
+            timeout=timeout,
+            input=input,
+            check=False,
         )
 
     def python_code(self, code: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -183,7 +209,10 @@ def create_venv(path: Path, *, wheels: Sequence[Path] = ()) -> Venv:
     """
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(path)],
-        check=True, capture_output=True, text=True, env=_clean_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
     )
     venv = Venv(path)
     outer = sysconfig.get_paths()["purelib"]
