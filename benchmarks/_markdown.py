@@ -44,9 +44,7 @@ def dispatch(document: dict[str, Any]) -> str:
                 row["title"].strip(),
                 *(bu.format_ns(row["ns_per_op"][name]) for name in DISPATCH_COLUMNS),
                 *(bu.format_ratio(row["ratios"][key]) for key, _ in RATIOS),
-                "; ".join(
-                    t["target"].replace("django/hookwire", "django/hw") for t in row["targets"]
-                ),
+                "; ".join(_short(t["target"]) for t in row["targets"]),
                 row["result"],
             ]
         )
