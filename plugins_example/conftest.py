@@ -1,4 +1,4 @@
-"""Lets this package's tests run from a checkout, uninstalled, inside any larger test run.
+"""Lets the example packages' tests run from a checkout, uninstalled, inside any larger test run.
 
 During each test the example packages' folders are on ``sys.path`` and the pizzeria host is
 imported (before any fixture of ``hookwire.testing`` takes its snapshot, so its signals and
@@ -28,7 +28,7 @@ import pytest
 if TYPE_CHECKING:
     from hookwire.testing import FakePlugins
 
-EXAMPLES = Path(__file__).resolve().parent.parent
+EXAMPLES = Path(__file__).resolve().parent
 FOLDERS = ("pizzeria", "pizzeria-sms", "pizzeria-loyalty", "pizzeria-audit")
 TOP_LEVEL_MODULES = {folder.replace("-", "_") for folder in FOLDERS}
 
