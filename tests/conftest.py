@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import gc
-import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from venvtools import ROOT, Venv, build_wheel, create_venv, write_dist_info
+from venvtools import ROOT, PluginSite, Venv, build_wheel, create_venv
 
 
 @pytest.fixture(scope="session")
@@ -37,32 +35,6 @@ def make_venv(tmp_path: Path, hookwire_wheel: Path) -> Callable[..., Venv]:
         return create_venv(tmp_path / f"venv{counter}", wheels=[hookwire_wheel])
 
     return factory
-
-
-class PluginSite:
-    """A folder put first on ``sys.path`` that receives hand-made distributions and modules.
-
-    For in-process tests of discovery and loading; everything imported from it is removed
-    from ``sys.modules`` after the test.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def add(self, name: str, version: str = "1.0", **kwargs: Any) -> Path:
-        """Write a distribution (see :func:`venvtools.write_dist_info`); returns its dist-info."""
-        dist_info = write_dist_info(self.path, name, version, **kwargs)
-        importlib.invalidate_caches()
-        return dist_info
-
-    def distributions(self) -> list[Any]:
-        """``importlib_metadata.PathDistribution`` objects of every distribution written here."""
-        import importlib_metadata
-
-        return [
-            importlib_metadata.PathDistribution(path)
-            for path in sorted(self.path.glob("*.dist-info"))
-        ]
 
 
 @pytest.fixture

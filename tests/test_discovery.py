@@ -9,8 +9,7 @@ from pathlib import Path
 
 import importlib_metadata
 import pytest
-from conftest import PluginSite
-from venvtools import Venv, write_dist_info
+from venvtools import PluginSite, Venv, write_dist_info
 
 from hookwire._discovery import (
     EntryPointRecord,

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PluginSite
+from venvtools import PluginSite
 
 from hookwire import Plugin
 from hookwire._importing import (

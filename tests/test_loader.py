@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PluginSite
-from venvtools import Venv
+from venvtools import PluginSite, Venv
 
 from hookwire import signals
 from hookwire._config import LoadConfig

@@ -6,7 +6,7 @@ import importlib
 import json
 
 import pytest
-from conftest import PluginSite
+from venvtools import PluginSite
 
 from hookwire import PluginRecord, PluginState, Registry
 from hookwire._config import LoadConfig

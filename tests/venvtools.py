@@ -9,6 +9,7 @@ after it, so hookwire's runtime dependencies need no network. Everything a test 
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -220,3 +222,29 @@ def create_venv(path: Path, *, wheels: Sequence[Path] = ()) -> Venv:
     if wheels:
         venv.install(*wheels)
     return venv
+
+
+class PluginSite:
+    """A folder put first on ``sys.path`` that receives hand-made distributions and modules.
+
+    For in-process tests of discovery and loading; everything imported from it is removed
+    from ``sys.modules`` after the test.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def add(self, name: str, version: str = "1.0", **kwargs: Any) -> Path:
+        """Write a distribution (see :func:`venvtools.write_dist_info`); returns its dist-info."""
+        dist_info = write_dist_info(self.path, name, version, **kwargs)
+        importlib.invalidate_caches()
+        return dist_info
+
+    def distributions(self) -> list[Any]:
+        """``importlib_metadata.PathDistribution`` objects of every distribution written here."""
+        import importlib_metadata
+
+        return [
+            importlib_metadata.PathDistribution(path)
+            for path in sorted(self.path.glob("*.dist-info"))
+        ]
