@@ -13,12 +13,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from ._signals import Signal, receiver
+from ._dispatch.signal import Signal, receiver
 
 if TYPE_CHECKING:
     from . import exceptions
     from ._host import Host
-    from ._introspection import ReceiverInfo
+    from ._dispatch.introspection import ReceiverInfo
     from ._plugin import Plugin
     from ._registry import PluginRecord, PluginState, Registry
 
@@ -43,7 +43,7 @@ _LAZY = {
     "Plugin": "._plugin",
     "PluginRecord": "._registry",
     "PluginState": "._registry",
-    "ReceiverInfo": "._introspection",
+    "ReceiverInfo": "._dispatch.introspection",
     "Registry": "._registry",
 }
 

@@ -20,7 +20,7 @@ from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from . import signals as lifecycle
-from ._signals import Signal
+from ._dispatch.signal import Signal
 from .exceptions import HostError
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ earlier ones first when they have not run. Loading is
   previous ``ready()`` call connected before calling it again (what the signals module
   connected at import stays), so no receiver is registered twice;
 * **isolating**: every phase of every plugin runs inside
-  :func:`hookwire._attribution.plugin_scope`; when it fails, everything the plugin connected in
+  :func:`hookwire._dispatch.attribution.plugin_scope`; when it fails, everything the plugin connected in
   any phase is disconnected (and, if the host imported it before loading ran, what its modules
   connected then), the record is marked ``FAILED`` with a one-line cause, plugins
   that require it fail in turn, and the others load. ``SystemExit`` raised by plugin code is a
@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ._attribution import (
+from ._dispatch.attribution import (
     current_plugin,
     plugin_for_module,
     plugin_scope,
@@ -59,7 +59,7 @@ from .exceptions import (
 if TYPE_CHECKING:
     from importlib_metadata import Distribution
 
-    from ._signals import Signal
+    from ._dispatch.signal import Signal
 
 __all__ = ["Loader"]
 
@@ -478,7 +478,7 @@ class Loader:
 
 def _disconnect_attributed(record: PluginRecord) -> None:
     """Disconnect every receiver still attributed to ``record``'s plugin."""
-    from ._signals import all_signals
+    from ._dispatch.signal import all_signals
 
     for signal in all_signals():
         for info in signal.describe_receivers():
@@ -488,6 +488,6 @@ def _disconnect_attributed(record: PluginRecord) -> None:
 
 def _resolve_pending() -> None:
     """Let ``"module:QualName"`` senders bind to classes the last step imported."""
-    from ._lazy_senders import resolve_pending
+    from ._dispatch.lazy import resolve_pending
 
     resolve_pending()

@@ -14,7 +14,7 @@ Every signal is sent with the :class:`~hookwire.Host` as ``sender``:
 
 from __future__ import annotations
 
-from ._signals import Signal
+from ._dispatch.signal import Signal
 
 __all__ = [
     "host_started",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hookwire import Signal
-from hookwire._tracing import SendTrace, install_tracer, remove_tracer
+from hookwire._dispatch.tracing import SendTrace, install_tracer, remove_tracer
 from hookwire.cli._output import describe_error, escape, render_table
 from hookwire.cli._trace import TracePrinter, format_trace
 

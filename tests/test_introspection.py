@@ -11,7 +11,7 @@ import pytest
 
 import hookwire
 from hookwire import ReceiverInfo, Signal
-from hookwire._attribution import forget_module_owner, plugin_scope, register_module_owner
+from hookwire._dispatch.attribution import forget_module_owner, plugin_scope, register_module_owner
 
 
 def first(**kwargs: Any) -> None:

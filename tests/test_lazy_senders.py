@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from hookwire import Signal
-from hookwire._attribution import plugin_scope
-from hookwire._lazy_senders import is_lazy_reference, resolve_pending
+from hookwire._dispatch.attribution import plugin_scope
+from hookwire._dispatch.lazy import is_lazy_reference, resolve_pending
 
 
 def on_save(sender: object, **kwargs: Any) -> str:
@@ -86,7 +86,8 @@ def test_resolve_pending_connects_every_imported_reference(make_module: Any) -> 
     signal.connect(on_save, sender=f"{module_name}:Model.Inner", weak=False)
     module = importlib.import_module(module_name)
     resolve_pending()
-    assert signal._pending == {}
+    # Resolved: introspection shows the object, no longer the pending reference.
+    assert [info.sender for info in signal.describe_receivers()] == [module.Model.Inner]
     assert signal.send(module.Model.Inner) == [(on_save, "saved")]
 
 
@@ -176,7 +177,7 @@ def test_a_send_before_the_import_does_not_hide_the_receiver_after_it(make_modul
     module = importlib.import_module(module_name)
     assert signal.send(module.Model) == [(on_save, "saved")]
     assert signal.send(placeholder) == []
-    assert type(signal._cache) is dict  # nothing pending any more: a plain cache again
+    assert [info.sender for info in signal.describe_receivers()] == [module.Model]
 
 
 def test_a_sender_cached_before_the_import_is_resolved_at_its_next_send(

@@ -33,6 +33,6 @@ def test_every_public_name_is_listed_by_dir() -> None:
 
 
 def test_signal_and_receiver_come_from_the_dispatcher() -> None:
-    assert hookwire.Signal.__module__ == "hookwire._signals"
-    assert hookwire.receiver.__module__ == "hookwire._signals"
-    assert hookwire.ReceiverInfo.__module__ == "hookwire._introspection"
+    assert hookwire.Signal.__module__ == "hookwire._dispatch.signal"
+    assert hookwire.receiver.__module__ == "hookwire._dispatch.signal"
+    assert hookwire.ReceiverInfo.__module__ == "hookwire._dispatch.introspection"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from asgiref.sync import markcoroutinefunction
 
-from hookwire._receivers import (
+from hookwire._dispatch.receivers import (
     describe_callable,
     is_async_callable,
     receiver_key,

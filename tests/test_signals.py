@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from hookwire import Signal, receiver
-from hookwire._attribution import forget_module_owner, plugin_scope, register_module_owner
-from hookwire._signals import all_signals
+from hookwire._dispatch.attribution import forget_module_owner, plugin_scope, register_module_owner
+from hookwire._dispatch.signal import all_signals
 from hookwire.exceptions import (
     ReceiverSignatureError,
     ReceiverTypeError,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hookwire import Host, Signal
-from hookwire._attribution import plugin_for_module, register_module_owner
+from hookwire._dispatch.attribution import plugin_for_module, register_module_owner
 from hookwire.exceptions import HostError
 from hookwire.testing import FakePlugins, HookwireState, isolated
 
@@ -116,7 +116,7 @@ def test_a_module_level_host_loaded_in_the_block_is_unloaded_again() -> None:
 
 
 def test_a_tracer_installed_in_the_block_is_removed() -> None:
-    from hookwire._tracing import install_tracer
+    from hookwire._dispatch.tracing import install_tracer
 
     originals = {name: Signal.__dict__[name] for name in ("send", "asend")}
     traced: list[object] = []
@@ -214,7 +214,7 @@ def test_the_fixture_puts_a_module_level_host_and_its_plugins_back(
         """
         import sys
         from hookwire import Host, Plugin, Signal
-        from hookwire._attribution import plugin_for_module
+        from hookwire._dispatch.attribution import plugin_for_module
 
         pizza_done = Signal(name="pizza_done")
         host = Host("pizzeria", version="1.4.0", main=lambda: 0)

@@ -171,7 +171,7 @@ def test_every_fixture_cleans_up_after_a_failing_test(pytester: pytest.Pytester)
             assert "pizzeria_failing" not in sys.modules
             assert "pizzeria_failing.signals" not in sys.modules
             assert not any("Fake" in type(finder).__name__ for finder in sys.meta_path)
-            from hookwire._attribution import plugin_for_module
+            from hookwire._dispatch.attribution import plugin_for_module
             assert plugin_for_module("pizzeria_failing.signals") is None
         """
     )

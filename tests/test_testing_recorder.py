@@ -160,7 +160,7 @@ def test_the_signal_class_is_untouched_once_every_recorder_has_stopped() -> None
 
 
 def test_recording_and_the_dispatch_tracer_coexist_in_either_order() -> None:
-    from hookwire._tracing import install_tracer, remove_tracer
+    from hookwire._dispatch.tracing import install_tracer, remove_tracer
 
     originals = {name: Signal.__dict__[name] for name in ("send", "send_robust")}
     traced: list[object] = []

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from hookwire import Signal
-from hookwire._attribution import plugin_scope
-from hookwire._tracing import SendTrace, install_tracer, remove_tracer
+from hookwire._dispatch.attribution import plugin_scope
+from hookwire._dispatch.tracing import SendTrace, install_tracer, remove_tracer
 
 UNTRACED = {
     name: Signal.__dict__[name] for name in ("send", "send_robust", "asend", "asend_robust")

@@ -24,7 +24,7 @@ from ._output import PROG, escape
 if TYPE_CHECKING:
     from .._host import Host
     from .._registry import Registry
-    from .._signals import Signal
+    from .._dispatch.signal import Signal
 
 __all__ = ["app", "invoke"]
 
@@ -248,7 +248,7 @@ def _tracing(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    from .._tracing import install_tracer, remove_tracer
+    from .._dispatch.tracing import install_tracer, remove_tracer
     from ._trace import TracePrinter
 
     install_tracer(TracePrinter(sys.stderr))
@@ -364,7 +364,7 @@ def signals(
 
 def _signals_of(host: Host) -> list[Signal]:
     """The host's signals first, then every other live signal, by name."""
-    from .._signals import all_signals
+    from .._dispatch.signal import all_signals
 
     shown = list(host.signals.values())
     known = {id(signal) for signal in shown}

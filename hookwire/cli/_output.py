@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from .._registry import PluginState
 
 if TYPE_CHECKING:
-    from .._introspection import ReceiverInfo
+    from .._dispatch.introspection import ReceiverInfo
     from .._registry import PluginRecord, Registry
-    from .._signals import Signal
+    from .._dispatch.signal import Signal
 
 __all__ = [
     "describe_error",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from ._output import describe_error, escape
 
 if TYPE_CHECKING:
-    from .._tracing import SendTrace
+    from .._dispatch.tracing import SendTrace
 
 __all__ = ["TracePrinter", "format_trace"]
 
@@ -31,7 +31,7 @@ def _milliseconds(nanoseconds: int) -> str:
 def _safe_repr(value: object) -> str:
     """The sender as ``hookwire signals`` names it (classes as ``module.QualName``), shortened
     and escaped; never raises, whatever the object does."""
-    from .._introspection import safe_repr
+    from .._dispatch.introspection import safe_repr
 
     text = safe_repr(value)
     if len(text) > _MAX_REPR:

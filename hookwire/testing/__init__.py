@@ -167,7 +167,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .._signals import Signal
+    from .._dispatch.signal import Signal
     from ._connections import Change, connect_receiver, mute_signals
     from ._fake_plugins import FakeDistribution, FakeEntryPoint, FakePlugins
     from ._idempotence import assert_ready_idempotent

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from .._signals import Signal
+    from .._dispatch.signal import Signal
 
 __all__ = ["Change", "connect_receiver", "mute_signals"]
 
@@ -67,7 +67,7 @@ def mute_signals(*signals: Signal) -> Change[Any]:
     for them either: to assert that code sends a signal, record it unmuted.
     """
     if not signals:
-        from .._signals import all_signals
+        from .._dispatch.signal import all_signals
 
         signals = tuple(all_signals())
     stack = ExitStack()

@@ -6,7 +6,7 @@ import reprlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._signals import Signal
+    from .._dispatch.signal import Signal
 
 __all__ = ["safe_repr", "signal_label"]
 

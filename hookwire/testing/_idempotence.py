@@ -9,9 +9,9 @@ from ._formatting import signal_label
 
 if TYPE_CHECKING:
     from .._host import Host
-    from .._introspection import ReceiverInfo
+    from .._dispatch.introspection import ReceiverInfo
     from .._registry import Registry
-    from .._signals import Signal
+    from .._dispatch.signal import Signal
 
 __all__ = ["assert_ready_idempotent"]
 
@@ -36,7 +36,7 @@ def _key(info: ReceiverInfo) -> _Key:
 
 
 def _registrations() -> dict[Signal, tuple[Counter[_Key], dict[_Key, ReceiverInfo]]]:
-    from .._signals import all_signals
+    from .._dispatch.signal import all_signals
 
     table = {}
     for signal in all_signals():

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .._host import Host
-    from .._signals import Signal
+    from .._dispatch.signal import Signal
 
 __all__ = ["HookwireState", "isolated"]
 
@@ -57,8 +57,8 @@ def _host_state(host: Host) -> tuple[object, object, bool]:
 
 
 def _current_tracer() -> object:
-    tracing = sys.modules.get("hookwire._tracing")
-    return None if tracing is None else tracing._callback
+    tracing = sys.modules.get("hookwire._dispatch.tracing")
+    return None if tracing is None else tracing.current_tracer()
 
 
 class HookwireState:
@@ -78,8 +78,8 @@ class HookwireState:
     """
 
     def __init__(self) -> None:
-        from .. import _attribution
-        from .._signals import all_signals
+        from .._dispatch import attribution as _attribution
+        from .._dispatch.signal import all_signals
 
         # Weak references: the snapshot must not keep alive a signal the test lets go of (a
         # signal that dies has no receivers left to restore).
@@ -114,8 +114,8 @@ class HookwireState:
         if self._restored:
             return
         self._restored = True
-        from .. import _attribution
-        from .._signals import Signal, all_signals
+        from .._dispatch import attribution as _attribution
+        from .._dispatch.signal import Signal, all_signals
 
         restored = set()
         for signal_ref, state in self._signals:
@@ -151,12 +151,12 @@ class HookwireState:
     def _restore_tracer(self) -> None:
         if _current_tracer() is self._tracer:
             return
-        from .. import _tracing
+        from .._dispatch import tracing
 
         if self._tracer is None:
-            _tracing.remove_tracer()
+            tracing.remove_tracer()
         else:
-            _tracing.install_tracer(self._tracer)  # type: ignore[arg-type]
+            tracing.install_tracer(self._tracer)  # type: ignore[arg-type]
 
     def _unload(self, roots: set[str]) -> None:
         if not roots:

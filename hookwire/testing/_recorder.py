@@ -1,26 +1,27 @@
 """Recording every signal sent, with its sender and arguments, and asserting on it.
 
-Recording works by wrapping ``Signal.send``, ``send_robust``, ``asend`` and ``asend_robust`` on
-the class while at least one :class:`SignalRecorder` is active, so it sees every signal —
-including ones created after recording started and ones nobody listens to — and the exact
-arguments each send was given. When no recorder is active the class is untouched (unless the
-send tracer was installed on top of a running recorder; the wrapper left underneath then only
-passes calls through), so recording costs nothing outside the tests that ask for it.
+Recording attaches one send wrapper to every signal (the dispatcher's hook for wrapping sends,
+shared with ``Signal.muted()`` and ``hookwire run --trace``) while at least one
+:class:`SignalRecorder` is active, so it sees every signal — including ones created after
+recording started and ones nobody listens to — and the exact arguments each send was given.
+A muted signal sends nothing, so nothing is recorded for it. When no recorder is active the
+wrapper is detached and the send methods are the plain ones, so recording costs nothing
+outside the tests that ask for it.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
+from .._dispatch.wrappers import RECORD, Invocation, SendWrapper, attach, detach
 from ._formatting import safe_repr, signal_label
 
 if TYPE_CHECKING:
-    from .._signals import Signal
+    from .._dispatch.signal import Signal
 
 __all__ = ["ANY_SENDER", "SentSignal", "SignalRecorder", "record_signals"]
 
@@ -108,22 +109,11 @@ class SentSignal:
         return f"<SentSignal {self.describe()}>"
 
 
-# --- the class-level patch, shared by every active recorder --------------------------------
+# --- the wrapper, shared by every active recorder -------------------------------------------
 
 _lock = threading.Lock()
 # The running recorders; swapped whole under _lock, read without it by every recorded send.
 _active: tuple[SignalRecorder, ...] = ()
-# While installed, per send method: what our wrapper wraps, and the wrapper itself.
-_originals: dict[str, Any] = {}
-_installed: dict[str, Any] = {}
-# The send methods defined on Signal itself (the others it inherits: deleted, not restored).
-_owned_attributes: set[str] = set()
-
-
-def _signal_class() -> type[Signal]:
-    from .._signals import Signal
-
-    return Signal
 
 
 def _begin(signal: Signal, sender: object, named: dict[str, Any], method: str) -> SentSignal | None:
@@ -136,12 +126,15 @@ def _begin(signal: Signal, sender: object, named: dict[str, Any], method: str) -
     return record
 
 
-def _make_sync_wrapper(method: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def recorded_send(self: Signal, sender: object, **named: Any) -> Any:
-        record = _begin(self, sender, named, method)
+class _Recording(SendWrapper):
+    """Records each send as it begins, then its responses or its exception."""
+
+    layer = RECORD
+
+    def wrap(self, proceed: Callable[[], Any], invocation: Invocation) -> Any:
+        record = _begin(invocation.signal, invocation.sender, invocation.named, invocation.method)
         try:
-            responses = original(self, sender, **named)
+            responses = proceed()
         except BaseException as exc:
             if record is not None:
                 record.exception = exc
@@ -150,18 +143,10 @@ def _make_sync_wrapper(method: str, original: Callable[..., Any]) -> Callable[..
             record.responses = list(responses)
         return responses
 
-    recorded_send._hookwire_recording = True  # type: ignore[attr-defined]
-    return recorded_send
-
-
-def _make_async_wrapper(
-    method: str, original: Callable[..., Coroutine[Any, Any, Any]]
-) -> Callable[..., Coroutine[Any, Any, Any]]:
-    @functools.wraps(original)
-    async def recorded_asend(self: Signal, sender: object, **named: Any) -> Any:
-        record = _begin(self, sender, named, method)
+    async def awrap(self, proceed: Callable[[], Awaitable[Any]], invocation: Invocation) -> Any:
+        record = _begin(invocation.signal, invocation.sender, invocation.named, invocation.method)
         try:
-            responses = await original(self, sender, **named)
+            responses = await proceed()
         except BaseException as exc:
             if record is not None:
                 record.exception = exc
@@ -170,49 +155,22 @@ def _make_async_wrapper(
             record.responses = list(responses)
         return responses
 
-    recorded_asend._hookwire_recording = True  # type: ignore[attr-defined]
-    return recorded_asend
 
-
-# Others patch the same methods (``hookwire._tracing`` for ``hookwire run --trace``), and may
-# put back "their original" — one of our wrappers — after we stopped. So: never wrap one of our
-# own wrappers again (it would record every send twice), and on stopping put the original back
-# only where our wrapper is still the attribute; a wrapper left underneath records nothing
-# while no recorder runs.
+_recording = _Recording()
 
 
 def _install() -> None:
     # Called with _lock held when the first recorder starts.
-    cls = _signal_class()
-    for method in SEND_METHODS:
-        current = getattr(cls, method)
-        if method in cls.__dict__:
-            _owned_attributes.add(method)
-        if getattr(current, "_hookwire_recording", False):
-            # Left in place by an earlier recorder (and put back by another patcher): adopt it.
-            _originals[method] = current.__wrapped__
-            _installed[method] = current
-            continue
-        _originals[method] = current
-        make = _make_async_wrapper if method.startswith("a") else _make_sync_wrapper
-        wrapper = make(method, current)
-        setattr(cls, method, wrapper)
-        _installed[method] = wrapper
+    from .._dispatch.signal import Signal
+
+    attach(_recording, Signal)
 
 
 def _uninstall() -> None:
     # Called with _lock held when the last recorder stops.
-    cls = _signal_class()
-    for method, wrapper in _installed.items():
-        if cls.__dict__.get(method) is not wrapper:
-            continue  # someone patched over our wrapper: theirs stays
-        if method in _owned_attributes:
-            setattr(cls, method, _originals[method])
-        else:
-            delattr(cls, method)
-    _installed.clear()
-    _originals.clear()
-    _owned_attributes.clear()
+    from .._dispatch.signal import Signal
+
+    detach(_recording, Signal)
 
 
 class SignalRecorder:

@@ -1,9 +1,9 @@
 """Tracing every send, for ``hookwire run --trace``.
 
-:func:`install_tracer` replaces ``send``, ``send_robust``, ``asend`` and ``asend_robust`` on
-the :class:`~hookwire.Signal` class with timing versions; :func:`remove_tracer` puts the
-originals back. Without a tracer the send methods are exactly the untraced ones: tracing costs
-nothing unless installed.
+:func:`install_tracer` attaches a wrapper to every signal (through
+:mod:`~hookwire._dispatch.wrappers`, innermost) that gives each send a plan of timed stand-ins
+for its receivers; :func:`remove_tracer` detaches it. Without a tracer the send methods are
+exactly the untraced ones: tracing costs nothing unless installed.
 
 While installed, after every send the callback receives a :class:`SendTrace`: the signal, the
 sender, the method name, one :class:`ReceiverCall` per receiver called (in call order; async
@@ -20,12 +20,13 @@ from itertools import repeat
 from time import perf_counter_ns
 from typing import Any
 
-from ._introspection import ReceiverInfo, describe_registration
-from ._plans import Plan
-from ._receivers import IS_ASYNC, NONE_KEY, SENDER_KEY, Registration, is_alive
-from ._signals import Signal
+from .failures import stands_in
+from .introspection import ReceiverInfo, describe_registration
+from .signal import Signal
+from .table import Plan
+from .wrappers import TRACE, Invocation, SendWrapper, attach, detach
 
-__all__ = ["ReceiverCall", "SendTrace", "install_tracer", "remove_tracer"]
+__all__ = ["ReceiverCall", "SendTrace", "current_tracer", "install_tracer", "remove_tracer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +55,6 @@ class SendTrace:
     total_ns: int
 
 
-_METHODS = ("send", "send_robust", "asend", "asend_robust")
-_originals: dict[str, Any] = {}
 _callback: Callable[[SendTrace], None] | None = None
 _lock = threading.Lock()
 
@@ -63,7 +62,7 @@ _lock = threading.Lock()
 class _TimedSync:
     """Stands in for a sync receiver: calls it and records how long it took."""
 
-    _hookwire_traced = True
+    stands_in_for_receiver = True
 
     def __init__(self, receiver: Any, info: ReceiverInfo, calls: list[ReceiverCall]) -> None:
         self.receiver = receiver
@@ -73,6 +72,7 @@ class _TimedSync:
         self.__qualname__ = info.qualname
         self.__module__ = info.module or ""
 
+    @stands_in
     def __call__(self, **named: Any) -> Any:
         start = perf_counter_ns()
         try:
@@ -85,7 +85,8 @@ class _TimedSync:
 
 
 class _TimedAsync(_TimedSync):
-    async def __call__(self, **named: Any) -> Any:
+    @stands_in
+    async def __call__(self, **named: Any) -> Any:  # type: ignore[override]
         start = perf_counter_ns()
         try:
             result = await self.receiver(**named)
@@ -96,26 +97,14 @@ class _TimedAsync(_TimedSync):
         return result
 
 
-def _registrations_for(signal: Signal, sender: object) -> list[Registration]:
-    signal._plan_for(sender)  # resolves lazy senders and purges dead rows, like a send
-    key = id(sender)
-    with signal.lock:
-        regs = [
-            reg
-            for reg in signal._registry.values()
-            if reg[SENDER_KEY] in (key, NONE_KEY) and is_alive(reg)
-        ]
-    return [reg for reg in regs if not reg[IS_ASYNC]] + [reg for reg in regs if reg[IS_ASYNC]]
-
-
 def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> Plan:
     sync: list[Any] = []
     async_: list[Any] = []
-    for reg in _registrations_for(signal, sender):
+    for reg in signal._table.registrations_for(sender):
         info = describe_registration(reg)
         if info is None:
             continue
-        if reg[IS_ASYNC]:
+        if reg.is_async:
             async_.append((repeat(_TimedAsync(info.receiver, info, calls)).__next__, None))
         else:
             sync.append((repeat(_TimedSync(info.receiver, info, calls)).__next__, None))
@@ -123,7 +112,9 @@ def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> Pl
 
 
 def _unwrap(responses: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    return [(getattr(r, "receiver", r), response) for r, response in responses]
+    return [
+        (r.receiver if isinstance(r, _TimedSync) else r, response) for r, response in responses
+    ]
 
 
 def _emit(
@@ -134,42 +125,37 @@ def _emit(
         callback(SendTrace(signal, sender, method, tuple(calls), perf_counter_ns() - start))
 
 
-def _traced_sync(method: str) -> Callable[..., list[tuple[Any, Any]]]:
-    robust = method == "send_robust"
+class _Tracer(SendWrapper):
+    """Innermost: the plan it sets is walked by the plain send, and it unwraps the stand-ins
+    from the responses before any other wrapper sees them."""
 
-    def traced_send(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
+    layer = TRACE
+
+    def wrap(self, proceed: Any, invocation: Invocation) -> list[tuple[Any, Any]]:
         calls: list[ReceiverCall] = []
         start = perf_counter_ns()
         try:
-            plan = _timed_plan(self, sender, calls)
-            if robust:
-                return _unwrap(self._send_robust_plan(plan, sender, named))
-            return _unwrap(self._send_general(plan, sender, named))
+            invocation.plan = _timed_plan(invocation.signal, invocation.sender, calls)
+            return _unwrap(proceed())
         finally:
-            _emit(self, sender, method, calls, start)
+            _emit(invocation.signal, invocation.sender, invocation.method, calls, start)
 
-    traced_send.__name__ = traced_send.__qualname__ = method
-    traced_send.__doc__ = getattr(Signal, method).__doc__
-    return traced_send
-
-
-def _traced_async(method: str) -> Callable[..., Any]:
-    robust = method == "asend_robust"
-
-    async def traced_send(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
-        from ._async_send import asend
-
+    async def awrap(self, proceed: Any, invocation: Invocation) -> list[tuple[Any, Any]]:
         calls: list[ReceiverCall] = []
         start = perf_counter_ns()
         try:
-            plan = _timed_plan(self, sender, calls)
-            return _unwrap(await asend(self, sender, named, robust=robust, plan=plan))
+            invocation.plan = _timed_plan(invocation.signal, invocation.sender, calls)
+            return _unwrap(await proceed())
         finally:
-            _emit(self, sender, method, calls, start)
+            _emit(invocation.signal, invocation.sender, invocation.method, calls, start)
 
-    traced_send.__name__ = traced_send.__qualname__ = method
-    traced_send.__doc__ = getattr(Signal, method).__doc__
-    return traced_send
+
+_tracer = _Tracer()
+
+
+def current_tracer() -> Callable[[SendTrace], None] | None:
+    """The callback installed by :func:`install_tracer`, or ``None``."""
+    return _callback
 
 
 def install_tracer(callback: Callable[[SendTrace], None]) -> None:
@@ -179,22 +165,15 @@ def install_tracer(callback: Callable[[SendTrace], None]) -> None:
     """
     global _callback
     with _lock:
+        if _callback is None:
+            attach(_tracer, Signal)
         _callback = callback
-        if _originals:
-            return
-        for method in _METHODS:
-            _originals[method] = Signal.__dict__[method]
-        Signal.send = _traced_sync("send")  # type: ignore[method-assign]
-        Signal.send_robust = _traced_sync("send_robust")  # type: ignore[method-assign]
-        Signal.asend = _traced_async("asend")  # type: ignore[method-assign]
-        Signal.asend_robust = _traced_async("asend_robust")  # type: ignore[method-assign]
 
 
 def remove_tracer() -> None:
     """Stop tracing and restore the untraced send methods. Does nothing if none is installed."""
     global _callback
     with _lock:
+        if _callback is not None:
+            detach(_tracer, Signal)
         _callback = None
-        for method, original in _originals.items():
-            setattr(Signal, method, original)
-        _originals.clear()

@@ -9,7 +9,7 @@ Plugins the host imported *before* loading ran connected their receivers outside
 those, the loader registers the plugin's top-level module names here, and introspection falls
 back to :func:`plugin_for_module` on the receiver's ``__module__``.
 
-This module must stay import-light: it is imported by ``hookwire._signals``.
+This module must stay import-light: it is imported by the dispatcher.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._signals import Signal
+    from .table import ReceiverTable
 
 __all__ = [
     "PluginScope",
@@ -38,8 +38,9 @@ __all__ = [
 class PluginScope:
     """The registrations one plugin made during one phase run.
 
-    ``connections`` holds ``(weakref to signal, lookup key)`` pairs in connect order; the
-    signal is held weakly so a scope never keeps a signal alive.
+    ``connections`` holds ``(weakref to a signal's table, lookup key)`` pairs in connect
+    order; the table is held weakly so a scope never keeps a signal alive. Registrations made
+    in the scope record the scope itself as their owner.
     """
 
     __slots__ = ("connections", "phase", "plugin")
@@ -47,18 +48,18 @@ class PluginScope:
     def __init__(self, plugin: str, phase: str | None = None) -> None:
         self.plugin = plugin
         self.phase = phase
-        self.connections: list[tuple[weakref.ref[Signal], Hashable]] = []
+        self.connections: list[tuple[weakref.ref[ReceiverTable], Hashable]] = []
 
-    def record(self, signal: Signal, lookup_key: Hashable) -> None:
-        """Remember that ``signal`` gained the registration ``lookup_key`` in this scope."""
-        self.connections.append((weakref.ref(signal), lookup_key))
+    def record(self, table: ReceiverTable, lookup_key: Hashable) -> None:
+        """Remember that ``table`` gained the registration ``lookup_key`` in this scope."""
+        self.connections.append((weakref.ref(table), lookup_key))
 
     def undo(self) -> int:
         """Disconnect every registration recorded here; return how many were removed."""
         removed = 0
-        for signal_ref, lookup_key in reversed(self.connections):
-            signal = signal_ref()
-            if signal is not None and signal._disconnect_lookup_key(lookup_key):
+        for table_ref, lookup_key in reversed(self.connections):
+            table = table_ref()
+            if table is not None and table.remove(lookup_key):
                 removed += 1
         self.connections.clear()
         return removed

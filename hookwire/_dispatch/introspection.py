@@ -6,21 +6,17 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from . import _attribution
-from ._receivers import (
-    IS_ASYNC,
-    PLUGIN,
-    UID,
-    WEAK,
+from . import attribution
+from .receivers import (
+    PendingConnection,
     Registration,
-    is_alive,
-    live_receiver,
+    is_async_callable,
     names_of,
-    registered_sender,
+    owner_name,
     source_location,
 )
 
-__all__ = ["ReceiverInfo", "describe_registrations"]
+__all__ = ["ReceiverInfo", "describe_registration", "describe_registrations", "safe_repr"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +94,7 @@ def _info(
     module, qualname = names_of(receiver)
     file, line = source_location(receiver)
     if plugin is None:
-        plugin = _attribution.plugin_for_module(module)
+        plugin = attribution.plugin_for_module(module)
     return ReceiverInfo(
         name=f"{module}.{qualname}" if module else qualname,
         module=module,
@@ -117,39 +113,37 @@ def _info(
 
 def describe_registration(reg: Registration) -> ReceiverInfo | None:
     """The :class:`ReceiverInfo` of one registration, or ``None`` if it is dead."""
-    receiver = live_receiver(reg)
-    if receiver is None or not is_alive(reg):
+    receiver = reg.receiver()
+    if receiver is None or not reg.is_alive():
         return None
     return _info(
         receiver,
-        plugin=reg[PLUGIN],
-        sender=registered_sender(reg),
-        weak=reg[WEAK],
-        dispatch_uid=reg[UID],
-        is_async=reg[IS_ASYNC],
+        plugin=reg.plugin,
+        sender=reg.sender(),
+        weak=reg.weak,
+        dispatch_uid=reg.dispatch_uid,
+        is_async=reg.is_async,
     )
 
 
 def describe_registrations(
-    registrations: list[Registration], pending: list[tuple[Any, str, bool, Any, str | None]]
+    registrations: list[Registration], pending: list[PendingConnection]
 ) -> list[ReceiverInfo]:
     """Infos in call order: sync, then async, then pending lazy-sender connections."""
-    from ._receivers import is_async_callable
-
     infos = [describe_registration(reg) for reg in registrations]
     live = [info for info in infos if info is not None]
     ordered = [info for info in live if not info.is_async] + [i for i in live if i.is_async]
-    for held, reference, weak, dispatch_uid, plugin in pending:
-        receiver = held() if weak else held
+    for connection in pending:
+        receiver = connection.receiver()
         if receiver is None:
             continue
         ordered.append(
             _info(
                 receiver,
-                plugin=plugin,
-                sender=reference,
-                weak=weak,
-                dispatch_uid=dispatch_uid,
+                plugin=None if connection.owner is None else owner_name(connection.owner),
+                sender=connection.reference,
+                weak=connection.weak,
+                dispatch_uid=connection.dispatch_uid,
                 is_async=is_async_callable(receiver),
             )
         )

@@ -31,20 +31,32 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 
-from ._failures import robust_response
-from ._plans import split_plan
-from ._receivers import describe_callable
-from ._recursion import recursive_send_error
-from .exceptions import SyncSendInEventLoopError
+from ..exceptions import SyncSendInEventLoopError
+from .failures import (
+    calls_receivers,
+    log_robust_failure,
+    note_failure,
+    recursive_send_error,
+    robust_response,
+)
+from .receivers import describe_callable
+from .table import split_plan
 
 if TYPE_CHECKING:
-    from ._signals import Signal
+    from .signal import Signal
+    from .table import ReceiverTable
 
 __all__ = ["asend", "send_with_async_receivers"]
 
 
+@calls_receivers
 def _call_sync(
-    signal: Signal, receivers: list[Any], sender: object, named: dict[str, Any], robust: bool
+    signal: Signal,
+    table: ReceiverTable,
+    receivers: list[Any],
+    sender: object,
+    named: dict[str, Any],
+    robust: bool,
 ) -> list[tuple[Any, Any]]:
     arguments = {"signal": signal, "sender": sender, **named}
     responses = []
@@ -53,11 +65,11 @@ def _call_sync(
             response = receiver(**arguments)
         except Exception as err:
             if robust:
-                response = robust_response(signal, receiver, err, sender)
+                response = robust_response(signal.qualified_name, table, receiver, err, sender)
             elif isinstance(err, RecursionError):
                 raise recursive_send_error(err) from None
             else:
-                signal._note_failure(err, receiver)
+                note_failure(signal.qualified_name, table, err, receiver)
                 raise
         responses.append((receiver, response))
     return responses
@@ -81,29 +93,40 @@ def _propagate_changes(before: contextvars.Context, after: contextvars.Context) 
             variable.set(value)
 
 
+@calls_receivers
 async def _call_one(
-    signal: Signal, receiver: Any, sender: object, named: dict[str, Any], robust: bool
+    signal: Signal,
+    table: ReceiverTable,
+    receiver: Any,
+    sender: object,
+    named: dict[str, Any],
+    robust: bool,
 ) -> Any:
     try:
         return await receiver(signal=signal, sender=sender, **named)
     except Exception as err:
         if robust:
-            return robust_response(signal, receiver, err, sender)
+            return robust_response(signal.qualified_name, table, receiver, err, sender)
         if isinstance(err, RecursionError):
             raise recursive_send_error(err) from None
-        signal._note_failure(err, receiver)
+        note_failure(signal.qualified_name, table, err, receiver)
         raise
 
 
 async def _send_async_group(
-    signal: Signal, receivers: list[Any], sender: object, named: dict[str, Any], robust: bool
+    signal: Signal,
+    table: ReceiverTable,
+    receivers: list[Any],
+    sender: object,
+    named: dict[str, Any],
+    robust: bool,
 ) -> list[tuple[Any, Any]]:
     """Run async receivers concurrently; see the module docstring for the failure policy."""
     if len(receivers) == 1:
         # One receiver: a task would only add a context copy and a loop round trip; awaiting
         # it here gives the same results, context effects, errors and cancellation.
         receiver = receivers[0]
-        return [(receiver, await _call_one(signal, receiver, sender, named, robust))]
+        return [(receiver, await _call_one(signal, table, receiver, sender, named, robust))]
     before = contextvars.copy_context()
     # Every receiver runs in a task of its own, all sharing one copy of the caller's
     # context, as in Django 6.1: a receiver sees what one before it set, and failures that
@@ -120,14 +143,14 @@ async def _send_async_group(
                 # plain sends run the receiver's coroutine as the task itself (one
                 # coroutine per receiver) and name a failing receiver afterwards.
                 coroutine = (
-                    _call_one(signal, receiver, sender, named, robust=True)
+                    _call_one(signal, table, receiver, sender, named, robust=True)
                     if robust
                     else receiver(**arguments)
                 )
                 tasks.append(group.create_task(coroutine, context=context))
     except BaseExceptionGroup as grouped:
         if not robust:
-            _note_failures(signal, receivers, tasks, grouped)
+            _note_failures(signal, table, receivers, tasks, grouped)
         if len(grouped.exceptions) == 1:
             raise grouped.exceptions[0] from None
         raise
@@ -137,7 +160,11 @@ async def _send_async_group(
 
 
 def _note_failures(
-    signal: Signal, receivers: list[Any], tasks: list[asyncio.Task[Any]], grouped: BaseException
+    signal: Signal,
+    table: ReceiverTable,
+    receivers: list[Any],
+    tasks: list[asyncio.Task[Any]],
+    grouped: BaseException,
 ) -> None:
     """Name each failing receiver on its exception; runaway recursion becomes its error."""
     for receiver, task in zip(receivers, tasks, strict=False):
@@ -147,7 +174,7 @@ def _note_failures(
         if isinstance(error, RecursionError):
             continue
         if isinstance(error, Exception):
-            signal._note_failure(error, receiver)
+            note_failure(signal.qualified_name, table, error, receiver)
 
 
 # Built once, like _call_sync_in_thread: asgiref's AsyncToSync keeps no per-call state.
@@ -159,7 +186,13 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def send_with_async_receivers(
-    signal: Signal, plan: Any, sender: object, named: dict[str, Any], *, robust: bool
+    signal: Signal,
+    table: ReceiverTable,
+    plan: Any,
+    sender: object,
+    named: dict[str, Any],
+    *,
+    robust: bool,
 ) -> list[tuple[Any, Any]]:
     """``send``/``send_robust`` when async receivers are connected."""
     sync_receivers, async_receivers = split_plan(plan)
@@ -172,33 +205,46 @@ def send_with_async_receivers(
         )
         if not robust:
             raise SyncSendInEventLoopError(message, receivers=names)
-        responses = _call_sync(signal, sync_receivers, sender, named, robust=True)
+        responses = _call_sync(signal, table, sync_receivers, sender, named, robust=True)
         for receiver in async_receivers:
             try:
                 raise SyncSendInEventLoopError(message, receivers=names)
             except SyncSendInEventLoopError as err:
-                signal._log_robust_failure(receiver, err, sender)
+                log_robust_failure(signal.qualified_name, table, receiver, err, sender)
                 responses.append((receiver, err))
         return responses
-    responses = _call_sync(signal, sync_receivers, sender, named, robust)
+    responses = _call_sync(signal, table, sync_receivers, sender, named, robust)
     if async_receivers:
-        responses.extend(_send_async_group_blocking(signal, async_receivers, sender, named, robust))
+        responses.extend(
+            _send_async_group_blocking(signal, table, async_receivers, sender, named, robust)
+        )
     return responses
 
 
 async def asend(
-    signal: Signal, sender: object, named: dict[str, Any], *, robust: bool, plan: Any = None
+    signal: Signal,
+    table: ReceiverTable,
+    sender: object,
+    named: dict[str, Any],
+    *,
+    robust: bool,
+    plan: Any = None,
 ) -> list[tuple[Any, Any]]:
-    """``asend``/``asend_robust``: see the module docstring."""
+    """``asend``/``asend_robust``: see the module docstring. ``plan`` replaces the signal's
+    own plan for ``sender`` (the tracer's timed receivers)."""
     if plan is None:
         try:
-            plan = signal._cache[id(sender)]
+            plan = table.plans[id(sender)]
         except KeyError:
-            plan = signal._plan_for(sender)
+            plan = table.plan_for(sender)
     sync_receivers, async_receivers = split_plan(plan)
     responses: list[tuple[Any, Any]] = []
     if sync_receivers:
-        responses = await _call_sync_in_thread(signal, sync_receivers, sender, named, robust)
+        responses = await _call_sync_in_thread(
+            signal, table, sync_receivers, sender, named, robust
+        )
     if async_receivers:
-        responses.extend(await _send_async_group(signal, async_receivers, sender, named, robust))
+        responses.extend(
+            await _send_async_group(signal, table, async_receivers, sender, named, robust)
+        )
     return responses

@@ -1,0 +1,25 @@
+"""The dispatcher: ``Signal``, ``receiver`` and what they are made of.
+
+Where things live:
+
+``signal.py``        :class:`Signal` and :func:`receiver`: the public methods, ``send`` and
+                     ``send_robust``.
+``table.py``         :class:`ReceiverTable`, the one owner of a signal's state: registrations,
+                     lock, per-sender plans and their version. Read this first.
+``receivers.py``     receiver validation, the lookup key (computed there only), weak
+                     references, :class:`Registration` records, safe names for any callable.
+``asynchronous.py``  ``asend``/``asend_robust`` and the sync/async adaptation (asgiref).
+``failures.py``      the note ``send`` adds, Django's log line for ``send_robust``, runaway
+                     recursion through signals.
+``lazy.py``          ``"module:QualName"`` senders resolved when their module is imported.
+``introspection.py`` :class:`ReceiverInfo`, what ``hookwire signals`` shows.
+``wrappers.py``      the one hook that ``muted()``, tracing and the test recorder attach to.
+``tracing.py``       ``hookwire run --trace``: timed sends, a wrapper.
+``attribution.py``   which plugin is connecting now (``plugin_scope``), module fallback.
+"""
+
+from __future__ import annotations
+
+from .signal import Signal, all_signals, receiver
+
+__all__ = ["Signal", "all_signals", "receiver"]

@@ -1,0 +1,262 @@
+"""A receiver's failure: the note ``send`` adds, the log line ``send_robust`` writes, and
+telling runaway recursion through signals from a receiver's own ``RecursionError``.
+
+Everything here runs on failure paths only and never raises, whatever the receiver or the
+exception (partials, callable objects, broken ``__repr__``/``__str__``).
+
+**The log line** is Django's, word for word: ``"Error calling %s in Signal.send_robust()
+(%s)"`` with the receiver's ``__qualname__`` and the exception as its arguments, at ERROR on
+the logger ``hookwire.dispatch``, with the traceback. What hookwire knows beyond that is on the
+record as attributes: ``signal`` (its qualified name), ``receiver`` (``module.qualname``),
+``receiver_module`` and ``plugin`` (the plugin that connected the receiver, or ``None``).
+
+**Recursion** is told by an explicit marker, not by names: the functions that call receivers
+are registered with :func:`calls_receivers` (their code objects are kept), stand-ins that sit
+between a send and the receiver (the tracer's timers) with :func:`stands_in`. On a
+``RecursionError`` the stack is walked once; if the same (signal, receiver) pair appears many
+times, receivers keep sending signals from inside each other, and the error names the chain.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from types import CodeType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import attribution
+from .receivers import describe_callable, names_of
+from ..exceptions import RecursiveSendError
+
+if TYPE_CHECKING:
+    from .table import ReceiverTable
+
+__all__ = [
+    "LOGGER_NAME",
+    "calls_receivers",
+    "log_robust_failure",
+    "note_failure",
+    "plugin_of",
+    "recursive_send_error",
+    "robust_response",
+    "safe_str",
+    "stands_in",
+]
+
+LOGGER_NAME = "hookwire.dispatch"
+
+#: Django's message for a receiver failing under ``send_robust``/``asend_robust``.
+ROBUST_FAILURE_MESSAGE = "Error calling %s in Signal.send_robust() (%s)"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# A (signal, receiver) pair seen this many times on one stack is a runaway chain.
+_REPEATS = 8
+
+# Code objects of the functions that call receivers (their first argument is the signal),
+# and of the stand-ins that call a receiver on a send's behalf.
+_SEND_CODES: set[CodeType] = set()
+_STAND_IN_CODES: set[CodeType] = set()
+
+
+def calls_receivers(function: _F) -> _F:
+    """Mark ``function`` (whose first parameter is the signal) as one that calls receivers."""
+    _SEND_CODES.add(function.__code__)
+    return function
+
+
+def stands_in(function: _F) -> _F:
+    """Mark ``function`` as calling a receiver on a send's behalf (a timer, a wrapper)."""
+    _STAND_IN_CODES.add(function.__code__)
+    return function
+
+
+def _real_receiver(receiver: object) -> object:
+    """The receiver a stand-in (``stands_in_for_receiver = True``) calls, else ``receiver``."""
+    if getattr(type(receiver), "stands_in_for_receiver", False):
+        return receiver.receiver  # type: ignore[attr-defined]
+    return receiver
+
+
+def plugin_of(table: ReceiverTable, receiver: object, sender: object = None) -> str | None:
+    """The plugin that connected ``receiver``, or owns its module; ``None`` if neither."""
+    try:
+        receiver = _real_receiver(receiver)
+        reg = table.find(receiver, sender)
+        if reg is not None and reg.owner is not None:
+            return reg.plugin
+        module = getattr(receiver, "__module__", None)
+        return attribution.plugin_for_module(module if isinstance(module, str) else None)
+    except Exception:
+        return None
+
+
+def safe_str(value: object) -> str:
+    """``str(value)``, or a placeholder when that raises."""
+    try:
+        return str(value)
+    except Exception:
+        try:
+            return f"<{type(value).__qualname__}: unprintable>"
+        except Exception:
+            return "<unprintable>"
+
+
+def note_failure(
+    signal_name: str, table: ReceiverTable, exc: BaseException, receiver: object
+) -> None:
+    """Add a note to ``exc`` naming the receiver that raised it and its plugin."""
+    try:
+        plugin = plugin_of(table, receiver)
+        owner = f" of plugin {plugin!r}" if plugin else ""
+        exc.add_note(
+            f"raised by receiver {describe_callable(_real_receiver(receiver))}{owner} "
+            f"while sending {signal_name}"
+        )
+    except Exception:
+        pass
+
+
+class _SafeStr:
+    """Formats an exception only when a handler formats the record, and never raises."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return safe_str(self.value)
+
+
+_logger: Any = None
+
+
+def _qualname(receiver: object) -> str:
+    qualname = getattr(receiver, "__qualname__", None)
+    if isinstance(qualname, str):
+        return qualname
+    return names_of(receiver)[1]  # partials and callable objects, where Django would crash
+
+
+def log_robust_failure(
+    signal_name: str,
+    table: ReceiverTable,
+    receiver: object,
+    err: BaseException,
+    sender: object = None,
+) -> None:
+    """Log a failure caught by ``send_robust``/``asend_robust``: Django's line, at ERROR,
+    with the traceback and hookwire's attributes (see the module docstring)."""
+    global _logger
+    if _logger is None:
+        import logging
+
+        _logger = logging.getLogger(LOGGER_NAME)
+    if not _logger.isEnabledFor(40):  # logging.ERROR, without importing logging's constants
+        return
+    try:
+        real = _real_receiver(receiver)
+        module, qualname = names_of(real)
+        extra = {
+            "signal": signal_name,
+            "receiver": f"{module}.{qualname}" if module else qualname,
+            "receiver_module": module,
+            "plugin": plugin_of(table, receiver, sender),
+        }
+        name = _qualname(receiver)
+    except Exception:
+        extra = {"signal": signal_name, "receiver": None, "receiver_module": None, "plugin": None}
+        name = "<receiver>"
+    # A broken __str__ must not break the handler: wrap what cannot be trusted to format.
+    argument: object = err
+    try:
+        str(err)
+    except Exception:
+        argument = _SafeStr(err)
+    _logger.error(ROBUST_FAILURE_MESSAGE, name, argument, exc_info=err, extra=extra)
+
+
+def robust_response(
+    signal_name: str,
+    table: ReceiverTable,
+    receiver: object,
+    err: Exception,
+    sender: object = None,
+) -> Exception:
+    """What a robust send records for ``err`` raised by ``receiver``: logged, then returned
+    as the receiver's response.
+
+    :raises RecursiveSendError: ``err`` is the interpreter's recursion limit reached by
+        receivers sending signals from inside each other (never swallowed); a receiver's
+        own runaway recursion is an ordinary failure.
+    """
+    if isinstance(err, RecursionError):
+        error = recursive_send_error(err, robust=True)
+        if error is not None:
+            raise error from None
+    log_robust_failure(signal_name, table, receiver, err, sender)
+    return err
+
+
+# -- runaway recursion ------------------------------------------------------------------
+
+
+def _frame_name(frame: Any) -> str:
+    return f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}"
+
+
+def _chain_on_stack() -> list[tuple[str, str]]:
+    """``(signal, receiver)`` name pairs of the sends on the current stack, outermost first.
+
+    Walking outwards, the receiver of a send is the nearest frame inside it that is neither a
+    send nor a stand-in.
+    """
+    pairs: list[tuple[str, str]] = []
+    frame: Any = sys._getframe(1)
+    inner: Any = None
+    while frame is not None:
+        code = frame.f_code
+        if code in _SEND_CODES:
+            signal = frame.f_locals.get(code.co_varnames[0]) if code.co_varnames else None
+            if inner is not None and signal is not None:
+                pairs.append((str(getattr(signal, "qualified_name", "?")), _frame_name(inner)))
+            inner = None
+        elif code not in _STAND_IN_CODES:
+            inner = frame
+        frame = frame.f_back
+    pairs.reverse()
+    return pairs
+
+
+def recursive_send_error(error: RecursionError, *, robust: bool = False) -> Any:
+    """The :class:`RecursiveSendError` that ``error`` amounts to, if any.
+
+    Returns ``error`` itself when it already is one, or when the stack is too exhausted to
+    look (an outer send will look again). When the stack shows no runaway chain of sends,
+    returns ``error`` (``None`` with ``robust=True``, so ``send_robust`` records it as the
+    receiver's own failure).
+    """
+    if isinstance(error, RecursiveSendError):
+        return error
+    try:
+        pairs = _chain_on_stack()
+        counts: dict[tuple[str, str], int] = {}
+        for pair in pairs:
+            counts[pair] = counts.get(pair, 0) + 1
+        if not counts or max(counts.values()) < _REPEATS:
+            return None if robust else error
+        # The cycle: from the first pair that repeats up to its next occurrence.
+        first = next(pair for pair in pairs if counts[pair] >= _REPEATS)
+        start = pairs.index(first)
+        end = pairs.index(first, start + 1)
+        cycle = pairs[start:end]
+        chain = [name for pair in cycle for name in pair] + [cycle[0][0]]
+        message = (
+            f"signal {cycle[0][0]} was sent recursively from its own receivers: "
+            f"{' -> '.join(chain)} -> ... (at least {counts[first]} times, until Python's "
+            "recursion limit); guard the receiver against re-entry or send from elsewhere"
+        )
+        return RecursiveSendError(message, chain=chain)
+    except RecursionError:
+        return error

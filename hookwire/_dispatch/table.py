@@ -1,0 +1,405 @@
+"""The one owner of a signal's state: its registrations, its lock, its per-sender plans.
+
+Every change to what a signal would call goes through a :class:`ReceiverTable` method, under
+its lock; no other module reads or writes the table's private attributes. What ``send`` reads
+without locking is :attr:`ReceiverTable.plans`: one immutable plan per ``id(sender)``.
+
+The invariant: **a plan is only ever stored for the registrations it was built from.** A plan
+is built and stored under the lock, and stored only if the table's version did not move while
+it was built. Writers (connect, disconnect, lazy resolution, restoring a snapshot) change the
+registrations, take a new version and empty the plans, all under the lock; so a writer can
+never slip between "build" and "store". The one writer that cannot take the lock is a weak
+reference's callback (it runs during garbage collection, maybe in this very thread while it
+holds the lock): it only marks the table dead, takes a new version and empties the plans, so a
+build it interrupts is not stored, and dead rows are removed by the next locked operation.
+
+A ``send`` that starts after ``disconnect()`` returned therefore never calls the disconnected
+receiver; a send already running works on the plan it took when it started (as in Django).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from itertools import count
+from types import MethodType
+from typing import Any
+
+from . import lazy
+from .receivers import (
+    NONE_KEY,
+    PendingConnection,
+    ReceiverRow,
+    Registration,
+    lookup_key,
+    not_weakrefable,
+    pending_key,
+    receiver_key,
+)
+
+__all__ = ["Plan", "ReceiverTable", "split_plan"]
+
+# Per-sender plans kept at most; past this the plans are simply started afresh, so a program
+# sending from millions of short-lived instances cannot grow them without bound.
+_PLAN_LIMIT = 512
+
+# Versions come from one process-wide counter: next() on it is atomic, so a weak reference's
+# callback (which takes no lock) can take a new version safely while a writer holds the lock.
+_versions = count()
+
+
+class Plan:
+    """The receivers of one sender when bound methods or async receivers are among them.
+
+    ``sync`` and ``async_`` are tuples of ``(getter, func)``; ``getter()`` returns the live
+    receiver (or instance to bind ``func`` to), ``None`` once it died. For the common case
+    (only plain sync receivers) a plan is a bare tuple of getters instead, so ``send`` is one
+    loop.
+    """
+
+    __slots__ = ("async_", "sync")
+
+    def __init__(self, sync: tuple[Any, ...], async_: tuple[Any, ...]) -> None:
+        self.sync = sync
+        self.async_ = async_
+
+
+def _on_dead_callback(table_ref: weakref.ref[ReceiverTable]) -> Callable[[Any], None]:
+    def on_dead(_reference: Any) -> None:
+        # Runs during garbage collection, maybe while this thread holds table.lock: only
+        # mark, take a new version (so a plan being built now is not stored) and drop the
+        # plans (so a new object reusing a dead sender's id() never hits one built for it).
+        table = table_ref()
+        if table is not None:
+            table._dead = True
+            table._version = next(_versions)
+            table.plans.clear()
+
+    return on_dead
+
+
+class ReceiverTable:
+    """Registrations (in connect order), pending lazy connections, the lock and the plans.
+
+    :ivar lock: held by every change; ``Signal.lock`` is this lock.
+    :ivar plans: ``id(sender) -> plan``, read without the lock by the send methods and written
+        only by the table (emptied in place, never replaced, so a reader may keep it).
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_aliases",
+        "_dead",
+        "_on_dead",
+        "_pending",
+        "_registrations",
+        "_version",
+        "lock",
+        "plans",
+    )
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.plans: dict[int, Any] = {}
+        self._registrations: dict[Hashable, Registration] = {}
+        # Lazy-sender connections waiting for their module, and what resolved ones became.
+        self._pending: dict[Hashable, PendingConnection] = {}
+        self._aliases: dict[Hashable, Hashable] = {}
+        self._version = next(_versions)
+        self._dead = False
+        self._on_dead = _on_dead_callback(weakref.ref(self))
+
+    # -- writing (always under the lock) ----------------------------------------------------
+
+    def _changed(self) -> None:
+        # Caller holds self.lock.
+        self._version = next(_versions)
+        self.plans.clear()
+
+    def _purge_dead(self) -> None:
+        # Caller holds self.lock.
+        self._dead = False
+        registrations = self._registrations
+        dead = [key for key, reg in tuple(registrations.items()) if not reg.is_alive()]
+        for key in dead:
+            registrations.pop(key, None)
+        self._changed()
+
+    def _add(
+        self,
+        key: Hashable,
+        receiver: Callable[..., Any],
+        sender: object,
+        weak: bool,
+        dispatch_uid: Hashable | None,
+        owner: Any,
+    ) -> Hashable | None:
+        # Caller holds self.lock.
+        if self._dead:
+            self._purge_dead()
+        registrations = self._registrations
+        existing = registrations.get(key)
+        if existing is not None:
+            if existing.is_alive():
+                return None
+            del registrations[key]  # a dead row: the new one goes to the end
+        registrations[key] = Registration(
+            receiver, sender, key, weak, dispatch_uid, owner, self._on_dead
+        )
+        self._changed()
+        return key
+
+    def connect(
+        self,
+        receiver: Callable[..., Any],
+        sender: object,
+        weak: bool,
+        dispatch_uid: Hashable | None,
+        owner: Any,
+    ) -> Hashable | None:
+        """Register ``receiver`` for ``sender`` (an object, not a lazy reference).
+
+        :returns: the lookup key if the registration is new, ``None`` if it was present.
+        :raises ReceiverTypeError: ``weak`` and ``receiver`` cannot be weakly referenced.
+        """
+        key = lookup_key(receiver, sender, dispatch_uid)
+        with self.lock:
+            return self._add(key, receiver, sender, weak, dispatch_uid, owner)
+
+    def connect_pending(
+        self,
+        receiver: Callable[..., Any],
+        reference: str,
+        weak: bool,
+        dispatch_uid: Hashable | None,
+        owner: Any,
+    ) -> Hashable | None:
+        """Keep a connect to the lazy sender ``reference`` pending until its module exists.
+
+        :returns: its lookup key if new, ``None`` if it was present.
+        :raises ReceiverTypeError: ``weak`` and ``receiver`` cannot be weakly referenced.
+        """
+        key = pending_key(receiver, reference, dispatch_uid)
+        held: Any = receiver
+        if weak:
+            try:
+                if isinstance(receiver, MethodType):
+                    held = weakref.WeakMethod(receiver)
+                else:
+                    held = weakref.ref(receiver)
+            except TypeError:
+                raise not_weakrefable(receiver) from None
+        with self.lock:
+            if key in self._pending or key in self._aliases:
+                return None
+            self._pending[key] = PendingConnection(held, reference, weak, dispatch_uid, owner)
+            self._changed()
+        lazy.mark_pending(self)
+        return key
+
+    def remove(self, key: Hashable) -> bool:
+        """Remove exactly the registration filed under ``key`` (pending, resolved or plain).
+
+        :returns: whether something was removed.
+        """
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            removed = False
+            if self._pending or self._aliases:
+                removed = self._pending.pop(key, None) is not None
+                key = self._aliases.pop(key, key)
+                if not self._pending:
+                    lazy.forget(self)
+            if self._registrations.pop(key, None) is not None:
+                removed = True
+            if removed:
+                self._changed()
+            return removed
+
+    def resolve_pending(self) -> None:
+        """Connect the pending lazy senders whose module is imported now."""
+        with self.lock:
+            pending = list(self._pending.items())
+        for key, connection in pending:
+            if lazy.module_of(connection.reference) not in sys.modules:
+                continue
+            # Outside the lock: looking the name up may run a module's __getattr__.
+            target = lazy.lookup(connection.reference)
+            if lazy.is_missing(target):
+                continue
+            live = connection.receiver()
+            with self.lock:
+                if self._pending.pop(key, None) is None:
+                    continue  # resolved or removed by another thread meanwhile
+                if live is not None:
+                    real_key = lookup_key(live, target, connection.dispatch_uid)
+                    if self._add(
+                        real_key,
+                        live,
+                        target,
+                        connection.weak,
+                        connection.dispatch_uid,
+                        connection.owner,
+                    ):
+                        self._aliases[key] = real_key
+                self._changed()
+        with self.lock:
+            if not self._pending:
+                lazy.forget(self)
+
+    def clear_dead(self) -> None:
+        """Remove the registrations whose receiver or sender was garbage collected."""
+        with self.lock:
+            self._purge_dead()
+
+    def replace_rows(self, rows: list[ReceiverRow]) -> None:
+        """Keep exactly the registrations of ``rows`` (read earlier from :meth:`rows`)."""
+        with self.lock:
+            self._registrations = {row.registration.key: row.registration for row in rows}
+            self._changed()
+
+    def snapshot(self) -> object:
+        """An opaque copy of every registration, pending or not, for :meth:`restore`."""
+        with self.lock:
+            return (dict(self._registrations), dict(self._pending), dict(self._aliases))
+
+    def restore(self, state: object) -> None:
+        """Put back exactly the registrations of a :meth:`snapshot`."""
+        registrations, pending, aliases = state  # type: ignore[misc]
+        with self.lock:
+            self._registrations = dict(registrations)
+            self._pending = dict(pending)
+            self._aliases = dict(aliases)
+            self._changed()
+            if self._pending:
+                lazy.mark_pending(self)
+            else:
+                lazy.forget(self)
+
+    # -- plans --------------------------------------------------------------------------
+
+    def plan_for(self, sender: object) -> Any:
+        """The plan for ``sender``, built from the registrations (``send`` calls this on a miss).
+
+        Built and stored under the lock, and stored only if nothing changed meanwhile (see
+        the module docstring). While lazy connections are pending the plan is not stored:
+        importing a module may resolve one for this very sender, so each send asks again.
+        """
+        if self._pending:
+            self.resolve_pending()
+        key = id(sender)
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            version = self._version
+            plan = self._build(key)
+            if self._version == version and not self._pending:
+                plans = self.plans
+                if len(plans) >= _PLAN_LIMIT:
+                    plans.clear()
+                plans[key] = plan
+        return plan
+
+    def _build(self, key: int) -> Any:
+        # Caller holds self.lock.
+        sync: list[Any] = []
+        async_: list[Any] = []
+        simple = True
+        for reg in tuple(self._registrations.values()):
+            sender_key = reg.sender_key
+            if sender_key != key and sender_key != NONE_KEY:
+                continue
+            sender_ref = reg.sender_ref
+            if sender_ref is not None and sender_ref() is None:
+                continue
+            if reg.is_async:
+                async_.append((reg.getter, reg.func))
+                simple = False
+            else:
+                sync.append((reg.getter, reg.func))
+                if reg.func is not None:
+                    simple = False
+        if simple:
+            return tuple(getter for getter, _ in sync)
+        return Plan(tuple(sync), tuple(async_))
+
+    # -- reading ------------------------------------------------------------------------
+
+    def has_key(self, key: Hashable) -> bool:
+        """Whether a registration, pending or connected, is filed under ``key``."""
+        with self.lock:
+            return key in self._registrations or key in self._pending or key in self._aliases
+
+    def registrations(self) -> list[Registration]:
+        """The live registrations, in connect order."""
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            return [reg for reg in self._registrations.values() if reg.is_alive()]
+
+    def pending(self) -> list[PendingConnection]:
+        """The lazy-sender connections still waiting for their module, in connect order."""
+        with self.lock:
+            return list(self._pending.values())
+
+    def registrations_for(self, sender: object) -> list[Registration]:
+        """The live registrations ``send(sender)`` calls, in call order (sync, then async)."""
+        if self._pending:
+            self.resolve_pending()
+        key = id(sender)
+        regs = [
+            reg
+            for reg in self.registrations()
+            if reg.sender_key == key or reg.sender_key == NONE_KEY
+        ]
+        return [reg for reg in regs if not reg.is_async] + [reg for reg in regs if reg.is_async]
+
+    def rows(self) -> list[ReceiverRow]:
+        """The live registrations as Django's ``Signal.receivers`` rows."""
+        return [reg.row() for reg in self.registrations()]
+
+    def find(self, receiver: object, sender: object = None) -> Registration | None:
+        """The registration through which ``receiver`` was called for ``sender``, if any.
+
+        Reads without the lock (dict reads are atomic); used on failure paths only.
+        """
+        registrations = self._registrations
+        part = receiver_key(receiver)
+        for key in ((part, id(sender)), (part, NONE_KEY)):
+            reg = registrations.get(key)
+            if reg is not None:
+                return reg
+        for reg in tuple(registrations.values()):
+            try:
+                live = reg.receiver()
+                if live is receiver or (live is not None and live == receiver):
+                    return reg
+            except Exception:
+                continue
+        return None
+
+
+def _live(entries: Any) -> list[Any]:
+    """Dereference ``(getter, func)`` entries (or bare getters) into live receivers."""
+    receivers = []
+    for entry in entries:
+        if entry.__class__ is tuple:
+            getter, func = entry
+            receiver = getter()
+            if receiver is not None and func is not None:
+                receiver = MethodType(func, receiver)
+        else:
+            receiver = entry()
+        if receiver is not None:
+            receivers.append(receiver)
+    return receivers
+
+
+def split_plan(plan: Any) -> tuple[list[Any], list[Any]]:
+    """The live ``(sync receivers, async receivers)`` of a plan."""
+    if plan.__class__ is tuple:
+        return _live(plan), []
+    return _live(plan.sync), _live(plan.async_)
