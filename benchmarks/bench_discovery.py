@@ -57,27 +57,28 @@ TOOLS = (
     Tool(
         "hookwire_cold",
         "hookwire discover(), cache cleared",
-        "from hookwire._discovery import discover",
+        "from hookwire._loading.discovery import discover",
         "names = [e.name for e in discover(GROUP).entry_points]",
         clear_cache=True,
     ),
     Tool(
         "hookwire_cached",
         "hookwire discover(), cached",
-        "from hookwire._discovery import discover",
+        "from hookwire._loading.discovery import discover",
         "names = [e.name for e in discover(GROUP).entry_points]",
     ),
     Tool(
         "hookwire_cached_preloaded",
         "  same, cache module imported beforehand",
-        "from hookwire._discovery import discover\nimport hookwire._discovery_cache",
+        "from hookwire._loading.discovery import discover\n"
+        "import hookwire._loading.discovery_cache",
         "names = [e.name for e in discover(GROUP).entry_points]",
         whole_process=False,
     ),
     Tool(
         "hookwire_import",
         "hookwire discover() + import, cached",
-        "from hookwire._discovery import discover\nimport importlib",
+        "from hookwire._loading.discovery import discover\nimport importlib",
         "names = [e.name for e in discover(GROUP).entry_points "
         "if importlib.import_module(e.value.partition(':')[0])]",
     ),

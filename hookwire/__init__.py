@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from . import exceptions
     from ._host import Host
     from ._dispatch.introspection import ReceiverInfo
-    from ._plugin import Plugin
-    from ._registry import PluginRecord, PluginState, Registry
+    from ._loading.plugin import Plugin
+    from ._loading.registry import PluginRecord, PluginState, Registry
 
 __version__ = "0.1.0"
 
@@ -40,11 +40,11 @@ __all__ = [
 # Public name -> the private module that defines it, imported on first access.
 _LAZY = {
     "Host": "._host",
-    "Plugin": "._plugin",
-    "PluginRecord": "._registry",
-    "PluginState": "._registry",
+    "Plugin": "._loading.plugin",
+    "PluginRecord": "._loading.registry",
+    "PluginState": "._loading.registry",
     "ReceiverInfo": "._dispatch.introspection",
-    "Registry": "._registry",
+    "Registry": "._loading.registry",
 }
 
 

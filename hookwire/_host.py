@@ -1,7 +1,7 @@
 """The host: an application's public signals, its settings, its plugins and its ``main``.
 
 :class:`Host` ties the layers together. ``load()`` delegates to one
-:class:`~hookwire._loader.Loader` kept on the host (so loading twice is loading once), and
+:class:`~hookwire._loading.loader.Loader` kept on the host (so loading twice is loading once), and
 ``run()`` is the application's top level: it loads, sends ``host_started``, calls ``main`` and
 *always* sends ``host_stopping`` — after a normal return, an exception, Ctrl-C or SIGTERM.
 
@@ -24,9 +24,9 @@ from ._dispatch.signal import Signal
 from .exceptions import HostError
 
 if TYPE_CHECKING:
-    from ._config import LoadConfig
-    from ._loader import Loader
-    from ._registry import Registry
+    from ._loading.config import LoadConfig
+    from ._loading.loader import Loader
+    from ._loading.registry import Registry
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -270,7 +270,7 @@ class Host:
         :raises ~hookwire.exceptions.ReentrantLoadError: called from inside loading (e.g. from
             a plugin's ``ready()``).
         """
-        from ._config import resolve_config
+        from ._loading.config import resolve_config
 
         plugins = None if plugins is None else tuple(plugins)
         disable = tuple(disable)
@@ -280,7 +280,7 @@ class Host:
         with self._lock:
             loader = self._loader
             if loader is None:
-                from ._loader import Loader
+                from ._loading.loader import Loader
 
                 config = resolve_config(
                     plugins=plugins, disable=disable, autoload=autoload, strict=strict
@@ -413,7 +413,7 @@ def _print_summary() -> int:
     """The default host's main (what ``hookwire run`` does with no host configured): one line
     per plugin, then a count."""
     # Escaped as the CLI's tables are: names and errors come from installed metadata.
-    from .cli._output import escape
+    from ._text import escape
 
     registry = default_host.registry
     out = sys.stdout

@@ -55,7 +55,7 @@ def test_version_imports_neither_typer_nor_the_loader_nor_importlib_metadata(wor
         try:
             main()
         except SystemExit as exit:
-            heavy = ["typer", "rich", "hookwire._loader", "importlib.metadata",
+            heavy = ["typer", "rich", "hookwire._loading.loader", "importlib.metadata",
                      "importlib_metadata", "asyncio"]
             print(exit.code, [name for name in heavy if name in sys.modules], file=sys.stderr)
         """

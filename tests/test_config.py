@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from hookwire._config import LoadConfig, find_pyproject, read_pyproject_settings, resolve_config
+from hookwire._loading.config import (
+    LoadConfig,
+    find_pyproject,
+    read_pyproject_settings,
+    resolve_config,
+)
 from hookwire.exceptions import ConfigError
 
 

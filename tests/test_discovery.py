@@ -11,7 +11,7 @@ import importlib_metadata
 import pytest
 from venvtools import PluginSite, Venv, write_dist_info
 
-from hookwire._discovery import (
+from hookwire._loading.discovery import (
     EntryPointRecord,
     default_search_path,
     discover,
@@ -246,7 +246,7 @@ def test_the_default_search_path_leaves_out_the_implicit_working_directory(tmp_p
 
 DISCOVER_AS_JSON = """
 import json, sys
-from hookwire._discovery import discover
+from hookwire._loading.discovery import discover
 result = discover("shop.plugins", use_cache=False)
 print(json.dumps({
     "entry_points": [record.to_json() for record in result.entry_points],
@@ -320,7 +320,7 @@ def test_nothing_planted_in_the_working_directory_is_discovered_or_imported(
     venv.add_dist_info(
         "shop-runner",
         modules={
-            "shop_runner.py": DISCOVER_AS_JSON + "\nfrom hookwire._loader import Loader\n"
+            "shop_runner.py": DISCOVER_AS_JSON + "\nfrom hookwire._loading.loader import Loader\n"
             "Loader('shop.plugins').load()\n"
         },
     )
@@ -341,7 +341,8 @@ def test_nothing_planted_in_the_working_directory_is_discovered_or_imported(
         f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n", encoding="utf-8"
     )
     loaded = venv.python_code(
-        "from hookwire._loader import Loader\nprint(Loader('shop.plugins').load()['good'].error)\n",
+        "from hookwire._loading.loader import Loader\n"
+        "print(Loader('shop.plugins').load()['good'].error)\n",
         cwd=planted,
     )
     assert loaded.returncode == 0, loaded.stderr

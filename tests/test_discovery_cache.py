@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from venvtools import Venv, create_venv, write_dist_info
 
-from hookwire import _discovery_cache
-from hookwire._discovery import discover
+from hookwire._loading import discovery_cache as _discovery_cache
+from hookwire._loading.discovery import discover
 
 GROUP = "demo.plugins"
 LONG_AGO_NS = 1_000_000_000 * 1_600_000_000  # September 2020
@@ -221,7 +221,7 @@ def test_one_cache_file_per_group_and_interpreter(monkeypatch: pytest.MonkeyPatc
 WARM_START = """
 import sys, hookwire
 before = set(sys.modules)
-from hookwire._discovery import discover
+from hookwire._loading.discovery import discover
 result = discover({group!r}, path=[{folder!r}])
 heavy = (
     "importlib_metadata", "importlib.metadata", "email", "json", "pathlib", "zlib",
@@ -284,8 +284,8 @@ def test_another_interpreter_on_the_same_search_path_never_reads_this_one_s_cach
 
 LOAD_AND_REPORT = """
 import json, sys
-from hookwire._discovery import discover
-from hookwire._loader import Loader
+from hookwire._loading.discovery import discover
+from hookwire._loading.loader import Loader
 result = discover("shop.plugins")
 registry = Loader("shop.plugins").load()
 print(json.dumps({

@@ -506,7 +506,7 @@ def test_importing_the_host_module_imports_no_asyncio_loader_metadata_or_cli() -
     code = (
         "import sys, hookwire._host\n"
         "heavy = ['asyncio', 'typer', 'rich', 'importlib.metadata', 'importlib_metadata',"
-        " 'hookwire._loader', 'hookwire.cli']\n"
+        " 'hookwire._loading.loader', 'hookwire.cli']\n"
         "print([name for name in heavy if name in sys.modules])\n"
     )
     result = subprocess.run(

@@ -10,7 +10,7 @@ import pytest
 from venvtools import PluginSite
 
 from hookwire import Plugin
-from hookwire._importing import (
+from hookwire._loading.importing import (
     EntryPointProblem,
     describe_exception,
     find_source_without_import,

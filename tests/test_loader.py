@@ -1,6 +1,6 @@
 """The loader: phases, isolation of failing plugins, requirements, re-entry, threads, strict.
 
-In-process tests drive :class:`hookwire._loader.Loader` over hand-made distributions in a
+In-process tests drive :class:`hookwire._loading.loader.Loader` over hand-made distributions in a
 folder on ``sys.path`` (``plugin_site``); the end-to-end tests at the bottom install real
 distributions into a fresh venv and read the registry back as JSON from a subprocess.
 """
@@ -19,9 +19,9 @@ import pytest
 from venvtools import PluginSite, Venv
 
 from hookwire import signals
-from hookwire._config import LoadConfig
-from hookwire._loader import Loader
-from hookwire._registry import PluginState
+from hookwire._loading.config import LoadConfig
+from hookwire._loading.loader import Loader
+from hookwire._loading.registry import PluginState
 from hookwire.exceptions import (
     HostVersionError,
     LoadError,
@@ -984,8 +984,8 @@ def test_a_lazy_sender_naming_a_plugin_class_binds_once_the_plugin_is_imported(
 
 REGISTRY_AS_JSON = """
 import json, sys
-from hookwire._loader import Loader
-from hookwire._config import LoadConfig
+from hookwire._loading.loader import Loader
+from hookwire._loading.config import LoadConfig
 loader = Loader("shop.plugins", host_version="1.4.0", config=LoadConfig({config}))
 registry = loader.load()
 print(json.dumps([record.to_json() for record in registry]))
@@ -1146,8 +1146,8 @@ def test_pyproject_settings_above_the_working_directory_control_a_real_install(
 
 INTERRUPTED_REENTERED_RETRIED = """
 import builtins, json
-from hookwire._loader import Loader
-from hookwire._config import LoadConfig
+from hookwire._loading.loader import Loader
+from hookwire._loading.config import LoadConfig
 import shop_early  # the host imports a plugin itself before loading
 import shop_events
 

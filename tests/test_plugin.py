@@ -9,7 +9,7 @@ import types
 import pytest
 
 from hookwire import Plugin
-from hookwire._plugin import check_requires_host
+from hookwire._loading.plugin import check_requires_host
 
 
 def module(name: str, *, package: bool = False, **attributes: object) -> types.ModuleType:

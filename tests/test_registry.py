@@ -9,8 +9,8 @@ import pytest
 from venvtools import PluginSite
 
 from hookwire import PluginRecord, PluginState, Registry
-from hookwire._config import LoadConfig
-from hookwire._loader import Loader
+from hookwire._loading.config import LoadConfig
+from hookwire._loading.loader import Loader
 
 GROUP = "demo.plugins"
 EVENTS = {"events.py": "from hookwire import Signal\nping = Signal(name='ping')\npong = Signal()\n"}

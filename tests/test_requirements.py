@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hookwire._requirements import ready_order, requirement_message, unmet_requirement
+from hookwire._loading.requirements import ready_order, requirement_message, unmet_requirement
 
 
 def test_dependencies_come_first_and_ties_keep_discovery_order() -> None:
@@ -41,7 +41,7 @@ def test_the_message_walks_the_chain() -> None:
 
 
 def test_an_unmet_requirement_extends_the_chain_of_the_plugin_it_waits_for() -> None:
-    from hookwire._registry import PluginRecord, PluginState
+    from hookwire._loading.registry import PluginRecord, PluginState
     from hookwire.exceptions import PluginRequirementError
 
     c = PluginRecord("c", state=PluginState.FAILED, phase="import", _cause="ImportError: x")

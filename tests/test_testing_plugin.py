@@ -47,7 +47,13 @@ def test_importing_the_plugin_pulls_in_no_cli_stack_no_asyncio_and_no_loader() -
         name
         for name in imported
         if name.split(".")[0] in {"typer", "rich", "click", "asyncio", "asgiref", "packaging"}
-        or name in {"importlib_metadata", "hookwire._loader", "hookwire._discovery", "hookwire.cli"}
+        or name
+        in {
+            "importlib_metadata",
+            "hookwire._loading.loader",
+            "hookwire._loading.discovery",
+            "hookwire.cli",
+        }
         or name.startswith("hookwire.testing.")
     ]
     assert heavy == []
@@ -67,7 +73,9 @@ def test_a_pytest_session_that_uses_no_fixture_imports_nothing_heavy(
             loaded = sorted(
                 name for name in sys.modules
                 if name.split(".")[0] in HEAVY
-                or name.startswith(("hookwire.testing.", "hookwire.cli", "hookwire._loader"))
+                or name.startswith(
+                    ("hookwire.testing.", "hookwire.cli", "hookwire._loading.loader")
+                )
             )
             assert loaded == []
         """

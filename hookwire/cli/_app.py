@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from .._text import describe_error, escape
 from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError
 from . import _output, _silence_stdout
-from ._output import PROG, escape
+from ._output import PROG
 
 if TYPE_CHECKING:
     from .._host import Host
-    from .._registry import Registry
+    from .._loading.registry import Registry
     from .._dispatch.signal import Signal
 
 __all__ = ["app", "invoke"]
@@ -229,7 +230,7 @@ def run(
     runs without it (with --strict the command stops instead, exit 1). Ctrl-C exits 130 and
     SIGTERM 143, after the host_stopping signal was sent.
     """
-    from .._registry import PluginState
+    from .._loading.registry import PluginState
 
     with _output_guard(), _tracing(trace):
         loaded_host, registry = _load(
@@ -455,7 +456,7 @@ def invoke(args: Sequence[str]) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:
         # An error of the host's own code (main or a receiver of its signals).
-        _report(f"{_output.describe_error(exc)}{_hint()}", exc)
+        _report(f"{describe_error(exc)}{_hint()}", exc)
         return EXIT_FAILURE
     if isinstance(result, bool) or not isinstance(result, int):
         return EXIT_OK

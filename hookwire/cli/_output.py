@@ -14,16 +14,15 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._registry import PluginState
+from .._loading.registry import PluginState
+from .._text import escape
 
 if TYPE_CHECKING:
     from .._dispatch.introspection import ReceiverInfo
-    from .._registry import PluginRecord, Registry
+    from .._loading.registry import PluginRecord, Registry
     from .._dispatch.signal import Signal
 
 __all__ = [
-    "describe_error",
-    "escape",
     "plugin_check_lines",
     "plugins_json",
     "plugins_table",
@@ -36,27 +35,6 @@ __all__ = [
 ]
 
 PROG = "hookwire"
-
-
-def escape(value: object) -> str:
-    """``str(value)`` with every non-printable character written as a Python escape.
-
-    ``"\\x1b[31mred"`` becomes ``"\\\\x1b[31mred"``: visible, harmless, and still telling.
-    ``None`` becomes ``"-"``.
-    """
-    text = "-" if value is None else str(value)
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-
-
-def describe_error(error: BaseException) -> str:
-    """``"ValueError: first line of the message"`` (just the type when the message is empty).
-
-    Not escaped: callers escape what they print.
-    """
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import describe_error
 from ..exceptions import ConfigError, HostImportError, HostNotFoundError
-from ._output import describe_error
 
 if TYPE_CHECKING:
     from .._host import Host
@@ -55,7 +55,7 @@ class HostReference:
 def _pyproject_host(start: Path | None) -> HostReference | None:
     # The same file and rules as the loading settings: the nearest pyproject.toml that has
     # a [tool.hookwire] table.
-    from .._config import read_pyproject_settings
+    from .._loading.config import read_pyproject_settings
 
     path, settings = read_pyproject_settings(start)
     if path is None or "host" not in settings:

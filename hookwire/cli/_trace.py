@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, TextIO
 
-from ._output import describe_error, escape
+from .._text import describe_error, escape
 
 if TYPE_CHECKING:
     from .._dispatch.tracing import SendTrace

@@ -22,11 +22,11 @@ from ._fake_modules import FAKE_ROOT, FakeModuleFinder
 from ._idempotence import assert_ready_idempotent
 
 if TYPE_CHECKING:
-    from .._config import LoadConfig
-    from .._discovery import DiscoveryResult
     from .._host import Host
-    from .._loader import Loader
-    from .._registry import Registry
+    from .._loading.config import LoadConfig
+    from .._loading.loader import Loader
+    from .._loading.records import DiscoveryResult
+    from .._loading.registry import Registry
     from ._isolation import HookwireState
 
 __all__ = ["FakeDistribution", "FakeEntryPoint", "FakePlugins"]
@@ -222,7 +222,7 @@ class FakePlugins:
 
     def discover(self, group: str | None = None) -> DiscoveryResult:
         """Run the real discovery phase on the fake distributions only."""
-        from .._discovery import discover
+        from .._loading.discovery import discover
 
         group = group or self.group
         return discover(group, distributions=self.distributions(group), use_cache=False)
@@ -239,15 +239,15 @@ class FakePlugins:
         autoload: bool = True,
         strict: bool = False,
     ) -> Loader:
-        """A real :class:`~hookwire._loader.Loader` over the fake distributions, not run yet.
+        """A real :class:`~hookwire._loading.loader.Loader` over the fake distributions, not run.
 
         ``group`` and ``host_version`` default to the host's when ``host`` is given. The
         configuration comes from ``config`` or from the other arguments alone — never from the
         environment or a ``pyproject.toml``, so results do not depend on where tests run.
         """
-        from .._config import LoadConfig
-        from .._loader import Loader
-        from .._registry import normalize_name
+        from .._loading.config import LoadConfig
+        from .._loading.loader import Loader
+        from .._loading.registry import normalize_name
 
         if host is not None:
             group = group or host.entry_point_group

@@ -10,7 +10,7 @@ from ._formatting import signal_label
 if TYPE_CHECKING:
     from .._host import Host
     from .._dispatch.introspection import ReceiverInfo
-    from .._registry import Registry
+    from .._loading.registry import Registry
     from .._dispatch.signal import Signal
 
 __all__ = ["assert_ready_idempotent"]
@@ -65,7 +65,7 @@ def assert_ready_idempotent(loader: ReadyPhase | Host) -> None:
     """
     __tracebackhide__ = True
     from .._host import Host
-    from .._registry import PluginState
+    from .._loading.registry import PluginState
 
     if isinstance(loader, Host):
         loader.load()

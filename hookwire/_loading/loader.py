@@ -38,15 +38,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ._dispatch.attribution import (
+from .._dispatch.attribution import (
     current_plugin,
     plugin_for_module,
     plugin_scope,
     register_module_owner,
 )
-from ._config import LoadConfig, resolve_config
-from ._registry import PluginRecord, PluginState, Registry, normalize_name
-from .exceptions import (
+from ..exceptions import (
     HostVersionError,
     LoadError,
     PluginError,
@@ -55,11 +53,13 @@ from .exceptions import (
     PluginRequirementError,
     ReentrantLoadError,
 )
+from .config import LoadConfig, resolve_config
+from .registry import PluginRecord, PluginState, Registry, normalize_name
 
 if TYPE_CHECKING:
     from importlib_metadata import Distribution
 
-    from ._dispatch.signal import Signal
+    from .._dispatch.signal import Signal
 
 __all__ = ["Loader"]
 
@@ -69,9 +69,9 @@ class Loader:
 
     ``host`` is the ``sender`` of the lifecycle signals (the loader itself when ``None``);
     ``host_version`` is checked against each plugin's ``requires_host`` (skipped when
-    ``None``); ``config`` defaults to :func:`hookwire._config.resolve_config` (environment and
-    ``pyproject.toml``); ``distributions`` replaces searching the file system (see
-    :func:`hookwire._discovery.discover`); ``path`` replaces the default search path;
+    ``None``); ``config`` defaults to :func:`hookwire._loading.config.resolve_config`
+    (environment and ``pyproject.toml``); ``distributions`` replaces searching the file system (see
+    :func:`hookwire._loading.discovery.discover`); ``path`` replaces the default search path;
     ``use_cache=False`` bypasses the discovery cache.
 
     Re-entry is detected on the loading thread itself. A ``ready()`` that hands ``load()`` to
@@ -188,7 +188,7 @@ class Loader:
     def _discover(self) -> None:
         if self._discovered:
             return
-        from ._discovery import discover
+        from .discovery import discover
 
         result = discover(
             self.group,
@@ -239,7 +239,7 @@ class Loader:
         self._imported = True
 
     def _import_one(self, record: PluginRecord) -> None:
-        from ._importing import (
+        from .importing import (
             EntryPointProblem,
             describe_exception,
             load_plugin_object,
@@ -248,7 +248,7 @@ class Loader:
             static_requires_host,
             working_directory_shadow,
         )
-        from ._plugin import check_requires_host
+        from .plugin import check_requires_host
 
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
@@ -310,7 +310,7 @@ class Loader:
         there either (a file planted in the working directory shadowing an installed one)."""
         import sys
 
-        from ._discovery import default_search_path
+        from .discovery import default_search_path
 
         searched = set(self._path if self._path is not None else default_search_path())
         return [entry for entry in sys.path if entry not in searched]
@@ -320,7 +320,7 @@ class Loader:
     def _ready(self, *, again: bool) -> None:
         if self._readied and not again:
             return
-        from ._requirements import ready_order
+        from .requirements import ready_order
 
         wanted = {PluginState.IMPORTED, PluginState.READY} if again else {PluginState.IMPORTED}
         candidates = [key for key, record in self._records.items() if record.state in wanted]
@@ -339,13 +339,13 @@ class Loader:
         rest = [key for key in self._records if key not in set(ready_first)]
         self._records = {key: self._records[key] for key in (*ready_first, *rest)}
         self._publish()
-        from . import signals
+        from .. import signals
 
         self._send(signals.plugins_ready, registry=self.registry)
 
     def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
-        from ._importing import describe_exception, import_signals_module
-        from ._requirements import unmet_requirement
+        from .importing import describe_exception, import_signals_module
+        from .requirements import unmet_requirement
 
         unmet = unmet_requirement(record, self._records, cycle)
         if unmet is not None:
@@ -391,14 +391,14 @@ class Loader:
         record.state = PluginState.READY
         record.error = None
         if before is PluginState.IMPORTED:
-            from . import signals
+            from .. import signals
 
             self._send(signals.plugin_loaded, plugin=record)
 
     # -- failures -------------------------------------------------------------------------
 
     def _fail_requirement(self, record: PluginRecord, chain: tuple[str, ...], tail: str) -> None:
-        from ._requirements import requirement_message
+        from .requirements import requirement_message
 
         cause = requirement_message(chain, tail)
         error = PluginRequirementError(
@@ -445,7 +445,7 @@ class Loader:
         record.exception = error
         record._cause = cause
         record.state = PluginState.FAILED
-        from . import signals
+        from .. import signals
 
         self._send(signals.plugin_failed, plugin=record, error=error)
 
@@ -478,7 +478,7 @@ class Loader:
 
 def _disconnect_attributed(record: PluginRecord) -> None:
     """Disconnect every receiver still attributed to ``record``'s plugin."""
-    from ._dispatch.signal import all_signals
+    from .._dispatch.signal import all_signals
 
     for signal in all_signals():
         for info in signal.describe_receivers():
@@ -488,6 +488,6 @@ def _disconnect_attributed(record: PluginRecord) -> None:
 
 def _resolve_pending() -> None:
     """Let ``"module:QualName"`` senders bind to classes the last step imported."""
-    from ._dispatch.lazy import resolve_pending
+    from .._dispatch.lazy import resolve_pending
 
     resolve_pending()

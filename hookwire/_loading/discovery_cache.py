@@ -36,8 +36,8 @@ import sys
 import threading
 from typing import Any
 
-from ._discovery import DiscoveryResult, EntryPointRecord
-from .exceptions import DiscoveryError, DuplicatePluginError, PluginError
+from ..exceptions import DiscoveryError, DuplicatePluginError, PluginError
+from .records import DiscoveryResult, EntryPointRecord
 
 __all__ = ["PendingWrite", "begin", "cache_dir", "cache_file", "enabled", "lookup"]
 
@@ -69,7 +69,7 @@ def cache_dir() -> str:
 
 
 def _interpreter() -> tuple[Any, ...]:
-    from . import __version__
+    from .. import __version__
 
     return (
         __version__,  # a newer hookwire may read metadata differently

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ._registry import PluginRecord, PluginState, normalize_name
-from .exceptions import PluginRequirementError
+from ..exceptions import PluginRequirementError
+from .registry import PluginRecord, PluginState, normalize_name
 
 __all__ = ["ready_order", "requirement_message", "unmet_requirement"]
 

@@ -27,13 +27,13 @@ with the discovery cache warm it is not imported at all.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from ._names import normalize_name
-from .exceptions import DiscoveryError, DuplicatePluginError, PluginError
+from ..exceptions import DiscoveryError, DuplicatePluginError, PluginError
+from .names import normalize_name
+from .records import DiscoveryResult, EntryPointRecord, parse_reference
 
 if TYPE_CHECKING:
     from importlib_metadata import Distribution
@@ -47,76 +47,6 @@ __all__ = [
     "parse_reference",
     "scan_distributions",
 ]
-
-# module[.sub][:attr[.attr]] [extras]: the grammar of an entry point's object reference.
-_REFERENCE = re.compile(
-    r"^(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+)\s*)?(?:\[(?P<extras>[^\]]*)\]\s*)?$"
-)
-
-
-def parse_reference(value: str) -> tuple[str, str | None] | None:
-    """``(module, attribute path or None)`` of an entry point value such as
-    ``"pkg.mod:Outer.Inner [extra]"``, or ``None`` when it is not a valid reference."""
-    match = _REFERENCE.match(value.strip())
-    return None if match is None else (match.group("module"), match.group("attr"))
-
-
-class EntryPointRecord(NamedTuple):
-    """One entry point of the group, with the distribution that declares it.
-
-    Strings are kept exactly as installed; a hostile name or version is escaped only by the
-    code that displays it. (Named tuples, not dataclasses: importing :mod:`dataclasses` costs
-    more than a warm discovery.)
-    """
-
-    name: str
-    value: str
-    group: str
-    distribution: str
-    version: str
-    dist_path: str | None = None
-
-    @property
-    def text(self) -> str:
-        """The entry point as written: ``"name = value"``."""
-        return f"{self.name} = {self.value}"
-
-    @property
-    def module(self) -> str | None:
-        """The module part of ``value``, or ``None`` when ``value`` is not a valid reference."""
-        parsed = parse_reference(self.value)
-        return None if parsed is None else parsed[0]
-
-    @property
-    def attr(self) -> str | None:
-        """The attribute part of ``value`` (``None`` for a bare module or an invalid value)."""
-        parsed = parse_reference(self.value)
-        return None if parsed is None else parsed[1]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict of the fields."""
-        return {
-            "name": self.name,
-            "value": self.value,
-            "group": self.group,
-            "distribution": self.distribution,
-            "version": self.version,
-            "dist_path": self.dist_path,
-        }
-
-
-class DiscoveryResult(NamedTuple):
-    """What discovery found: entry points in search-path order, and the problems met.
-
-    Of a name offered twice only the first on the search path is in ``entry_points``; the
-    other is described in ``problems``.
-    """
-
-    entry_points: tuple[EntryPointRecord, ...] = ()
-    problems: tuple[PluginError, ...] = ()
-    from_cache: bool = False
-    #: The metadata folders the entry points and problems came from (the cache watches them).
-    sources: tuple[str, ...] = ()
 
 
 def default_search_path(
@@ -164,7 +94,7 @@ def discover(
 
     ``path`` replaces :func:`default_search_path`; ``distributions`` reads exactly those
     objects instead of searching (the cache is not used then). Otherwise the on-disk cache of
-    :mod:`hookwire._discovery_cache` answers when nothing on the search path changed.
+    :mod:`hookwire._loading.discovery_cache` answers when nothing on the search path changed.
 
     Never raises for bad metadata: every problem is in the result's ``problems`` (and logged).
     """
@@ -178,14 +108,14 @@ def discover(
 
 
 def _discover_on_path(group: str, search_path: list[str], *, use_cache: bool) -> DiscoveryResult:
-    from . import _discovery_cache
+    from . import discovery_cache
 
-    if not use_cache or not _discovery_cache.enabled():
+    if not use_cache or not discovery_cache.enabled():
         return _scan_path(group, search_path)
-    cached = _discovery_cache.lookup(group, search_path)
+    cached = discovery_cache.lookup(group, search_path)
     if cached is not None:
         return cached
-    pending = _discovery_cache.begin(group, search_path)
+    pending = discovery_cache.begin(group, search_path)
     result = _scan_path(group, search_path)
     if pending is not None:
         pending.commit(result)

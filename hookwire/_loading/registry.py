@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._names import normalize_name
+from .names import normalize_name
 
 if TYPE_CHECKING:
-    from ._dispatch.attribution import PluginScope
-    from ._dispatch.introspection import ReceiverInfo
-    from ._plugin import Plugin
-    from .exceptions import PluginError
+    from .._dispatch.attribution import PluginScope
+    from .._dispatch.introspection import ReceiverInfo
+    from ..exceptions import PluginError
+    from .plugin import Plugin
 
 __all__ = ["PluginRecord", "PluginState", "Registry", "normalize_name"]
 
@@ -73,7 +73,7 @@ class PluginRecord:
     def receivers(self) -> list[ReceiverInfo]:
         """Every live receiver this plugin connected: signals sorted by qualified name, each
         signal's receivers in call order."""
-        from ._dispatch.signal import all_signals
+        from .._dispatch.signal import all_signals
 
         found: list[ReceiverInfo] = []
         for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._names import normalize_name
-from .exceptions import ConfigError
+from ..exceptions import ConfigError
+from .names import normalize_name
 
 __all__ = [
     "ENV_DISABLE_AUTOLOAD",

@@ -20,8 +20,8 @@ from importlib import import_module
 from importlib.machinery import ModuleSpec
 from types import ModuleType, TracebackType
 
-from ._discovery import parse_reference
-from ._plugin import Plugin
+from .plugin import Plugin
+from .records import parse_reference
 
 __all__ = [
     "EntryPointProblem",
