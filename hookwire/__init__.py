@@ -17,8 +17,8 @@ from ._dispatch.signal import Signal, receiver
 
 if TYPE_CHECKING:
     from . import exceptions
-    from ._host import Host
     from ._dispatch.introspection import ReceiverInfo
+    from ._host import Host
     from ._loading.plugin import Plugin
     from ._loading.registry import PluginRecord, PluginState, Registry
 

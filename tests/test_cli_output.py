@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from hookwire import Signal
-from hookwire._text import describe_error, escape
 from hookwire._dispatch.tracing import SendTrace, install_tracer, remove_tracer
+from hookwire._text import describe_error, escape
 from hookwire.cli._output import render_table
 from hookwire.cli._trace import TracePrinter, format_trace
 

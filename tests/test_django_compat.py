@@ -13,9 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import logging
+import os
+import subprocess
+import sys
+import tarfile
 import textwrap
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import django
@@ -174,6 +180,48 @@ def receiver_decorator(signal_class: Any, receiver: Any) -> Any:
         return "single"
 
     return names(first.send(Sender)), names(second.send(Sender)), decorated(None)
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@scenario
+def send_robust_logs_djangos_line_with_its_arguments(signal_class: Any, receiver: Any) -> Any:
+    """The log line of a failing receiver: message, arguments, level, traceback, as Django's
+    (each on its own logger: ``django.dispatch`` / ``hookwire.dispatch``)."""
+    signal = signal_class()
+
+    def fails(val: object, **kwargs: Any) -> None:
+        raise ValueError("this")
+
+    signal.connect(fails)
+    signal.connect(answer_two)
+    handler = _Records()
+    loggers = [logging.getLogger(name) for name in ("django.dispatch", "hookwire.dispatch")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        responses = signal.send_robust(sender=Sender, val="test")
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    [record] = handler.records
+    qualname, error = record.args  # type: ignore[misc]
+    return (
+        names(responses),
+        record.msg,
+        qualname,
+        error is responses[0][1],
+        record.getMessage(),
+        record.levelname,
+        record.exc_info is not None and record.exc_info[1] is error,
+    )
 
 
 @scenario
@@ -496,3 +544,103 @@ def test_django_style_code_runs_unchanged_with_only_the_import_switched() -> Non
         results[package] = namespace["result"]
     assert results["hookwire"] == results["django.dispatch"]
     assert results["hookwire"][2] is True
+
+
+# -- Django's own dispatcher tests -----------------------------------------------------------
+
+# Django's tests of its dispatcher: tests/dispatch/tests.py whole, and the tests of
+# tests/signals/tests.py that need no models (async receivers, context variables), with only
+# their import lines pointed at hookwire, and the one logger name they listen on: each
+# dispatcher logs on the logger named after its package ("django.dispatch" /
+# "hookwire.dispatch"), with the same message and arguments.
+_DJANGO_SUITES = {
+    "tests/dispatch/tests.py": ("from django.dispatch import Signal, receiver", None),
+    "tests/signals/tests.py": ("from django import dispatch", "class SyncHandler:"),
+}
+_MODEL_FREE_HEADER = """\
+import contextvars
+from inspect import markcoroutinefunction
+from unittest import mock
+
+import hookwire as dispatch
+from django.test import SimpleTestCase
+
+
+"""
+_RUNNER = """\
+import sys
+import unittest
+
+import django
+from django.conf import settings
+
+settings.configure(DEBUG=False, DATABASES={}, INSTALLED_APPS=[])
+django.setup()
+suite = unittest.defaultTestLoader.discover(sys.argv[1], pattern="test_*.py")
+result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
+print("RESULT", result.testsRun, len(result.failures) + len(result.errors), len(result.skipped))
+"""
+
+
+def _django_sdist() -> Path:
+    """The sdist of the installed Django (its tests are not in the wheel), downloaded once."""
+    cache = Path(os.environ.get("HOOKWIRE_TEST_CACHE", Path.home() / ".cache" / "hookwire-tests"))
+    target = cache / f"django-{django.__version__}"
+    found = sorted(target.glob("*.tar.gz"))
+    if not found:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"django=={django.__version__}",
+                "--dest",
+                str(target),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        found = sorted(target.glob("*.tar.gz"))
+    return found[0]
+
+
+def _pointed_at_hookwire(source: str, import_line: str, model_free_from: str | None) -> str:
+    if model_free_from is not None:
+        # Everything before the first model-free class needs models and an app registry.
+        return _MODEL_FREE_HEADER + source[source.index(model_free_from) :]
+    assert import_line in source
+    source = source.replace(import_line, "from hookwire import Signal, receiver")
+    return source.replace('assertLogs("django.dispatch"', 'assertLogs("hookwire.dispatch"')
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.skipif(
+    django.VERSION[:2] != (6, 1), reason="Django 6.1's own tests need Django 6.1 (Python 3.12+)"
+)
+def test_djangos_own_dispatcher_tests_pass_on_hookwire(tmp_path: Path) -> None:
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    with tarfile.open(_django_sdist()) as archive:
+        members = {member.name.partition("/")[2]: member for member in archive.getmembers()}
+        for number, (name, (import_line, model_free_from)) in enumerate(_DJANGO_SUITES.items()):
+            extracted = archive.extractfile(members[name])
+            assert extracted is not None
+            source = extracted.read().decode()
+            text = _pointed_at_hookwire(source, import_line, model_free_from)
+            (suite / f"test_django_{number}.py").write_text(text)
+    (tmp_path / "run_suite.py").write_text(_RUNNER)
+    result = subprocess.run(
+        [sys.executable, str(tmp_path / "run_suite.py"), str(suite)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    assert summary == "RESULT 39 0 0", result.stdout + result.stderr

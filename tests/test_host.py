@@ -25,8 +25,8 @@ from venvtools import ROOT, Venv
 import hookwire
 from hookwire import Host, Signal
 from hookwire import signals as lifecycle
-from hookwire._host import EXIT_INTERRUPTED, EXIT_TERMINATED, default_host
 from hookwire._dispatch.signal import all_signals
+from hookwire._host import EXIT_INTERRUPTED, EXIT_TERMINATED, default_host
 from hookwire.exceptions import HostError, LoadError, ReentrantLoadError
 
 

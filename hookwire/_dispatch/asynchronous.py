@@ -240,9 +240,7 @@ async def asend(
     sync_receivers, async_receivers = split_plan(plan)
     responses: list[tuple[Any, Any]] = []
     if sync_receivers:
-        responses = await _call_sync_in_thread(
-            signal, table, sync_receivers, sender, named, robust
-        )
+        responses = await _call_sync_in_thread(signal, table, sync_receivers, sender, named, robust)
     if async_receivers:
         responses.extend(
             await _send_async_group(signal, table, async_receivers, sender, named, robust)

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from types import CodeType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..exceptions import RecursiveSendError
 from . import attribution
 from .receivers import describe_callable, names_of
-from ..exceptions import RecursiveSendError
 
 if TYPE_CHECKING:
     from .table import ReceiverTable

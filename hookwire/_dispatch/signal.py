@@ -499,4 +499,3 @@ def receiver(
         return func
 
     return decorator
-

@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Callable, Hashable
 from itertools import count
 from types import MethodType
-from typing import Any
+from typing import Any, cast
 
 from . import lazy
 from .receivers import (
@@ -268,7 +268,11 @@ class ReceiverTable:
 
     def restore(self, state: object) -> None:
         """Put back exactly the registrations of a :meth:`snapshot`."""
-        registrations, pending, aliases = state  # type: ignore[misc]
+        registrations, pending, aliases = cast(
+            "tuple[dict[Hashable, Registration], dict[Hashable, PendingConnection], "
+            "dict[Hashable, Hashable]]",
+            state,
+        )
         with self.lock:
             self._registrations = dict(registrations)
             self._pending = dict(pending)

@@ -86,7 +86,7 @@ class _TimedSync:
 
 class _TimedAsync(_TimedSync):
     @stands_in
-    async def __call__(self, **named: Any) -> Any:  # type: ignore[override]
+    async def __call__(self, **named: Any) -> Any:
         start = perf_counter_ns()
         try:
             result = await self.receiver(**named)
@@ -112,9 +112,7 @@ def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> Pl
 
 
 def _unwrap(responses: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    return [
-        (r.receiver if isinstance(r, _TimedSync) else r, response) for r, response in responses
-    ]
+    return [(r.receiver if isinstance(r, _TimedSync) else r, response) for r, response in responses]
 
 
 def _emit(

@@ -23,9 +23,9 @@ from . import _output, _silence_stdout
 from ._output import PROG
 
 if TYPE_CHECKING:
+    from .._dispatch.signal import Signal
     from .._host import Host
     from .._loading.registry import Registry
-    from .._dispatch.signal import Signal
 
 __all__ = ["app", "invoke"]
 
@@ -387,6 +387,32 @@ def _hint() -> str:
     return "" if _Options.traceback else " (run 'hookwire --traceback ...' to see the traceback)"
 
 
+def _one_line(record: Any) -> str:
+    """The line a log record gets on stderr (not escaped).
+
+    A receiver failing under ``send_robust`` is logged with Django's message; the record also
+    carries what hookwire knows (``receiver``, ``plugin``, ``signal``), which makes a line that
+    names the culprit: ``receiver pkg.mod.func of plugin 'sms' failed in pkg.signals.done:
+    ValueError: boom``.
+    """
+    receiver = getattr(record, "receiver", None)
+    signal = getattr(record, "signal", None)
+    exc = record.exc_info[1] if record.exc_info else None
+    if isinstance(receiver, str) and isinstance(signal, str) and exc is not None:
+        plugin = getattr(record, "plugin", None)
+        owner = f" of plugin {plugin!r}" if isinstance(plugin, str) else ""
+        return f"receiver {receiver}{owner} failed in {signal}: {_safe_describe(exc)}"
+    text = str(record.getMessage()).strip()
+    return text.splitlines()[0] if text else str(record.levelname)
+
+
+def _safe_describe(error: BaseException) -> str:
+    try:
+        return describe_error(error)
+    except Exception:
+        return type(error).__name__
+
+
 def _install_log_handler() -> None:
     """Show hookwire's own log records — a receiver failing under ``send_robust``, a discovery
     problem — as one escaped line each on stderr, with the traceback only under ``--traceback``.
@@ -403,9 +429,9 @@ def _install_log_handler() -> None:
                 exc = record.exc_info[1] if record.exc_info else None
                 if exc is not None and _Options.traceback:
                     traceback_module.print_exception(exc, file=sys.stderr)
-                text = record.getMessage().strip()
-                first = text.splitlines()[0] if text else record.levelname
-                sys.stderr.write(f"{PROG}: {record.levelname.lower()}: {escape(first)}\n")
+                sys.stderr.write(
+                    f"{PROG}: {record.levelname.lower()}: {escape(_one_line(record))}\n"
+                )
             except Exception:
                 self.handleError(record)
 

@@ -19,8 +19,8 @@ from .._text import escape
 
 if TYPE_CHECKING:
     from .._dispatch.introspection import ReceiverInfo
-    from .._loading.registry import PluginRecord, Registry
     from .._dispatch.signal import Signal
+    from .._loading.registry import PluginRecord, Registry
 
 __all__ = [
     "plugin_check_lines",

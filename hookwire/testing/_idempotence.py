@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Protocol
 from ._formatting import signal_label
 
 if TYPE_CHECKING:
-    from .._host import Host
     from .._dispatch.introspection import ReceiverInfo
-    from .._loading.registry import Registry
     from .._dispatch.signal import Signal
+    from .._host import Host
+    from .._loading.registry import Registry
 
 __all__ = ["assert_ready_idempotent"]
 

@@ -17,8 +17,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._host import Host
     from .._dispatch.signal import Signal
+    from .._host import Host
 
 __all__ = ["HookwireState", "isolated"]
 
