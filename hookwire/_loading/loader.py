@@ -14,9 +14,10 @@ earlier ones first when they have not run. Loading is
   :func:`~hookwire._dispatch.attribution.plugin_scope`; when it fails, everything the plugin
   connected in any phase is disconnected (and, if the host imported it before loading ran,
   what its modules connected then), the record is marked ``FAILED`` with a one-line cause,
-  plugins that require it fail in turn, and the others load. ``SystemExit`` raised by plugin code is a
-  failure like any other; ``KeyboardInterrupt`` undoes the interrupted plugin's phase, puts its
-  record back where it was and propagates, so a later ``load()`` resumes cleanly;
+  plugins that require it fail in turn, and the others load. ``SystemExit`` raised by plugin
+  code is a failure like any other; ``KeyboardInterrupt`` undoes the interrupted plugin's
+  phase, puts its record back where it was and propagates, so a later ``load()`` resumes
+  cleanly;
 * **strict on request**: with ``strict`` every plugin is still tried, then one
   :class:`~hookwire.exceptions.LoadError` lists every failure; a retried ``load()`` raises that
   same error again.
