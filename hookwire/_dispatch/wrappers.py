@@ -118,30 +118,47 @@ def _innermost(invocation: Invocation) -> Any:
     return _plain[invocation.method](signal, invocation.sender, **invocation.named)
 
 
+class _Proceed:
+    """Runs the wrapper at ``index`` of ``chain``, or the plain send past the end.
+
+    An object rather than a closure calling itself: such a closure is a reference cycle, and
+    every wrapped send would leave one (holding its signal) for the garbage collector.
+    """
+
+    __slots__ = ("chain", "index", "invocation")
+
+    def __init__(self, chain: list[SendWrapper], index: int, invocation: Invocation) -> None:
+        self.chain = chain
+        self.index = index
+        self.invocation = invocation
+
+    def __call__(self) -> Responses:
+        if self.index == len(self.chain):
+            result: Responses = _innermost(self.invocation)
+            return result
+        after = _Proceed(self.chain, self.index + 1, self.invocation)
+        return self.chain[self.index].wrap(after, self.invocation)
+
+
+class _AsyncProceed(_Proceed):
+    __slots__ = ()
+
+    async def __call__(self) -> Responses:  # type: ignore[override]
+        if self.index == len(self.chain):
+            result: Responses = await _innermost(self.invocation)
+            return result
+        after = _AsyncProceed(self.chain, self.index + 1, self.invocation)
+        return await self.chain[self.index].awrap(after, self.invocation)
+
+
 def run_chain(invocation: Invocation) -> Responses:
     """Run a sync send through the wrappers attached for its signal."""
-    chain = _chain(invocation.signal)
-
-    def proceed_from(index: int) -> Responses:
-        if index == len(chain):
-            result: Responses = _innermost(invocation)
-            return result
-        return chain[index].wrap(lambda: proceed_from(index + 1), invocation)
-
-    return proceed_from(0)
+    return _Proceed(_chain(invocation.signal), 0, invocation)()
 
 
 async def arun_chain(invocation: Invocation) -> Responses:
     """Run an async send through the wrappers attached for its signal."""
-    chain = _chain(invocation.signal)
-
-    async def proceed_from(index: int) -> Responses:
-        if index == len(chain):
-            result: Responses = await _innermost(invocation)
-            return result
-        return await chain[index].awrap(lambda: proceed_from(index + 1), invocation)
-
-    return await proceed_from(0)
+    return await _AsyncProceed(_chain(invocation.signal), 0, invocation)()
 
 
 def _wrapped(method: str) -> Callable[..., Any]:
