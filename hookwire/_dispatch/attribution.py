@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -71,10 +71,9 @@ class PluginScope:
 
 _current_scope: ContextVar[PluginScope | None] = ContextVar("hookwire_plugin_scope", default=None)
 
-
-def current_scope() -> PluginScope | None:
-    """The scope of the plugin being imported or made ready in this context, if any."""
-    return _current_scope.get()
+#: The scope of the plugin being imported or made ready in this context, if any. (The
+#: context variable's own ``get``: every ``connect`` asks, so no Python frame in between.)
+current_scope: Callable[[], PluginScope | None] = _current_scope.get
 
 
 def current_plugin() -> str | None:

@@ -8,11 +8,18 @@ from typing import Any
 
 from . import attribution
 from .receivers import (
+    IS_ASYNC,
+    UID,
+    WEAK,
     PendingConnection,
     Registration,
+    is_alive,
     is_async_callable,
+    live_receiver,
     names_of,
     owner_name,
+    registered_sender,
+    registration_plugin,
     source_location,
 )
 
@@ -113,16 +120,16 @@ def _info(
 
 def describe_registration(reg: Registration) -> ReceiverInfo | None:
     """The :class:`ReceiverInfo` of one registration, or ``None`` if it is dead."""
-    receiver = reg.receiver()
-    if receiver is None or not reg.is_alive():
+    receiver = live_receiver(reg)
+    if receiver is None or not is_alive(reg):
         return None
     return _info(
         receiver,
-        plugin=reg.plugin,
-        sender=reg.sender(),
-        weak=reg.weak,
-        dispatch_uid=reg.dispatch_uid,
-        is_async=reg.is_async,
+        plugin=registration_plugin(reg),
+        sender=registered_sender(reg),
+        weak=reg[WEAK],
+        dispatch_uid=reg[UID],
+        is_async=reg[IS_ASYNC],
     )
 
 

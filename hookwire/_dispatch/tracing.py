@@ -22,6 +22,7 @@ from typing import Any
 
 from .failures import stands_in
 from .introspection import ReceiverInfo, describe_registration
+from .receivers import IS_ASYNC
 from .signal import Signal
 from .table import Plan
 from .wrappers import TRACE, Invocation, SendWrapper, attach, detach
@@ -104,7 +105,7 @@ def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> Pl
         info = describe_registration(reg)
         if info is None:
             continue
-        if reg.is_async:
+        if reg[IS_ASYNC]:
             async_.append((repeat(_TimedAsync(info.receiver, info, calls)).__next__, None))
         else:
             sync.append((repeat(_TimedSync(info.receiver, info, calls)).__next__, None))
