@@ -29,6 +29,7 @@ __all__ = [
     "current_plugin",
     "current_scope",
     "forget_module_owner",
+    "module_owner",
     "plugin_for_module",
     "plugin_scope",
     "register_module_owner",
@@ -40,14 +41,18 @@ class PluginScope:
 
     ``connections`` holds ``(weakref to a signal's table, lookup key)`` pairs in connect
     order; the table is held weakly so a scope never keeps a signal alive. Registrations made
-    in the scope record the scope itself as their owner.
+    in the scope record the scope itself as their owner, so undoing the scope removes exactly
+    those: never a registration another plugin (or the host) made under the same key, nor one
+    of another plugin that happens to have the same name. ``owner`` is what the loader says
+    the scope belongs to (its plugin record), or ``None``.
     """
 
-    __slots__ = ("connections", "phase", "plugin")
+    __slots__ = ("connections", "owner", "phase", "plugin")
 
-    def __init__(self, plugin: str, phase: str | None = None) -> None:
+    def __init__(self, plugin: str, phase: str | None = None, owner: object = None) -> None:
         self.plugin = plugin
         self.phase = phase
+        self.owner = owner
         self.connections: list[tuple[weakref.ref[ReceiverTable], Hashable]] = []
 
     def record(self, table: ReceiverTable, lookup_key: Hashable) -> None:
@@ -59,7 +64,7 @@ class PluginScope:
         removed = 0
         for table_ref, lookup_key in reversed(self.connections):
             table = table_ref()
-            if table is not None and table.remove(lookup_key):
+            if table is not None and table.remove(lookup_key, owner=self):
                 removed += 1
         self.connections.clear()
         return removed
@@ -83,9 +88,12 @@ def current_plugin() -> str | None:
 
 
 @contextmanager
-def plugin_scope(plugin: str, phase: str | None = None) -> Iterator[PluginScope]:
-    """Attribute every connect made inside the block to ``plugin``."""
-    scope = PluginScope(plugin, phase)
+def plugin_scope(
+    plugin: str, phase: str | None = None, *, owner: object = None
+) -> Iterator[PluginScope]:
+    """Attribute every connect made inside the block to ``plugin`` (whose record, for the
+    loader, is ``owner``)."""
+    scope = PluginScope(plugin, phase, owner)
     token = _current_scope.set(scope)
     try:
         yield scope
@@ -93,15 +101,17 @@ def plugin_scope(plugin: str, phase: str | None = None) -> Iterator[PluginScope]
         _current_scope.reset(token)
 
 
-# Top-level module name -> plugin name, for receivers connected outside any scope.
-_module_owners: dict[str, str] = {}
+# Module name -> owner (a plugin name, or the loader's plugin record), for receivers
+# connected outside any scope.
+_module_owners: dict[str, Any] = {}
 _owners_lock = threading.Lock()
 
 
-def register_module_owner(module: str, plugin: str) -> None:
-    """Attribute receivers defined in ``module`` (and its submodules) to ``plugin``."""
+def register_module_owner(module: str, owner: Any) -> None:
+    """Attribute receivers defined in ``module`` (and its submodules) to ``owner``: a plugin
+    name, or an object whose ``name`` is the plugin's (the loader passes its record)."""
     with _owners_lock:
-        _module_owners[module] = plugin
+        _module_owners[module] = owner
 
 
 def forget_module_owner(module: str) -> None:
@@ -110,8 +120,8 @@ def forget_module_owner(module: str) -> None:
         _module_owners.pop(module, None)
 
 
-def plugin_for_module(module: str | None) -> str | None:
-    """The plugin that owns ``module`` or its nearest registered parent package."""
+def module_owner(module: str | None) -> Any:
+    """The owner registered for ``module`` or its nearest registered parent package."""
     if not module:
         return None
     owners = _module_owners
@@ -124,6 +134,15 @@ def plugin_for_module(module: str | None) -> str | None:
         if dot < 0:
             return None
         name = name[:dot]
+
+
+def plugin_for_module(module: str | None) -> str | None:
+    """The name of the plugin that owns ``module`` or its nearest registered parent package."""
+    owner = module_owner(module)
+    if owner is None or isinstance(owner, str):
+        return owner
+    name = getattr(owner, "name", None)
+    return name if isinstance(name, str) else None
 
 
 def _snapshot_owners() -> dict[str, Any]:

@@ -24,11 +24,12 @@ from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import lazy, wrappers
-from .attribution import current_scope
+from .attribution import current_scope, module_owner
 from .failures import calls_receivers, note_failure, recursive_send_error, robust_response
 from .receivers import (
     ONLY_HELD_BY_CALL,
     ReceiverRow,
+    live_receiver,
     lookup_key,
     might_die_at_once,
     pending_key,
@@ -40,7 +41,7 @@ from .table import ReceiverTable, split_plan
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
 
-__all__ = ["Signal", "all_signals", "receiver"]
+__all__ = ["Signal", "all_signals", "disconnect_module_receivers", "receiver"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -54,6 +55,20 @@ _CO_VARKEYWORDS = 0x08
 def all_signals() -> list[Signal]:
     """Every live :class:`Signal` instance, in no particular order."""
     return list(_all_signals)
+
+
+def disconnect_module_receivers(owner: object) -> int:
+    """Disconnect, from every signal, the receivers connected outside any plugin scope whose
+    module is registered to ``owner`` (by ``register_module_owner``); return how many.
+
+    The loader calls it when a plugin the host imported itself fails.
+    """
+
+    def claimed(reg: Any) -> bool:
+        module = getattr(live_receiver(reg), "__module__", None)
+        return isinstance(module, str) and module_owner(module) is owner
+
+    return sum(signal._table.remove_unowned(claimed) for signal in all_signals())
 
 
 def _creator_module(signal: object) -> str | None:

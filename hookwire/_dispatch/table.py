@@ -34,6 +34,7 @@ from .receivers import (
     IS_ASYNC,
     KEY,
     NONE_KEY,
+    OWNER,
     SENDER_KEY,
     SENDER_REF,
     PendingConnection,
@@ -57,6 +58,7 @@ __all__ = ["Plan", "ReceiverTable", "split_plan"]
 _PLAN_LIMIT = 512
 
 _CO_COROUTINE = 0x80
+_ANYONE = object()
 
 # Versions come from one process-wide counter: next() on it is atomic, so a weak reference's
 # callback (which takes no lock) can take a new version safely while a writer holds the lock.
@@ -250,14 +252,17 @@ class ReceiverTable:
         lazy.mark_pending(self)
         return key
 
-    def remove(self, key: Hashable) -> bool:
-        """Remove exactly the registration filed under ``key`` (pending, resolved or plain).
+    def remove(self, key: Hashable, owner: object = _ANYONE) -> bool:
+        """Remove exactly the registration filed under ``key`` (pending, resolved or plain);
+        with ``owner``, only if that is who connected it.
 
         :returns: whether something was removed.
         """
         with self.lock:
             if self._dead:
                 self._purge_dead()
+            if owner is not _ANYONE and not self._owned_by(key, owner):
+                return False
             if self._pending or self._aliases:
                 return self._remove_lazy(key)
             if self._registrations.pop(key, None) is None:
@@ -266,6 +271,29 @@ class ReceiverTable:
             if self.plans:
                 self.plans.clear()
         return True
+
+    def _owned_by(self, key: Hashable, owner: object) -> bool:
+        # Caller holds self.lock.
+        pending = self._pending.get(key)
+        if pending is not None:
+            return pending.owner is owner
+        reg = self._registrations.get(self._aliases.get(key, key))
+        return reg is not None and reg[OWNER] is owner
+
+    def remove_unowned(self, claimed_by: Callable[[Registration], bool]) -> int:
+        """Remove the registrations connected outside any scope for which ``claimed_by``
+        says yes; return how many."""
+        with self.lock:
+            doomed = [
+                key
+                for key, reg in tuple(self._registrations.items())
+                if reg[OWNER] is None and claimed_by(reg)
+            ]
+            for key in doomed:
+                del self._registrations[key]
+            if doomed:
+                self._changed()
+            return len(doomed)
 
     def _remove_lazy(self, key: Hashable) -> bool:
         # Caller holds self.lock. A lazy key removes the pending connection, or the

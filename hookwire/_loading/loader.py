@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any
 
 from .._dispatch.attribution import (
     current_plugin,
-    plugin_for_module,
     plugin_scope,
     register_module_owner,
 )
@@ -244,7 +243,6 @@ class Loader:
             EntryPointProblem,
             describe_exception,
             load_plugin_object,
-            owner_module_name,
             split_value,
             static_requires_host,
             working_directory_shadow,
@@ -271,7 +269,7 @@ class Loader:
             return
 
         failure: BaseException | None = None
-        with plugin_scope(record.name, "import") as scope:
+        with plugin_scope(record.name, "import", owner=record) as scope:
             record._scopes["import"] = scope
             try:
                 plugin, module = load_plugin_object(record.name, value)
@@ -292,13 +290,10 @@ class Loader:
         record.plugin = plugin
         record.requires = tuple(plugin.requires)
         record.module_file = getattr(module, "__file__", None)
-        # Receivers the host's own imports connected before loading ran belong to this plugin.
-        owner = owner_module_name(plugin, module)
-        claimed = plugin_for_module(owner)
-        if claimed is not None and normalize_name(claimed) in self._records.keys() - {record.key}:
-            # Another plugin of this load lives in the same package: claim only our module.
-            owner = module.__name__
-        register_module_owner(owner, record.name)
+        # Receivers the host's own imports connected before loading ran belong to this plugin
+        # when they are defined in its own modules: the entry point's module and below
+        # ("pkg.sub:Cls" claims pkg.sub, never pkg, which may be the host's own package).
+        register_module_owner(module_name, record)
         if self.host_version is not None and plugin.requires_host is not None:
             why = check_requires_host(plugin.requires_host, self.host_version)
             if why is not None:
@@ -361,7 +356,7 @@ class Loader:
         try:
             if not record._signals_imported:
                 stage = "signals"
-                with plugin_scope(record.name, "ready") as signals_scope:
+                with plugin_scope(record.name, "ready", owner=record) as signals_scope:
                     record._scopes["signals"] = signals_scope
                     import_signals_module(plugin)
                 record._signals_imported = True
@@ -369,7 +364,7 @@ class Loader:
             previous = record._scopes.pop("ready", None)
             if previous is not None:
                 previous.undo()  # ready() again: never register a receiver twice
-            with plugin_scope(record.name, "ready") as ready_scope:
+            with plugin_scope(record.name, "ready", owner=record) as ready_scope:
                 record._scopes["ready"] = ready_scope
                 plugin.ready()
         except (Exception, SystemExit) as error:
@@ -478,13 +473,12 @@ class Loader:
 
 
 def _disconnect_attributed(record: PluginRecord) -> None:
-    """Disconnect every receiver still attributed to ``record``'s plugin."""
-    from .._dispatch.signal import all_signals
+    """Disconnect what ``record``'s modules connected outside any scope (the host imported the
+    plugin itself before loading ran). Matched on the record itself, never on its name: another
+    host's plugin of the same name keeps its receivers."""
+    from .._dispatch.signal import disconnect_module_receivers
 
-    for signal in all_signals():
-        for info in signal.describe_receivers():
-            if info.plugin == record.name and info.receiver is not None:
-                signal.disconnect(info.receiver, info.sender, info.dispatch_uid)
+    disconnect_module_receivers(record)
 
 
 def _resolve_pending() -> None:
