@@ -229,9 +229,3 @@ def detach(wrapper: SendWrapper, signal_class: type, signal: Any = None) -> None
         _per_signal.pop(signal, None)
         for method in SEND_METHODS:
             signal.__dict__.pop(method, None)
-
-
-def attached(signal: Any = None) -> list[SendWrapper]:
-    """The wrappers attached to ``signal`` alone, or to every signal (``None``)."""
-    entries = _everywhere if signal is None else _per_signal.get(signal, ())
-    return [wrapper for _, _, wrapper in entries]
