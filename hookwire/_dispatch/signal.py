@@ -145,11 +145,16 @@ class Signal:
             name = self.__dict__.get("_found_name")
         if name is None:
             module = sys.modules.get(self.module or "")
-            for attribute, value in list(getattr(module, "__dict__", {}).items()):
-                if value is self:
-                    name = self.__dict__["_found_name"] = attribute
-                    break
-            else:
+            namespace = getattr(module, "__dict__", {})
+            # Search again only when the module gained or lost names since the last miss:
+            # failure paths ask for the name, and a search costs as much as a robust send.
+            if self.__dict__.get("_searched") != len(namespace):
+                self.__dict__["_searched"] = len(namespace)
+                for attribute, value in list(namespace.items()):
+                    if value is self:
+                        name = self.__dict__["_found_name"] = attribute
+                        break
+            if name is None:
                 name = f"<signal at {id(self):#x}>"
         return f"{self.module}.{name}" if self.module else name
 
