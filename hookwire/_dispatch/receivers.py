@@ -69,8 +69,11 @@ def receiver_key(receiver: object) -> Hashable:
     Bound methods are created anew at every attribute access, so their identity is the pair of
     the instance and the function, as in Django.
     """
-    if type(receiver) is MethodType:
-        return (id(receiver.__self__), id(receiver.__func__))
+    kind = type(receiver)
+    if kind is FunctionType:
+        return id(receiver)
+    if kind is MethodType:
+        return (id(receiver.__self__), id(receiver.__func__))  # type: ignore[attr-defined]
     if hasattr(receiver, "__func__") and hasattr(receiver, "__self__"):
         return (id(receiver.__self__), id(receiver.__func__))
     return id(receiver)
@@ -185,6 +188,9 @@ def source_location(receiver: object) -> tuple[str | None, int | None]:
 def _names_of(receiver: object) -> tuple[str | None, str]:
     """``(module, qualname)`` of a receiver; instances are named after their class."""
     target: Any = receiver
+    if target.__class__ is FunctionType:  # the common case, checked first
+        module = target.__module__
+        return (module if isinstance(module, str) else None), target.__qualname__
     prefix = ""
     if isinstance(target, partial):
         inner_module, inner_name = _names_of(target.func)
