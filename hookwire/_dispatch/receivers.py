@@ -189,8 +189,8 @@ def _names_of(receiver: object) -> tuple[str | None, str]:
     """``(module, qualname)`` of a receiver; instances are named after their class."""
     target: Any = receiver
     if target.__class__ is FunctionType:  # the common case, checked first
-        module = target.__module__
-        return (module if isinstance(module, str) else None), target.__qualname__
+        defined_in = target.__module__
+        return (defined_in if isinstance(defined_in, str) else None), target.__qualname__
     prefix = ""
     if isinstance(target, partial):
         inner_module, inner_name = _names_of(target.func)
