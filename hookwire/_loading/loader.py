@@ -292,8 +292,12 @@ class Loader:
         record.module_file = getattr(module, "__file__", None)
         # Receivers the host's own imports connected before loading ran belong to this plugin
         # when they are defined in its own modules: the entry point's module and below
-        # ("pkg.sub:Cls" claims pkg.sub, never pkg, which may be the host's own package).
+        # ("pkg.sub:Cls" claims pkg.sub, never pkg, which may be the host's own package), and
+        # the module defining its Plugin class when the entry point re-exports it.
         register_module_owner(module_name, record)
+        defined_in = type(plugin).__module__
+        if defined_in != module_name and defined_in.partition(".")[0] != "hookwire":
+            register_module_owner(defined_in, record)
         if self.host_version is not None and plugin.requires_host is not None:
             why = check_requires_host(plugin.requires_host, self.host_version)
             if why is not None:
