@@ -103,7 +103,7 @@ def _run_installer(action: str, arguments: Sequence[str]) -> None:
     # Inherited streams: the installer's own progress is shown as it happens.
     status = subprocess.run(full, check=False).returncode
     if status != 0:
-        raise _Failed(f"{tool} {action} failed (exit status {status}); nothing was changed by us")
+        raise _Failed(f"{tool} {action} failed (exit status {status})")
 
 
 def _probe(host: str | None, *, load: bool, distributions: Sequence[str] = ()) -> dict[str, Any]:

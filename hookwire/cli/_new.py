@@ -119,12 +119,18 @@ def template_values(names: ProjectNames, host: Host, host_reference: str) -> dic
         "host_version": json.dumps(host.version),
         "group": host.entry_point_group,
         "dependencies": ", ".join(f'"{dependency}"' for dependency in dependencies),
-        "signal_import": f"from {signal_module} import {signal_attr}",
+        "signals_imports": _imports(("hookwire", "receiver"), (signal_module, signal_attr)),
+        "tests_imports": _imports(("hookwire", "PluginState"), (signal_module, signal_attr)),
         "signal_attr": signal_attr,
         "signal_path": f"{signal_module}.{signal_attr}",
         "receiver": f"on_{signal_attr}",
         "host_argument": "" if builtin else f" {host_reference}",
     }
+
+
+def _imports(*names: tuple[str, str]) -> str:
+    # Sorted by module as isort (ruff's "I" rules) wants them, whatever the host's module is.
+    return "\n".join(f"from {module} import {name}" for module, name in sorted(names))
 
 
 def _templates() -> Traversable:
