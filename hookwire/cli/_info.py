@@ -113,13 +113,13 @@ def _lines(info: dict[str, Any], *, with_traceback: bool) -> list[str]:
             (
                 receiver["signal"],
                 receiver["receiver"],
-                f"{receiver['file']}:{receiver['line']}" if receiver["file"] else None,
                 receiver["sender"] or "any",
                 "remote" if receiver["remote"] else "local",
+                f"{receiver['file']}:{receiver['line']}" if receiver["file"] else None,
             )
             for receiver in info["receivers"]
         ]
-        table = render_table(("SIGNAL", "RECEIVER", "DEFINED AT", "SENDER", "RUNS"), rows)
+        table = render_table(("SIGNAL", "RECEIVER", "SENDER", "RUNS", "DEFINED AT"), rows)
         lines.extend("  " + line for line in table)
     if with_traceback and info["traceback"]:
         lines.append("")
