@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 from clitools import isolate, private_dependencies
-from venvtools import ROOT, Venv, build_wheel, create_venv
+from venvtools import ROOT, Venv, _clean_env, build_wheel, create_venv
 
 pytestmark = pytest.mark.e2e
 
@@ -42,6 +42,30 @@ class Site:
         result = self.hookwire("plugins", "list", HOST, "--json", "--all")
         assert result.returncode == 0, result.stderr
         return {entry["name"]: entry for entry in json.loads(result.stdout)}
+
+    def uninstall_on_a_terminal(self, name: str, answer: str) -> subprocess.CompletedProcess[str]:
+        """``plugins uninstall NAME`` with a terminal as stdin, answering the question."""
+        import os
+        import pty
+
+        controller, terminal = pty.openpty()
+        try:
+            os.write(controller, f"{answer}\n".encode())
+            env = {**OFFLINE, "HOOKWIRE_CACHE_DIR": str(self.home.parent / "cache")}
+            return subprocess.run(
+                [str(self.venv.bin / "hookwire"), "plugins", "uninstall", name, "--host", HOST],
+                stdin=terminal,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=_clean_env(env),
+                cwd=self.home,
+                timeout=300,
+                check=False,
+            )
+        finally:
+            os.close(controller)
+            os.close(terminal)
 
     def installed(self, distribution: str) -> bool:
         code = f"import importlib.metadata as m; m.distribution({distribution!r})"
@@ -247,6 +271,21 @@ def test_uninstall_refuses_hookwire_itself_and_the_hosts_distribution(site: Site
         assert site.installed(name)
 
 
+def test_install_for_a_host_that_does_not_resolve_installs_nothing(site: Site) -> None:
+    result = site.hookwire("plugins", "install", "pizzeria-nothing", "--host", "pizzeria.ap:host")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "did you mean 'pizzeria.app:host'?" in result.stderr
+    assert "pip" not in result.stdout + result.stderr
+
+
+def test_installing_what_is_already_there_adds_nothing_and_succeeds(site: Site) -> None:
+    (wheel,) = (site.home.parent / "wheels").glob("pizzeria_loyalty-*.whl")
+    result = site.hookwire("plugins", "install", str(wheel), "--host", HOST)
+    assert result.returncode == 0, result.stderr
+    assert "No plugin of host pizzeria (pizzeria.plugins) was added or upgraded." in result.stdout
+
+
 def test_uninstall_of_an_unknown_name_suggests_the_closest_plugin(site: Site) -> None:
     result = site.hookwire("plugins", "uninstall", "loyaltee", "--host", HOST, "--yes")
     assert result.returncode == 1
@@ -282,8 +321,15 @@ def test_a_package_offering_the_host_nothing_exits_1_and_stays_installed(site: S
     assert "No plugin of host pizzeria (pizzeria.plugins) was added" in result.stdout
     assert site.installed("elsewhere-tool")
 
-    removed = site.hookwire("plugins", "uninstall", "elsewhere-tool", "--host", HOST, "--yes")
-    assert removed.returncode == 0, removed.stderr
+    declined = site.uninstall_on_a_terminal("elsewhere-tool", answer="n")
+    assert declined.returncode == 1
+    assert "Proceed? [y/N]" in declined.stdout
+    assert "nothing removed" in declined.stdout
+    assert site.installed("elsewhere-tool")
+
+    removed = site.uninstall_on_a_terminal("elsewhere-tool", answer="y")
+    assert removed.returncode == 0, removed.stdout
+    assert "Will remove elsewhere-tool (no plugin of host pizzeria)" in removed.stdout
     assert not site.installed("elsewhere-tool")
 
 

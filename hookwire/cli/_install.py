@@ -171,7 +171,7 @@ def plugins_install(
     targets: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Argument(
-            metavar="NAME_OR_PATH...",
+            metavar="NAME_OR_PATH",
             help="Requirements ('name', 'name>=1.2') or paths to project folders, wheels, sdists.",
             show_default=False,
         ),
@@ -285,7 +285,7 @@ def plugins_uninstall(
     names: Annotated[
         list[str],
         typer.Argument(
-            metavar="NAME...",
+            metavar="NAME",
             help="Plugin names (mapped to the distribution offering them) or distribution names.",
             show_default=False,
         ),

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .._host import Host
     from .._signals import Signal
 
-__all__ = ["plugins_new", "render_project"]
+__all__ = ["module_name", "plugins_new", "project_names", "render_project"]
 
 # A valid distribution name (the core metadata specification), ASCII letters and digits.
 _DISTRIBUTION_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -42,8 +42,8 @@ class ProjectNames:
     class_name: str  # "HelloPlugin"
 
 
-def project_names(name: str, host_name: str) -> ProjectNames:
-    """Names derived from the distribution name ``name``.
+def module_name(name: str) -> str:
+    """The package name of the distribution ``name``: ``Pizzeria-Hello`` -> ``pizzeria_hello``.
 
     :raises ValueError: ``name`` is not a valid distribution name, or gives no valid module.
     """
@@ -59,6 +59,16 @@ def project_names(name: str, host_name: str) -> ProjectNames:
         raise ValueError(
             f"{name!r} does not make a Python package name ({module!r}): start it with a letter"
         )
+    return module
+
+
+def project_names(name: str, host_name: str) -> ProjectNames:
+    """Names derived from the distribution name ``name`` for the host ``host_name``: the
+    plugin is called ``hello`` in ``pizzeria-hello`` for the host ``pizzeria``.
+
+    :raises ValueError: as :func:`module_name`.
+    """
+    module = module_name(name)
     prefix = re.sub(r"[-_.]+", "_", host_name).lower() + "_"
     entry_point = module.removeprefix(prefix) if module != prefix[:-1] else module
     if not entry_point.isidentifier():
@@ -202,14 +212,15 @@ def plugins_new(
     """
     from ._resolve import find_host_reference, import_host
 
-    reference = find_host_reference(host)
-    with redirect_stdout(sys.stderr):
-        loaded = import_host(reference)
     try:
-        names = project_names(name, loaded.name)
+        module_name(name)
     except ValueError as exc:
         sys.stderr.write(f"{PROG} plugins new: error: {escape(exc)}\n")
         return 2
+    reference = find_host_reference(host)
+    with redirect_stdout(sys.stderr):
+        loaded = import_host(reference)
+    names = project_names(name, loaded.name)
     target = directory if directory is not None else Path(name)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         what = "a file" if not target.is_dir() else "a folder that is not empty"
