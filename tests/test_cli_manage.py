@@ -374,6 +374,18 @@ def test_a_plugin_failing_to_load_is_reported_with_its_error_and_exits_1(site: S
     detailed = site.hookwire("plugins", "info", "burnt", HOST, "--traceback")
     assert "Traceback (most recent call last):" in detailed.stdout
 
+    # A fixed release, installed over it, is reported as upgraded and ready.
+    init = project / "pizzeria_burnt" / "__init__.py"
+    init.write_text(init.read_text("utf-8").replace("raise RuntimeError", "print"), "utf-8")
+    pyproject_file = project / "pyproject.toml"
+    pyproject_file.write_text(
+        pyproject_file.read_text("utf-8").replace('version = "1.0"', 'version = "1.1"'), "utf-8"
+    )
+    upgraded = site.hookwire("plugins", "install", "--upgrade", str(project), "--host", HOST)
+    assert upgraded.returncode == 0, upgraded.stderr
+    (row,) = [line.split() for line in upgraded.stdout.splitlines() if "burnt" in line.split()]
+    assert row == ["burnt", "upgraded", "from", "1.0", "ready", "pizzeria-burnt", "1.1", "0"]
+
     removed = site.hookwire("plugins", "uninstall", "burnt", "--host", HOST, "--yes")
     assert removed.returncode == 0, removed.stderr
 

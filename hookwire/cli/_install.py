@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -24,7 +25,7 @@ import typer
 from .._names import normalize_name
 from ._output import PROG, escape, render_table, write_lines
 
-__all__ = ["installer", "plugins_install", "plugins_uninstall"]
+__all__ = ["Installer", "installer", "plugins_install", "plugins_uninstall"]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -64,46 +65,52 @@ def _note(message: str) -> None:
 # -- the installer -------------------------------------------------------------------------
 
 
-def installer() -> list[str] | None:
-    """The command that runs pip for this interpreter: ``python -m pip`` when pip is
-    importable here, else ``uv pip`` (from ``PATH`` or the ``uv`` package) aimed at
-    ``sys.executable``; ``None`` when there is neither."""
+@dataclass(frozen=True)
+class Installer:
+    """A pip for the interpreter hookwire runs in: its own, or uv's aimed at it."""
+
+    name: str  # "pip" or "uv pip", as shown in messages
+    argv: tuple[str, ...]
+
+    def command(self, action: str, arguments: Sequence[str]) -> list[str]:
+        """The argv of ``pip ACTION ARGUMENTS...`` for this interpreter."""
+        if self.name == "uv pip":
+            # Without --python, uv pip changes the activated virtual environment, or refuses.
+            return [*self.argv, action, "--python", sys.executable, *arguments]
+        return [*self.argv, action, *arguments]
+
+
+def installer() -> Installer | None:
+    """``python -m pip`` when pip is importable here, else ``uv pip`` (uv from ``PATH`` or from
+    the ``uv`` package) aimed at ``sys.executable``; ``None`` when there is neither."""
     import importlib.util
 
     if importlib.util.find_spec("pip") is not None:
-        return [sys.executable, "-m", "pip"]
+        return Installer("pip", (sys.executable, "-m", "pip"))
     uv = shutil.which("uv")
     if uv is None:
         try:
-            from uv import find_uv_bin  # type: ignore[import-not-found]
+            from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
 
             uv = str(find_uv_bin())
-        except Exception:
+        except Exception:  # not installed, or installed without its binary
             uv = None
-    if uv is None:
-        return None
-    return [uv, "pip"]
+    return None if uv is None else Installer("uv pip", (uv, "pip"))
 
 
 def _run_installer(action: str, arguments: Sequence[str]) -> None:
-    command = installer()
-    if command is None:
+    found = installer()
+    if found is None:
         raise _Failed(
             f"cannot {action}: the environment of {sys.executable} has neither pip nor uv; "
             f"install one of them ('{sys.executable} -m ensurepip', or uv from "
             "https://docs.astral.sh/uv/) and try again"
         )
-    if command[-1] == "pip" and command[0] != sys.executable:
-        # uv pip changes the active virtual environment unless told which interpreter.
-        full = [*command, action, "--python", sys.executable, *arguments]
-    else:
-        full = [*command, action, *arguments]
-    tool = "uv pip" if full[0] != sys.executable else "pip"
     sys.stdout.flush()
     # Inherited streams: the installer's own progress is shown as it happens.
-    status = subprocess.run(full, check=False).returncode
+    status = subprocess.run(found.command(action, arguments), check=False).returncode
     if status != 0:
-        raise _Failed(f"{tool} {action} failed (exit status {status})")
+        raise _Failed(f"{found.name} {action} failed (exit status {status})")
 
 
 def _probe(host: str | None, *, load: bool, distributions: Sequence[str] = ()) -> dict[str, Any]:
@@ -234,10 +241,10 @@ def _report_install(before: dict[str, Any], after: dict[str, Any], wanted: list[
             entry["distribution"],
             entry["version"],
         ):
-            changed.append((f"upgraded from {previous['version']}", entry))
+            changed.append((_change(previous["version"], entry["version"]), entry))
     status = EXIT_OK
     if changed:
-        print(f"Plugins of host {escape(host)!s} ({escape(group)}) changed by this installation:")
+        print(f"Plugins of host {escape(host)} ({escape(group)}) changed by this installation:")
         rows = [
             (
                 entry["name"],
@@ -276,6 +283,18 @@ def _report_install(before: dict[str, Any], after: dict[str, Any], wanted: list[
             f"remove it with '{PROG} plugins uninstall {found['name']}'"
         )
     return status
+
+
+def _change(old: str | None, new: str | None) -> str:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        newer = Version(new or "") > Version(old or "")
+        older = Version(new or "") < Version(old or "")
+    except InvalidVersion:
+        newer = older = False
+    word = "upgraded" if newer else "downgraded" if older else "replaced"
+    return f"{word} from {old}"
 
 
 # -- uninstall -----------------------------------------------------------------------------
