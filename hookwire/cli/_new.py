@@ -126,7 +126,7 @@ def template_values(names: ProjectNames, host: Host, host_reference: str) -> dic
         "verbose_name": names.entry_point.replace("_", " ").capitalize(),
         "requires_host": requires_host,
         "host_name": host.name,
-        "host_version": json.dumps(host.version),
+        "host_version": json.dumps(host.version) if host.version else "None",
         "group": host.entry_point_group,
         "dependencies": ", ".join(f'"{dependency}"' for dependency in dependencies),
         "signals_imports": _imports(("hookwire", "receiver"), (signal_module, signal_attr)),
