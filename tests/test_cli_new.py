@@ -96,7 +96,15 @@ def test_the_distribution_an_install_target_names(target: str, expected: str | N
     assert requested_distribution(target) == expected
 
 
-def test_a_project_folder_names_its_distribution_in_pyproject(tmp_path: Path) -> None:
+def test_a_project_folder_names_its_distribution_in_pyproject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop-mail"\n', "utf-8")
     assert requested_distribution(str(tmp_path)) == "shop-mail"
     assert requested_distribution(str(tmp_path / "missing")) is None
+    # pip takes a folder for a project even without a path separator in its name.
+    (tmp_path / "mailer").mkdir()
+    (tmp_path / "mailer" / "pyproject.toml").write_text('[project]\nname = "mail"\n', "utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert requested_distribution("mailer") == "mail"
+    assert requested_distribution("mailer2") == "mailer2"

@@ -146,7 +146,7 @@ def requested_distribution(target: str) -> str | None:
     """The distribution name that installing ``target`` installs, when it can be told before:
     a requirement (``name[extra]>=1``), a wheel or sdist file name, a project folder's
     ``[project] name``."""
-    if not _looks_like_path(target):
+    if not _looks_like_path(target) and not Path(target).exists():
         from packaging.requirements import InvalidRequirement, Requirement
 
         try:
@@ -267,7 +267,7 @@ def _report_install(before: dict[str, Any], after: dict[str, Any], wanted: list[
     for name in wanted:
         found = after["distributions"].get(name)
         if found is None:
-            _note(f"warning: distribution {name} is not installed after all")
+            _note(f"warning: distribution {name} is not found after installing; not checked")
             continue
         if found["plugins"]:
             continue
