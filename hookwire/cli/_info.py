@@ -35,7 +35,14 @@ def _metadata(record: PluginRecord) -> dict[str, Any]:
     except Exception:  # unreadable metadata: the record already tells what is known
         return found
     found["summary"] = metadata.get("Summary")
-    found["license"] = metadata.get("License-Expression") or metadata.get("License")
+    classifiers = [
+        str(classifier).rpartition(" :: ")[2]
+        for classifier in metadata.get_all("Classifier") or []
+        if str(classifier).startswith("License :: ")
+    ]
+    found["license"] = (
+        metadata.get("License-Expression") or metadata.get("License") or ", ".join(classifiers)
+    ) or None
     urls: dict[str, str] = {}
     if metadata.get("Home-page"):
         urls["Homepage"] = str(metadata["Home-page"])
@@ -99,7 +106,8 @@ def _lines(info: dict[str, Any], *, with_traceback: bool) -> list[str]:
         ("error", info["error"]),
         ("distribution", f"{info['distribution'] or '-'} {info['version'] or ''}".strip()),
         ("summary", info["summary"]),
-        ("license", info["license"]),
+        # Older metadata may hold the whole license text here: its first line tells enough.
+        ("license", _first_line(info["license"])),
         *((f"url ({label})", url) for label, url in urls.items()),
         ("entry point", info["entry_point"]),
         ("module file", info["module_file"]),
@@ -125,6 +133,13 @@ def _lines(info: dict[str, Any], *, with_traceback: bool) -> list[str]:
         lines.append("")
         lines.extend(escape(line) for line in info["traceback"].rstrip("\n").splitlines())
     return lines
+
+
+def _first_line(text: str | None) -> str | None:
+    if not text:
+        return None
+    lines = text.strip().splitlines()
+    return lines[0] + (" ..." if len(lines) > 1 else "") if lines else None
 
 
 def _unknown(name: str, registry: Registry, host_name: str) -> str:
