@@ -53,6 +53,7 @@ EXERCISED_PAGES = [
     "howto/lifecycle.md",
     "howto/troubleshooting.md",
     "howto/testing-plugins.md",
+    "howto/manage-plugins.md",
     "reference/cli.md",
     "howto/migrate-from-django.md",
     "howto/migrate-from-pluggy.md",
@@ -217,7 +218,9 @@ def load_schema(name: str) -> dict[str, object]:
     return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("name", ["plugins-list.schema.json", "signals.schema.json"])
+@pytest.mark.parametrize(
+    "name", ["plugins-list.schema.json", "plugins-info.schema.json", "signals.schema.json"]
+)
 def test_each_published_schema_is_a_valid_draft_2020_12_schema(name: str) -> None:
     from jsonschema import Draft202012Validator
 
@@ -343,6 +346,9 @@ def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
         # As on a terminal, stdout is written line by line, so that the host's prints and the
         # CLI's stderr lines interleave as the page shows them.
         "PYTHONUNBUFFERED": "1",
+        # pip run by "hookwire plugins install" builds with what is installed, offline.
+        "PIP_NO_BUILD_ISOLATION": "0",
+        "PIP_NO_INDEX": "1",
     }
     for command in read_commands(block.body):
         if re.match(r"^(python -m )?pip install ", command.command):

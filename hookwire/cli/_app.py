@@ -1,4 +1,5 @@
-"""The typer application: ``hookwire run``, ``plugins list``, ``plugins check``, ``signals``.
+"""The typer application: ``hookwire run``, ``plugins list``, ``plugins check``, ``signals``;
+``plugins install/uninstall/info/new`` are defined in their own modules and registered here.
 
 Commands return their exit status; :func:`invoke` runs the click command in non-standalone
 mode so that every error — usage, host resolution, loading, the host's own ``main`` — is turned
@@ -19,7 +20,7 @@ import typer
 
 from .._text import describe_error, escape
 from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError
-from . import _output, _silence_stdout
+from . import _info, _install, _new, _output, _silence_stdout
 from ._output import PROG
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 plugins_app = typer.Typer(
-    help="List and check the host's plugins.",
+    help="List, check, inspect, install, remove and create the host's plugins.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -372,6 +373,18 @@ def _signals_of(host: Host) -> list[Signal]:
     others = [signal for signal in all_signals() if id(signal) not in known]
     others.sort(key=lambda signal: str(signal.qualified_name))
     return shown + others
+
+
+plugins_app.command("info", short_help="Show everything known about one plugin.")(
+    _info.plugins_info
+)
+plugins_app.command("install", short_help="Install plugins and report what the host gained.")(
+    _install.plugins_install
+)
+plugins_app.command("uninstall", short_help="Remove plugins from hookwire's environment.")(
+    _install.plugins_uninstall
+)
+plugins_app.command("new", short_help="Write a new plugin project for the host.")(_new.plugins_new)
 
 
 # -- running the application ---------------------------------------------------------------

@@ -1,0 +1,249 @@
+"""``hookwire plugins new``: write a plugin project for a host, ready to ``pip install -e``.
+
+The files come from templates shipped in ``hookwire/cli/templates/plugin`` (package data read
+with :mod:`importlib.resources`); ``${name}`` placeholders are filled from the host: its
+entry-point group, version, distribution and one of its public signals.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from .._text import escape
+from ._output import PROG
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+    from .._dispatch.signal import Signal
+    from .._host import Host
+
+__all__ = ["module_name", "plugins_new", "project_names", "render_project"]
+
+# A valid distribution name (the core metadata specification), ASCII letters and digits.
+_DISTRIBUTION_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_TEMPLATE_SUFFIX = ".tmpl"
+
+
+@dataclass(frozen=True)
+class ProjectNames:
+    """The names a new plugin project is written with."""
+
+    distribution: str  # as given: "pizzeria-hello"
+    module: str  # "pizzeria_hello"
+    entry_point: str  # the plugin's name: "hello"
+    class_name: str  # "HelloPlugin"
+
+
+def module_name(name: str) -> str:
+    """The package name of the distribution ``name``: ``Pizzeria-Hello`` -> ``pizzeria_hello``.
+
+    :raises ValueError: ``name`` is not a valid distribution name, or gives no valid module.
+    """
+    import keyword
+
+    if not _DISTRIBUTION_NAME.match(name):
+        raise ValueError(
+            f"{name!r} is not a valid distribution name: use ASCII letters, digits and "
+            "'-', '_' or '.' between them (e.g. 'pizzeria-hello')"
+        )
+    module = re.sub(r"[-_.]+", "_", name).lower()
+    if not module.isidentifier() or keyword.iskeyword(module):
+        raise ValueError(
+            f"{name!r} does not make a Python package name ({module!r}): start it with a letter"
+        )
+    return module
+
+
+def project_names(name: str, host_name: str) -> ProjectNames:
+    """Names derived from the distribution name ``name`` for the host ``host_name``: the
+    plugin is called ``hello`` in ``pizzeria-hello`` for the host ``pizzeria``.
+
+    :raises ValueError: as :func:`module_name`.
+    """
+    module = module_name(name)
+    prefix = re.sub(r"[-_.]+", "_", host_name).lower() + "_"
+    entry_point = module.removeprefix(prefix) if module != prefix[:-1] else module
+    if not entry_point.isidentifier():
+        entry_point = module
+    class_name = "".join(part.capitalize() for part in entry_point.split("_")) + "Plugin"
+    return ProjectNames(name, module, entry_point, class_name)
+
+
+def _signal_of(host: Host) -> tuple[str, str]:
+    """(module, attribute) of the host's first public signal, else hookwire's
+    ``host_started``, which every host sends."""
+    signal: Signal
+    for signal in host.signals.values():
+        module, _, attribute = signal.qualified_name.rpartition(".")
+        if module and module != "hookwire.signals" and attribute.isidentifier():
+            return module, attribute
+    return "hookwire.signals", "host_started"
+
+
+def _host_dependency(host_module: str) -> str | None:
+    from ._probe import distribution_of_module
+
+    distribution = distribution_of_module(host_module)
+    if distribution is None or distribution.lower() == "hookwire":
+        return None
+    return distribution
+
+
+def template_values(names: ProjectNames, host: Host, host_reference: str) -> dict[str, str]:
+    """The values the templates are filled with; ``host_reference`` is ``module:attribute``."""
+    from .. import __version__
+
+    host_module = host_reference.partition(":")[0]
+    signal_module, signal_attr = _signal_of(host)
+    dependencies = [f"hookwire>={'.'.join(__version__.split('.')[:2])}"]
+    host_distribution = _host_dependency(host_module)
+    if host_distribution is not None:
+        dependencies.append(host_distribution)
+    requires_host = ""
+    if host.version:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            release = Version(host.version).release
+            requires_host = f'\n    requires_host = ">={".".join(map(str, release[:2]))}"'
+        except InvalidVersion:
+            requires_host = ""
+    # The built-in host needs no HOST argument; any other is named in the README's commands.
+    builtin = host_module == "hookwire._host"
+    return {
+        "distribution": names.distribution,
+        "module": names.module,
+        "entry_point": names.entry_point,
+        "class_name": names.class_name,
+        "verbose_name": names.entry_point.replace("_", " ").capitalize(),
+        "requires_host": requires_host,
+        "host_name": host.name,
+        "host_version": json.dumps(host.version) if host.version else "None",
+        "group": host.entry_point_group,
+        "dependencies": ", ".join(f'"{dependency}"' for dependency in dependencies),
+        "signals_imports": _imports(("hookwire", "receiver"), (signal_module, signal_attr)),
+        "tests_imports": _imports(("hookwire", "PluginState"), (signal_module, signal_attr)),
+        "signal_attr": signal_attr,
+        "signal_path": f"{signal_module}.{signal_attr}",
+        "receiver": f"on_{signal_attr}",
+        "host_argument": "" if builtin else f" {host_reference}",
+    }
+
+
+def _imports(*names: tuple[str, str]) -> str:
+    # Sorted by module as isort (ruff's "I" rules) wants them, whatever the host's module is.
+    return "\n".join(f"from {module} import {name}" for module, name in sorted(names))
+
+
+def _templates() -> Traversable:
+    from importlib.resources import files
+
+    return files("hookwire.cli").joinpath("templates", "plugin")
+
+
+def _walk(folder: Traversable, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    found = []
+    for item in sorted(folder.iterdir(), key=lambda item: item.name):
+        if item.is_dir():
+            found.extend(_walk(item, (*prefix, item.name)))
+        elif item.name.endswith(_TEMPLATE_SUFFIX):
+            found.append(((*prefix, item.name), item.read_text(encoding="utf-8")))
+    return found
+
+
+def render_project(values: dict[str, str]) -> dict[str, str]:
+    """Relative path -> text of every file of the new project (``package/`` becomes the
+    module's folder)."""
+    from string import Template
+
+    rendered = {}
+    for parts, text in _walk(_templates()):
+        path = [values["module"] if part == "package" else part for part in parts]
+        path[-1] = path[-1].removesuffix(_TEMPLATE_SUFFIX)
+        rendered["/".join(path)] = Template(text).substitute(values)
+    return rendered
+
+
+def plugins_new(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="The distribution name of the new plugin, e.g. pizzeria-hello.",
+            show_default=False,
+        ),
+    ],
+    host: Annotated[
+        Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
+        typer.Option(
+            "--host",
+            metavar="HOST",
+            help=(
+                "The host the plugin is for, as 'module:attribute'. Default: $HOOKWIRE_HOST, "
+                "then [tool.hookwire] host in the nearest pyproject.toml, then the built-in host."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    directory: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--dir",
+            metavar="PATH",
+            help="Where to write the project (default: ./NAME). Must be empty or not exist.",
+            show_default=False,
+        ),
+    ] = None,
+) -> int:
+    """Write a new plugin project for the host, ready to 'pip install -e'.
+
+    The project has a pyproject.toml (hatchling; the entry point in the host's group; a
+    dependency on hookwire and on the host's distribution), a package with a Plugin subclass,
+    a signals.py whose receiver listens to one of the host's signals, a README, and tests
+    written with hookwire.testing that pass as generated.
+    """
+    from ._resolve import find_host_reference, import_host
+
+    try:
+        module_name(name)
+    except ValueError as exc:
+        sys.stderr.write(f"{PROG} plugins new: error: {escape(exc)}\n")
+        return 2
+    reference = find_host_reference(host)
+    with redirect_stdout(sys.stderr):
+        loaded = import_host(reference)
+    names = project_names(name, loaded.name)
+    target = directory if directory is not None else Path(name)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        what = "a file" if not target.is_dir() else "a folder that is not empty"
+        sys.stderr.write(
+            f"{PROG} plugins new: error: {escape(target)} is {what}; "
+            "choose another place with --dir\n"
+        )
+        return 1
+    values = template_values(names, loaded, reference.text)
+    files = render_project(values)
+    for relative, text in files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    sys.stdout.write(
+        f"Wrote plugin {escape(names.entry_point)} for host {escape(loaded.name)} "
+        f"({escape(loaded.entry_point_group)}) in {escape(target)}:\n"
+    )
+    for relative in sorted(files):
+        sys.stdout.write(f"  {escape(relative)}\n")
+    host_option = f" --host {values['host_argument'].strip()}" if values["host_argument"] else ""
+    sys.stdout.write(
+        f"Next: {PROG} plugins install --editable {escape(target)}{escape(host_option)}\n"
+    )
+    return 0

@@ -1,0 +1,456 @@
+"""``hookwire plugins new / install / info / uninstall`` driven through the console script.
+
+One venv holds hookwire and the example pizzeria (the host); the tests install into it and
+remove again what they installed. pip comes from the environment running the tests (the venv
+sees it after its own site-packages), builds without isolation and never reaches an index, so
+nothing here needs the network. The uv tests make a venv without pip with ``uv venv``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+from clitools import isolate, private_dependencies
+from venvtools import ROOT, Venv, _clean_env, build_wheel, create_venv
+
+pytestmark = pytest.mark.e2e
+
+HOST = "pizzeria.app:host"
+OFFLINE = {"PIP_NO_BUILD_ISOLATION": "0", "PIP_NO_INDEX": "1", "UV_OFFLINE": "1"}
+
+
+class Site:
+    """The shared venv, a working folder, and the venv's ``hookwire`` run from that folder."""
+
+    def __init__(self, venv: Venv, home: Path) -> None:
+        self.venv = venv
+        self.home = home
+
+    def hookwire(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**OFFLINE, "HOOKWIRE_CACHE_DIR": str(self.home.parent / "cache")}
+        return self.venv.run("hookwire", *args, env=env, cwd=self.home, input=input, timeout=300)
+
+    def plugins(self) -> dict[str, Any]:
+        result = self.hookwire("plugins", "list", HOST, "--json", "--all")
+        assert result.returncode == 0, result.stderr
+        return {entry["name"]: entry for entry in json.loads(result.stdout)}
+
+    def uninstall_on_a_terminal(self, name: str, answer: str) -> subprocess.CompletedProcess[str]:
+        """``plugins uninstall NAME`` with a terminal as stdin, answering the question."""
+        import os
+        import pty
+
+        controller, terminal = pty.openpty()
+        try:
+            os.write(controller, f"{answer}\n".encode())
+            env = {**OFFLINE, "HOOKWIRE_CACHE_DIR": str(self.home.parent / "cache")}
+            return subprocess.run(
+                [str(self.venv.bin / "hookwire"), "plugins", "uninstall", name, "--host", HOST],
+                stdin=terminal,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=_clean_env(env),
+                cwd=self.home,
+                timeout=300,
+                check=False,
+            )
+        finally:
+            os.close(controller)
+            os.close(terminal)
+
+    def installed(self, distribution: str) -> bool:
+        code = f"import importlib.metadata as m; m.distribution({distribution!r})"
+        return self.venv.python_code(code).returncode == 0
+
+    def project(self, name: str, files: dict[str, str]) -> Path:
+        """Write a project folder ``name`` under the working folder."""
+        folder = self.home / name
+        for relative, text in files.items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return folder
+
+
+def pyproject(name: str, package: str, entry_points: str) -> str:
+    return f"""
+        [build-system]
+        requires = ["hatchling>=1.24"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "{name}"
+        version = "1.0"
+
+        {entry_points}
+
+        [tool.hatch.build.targets.wheel]
+        packages = ["{package}"]
+    """
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Site:
+    root = tmp_path_factory.mktemp("manage")
+    pizzeria = build_wheel(ROOT / "plugins_example" / "pizzeria", root / "wheels")
+    loyalty = build_wheel(ROOT / "plugins_example" / "pizzeria-loyalty", root / "wheels")
+    venv = create_venv(root / "venv", wheels=[hookwire_wheel, pizzeria, loyalty])
+    home = root / "home"
+    home.mkdir()
+    return Site(venv, home)
+
+
+def validate_info(document: Any) -> None:
+    schema = json.loads((ROOT / "docs/schemas/plugins-info.schema.json").read_text("utf-8"))
+    jsonschema.validate(document, schema)
+
+
+# -- new -> install -> list / info -> generated tests -> uninstall ---------------------------
+
+
+def test_a_new_project_installs_loads_passes_its_own_tests_and_uninstalls(site: Site) -> None:
+    created = site.hookwire("plugins", "new", "pizzeria-hello", "--host", HOST)
+    assert created.returncode == 0, created.stderr
+    project = site.home / "pizzeria-hello"
+    assert sorted(
+        str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()
+    ) == [
+        "README.md",
+        "pizzeria_hello/__init__.py",
+        "pizzeria_hello/signals.py",
+        "pyproject.toml",
+        "tests/test_plugin.py",
+    ]
+    assert "plugins install --editable" in created.stdout
+    pyproject_text = (project / "pyproject.toml").read_text("utf-8")
+    assert '[project.entry-points."pizzeria.plugins"]' in pyproject_text
+    assert 'hello = "pizzeria_hello:HelloPlugin"' in pyproject_text
+    assert '"pizzeria"' in pyproject_text
+
+    installed = site.hookwire("plugins", "install", str(project), "--host", HOST)
+    assert installed.returncode == 0, installed.stderr
+    (row,) = [line.split() for line in installed.stdout.splitlines() if "hello" in line.split()]
+    assert row == ["hello", "added", "ready", "pizzeria-hello", "0.1.0", "1"]
+
+    assert site.plugins()["hello"]["state"] == "ready"
+    info = site.hookwire("plugins", "info", "hello", HOST, "--json")
+    assert info.returncode == 0, info.stderr
+    document = json.loads(info.stdout)
+    validate_info(document)
+    assert document["distribution"] == "pizzeria-hello"
+    assert document["version"] == "0.1.0"
+    assert document["entry_point"] == "hello = pizzeria_hello:HelloPlugin"
+    assert document["requires_host"] == ">=1.4"
+    (receiver,) = document["receivers"]
+    assert receiver["signal"].startswith("pizzeria.signals.")
+    assert receiver["receiver"].startswith("pizzeria_hello.signals.on_")
+    assert receiver["remote"] is None
+    assert Path(receiver["file"]).name == "signals.py"
+
+    tested = site.venv.run(
+        str(site.venv.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "3 passed" in tested.stdout
+
+    unconfirmed = site.hookwire("plugins", "uninstall", "hello", "--host", HOST)
+    assert unconfirmed.returncode == 2
+    assert "--yes" in unconfirmed.stderr
+    assert site.installed("pizzeria-hello")
+
+    removed = site.hookwire("plugins", "uninstall", "hello", "--host", HOST, "--yes")
+    assert removed.returncode == 0, removed.stderr
+    assert "hello (pizzeria-hello 0.1.0)" in removed.stdout
+    assert "hello" not in site.plugins()
+    assert not site.installed("pizzeria-hello")
+
+
+def test_an_editable_install_sees_later_edits_of_the_project(site: Site) -> None:
+    project = site.home / "pizzeria-live"
+    created = site.hookwire(
+        "plugins", "new", "pizzeria-live", "--host", HOST, "--dir", str(project)
+    )
+    assert created.returncode == 0, created.stderr
+    installed = site.hookwire("plugins", "install", "--editable", str(project), "--host", HOST)
+    assert installed.returncode == 0, installed.stderr
+    assert "live" in site.plugins()
+
+    signals_file = project / "pizzeria_live" / "signals.py"
+    signals_file.write_text(
+        signals_file.read_text("utf-8")
+        + "\n\n@receiver(host_started)\ndef greet(sender, **kwargs):\n    pass\n",
+        encoding="utf-8",
+    )
+    signals_file.write_text(
+        signals_file.read_text("utf-8").replace(
+            "from hookwire import receiver",
+            "from hookwire import receiver\nfrom hookwire.signals import host_started",
+        ),
+        encoding="utf-8",
+    )
+    info = site.hookwire("plugins", "info", "live", HOST)
+    assert info.returncode == 0, info.stderr
+    assert "receivers:     2" in info.stdout
+    assert "hookwire.signals.host_started" in info.stdout
+
+    removed = site.hookwire("plugins", "uninstall", "pizzeria-live", "--host", HOST, "-y")
+    assert removed.returncode == 0, removed.stderr
+    assert "live" not in site.plugins()
+
+
+def test_the_generated_project_is_ruff_clean(site: Site, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    created = site.hookwire(
+        "plugins", "new", "pizzeria-tidy", "--host", HOST, "--dir", str(project)
+    )
+    assert created.returncode == 0, created.stderr
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--isolated"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- refusals and mistakes -------------------------------------------------------------------
+
+
+def test_new_rejects_an_invalid_name_and_a_folder_that_is_not_empty(site: Site) -> None:
+    invalid = site.hookwire("plugins", "new", "my plugin!", "--host", HOST)
+    assert invalid.returncode == 2
+    assert invalid.stderr.count("\n") == 1
+    assert "'my plugin!' is not a valid distribution name" in invalid.stderr
+
+    occupied = site.home / "occupied"
+    occupied.mkdir()
+    (occupied / "notes.txt").write_text("mine\n", encoding="utf-8")
+    refused = site.hookwire("plugins", "new", "pizzeria-x", "--host", HOST, "--dir", str(occupied))
+    assert refused.returncode == 1
+    assert "not empty" in refused.stderr
+    assert [path.name for path in occupied.iterdir()] == ["notes.txt"]
+
+
+def test_info_on_an_unknown_name_suggests_the_closest_plugin(site: Site) -> None:
+    result = site.hookwire("plugins", "info", "loyalti", HOST)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "no plugin named 'loyalti'" in result.stderr
+    assert "did you mean 'loyalty'?" in result.stderr
+
+
+def test_info_shows_metadata_and_receivers_of_an_installed_plugin(site: Site) -> None:
+    result = site.hookwire("plugins", "info", "loyalty", HOST)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "state:         ready" in lines
+    assert "distribution:  pizzeria-loyalty 0.3.0" in lines
+    assert "license:       MIT" in lines
+    assert any(line.startswith("summary:       A pizzeria plugin") for line in lines)
+    assert any("pizzeria_loyalty.signals.award_points" in line for line in lines)
+
+
+def test_uninstall_refuses_hookwire_itself_and_the_hosts_distribution(site: Site) -> None:
+    for name, why in (("hookwire", "hookwire itself"), ("pizzeria", "distribution of host")):
+        result = site.hookwire("plugins", "uninstall", name, "--host", HOST, "--yes")
+        assert result.returncode == 1
+        assert f"refusing to uninstall {name}" in result.stderr
+        assert why in result.stderr
+        assert site.installed(name)
+
+
+def test_install_for_a_host_that_does_not_resolve_installs_nothing(site: Site) -> None:
+    result = site.hookwire("plugins", "install", "pizzeria-nothing", "--host", "pizzeria.ap:host")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "did you mean 'pizzeria.app:host'?" in result.stderr
+    assert "pip" not in result.stdout + result.stderr
+
+
+def test_installing_what_is_already_there_adds_nothing_and_succeeds(site: Site) -> None:
+    (wheel,) = (site.home.parent / "wheels").glob("pizzeria_loyalty-*.whl")
+    result = site.hookwire("plugins", "install", str(wheel), "--host", HOST)
+    assert result.returncode == 0, result.stderr
+    assert "No plugin of host pizzeria (pizzeria.plugins) was added or upgraded." in result.stdout
+
+
+def test_uninstall_of_an_unknown_name_suggests_the_closest_plugin(site: Site) -> None:
+    result = site.hookwire("plugins", "uninstall", "loyaltee", "--host", HOST, "--yes")
+    assert result.returncode == 1
+    assert "did you mean 'loyalty'?" in result.stderr
+    assert site.installed("pizzeria-loyalty")
+
+
+# -- what an installation can go wrong with ---------------------------------------------------
+
+
+def test_a_package_offering_the_host_nothing_exits_1_and_stays_installed(site: Site) -> None:
+    project = site.project(
+        "elsewhere",
+        {
+            "pyproject.toml": pyproject(
+                "elsewhere-tool",
+                "elsewhere_tool",
+                '[project.entry-points."bakery.plugins"]\n'
+                'bread = "elsewhere_tool"\n\n'
+                "[project.scripts]\n"
+                'elsewhere = "elsewhere_tool:main"',
+            ),
+            "elsewhere_tool/__init__.py": "def main():\n    pass\n",
+        },
+    )
+    result = site.hookwire("plugins", "install", str(project), "--host", HOST)
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if "offers host" in line]
+    assert "distribution elsewhere-tool 1.0 offers host pizzeria no plugin" in line
+    assert "'pizzeria.plugins'" in line
+    assert "bakery.plugins, console_scripts" in line
+    assert "hookwire plugins uninstall elsewhere-tool" in line
+    assert "No plugin of host pizzeria (pizzeria.plugins) was added" in result.stdout
+    assert site.installed("elsewhere-tool")
+
+    declined = site.uninstall_on_a_terminal("elsewhere-tool", answer="n")
+    assert declined.returncode == 1
+    assert "Proceed? [y/N]" in declined.stdout
+    assert "nothing removed" in declined.stdout
+    assert site.installed("elsewhere-tool")
+
+    removed = site.uninstall_on_a_terminal("elsewhere-tool", answer="y")
+    assert removed.returncode == 0, removed.stdout
+    assert "Will remove elsewhere-tool (no plugin of host pizzeria)" in removed.stdout
+    assert not site.installed("elsewhere-tool")
+
+
+def test_a_plugin_failing_to_load_is_reported_with_its_error_and_exits_1(site: Site) -> None:
+    project = site.project(
+        "burnt",
+        {
+            "pyproject.toml": pyproject(
+                "pizzeria-burnt",
+                "pizzeria_burnt",
+                '[project.entry-points."pizzeria.plugins"]\nburnt = "pizzeria_burnt:Burnt"',
+            ),
+            "pizzeria_burnt/__init__.py": """
+                from hookwire import Plugin
+
+
+                class Burnt(Plugin):
+                    signals_module = None
+
+                    def ready(self):
+                        raise RuntimeError("oven too hot")
+            """,
+        },
+    )
+    result = site.hookwire("plugins", "install", str(project), "--host", HOST)
+    assert result.returncode == 1
+    (row,) = [line.split() for line in result.stdout.splitlines() if "burnt" in line.split()]
+    assert row[:3] == ["burnt", "added", "failed"]
+    assert "plugin burnt fails to load" in result.stderr
+    assert "oven too hot" in result.stderr
+
+    info = site.hookwire("plugins", "info", "burnt", HOST, "--json")
+    assert info.returncode == 0, info.stderr
+    document = json.loads(info.stdout)
+    validate_info(document)
+    assert document["state"] == "failed"
+    assert "oven too hot" in document["error"]
+    assert 'raise RuntimeError("oven too hot")' in document["traceback"]
+
+    plain = site.hookwire("plugins", "info", "burnt", HOST)
+    assert "Traceback" not in plain.stdout
+    detailed = site.hookwire("plugins", "info", "burnt", HOST, "--traceback")
+    assert "Traceback (most recent call last):" in detailed.stdout
+
+    # A fixed release, installed over it, is reported as upgraded and ready.
+    init = project / "pizzeria_burnt" / "__init__.py"
+    init.write_text(init.read_text("utf-8").replace("raise RuntimeError", "print"), "utf-8")
+    pyproject_file = project / "pyproject.toml"
+    pyproject_file.write_text(
+        pyproject_file.read_text("utf-8").replace('version = "1.0"', 'version = "1.1"'), "utf-8"
+    )
+    upgraded = site.hookwire("plugins", "install", "--upgrade", str(project), "--host", HOST)
+    assert upgraded.returncode == 0, upgraded.stderr
+    (row,) = [line.split() for line in upgraded.stdout.splitlines() if "burnt" in line.split()]
+    assert row == ["burnt", "upgraded", "from", "1.0", "ready", "pizzeria-burnt", "1.1", "0"]
+
+    removed = site.hookwire("plugins", "uninstall", "burnt", "--host", HOST, "--yes")
+    assert removed.returncode == 0, removed.stderr
+
+
+# -- an environment without pip ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def uv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The uv executable of the test environment (the ``test`` extra installs it), copied into
+    a folder of its own so that nothing else from the test environment lands on ``PATH``."""
+    from uv import find_uv_bin
+
+    folder = tmp_path_factory.mktemp("uv")
+    return Path(shutil.copy2(find_uv_bin(), folder / "uv"))
+
+
+def test_in_a_uv_venv_without_pip_install_and_uninstall_use_uv_pip(
+    uv: Path, tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "uv-venv"
+    subprocess.run(
+        [str(uv), "venv", "--quiet", "--python", sys.executable, str(path)],
+        check=True,
+        capture_output=True,
+    )
+    venv = isolate(Venv(path), private_dependencies(tmp_path_factory))
+    uv_pip_install = [str(uv), "pip", "install", "--quiet", "--no-deps"]
+    subprocess.run(
+        [*uv_pip_install, "--python", str(venv.python), str(hookwire_wheel)],
+        check=True,
+        capture_output=True,
+        env={**OFFLINE, "PATH": "/usr/bin:/bin"},
+    )
+    assert venv.python_code("import pip").returncode != 0, "the uv venv must have no pip"
+
+    source = tmp_path / "uvplugin"
+    (source / "uv_greeter").mkdir(parents=True)
+    (source / "pyproject.toml").write_text(
+        textwrap.dedent(
+            pyproject(
+                "uv-greeter",
+                "uv_greeter",
+                '[project.entry-points."hookwire.plugins"]\ngreeter = "uv_greeter"',
+            )
+        ),
+        encoding="utf-8",
+    )
+    (source / "uv_greeter" / "__init__.py").write_text("", encoding="utf-8")
+    wheel = build_wheel(source, tmp_path / "wheels")
+
+    without_uv = {**OFFLINE, "PATH": "/usr/bin:/bin"}
+    neither = venv.run("hookwire", "plugins", "install", str(wheel), env=without_uv)
+    assert neither.returncode == 1
+    assert neither.stderr.count("\n") == 1
+    assert "has neither pip nor uv" in neither.stderr
+
+    with_uv = {**OFFLINE, "PATH": f"{uv.parent}:/usr/bin:/bin"}
+    installed = venv.run("hookwire", "plugins", "install", str(wheel), env=with_uv)
+    assert installed.returncode == 0, installed.stderr
+    assert "greeter" in installed.stdout
+    listed = venv.run("hookwire", "plugins", "list", "--json", env=with_uv)
+    assert [entry["name"] for entry in json.loads(listed.stdout)] == ["greeter"]
+
+    removed = venv.run("hookwire", "plugins", "uninstall", "greeter", "--yes", env=with_uv)
+    assert removed.returncode == 0, removed.stderr
+    assert "greeter (uv-greeter 1.0)" in removed.stdout
+    listed = venv.run("hookwire", "plugins", "list", "--json", env=with_uv)
+    assert json.loads(listed.stdout) == []
