@@ -584,7 +584,9 @@ print("RESULT", result.testsRun, len(result.failures) + len(result.errors), len(
 
 def _django_sdist() -> Path:
     """The sdist of the installed Django (its tests are not in the wheel), downloaded once."""
-    cache = Path(os.environ.get("HOOKWIRE_TEST_CACHE", Path.home() / ".cache" / "hookwire-tests"))
+    # Kept beside the checkout (ignored by git), never under the user's home folder.
+    default = Path(__file__).resolve().parent.parent / ".pytest_cache" / "hookwire-tests"
+    cache = Path(os.environ.get("HOOKWIRE_TEST_CACHE", default))
     target = cache / f"django-{django.__version__}"
     found = sorted(target.glob("*.tar.gz"))
     if not found:
