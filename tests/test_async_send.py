@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from hookwire import Signal
+from hookwire._dispatch.attribution import plugin_scope
 from hookwire.exceptions import RecursiveSendError, SyncSendInEventLoopError
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
@@ -515,3 +516,36 @@ def test_an_async_receiver_awaiting_its_own_signal_raises_a_recursive_send_error
     ping.connect(again)
     with pytest.raises(RecursiveSendError, match=r"ping -> .*again -> .*ping"):
         asyncio.run(getattr(ping, method)(None))
+
+
+@pytest.mark.parametrize("method", ["send_robust", "asend_robust"])
+def test_robust_failure_log_is_djangos_line_with_hookwires_attributes(
+    method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Django's message and arguments, and beside them what only hookwire knows: the signal,
+    the receiver with its module, and the plugin that connected it."""
+    signal = Signal(name="order_paid")
+
+    def refuse(**kwargs: Any) -> None:
+        raise LookupError("no such order")
+
+    with plugin_scope("billing-plugin"):
+        signal.connect(refuse)
+
+    with caplog.at_level(logging.ERROR, logger="hookwire.dispatch"):
+        if method == "send_robust":
+            responses = signal.send_robust(None)
+        else:
+            responses = asyncio.run(signal.asend_robust(None))
+
+    error = responses[0][1]
+    [record] = [r for r in caplog.records if r.name == "hookwire.dispatch"]
+    assert record.levelno == logging.ERROR
+    assert record.msg == "Error calling %s in Signal.send_robust() (%s)"
+    assert record.args == (refuse.__qualname__, error)
+    assert record.exc_info is not None
+    assert record.exc_info[1] is error
+    assert record.signal == f"{__name__}.order_paid"  # type: ignore[attr-defined]
+    assert record.receiver == f"{__name__}.{refuse.__qualname__}"  # type: ignore[attr-defined]
+    assert record.receiver_module == __name__  # type: ignore[attr-defined]
+    assert record.plugin == "billing-plugin"  # type: ignore[attr-defined]
