@@ -256,8 +256,8 @@ def test_a_warm_start_in_a_new_process_imports_no_metadata_reader_nor_other_heav
     site: Path,
 ) -> None:
     cold = warm_start(sys.executable, site)
-    assert cold["from_cache"] is False
-    assert "importlib_metadata" in cold["imported"]  # type: ignore[operator]
+    # A plain folder on the search path is read without importlib_metadata even when cold.
+    assert cold == {"names": ["first"], "from_cache": False, "imported": []}
     assert warm_start(sys.executable, site) == {
         "names": ["first"],
         "from_cache": True,

@@ -1,6 +1,7 @@
 """The records discovery returns and its on-disk cache stores: one entry point with the
-distribution that declares it, and the result of one discovery run. Shared by
-:mod:`.discovery` and :mod:`.discovery_cache`, so neither imports the other for them."""
+distribution that declares it, the result of one discovery run, and the ``entry_points.txt``
+reader both use (discovery to read metadata, the cache to check what it reads back). Shared
+by :mod:`.discovery` and :mod:`.discovery_cache`, so neither imports the other for them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from ..exceptions import PluginError
 
-__all__ = ["DiscoveryResult", "EntryPointRecord", "parse_reference"]
+__all__ = ["DiscoveryResult", "EntryPointRecord", "parse_entry_points", "parse_reference"]
 
 # module[.sub][:attr[.attr]] [extras]: the grammar of an entry point's object reference.
 _REFERENCE = re.compile(
@@ -23,6 +24,35 @@ def parse_reference(value: str) -> tuple[str, str | None] | None:
     ``"pkg.mod:Outer.Inner [extra]"``, or ``None`` when it is not a valid reference."""
     match = _REFERENCE.match(value.strip())
     return None if match is None else (match.group("module"), match.group("attr"))
+
+
+def parse_entry_points(
+    text: str, group: str
+) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
+    """``(name, value)`` pairs of ``group``'s section, and every malformed line.
+
+    The format ``importlib.metadata`` reads (an INI subset). Malformed lines are returned as
+    ``(line number, section, line)`` for every section, so a broken file is reported for its
+    distribution instead of breaking discovery for everyone.
+    """
+    entries: list[tuple[str, str]] = []
+    malformed: list[tuple[int, str, str]] = []
+    section: str | None = None
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line.strip("[]").strip()
+            continue
+        if section is None:
+            continue  # before any section: importlib.metadata ignores these lines too
+        name, equals, value = line.partition("=")
+        if not equals or not name.strip() or not value.strip():
+            malformed.append((number, section, line))
+        elif section == group:
+            entries.append((name.strip(), value.strip()))
+    return entries, malformed
 
 
 class EntryPointRecord(NamedTuple):
@@ -81,3 +111,6 @@ class DiscoveryResult(NamedTuple):
     from_cache: bool = False
     #: The metadata folders the entry points and problems came from (the cache watches them).
     sources: tuple[str, ...] = ()
+    #: Other metadata folders whose contents build tools rewrite in place (``*.egg-info``):
+    #: the cache watches them too, so an entry point added there is seen on the next run.
+    watched: tuple[str, ...] = ()
