@@ -63,22 +63,33 @@ def default_search_path(
     adds nothing). A directory named in ``PYTHONPATH`` is kept: the user chose it.
     """
     entries = list(sys.path if sys_path is None else sys_path)
-    here = os.path.realpath(cwd if cwd is not None else os.getcwd())
     env = os.environ if environ is None else environ
-    chosen = {
-        os.path.realpath(part) for part in env.get("PYTHONPATH", "").split(os.pathsep) if part
-    }
     implicit_first = not (sys.flags.safe_path if safe_path is None else safe_path)
+    # Resolved only where a comparison needs it (the first entry, relative ones): a realpath
+    # per entry would cost more than a warm discovery.
+    chosen: set[str] | None = None
+
+    def user_chose(resolved: str) -> bool:
+        nonlocal chosen
+        if chosen is None:
+            parts = env.get("PYTHONPATH", "").split(os.pathsep)
+            chosen = {os.path.realpath(part) for part in parts if part}
+        return resolved in chosen
+
     result: list[str] = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, str) or entry == "":
             continue
-        resolved = os.path.realpath(entry)
-        if index == 0 and implicit_first and resolved == here and resolved not in chosen:
-            continue
-        if not os.path.isabs(entry) and resolved not in chosen:
-            # Relative entries move with the working directory: treat them like ''.
-            continue
+        relative = not os.path.isabs(entry)
+        if relative or (index == 0 and implicit_first):
+            resolved = os.path.realpath(entry)
+            if index == 0 and implicit_first and not user_chose(resolved):
+                here = os.path.realpath(cwd if cwd is not None else os.getcwd())
+                if resolved == here:
+                    continue
+            if relative and not user_chose(resolved):
+                # Relative entries move with the working directory: treat them like ''.
+                continue
         result.append(entry)
     return result
 
