@@ -354,3 +354,162 @@ def test_pip_install_and_uninstall_between_runs_are_seen_and_a_warm_start_skips_
     assert after["plugins"] == ["loyalty"]
     assert after["from_cache"] is False
     assert run() == {"from_cache": True, "plugins": ["loyalty"], "metadata_imported": []}
+
+
+# -- nobody else can feed the cache ------------------------------------------------------------
+
+OTHER_USER = 65534  # "nobody"
+
+posix_owner = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="giving a file to another user needs POSIX and root",
+)
+
+
+def forged_payload(site: Path, module: str) -> dict[str, object]:
+    """The valid cache of ``site`` plus a plugin that names ``module`` from a made-up
+    distribution, as someone appending to the file would write it."""
+    payload: dict[str, object] = marshal.loads(
+        cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :]
+    )
+    made_up = str(site / "made_up-6.6.dist-info")
+    payload["entry_points"] = [
+        *payload["entry_points"],  # type: ignore[misc]
+        ("intruder", module, GROUP, "made-up", "6.6", made_up),
+    ]
+    payload["sources"] = [*payload["sources"], made_up]  # type: ignore[misc]
+    return payload
+
+
+def test_the_cache_folder_is_created_private(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "fresh" / "cache"
+    monkeypatch.setenv("HOOKWIRE_CACHE_DIR", str(folder))
+    names(site)
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert cache_file().stat().st_mode & 0o777 == 0o600
+
+
+@posix_owner
+def test_a_cache_file_owned_by_another_user_is_ignored(site: Path) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    os.chown(cache_file(), OTHER_USER, OTHER_USER)
+    assert names(site) == (["first"], False)
+
+
+@posix_owner
+def test_a_cache_folder_owned_by_another_user_is_neither_read_nor_written(site: Path) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    folder = cache_file().parent
+    os.chown(folder, OTHER_USER, OTHER_USER)
+    before = sorted(os.listdir(folder))
+    assert names(site) == (["first"], False)
+    assert sorted(os.listdir(folder)) == before  # nothing written into it either
+
+
+@pytest.mark.parametrize("mode", [0o620, 0o602, 0o666], ids=oct)
+def test_a_cache_file_writable_by_group_or_others_is_ignored(site: Path, mode: int) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    os.chmod(cache_file(), mode)
+    assert names(site) == (["first"], False)
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o707, 0o777], ids=oct)
+def test_a_cache_folder_writable_by_group_or_others_is_neither_read_nor_written(
+    site: Path, mode: int
+) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    folder = cache_file().parent
+    os.chmod(folder, mode)
+    before = {name: (folder / name).read_bytes() for name in os.listdir(folder)}
+    assert names(site) == (["first"], False)
+    assert {name: (folder / name).read_bytes() for name in os.listdir(folder)} == before
+
+
+def test_a_symbolic_link_at_the_cache_file_s_name_is_not_followed(
+    site: Path, tmp_path: Path
+) -> None:
+    names(site)
+    elsewhere = tmp_path / "elsewhere.bin"
+    elsewhere.write_bytes(cache_file().read_bytes())
+    cache_file().unlink()
+    cache_file().symlink_to(elsewhere)
+    assert names(site) == (["first"], False)
+    assert elsewhere.read_bytes().startswith(_discovery_cache.MAGIC)  # left as it was
+
+
+def test_a_symbolic_link_planted_at_the_temporary_name_is_never_written_through(
+    site: Path, tmp_path: Path
+) -> None:
+    import threading
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    cache_file().parent.mkdir(parents=True)
+    planted = Path(f"{cache_file()}.{os.getpid()}.{threading.get_ident()}.tmp")
+    planted.symlink_to(victim)
+    assert names(site) == (["first"], False)
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert planted.is_symlink()
+    # The cache was written under another temporary name and moved into place.
+    assert names(site) == (["first"], True)
+
+
+def test_an_entry_naming_a_distribution_not_in_the_key_is_refused(site: Path) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    assert names(site) == (["first"], False)
+
+
+def test_an_entry_naming_a_module_its_distribution_does_not_declare_is_refused(
+    site: Path,
+) -> None:
+    names(site)
+    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    name, _, *rest = payload["entry_points"][0]
+    payload["entry_points"] = [(name, "os:system", *rest)]
+    write_payload(payload)
+    result = discover(GROUP, path=[str(site)])
+    assert not result.from_cache
+    assert [record.value for record in result.entry_points] == ["first_mod"]
+
+
+def test_a_forged_entry_is_never_imported_by_the_loader(site: Path, tmp_path: Path) -> None:
+    from hookwire._loading.config import LoadConfig
+    from hookwire._loading.loader import Loader
+
+    marker = tmp_path / "imported"
+    intruder = site / "intruder_module.py"
+    intruder.write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    age(site)
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    sys.path.insert(0, str(site))
+    try:
+        registry = Loader(GROUP, path=[str(site)], config=LoadConfig()).load()
+    finally:
+        sys.path.remove(str(site))
+        sys.modules.pop("intruder_module", None)
+        sys.modules.pop("first_mod", None)
+    assert [record.name for record in registry] == ["first"]
+    assert not marker.exists()
+
+
+def test_an_ignored_cache_is_reported_once_at_info(
+    site: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    names(site)
+    os.chmod(cache_file().parent, 0o777)
+    with caplog.at_level("INFO", logger="hookwire.discovery.cache"):
+        names(site)
+        names(site)
+    notes = [record for record in caplog.records if record.name == "hookwire.discovery.cache"]
+    assert len(notes) == 1
+    assert notes[0].levelname == "INFO"
+    assert "writable by group and others (mode 0777)" in notes[0].getMessage()
+    assert str(cache_file().parent) in notes[0].getMessage()

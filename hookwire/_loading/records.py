@@ -5,7 +5,6 @@ by :mod:`.discovery` and :mod:`.discovery_cache`, so neither imports the other f
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -13,17 +12,31 @@ if TYPE_CHECKING:
 
 __all__ = ["DiscoveryResult", "EntryPointRecord", "parse_entry_points", "parse_reference"]
 
-# module[.sub][:attr[.attr]] [extras]: the grammar of an entry point's object reference.
-_REFERENCE = re.compile(
-    r"^(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+)\s*)?(?:\[(?P<extras>[^\]]*)\]\s*)?$"
-)
-
 
 def parse_reference(value: str) -> tuple[str, str | None] | None:
     """``(module, attribute path or None)`` of an entry point value such as
-    ``"pkg.mod:Outer.Inner [extra]"``, or ``None`` when it is not a valid reference."""
-    match = _REFERENCE.match(value.strip())
-    return None if match is None else (match.group("module"), match.group("attr"))
+    ``"pkg.mod:Outer.Inner [extra]"``, or ``None`` when it is not a valid reference.
+
+    The grammar ``module[.sub][:attr[.attr]] [extras]``, where names are word characters and
+    dots. (Read by hand: compiling the equivalent regular expression costs 2 ms at start-up.)
+    """
+    text = value.strip()
+    extras_at = text.find("[")
+    if extras_at >= 0:
+        if not text.endswith("]") or "]" in text[extras_at + 1 : -1]:
+            return None
+        text = text[:extras_at].rstrip()
+    module, colon, attr = text.partition(":")
+    module = module.rstrip()
+    attr = attr.strip()
+    if not _dotted_words(module) or (colon and not _dotted_words(attr)):
+        return None
+    return module, (attr if colon else None)
+
+
+def _dotted_words(text: str) -> bool:
+    # What the regular expression [\w.]+ accepts: word characters are alphanumerics and "_".
+    return bool(text) and all(char.isalnum() or char in "_." for char in text)
 
 
 def parse_entry_points(
