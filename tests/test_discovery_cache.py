@@ -17,6 +17,7 @@ from hookwire._loading import discovery_cache as _discovery_cache
 from hookwire._loading.discovery import discover
 
 GROUP = "demo.plugins"
+GROUP_SHOP = "shop.plugins"
 LONG_AGO_NS = 1_000_000_000 * 1_600_000_000  # September 2020
 
 
@@ -513,3 +514,134 @@ def test_an_ignored_cache_is_reported_once_at_info(
     assert notes[0].levelname == "INFO"
     assert "writable by group and others (mode 0777)" in notes[0].getMessage()
     assert str(cache_file().parent) in notes[0].getMessage()
+
+
+# -- never stale: every way an environment changes, seen on the next run with the cache on -----
+
+MATRIX_REPORT = """
+import json, os, sys
+extra = os.environ.get("MATRIX_EXTRA_PATH")
+if extra:
+    sys.path.append(extra)  # a search-path entry added at run time
+from hookwire._loading.discovery import discover
+result = discover("shop.plugins")
+print(json.dumps({
+    "plugins": sorted(record.name for record in result.entry_points),
+    "from_cache": result.from_cache,
+}))
+"""
+
+
+def make_setup_py_project(root: Path, name: str, groups: dict[str, dict[str, str]]) -> Path:
+    """A setuptools project with only a setup.py (the legacy layout)."""
+    module = name.replace("-", "_")
+    (root / module).mkdir(parents=True, exist_ok=True)
+    (root / module / "__init__.py").write_text("", encoding="utf-8")
+    entry_points = {
+        group: [f"{key} = {value}" for key, value in entries.items()]
+        for group, entries in groups.items()
+    }
+    (root / "setup.py").write_text(
+        "from setuptools import setup\n"
+        f"setup(name={name!r}, version='1.0', packages=[{module!r}], "
+        f"entry_points={entry_points!r})\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_every_change_to_the_environment_is_seen_on_the_next_run_with_the_cache_on(
+    make_venv: Callable[..., Venv], tmp_path: Path
+) -> None:
+    import subprocess
+    import time
+
+    venv = make_venv()
+    env = {"HOOKWIRE_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run(**extra: str) -> dict[str, object]:
+        result = venv.python_code(MATRIX_REPORT, env={**env, **extra}, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        data: dict[str, object] = json.loads(result.stdout)
+        return data
+
+    def warm(expected: list[str], **extra: str) -> None:
+        """Run until the answer comes from the cache (a change settles in 2 s): the next
+        change is then made with a cached answer in place, the one that could go stale."""
+        deadline = time.monotonic() + 30
+        while True:
+            data = run(**extra)
+            assert data["plugins"] == expected
+            if data["from_cache"]:
+                return
+            assert time.monotonic() < deadline, "the answer was never cached"
+            time.sleep(0.5)
+
+    def seen(expected: list[str], **extra: str) -> None:
+        data = run(**extra)
+        assert data["plugins"] == expected
+        assert data["from_cache"] is False
+        warm(expected, **extra)
+
+    warm([])
+    # pip install, upgrade (the entry point renamed), uninstall.
+    venv.install(make_project(tmp_path / "sms", "shop-sms", "sms"))
+    seen(["sms"])
+    venv.install(make_project(tmp_path / "sms", "shop-sms", "texts", version="2.0"))
+    seen(["texts"])
+    venv.uninstall("shop-sms")
+    seen([])
+
+    # pip install -e of a hatchling project (a .pth file and a dist-info in site-packages).
+    hatch = make_project(tmp_path / "hatch", "shop-hatch", "hatch")
+    with (hatch / "pyproject.toml").open("a", encoding="utf-8") as stream:
+        stream.write('\n[tool.hatch.build.targets.wheel]\ndev-mode-dirs = ["."]\n')
+    venv.pip("install", "--quiet", "--no-deps", "--no-build-isolation", "-e", str(hatch))
+    seen(["hatch"])
+
+    # A legacy editable install (`setup.py develop`, what `pip install -e` runs for a legacy
+    # project: an egg-link, easy-install.pth and an egg-info in the project folder) of a
+    # project that offers nothing to the group yet; then an entry point is added and
+    # `setup.py egg_info` rewrites entry_points.txt in place.
+    legacy = make_setup_py_project(
+        tmp_path / "legacy", "shop-legacy", {"other.group": {"tool": "shop_legacy"}}
+    )
+    subprocess.run(
+        [str(venv.python), "setup.py", "develop", "--no-deps"],
+        cwd=legacy,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    seen(["hatch"])
+    entry_points = legacy / "shop_legacy.egg-info" / "entry_points.txt"
+    assert entry_points.exists()
+    folder_mtime = legacy.stat().st_mtime_ns
+    make_setup_py_project(
+        legacy,
+        "shop-legacy",
+        {"other.group": {"tool": "shop_legacy"}, "shop.plugins": {"legacy": "shop_legacy"}},
+    )
+    subprocess.run(
+        [str(venv.python), "setup.py", "egg_info"],
+        cwd=legacy,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert legacy.stat().st_mtime_ns == folder_mtime  # only the file's contents changed
+    seen(["hatch", "legacy"])
+
+    # A .pth file added to site-packages that puts a folder with a plugin on the path.
+    extra_site = tmp_path / "extra-site"
+    write_dist_info(extra_site, "shop-extra", entry_points={GROUP_SHOP: {"extra": "shop_extra"}})
+    (venv.site_packages / "shop_extra.pth").write_text(f"{extra_site}\n", encoding="utf-8")
+    seen(["extra", "hatch", "legacy"])
+
+    # A search-path entry added at run time.
+    runtime_site = tmp_path / "runtime-site"
+    write_dist_info(runtime_site, "shop-late", entry_points={GROUP_SHOP: {"late": "shop_late"}})
+    seen(["extra", "hatch", "late", "legacy"], MATRIX_EXTRA_PATH=str(runtime_site))
+    seen(["extra", "hatch", "legacy"])  # and gone again without it
