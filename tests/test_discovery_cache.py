@@ -90,6 +90,29 @@ def test_an_entry_points_file_rewritten_in_place_invalidates_the_cache(site: Pat
     assert names(site) == (["renamed"], False)
 
 
+def test_an_egg_info_offering_nothing_that_gains_an_entry_point_in_place_is_seen(
+    site: Path,
+) -> None:
+    egg_info = site / "legacy.egg-info"
+    egg_info.mkdir()
+    (egg_info / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: legacy\nVersion: 1.0\n", encoding="utf-8"
+    )
+    entry_points = egg_info / "entry_points.txt"
+    entry_points.write_text("[other.group]\ntool = legacy\n", encoding="utf-8")
+    age(site)
+    names(site)
+    assert names(site) == (["first"], True)
+    # What `setup.py egg_info` does: the file rewritten in place, no folder touched.
+    folder_times = [(folder, folder.stat().st_mtime_ns) for folder in (site, egg_info)]
+    entry_points.write_text(
+        f"[other.group]\ntool = legacy\n\n[{GROUP}]\nlegacy = legacy\n", encoding="utf-8"
+    )
+    for folder, mtime in folder_times:
+        os.utime(folder, ns=(mtime, mtime))
+    assert names(site) == (["first", "legacy"], False)
+
+
 def test_a_change_in_the_same_clock_tick_as_the_scan_is_never_cached(site: Path) -> None:
     future = (2**33) * 1_000_000_000  # an mtime no scan can be proven newer than
     os.utime(site, ns=(future, future))
