@@ -20,8 +20,11 @@ current directory (``python -m``, a script started from there). An entry the use
 purpose (``PYTHONPATH``, a ``.pth`` file, ``sys.path.append`` of another spelling, or the
 ``path=`` argument) is searched.
 
-``importlib_metadata`` (the backport) is imported only when distributions are actually read;
-with the discovery cache warm it is not imported at all.
+Plain metadata folders (``*.dist-info``, ``*.egg-info``, an egg's ``EGG-INFO``) in the
+directories of the search path are read with plain file calls, as importlib_metadata would
+find them. ``importlib_metadata`` (the backport) is imported only for an entry that is not a
+directory (a zip file) or when a custom finder on :data:`sys.meta_path` can report
+distributions; with the discovery cache warm nothing is read but the cache.
 """
 
 from __future__ import annotations
