@@ -7,6 +7,7 @@ import marshal
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -360,16 +361,24 @@ def test_pip_install_and_uninstall_between_runs_are_seen_and_a_warm_start_skips_
         data: dict[str, object] = json.loads(result.stdout)
         return data
 
+    def warm() -> dict[str, object]:
+        """The first answer from the cache (written once the install has settled, 2 s)."""
+        deadline = time.monotonic() + 30
+        while True:
+            data = run()
+            if data["from_cache"] or time.monotonic() > deadline:
+                return data
+            time.sleep(0.5)
+
     venv.install(make_project(tmp_path / "sms", "shop-sms", "sms"))
     cold = run()
     assert cold["plugins"] == ["sms"]
     assert cold["from_cache"] is False
-    warm = run()
-    assert warm == {"from_cache": True, "plugins": ["sms"], "metadata_imported": []}
+    assert warm() == {"from_cache": True, "plugins": ["sms"], "metadata_imported": []}
 
     venv.install(make_project(tmp_path / "loyalty", "shop-loyalty", "loyalty"))
     assert run()["plugins"] == ["loyalty", "sms"]
-    assert run()["from_cache"] is True
+    assert warm()["from_cache"] is True
     # An upgrade that renames the entry point replaces the dist-info folder in place.
     venv.install(make_project(tmp_path / "sms", "shop-sms", "texts", version="2.0"))
     assert run()["plugins"] == ["loyalty", "texts"]
@@ -377,7 +386,7 @@ def test_pip_install_and_uninstall_between_runs_are_seen_and_a_warm_start_skips_
     after = run()
     assert after["plugins"] == ["loyalty"]
     assert after["from_cache"] is False
-    assert run() == {"from_cache": True, "plugins": ["loyalty"], "metadata_imported": []}
+    assert warm() == {"from_cache": True, "plugins": ["loyalty"], "metadata_imported": []}
 
 
 # -- nobody else can feed the cache ------------------------------------------------------------
@@ -579,7 +588,6 @@ def test_every_change_to_the_environment_is_seen_on_the_next_run_with_the_cache_
     make_venv: Callable[..., Venv], tmp_path: Path
 ) -> None:
     import subprocess
-    import time
 
     venv = make_venv()
     env = {"HOOKWIRE_CACHE_DIR": str(tmp_path / "cache")}
