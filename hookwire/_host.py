@@ -11,7 +11,6 @@ a host module (which every ``hookwire`` command does) stays cheap.
 
 from __future__ import annotations
 
-import signal as os_signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
@@ -389,6 +388,8 @@ def _is_awaitable(value: object) -> bool:
 @contextmanager
 def _sigterm_raises() -> Iterator[None]:
     """While active in the main thread, SIGTERM raises :class:`Terminated` there."""
+    import signal as os_signal  # here, not at the top: only run() needs it, load() does not
+
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         os_signal, "SIGTERM"
     ):

@@ -15,8 +15,12 @@ values, distributions and versions.
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import os
+import shutil
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +35,20 @@ if TYPE_CHECKING:
 EXAMPLES = Path(__file__).resolve().parent
 FOLDERS = ("pizzeria", "pizzeria-sms", "pizzeria-loyalty", "pizzeria-audit")
 TOP_LEVEL_MODULES = {folder.replace("-", "_") for folder in FOLDERS}
+
+# Shared with tests/venvtools.py: the temporary folder of this run's discovery caches.
+RUN_CACHE_VARIABLE = "TESTS_RUN_CACHE"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The example's tests never write into the user's discovery cache, even run alone."""
+    root = os.environ.get(RUN_CACHE_VARIABLE)
+    if root is None:
+        root = tempfile.mkdtemp(prefix="hookwire-tests-cache-")
+        atexit.register(shutil.rmtree, root, True)
+        os.environ[RUN_CACHE_VARIABLE] = root
+    os.environ["HOOKWIRE_CACHE_DIR"] = os.path.join(root, "hookwire")
+
 
 # The pizzeria host's modules while no test of the example runs.
 _HOST_MODULES: dict[str, ModuleType] = {}

@@ -9,7 +9,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from venvtools import ROOT, PluginSite, Venv, build_wheel, create_venv
+from venvtools import ROOT, PluginSite, Venv, build_wheel, create_venv, isolate_discovery_cache
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test, and every process a test starts, uses a discovery cache of this run."""
+    isolate_discovery_cache()
 
 
 @pytest.fixture(scope="session")

@@ -51,6 +51,7 @@ DISCOVERY_TOOLS = (
     "hookwire_cached",
     "hookwire_cached_preloaded",
     "hookwire_import",
+    "hookwire_host",
     "importlib_metadata",
     "pluggy",
     "stevedore",
@@ -216,7 +217,7 @@ def test_discovery_benchmark_reports_every_tool_and_every_target(tmp_path: Path)
         else:
             assert is_number(overhead), tool
         assert size["found"][tool] == size["plugins_in_group"], tool
-    assert len(report["targets"]) == 3
+    assert len(report["targets"]) == 4
     for target in report["targets"]:
         assert target["target"] in table
         if hookwire_ok:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -418,3 +419,28 @@ def test_check_shows_but_does_not_fail_on_a_problem_of_a_distribution_offering_n
     assert "unrelated-broken" in problem
     assert "malformed" in problem
     assert lines[-1] == "1 plugin: 1 ready; 1 discovery problem"
+
+
+@pytest.mark.e2e
+def test_an_ignored_discovery_cache_is_said_once_with_verbose_and_trace_never_an_error(
+    world: World, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared-cache"
+    shared.mkdir()
+    shared.chmod(0o777)  # a folder others can write: its caches must not be trusted
+    env = {"HOOKWIRE_CACHE_DIR": str(shared)}
+    note = f"hookwire: info: discovery cache {shared} ignored: it is writable by group and others"
+
+    quiet = world.hookwire("plugins", "list", "clihost.app:calm", env=env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "discovery cache" not in quiet.stderr
+
+    verbose = world.hookwire("plugins", "list", "--verbose", "clihost.app:calm", env=env)
+    assert verbose.returncode == 0, verbose.stderr
+    assert verbose.stderr.count(note) == 1, verbose.stderr
+    assert "good" in verbose.stdout
+
+    traced = world.hookwire("run", "--trace", "clihost.app:calm", env=env)
+    assert traced.returncode == 0, traced.stderr
+    assert traced.stderr.count(note) == 1, traced.stderr
+    assert os.listdir(shared) == []  # nothing written into it either

@@ -100,9 +100,9 @@ def test_the_nearest_pyproject_with_a_hookwire_table_is_used(tmp_path: Path) -> 
     write_pyproject(tmp_path / "pkg", '[project]\nname = "pkg"\n')
     deep = tmp_path / "pkg" / "src" / "deeper"
     deep.mkdir(parents=True)
-    assert find_pyproject(deep) == outer
+    assert find_pyproject(deep) == str(outer)
     inner = write_pyproject(tmp_path / "pkg" / "src", '[tool.hookwire]\nhost = "inner:host"\n')
-    assert read_pyproject_settings(deep) == (inner, {"host": "inner:host"})
+    assert read_pyproject_settings(deep) == (str(inner), {"host": "inner:host"})
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import marshal
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hookwire._loading import discovery_cache as _discovery_cache
 from hookwire._loading.discovery import discover
 
 GROUP = "demo.plugins"
+GROUP_SHOP = "shop.plugins"
 LONG_AGO_NS = 1_000_000_000 * 1_600_000_000  # September 2020
 
 
@@ -87,6 +89,29 @@ def test_an_entry_points_file_rewritten_in_place_invalidates_the_cache(site: Pat
     entry_points.write_text(f"[{GROUP}]\nrenamed = first_mod\n", encoding="utf-8")
     os.utime(site, ns=(site.stat().st_mtime_ns,) * 2)  # the folder itself looks untouched
     assert names(site) == (["renamed"], False)
+
+
+def test_an_egg_info_offering_nothing_that_gains_an_entry_point_in_place_is_seen(
+    site: Path,
+) -> None:
+    egg_info = site / "legacy.egg-info"
+    egg_info.mkdir()
+    (egg_info / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: legacy\nVersion: 1.0\n", encoding="utf-8"
+    )
+    entry_points = egg_info / "entry_points.txt"
+    entry_points.write_text("[other.group]\ntool = legacy\n", encoding="utf-8")
+    age(site)
+    names(site)
+    assert names(site) == (["first"], True)
+    # What `setup.py egg_info` does: the file rewritten in place, no folder touched.
+    folder_times = [(folder, folder.stat().st_mtime_ns) for folder in (site, egg_info)]
+    entry_points.write_text(
+        f"[other.group]\ntool = legacy\n\n[{GROUP}]\nlegacy = legacy\n", encoding="utf-8"
+    )
+    for folder, mtime in folder_times:
+        os.utime(folder, ns=(mtime, mtime))
+    assert names(site) == (["first", "legacy"], False)
 
 
 def test_a_change_in_the_same_clock_tick_as_the_scan_is_never_cached(site: Path) -> None:
@@ -256,8 +281,8 @@ def test_a_warm_start_in_a_new_process_imports_no_metadata_reader_nor_other_heav
     site: Path,
 ) -> None:
     cold = warm_start(sys.executable, site)
-    assert cold["from_cache"] is False
-    assert "importlib_metadata" in cold["imported"]  # type: ignore[operator]
+    # A plain folder on the search path is read without importlib_metadata even when cold.
+    assert cold == {"names": ["first"], "from_cache": False, "imported": []}
     assert warm_start(sys.executable, site) == {
         "names": ["first"],
         "from_cache": True,
@@ -336,16 +361,24 @@ def test_pip_install_and_uninstall_between_runs_are_seen_and_a_warm_start_skips_
         data: dict[str, object] = json.loads(result.stdout)
         return data
 
+    def warm() -> dict[str, object]:
+        """The first answer from the cache (written once the install has settled, 2 s)."""
+        deadline = time.monotonic() + 30
+        while True:
+            data = run()
+            if data["from_cache"] or time.monotonic() > deadline:
+                return data
+            time.sleep(0.5)
+
     venv.install(make_project(tmp_path / "sms", "shop-sms", "sms"))
     cold = run()
     assert cold["plugins"] == ["sms"]
     assert cold["from_cache"] is False
-    warm = run()
-    assert warm == {"from_cache": True, "plugins": ["sms"], "metadata_imported": []}
+    assert warm() == {"from_cache": True, "plugins": ["sms"], "metadata_imported": []}
 
     venv.install(make_project(tmp_path / "loyalty", "shop-loyalty", "loyalty"))
     assert run()["plugins"] == ["loyalty", "sms"]
-    assert run()["from_cache"] is True
+    assert warm()["from_cache"] is True
     # An upgrade that renames the entry point replaces the dist-info folder in place.
     venv.install(make_project(tmp_path / "sms", "shop-sms", "texts", version="2.0"))
     assert run()["plugins"] == ["loyalty", "texts"]
@@ -353,4 +386,293 @@ def test_pip_install_and_uninstall_between_runs_are_seen_and_a_warm_start_skips_
     after = run()
     assert after["plugins"] == ["loyalty"]
     assert after["from_cache"] is False
-    assert run() == {"from_cache": True, "plugins": ["loyalty"], "metadata_imported": []}
+    assert warm() == {"from_cache": True, "plugins": ["loyalty"], "metadata_imported": []}
+
+
+# -- nobody else can feed the cache ------------------------------------------------------------
+
+OTHER_USER = 65534  # "nobody"
+
+posix_owner = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="giving a file to another user needs POSIX and root",
+)
+
+
+def forged_payload(site: Path, module: str) -> dict[str, object]:
+    """The valid cache of ``site`` plus a plugin that names ``module`` from a made-up
+    distribution, as someone appending to the file would write it."""
+    payload: dict[str, object] = marshal.loads(
+        cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :]
+    )
+    made_up = str(site / "made_up-6.6.dist-info")
+    payload["entry_points"] = [
+        *payload["entry_points"],  # type: ignore[misc]
+        ("intruder", module, GROUP, "made-up", "6.6", made_up),
+    ]
+    payload["sources"] = [*payload["sources"], made_up]  # type: ignore[misc]
+    return payload
+
+
+def test_the_cache_folder_is_created_private(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "fresh" / "cache"
+    monkeypatch.setenv("HOOKWIRE_CACHE_DIR", str(folder))
+    names(site)
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert cache_file().stat().st_mode & 0o777 == 0o600
+
+
+@posix_owner
+def test_a_cache_file_owned_by_another_user_is_ignored(site: Path) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    os.chown(cache_file(), OTHER_USER, OTHER_USER)
+    assert names(site) == (["first"], False)
+
+
+@posix_owner
+def test_a_cache_folder_owned_by_another_user_is_neither_read_nor_written(site: Path) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    folder = cache_file().parent
+    os.chown(folder, OTHER_USER, OTHER_USER)
+    before = sorted(os.listdir(folder))
+    assert names(site) == (["first"], False)
+    assert sorted(os.listdir(folder)) == before  # nothing written into it either
+
+
+@pytest.mark.parametrize("mode", [0o620, 0o602, 0o666], ids=oct)
+def test_a_cache_file_writable_by_group_or_others_is_ignored(site: Path, mode: int) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    os.chmod(cache_file(), mode)
+    assert names(site) == (["first"], False)
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o707, 0o777], ids=oct)
+def test_a_cache_folder_writable_by_group_or_others_is_neither_read_nor_written(
+    site: Path, mode: int
+) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    folder = cache_file().parent
+    os.chmod(folder, mode)
+    before = {name: (folder / name).read_bytes() for name in os.listdir(folder)}
+    assert names(site) == (["first"], False)
+    assert {name: (folder / name).read_bytes() for name in os.listdir(folder)} == before
+
+
+def test_a_symbolic_link_at_the_cache_file_s_name_is_not_followed(
+    site: Path, tmp_path: Path
+) -> None:
+    names(site)
+    elsewhere = tmp_path / "elsewhere.bin"
+    elsewhere.write_bytes(cache_file().read_bytes())
+    cache_file().unlink()
+    cache_file().symlink_to(elsewhere)
+    assert names(site) == (["first"], False)
+    assert elsewhere.read_bytes().startswith(_discovery_cache.MAGIC)  # left as it was
+
+
+def test_a_symbolic_link_planted_at_the_temporary_name_is_never_written_through(
+    site: Path, tmp_path: Path
+) -> None:
+    import threading
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    cache_file().parent.mkdir(parents=True)
+    planted = Path(f"{cache_file()}.{os.getpid()}.{threading.get_ident()}.tmp")
+    planted.symlink_to(victim)
+    assert names(site) == (["first"], False)
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert planted.is_symlink()
+    # The cache was written under another temporary name and moved into place.
+    assert names(site) == (["first"], True)
+
+
+def test_an_entry_naming_a_distribution_not_in_the_key_is_refused(site: Path) -> None:
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    assert names(site) == (["first"], False)
+
+
+def test_an_entry_naming_a_module_its_distribution_does_not_declare_is_refused(
+    site: Path,
+) -> None:
+    names(site)
+    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    name, _, *rest = payload["entry_points"][0]
+    payload["entry_points"] = [(name, "os:system", *rest)]
+    write_payload(payload)
+    result = discover(GROUP, path=[str(site)])
+    assert not result.from_cache
+    assert [record.value for record in result.entry_points] == ["first_mod"]
+
+
+def test_a_forged_entry_is_never_imported_by_the_loader(site: Path, tmp_path: Path) -> None:
+    from hookwire._loading.config import LoadConfig
+    from hookwire._loading.loader import Loader
+
+    marker = tmp_path / "imported"
+    intruder = site / "intruder_module.py"
+    intruder.write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    age(site)
+    names(site)
+    write_payload(forged_payload(site, "intruder_module"))
+    sys.path.insert(0, str(site))
+    try:
+        registry = Loader(GROUP, path=[str(site)], config=LoadConfig()).load()
+    finally:
+        sys.path.remove(str(site))
+        sys.modules.pop("intruder_module", None)
+        sys.modules.pop("first_mod", None)
+    assert [record.name for record in registry] == ["first"]
+    assert not marker.exists()
+
+
+def test_an_ignored_cache_is_reported_once_at_info(
+    site: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    names(site)
+    os.chmod(cache_file().parent, 0o777)
+    with caplog.at_level("INFO", logger="hookwire.discovery.cache"):
+        names(site)
+        names(site)
+    notes = [record for record in caplog.records if record.name == "hookwire.discovery.cache"]
+    assert len(notes) == 1
+    assert notes[0].levelname == "INFO"
+    assert "writable by group and others (mode 0777)" in notes[0].getMessage()
+    assert str(cache_file().parent) in notes[0].getMessage()
+
+
+# -- never stale: every way an environment changes, seen on the next run with the cache on -----
+
+MATRIX_REPORT = """
+import json, os, sys
+extra = os.environ.get("MATRIX_EXTRA_PATH")
+if extra:
+    sys.path.append(extra)  # a search-path entry added at run time
+from hookwire._loading.discovery import discover
+result = discover("shop.plugins")
+print(json.dumps({
+    "plugins": sorted(record.name for record in result.entry_points),
+    "from_cache": result.from_cache,
+}))
+"""
+
+
+def make_setup_py_project(root: Path, name: str, groups: dict[str, dict[str, str]]) -> Path:
+    """A setuptools project with only a setup.py (the legacy layout)."""
+    module = name.replace("-", "_")
+    (root / module).mkdir(parents=True, exist_ok=True)
+    (root / module / "__init__.py").write_text("", encoding="utf-8")
+    entry_points = {
+        group: [f"{key} = {value}" for key, value in entries.items()]
+        for group, entries in groups.items()
+    }
+    (root / "setup.py").write_text(
+        "from setuptools import setup\n"
+        f"setup(name={name!r}, version='1.0', packages=[{module!r}], "
+        f"entry_points={entry_points!r})\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_every_change_to_the_environment_is_seen_on_the_next_run_with_the_cache_on(
+    make_venv: Callable[..., Venv], tmp_path: Path
+) -> None:
+    import subprocess
+
+    venv = make_venv()
+    env = {"HOOKWIRE_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run(**extra: str) -> dict[str, object]:
+        result = venv.python_code(MATRIX_REPORT, env={**env, **extra}, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        data: dict[str, object] = json.loads(result.stdout)
+        return data
+
+    def warm(expected: list[str], **extra: str) -> None:
+        """Run until the answer comes from the cache (a change settles in 2 s): the next
+        change is then made with a cached answer in place, the one that could go stale."""
+        deadline = time.monotonic() + 30
+        while True:
+            data = run(**extra)
+            assert data["plugins"] == expected
+            if data["from_cache"]:
+                return
+            assert time.monotonic() < deadline, "the answer was never cached"
+            time.sleep(0.5)
+
+    def seen(expected: list[str], **extra: str) -> None:
+        data = run(**extra)
+        assert data["plugins"] == expected
+        assert data["from_cache"] is False
+        warm(expected, **extra)
+
+    warm([])
+    # pip install, upgrade (the entry point renamed), uninstall.
+    venv.install(make_project(tmp_path / "sms", "shop-sms", "sms"))
+    seen(["sms"])
+    venv.install(make_project(tmp_path / "sms", "shop-sms", "texts", version="2.0"))
+    seen(["texts"])
+    venv.uninstall("shop-sms")
+    seen([])
+
+    # pip install -e of a hatchling project (a .pth file and a dist-info in site-packages).
+    hatch = make_project(tmp_path / "hatch", "shop-hatch", "hatch")
+    with (hatch / "pyproject.toml").open("a", encoding="utf-8") as stream:
+        stream.write('\n[tool.hatch.build.targets.wheel]\ndev-mode-dirs = ["."]\n')
+    venv.pip("install", "--quiet", "--no-deps", "--no-build-isolation", "-e", str(hatch))
+    seen(["hatch"])
+
+    # A legacy editable install (`setup.py develop`, what `pip install -e` runs for a legacy
+    # project: an egg-link, easy-install.pth and an egg-info in the project folder) of a
+    # project that offers nothing to the group yet; then an entry point is added and
+    # `setup.py egg_info` rewrites entry_points.txt in place.
+    legacy = make_setup_py_project(
+        tmp_path / "legacy", "shop-legacy", {"other.group": {"tool": "shop_legacy"}}
+    )
+    subprocess.run(
+        [str(venv.python), "setup.py", "develop", "--no-deps"],
+        cwd=legacy,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    seen(["hatch"])
+    entry_points = legacy / "shop_legacy.egg-info" / "entry_points.txt"
+    assert entry_points.exists()
+    folder_mtime = legacy.stat().st_mtime_ns
+    make_setup_py_project(
+        legacy,
+        "shop-legacy",
+        {"other.group": {"tool": "shop_legacy"}, "shop.plugins": {"legacy": "shop_legacy"}},
+    )
+    subprocess.run(
+        [str(venv.python), "setup.py", "egg_info"],
+        cwd=legacy,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert legacy.stat().st_mtime_ns == folder_mtime  # only the file's contents changed
+    seen(["hatch", "legacy"])
+
+    # A .pth file added to site-packages that puts a folder with a plugin on the path.
+    extra_site = tmp_path / "extra-site"
+    write_dist_info(extra_site, "shop-extra", entry_points={GROUP_SHOP: {"extra": "shop_extra"}})
+    (venv.site_packages / "shop_extra.pth").write_text(f"{extra_site}\n", encoding="utf-8")
+    seen(["extra", "hatch", "legacy"])
+
+    # A search-path entry added at run time.
+    runtime_site = tmp_path / "runtime-site"
+    write_dist_info(runtime_site, "shop-late", entry_points={GROUP_SHOP: {"late": "shop_late"}})
+    seen(["extra", "hatch", "late", "legacy"], MATRIX_EXTRA_PATH=str(runtime_site))
+    seen(["extra", "hatch", "legacy"])  # and gone again without it

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,30 @@ def test_importtime_report_lists_no_forbidden_module() -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert "hookwire" in imported
     assert not imported & set(FORBIDDEN)
+
+
+LOAD_PATH_FORBIDDEN = (
+    "dataclasses",
+    "inspect",
+    "pathlib",
+    "email",
+    "importlib.metadata",
+    "importlib_metadata",
+    "asyncio",
+    "typer",
+)
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold cache", "warm cache"])
+def test_loading_a_host_s_plugins_stays_light(warm: bool, tmp_path: Path) -> None:
+    code = (
+        "import os\n"
+        f"os.environ['HOOKWIRE_CACHE_DIR'] = {str(tmp_path)!r}\n"
+        "from hookwire import Host\n"
+        "Host('lightweight').load()\n"
+    )
+    if warm:
+        _modules_after(code)
+    loaded = _modules_after(code) - _modules_after("")
+    assert "hookwire._loading.loader" in loaded
+    assert not loaded & set(LOAD_PATH_FORBIDDEN)

@@ -9,11 +9,14 @@ after it, so hookwire's runtime dependencies need no network. Everything a test 
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +25,25 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: Names the temporary folder that holds this test run's discovery caches (no ``HOOKWIRE_``
+#: prefix: tests clear those variables).
+RUN_CACHE_VARIABLE = "TESTS_RUN_CACHE"
+
+
+def isolate_discovery_cache() -> Path:
+    """Point the discovery cache of this test run, and of every process it starts, at a
+    temporary folder, so a run never writes into the user's ``~/.cache/hookwire``.
+
+    Called once per run (by ``tests/conftest.py``); later calls reuse the same folder.
+    """
+    root = os.environ.get(RUN_CACHE_VARIABLE)
+    if root is None:
+        root = tempfile.mkdtemp(prefix="hookwire-tests-cache-")
+        atexit.register(shutil.rmtree, root, True)
+        os.environ[RUN_CACHE_VARIABLE] = root
+    os.environ["HOOKWIRE_CACHE_DIR"] = os.path.join(root, "hookwire")
+    return Path(root)
+
 
 def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {
@@ -29,6 +51,11 @@ def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("HOOKWIRE_", "PYTHON", "COV_", "VIRTUAL_ENV"))
     }
+    # The other HOOKWIRE_* variables are the test's business; the cache folder stays the
+    # test's own (or this run's), never the user's.
+    cache = os.environ.get("HOOKWIRE_CACHE_DIR")
+    if cache:
+        env["HOOKWIRE_CACHE_DIR"] = cache
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..exceptions import ConfigError
@@ -46,9 +44,8 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
-@dataclass(frozen=True)
 class LoadConfig:
-    """The effective loading settings.
+    """The effective loading settings (immutable; equal when every field is).
 
     ``allow``: normalised names that may load, or ``None`` for every discovered plugin (an
     empty tuple: none). ``deny``: normalised names that are never imported. ``autoload``:
@@ -56,10 +53,49 @@ class LoadConfig:
     :class:`~hookwire.exceptions.LoadError` after loading when anything failed.
     """
 
-    allow: tuple[str, ...] | None = None
-    deny: tuple[str, ...] = ()
-    autoload: bool = True
-    strict: bool = False
+    # A plain class, not a dataclass: dataclasses imports inspect, about 7 ms of every
+    # command's start ("hookwire Host(...).load(), cached" in benchmarks/bench_discovery.py).
+    __slots__ = ("allow", "autoload", "deny", "strict")
+
+    allow: tuple[str, ...] | None
+    deny: tuple[str, ...]
+    autoload: bool
+    strict: bool
+
+    def __init__(
+        self,
+        allow: tuple[str, ...] | None = None,
+        deny: tuple[str, ...] = (),
+        autoload: bool = True,
+        strict: bool = False,
+    ) -> None:
+        for field, value in (
+            ("allow", allow),
+            ("deny", deny),
+            ("autoload", autoload),
+            ("strict", strict),
+        ):
+            object.__setattr__(self, field, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"LoadConfig is immutable: cannot assign to {name!r}")
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.allow, self.deny, self.autoload, self.strict)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LoadConfig):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadConfig(allow={self.allow!r}, deny={self.deny!r}, "
+            f"autoload={self.autoload!r}, strict={self.strict!r})"
+        )
 
     def disabled_reason(self, name: str) -> str | None:
         """Why the plugin ``name`` must not be imported, or ``None`` when it may load."""
@@ -129,32 +165,36 @@ def resolve_config(
     )
 
 
-def find_pyproject(start_dir: str | os.PathLike[str] | None = None) -> Path | None:
-    """The nearest ``pyproject.toml`` with a ``[tool.hookwire]`` table, from ``start_dir`` up.
+def find_pyproject(start_dir: str | os.PathLike[str] | None = None) -> str | None:
+    """The path of the nearest ``pyproject.toml`` with a ``[tool.hookwire]`` table, from
+    ``start_dir`` up.
 
     A ``pyproject.toml`` without the table is passed over, as pytest does for its own table,
     so a package inside a larger project inherits the project's settings.
     """
-    here = Path(start_dir if start_dir is not None else os.getcwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "pyproject.toml"
+    folder = os.path.realpath(start_dir if start_dir is not None else os.getcwd())
+    while True:
+        candidate = os.path.join(folder, "pyproject.toml")
         try:
-            data = candidate.read_bytes()
+            with open(candidate, "rb") as stream:
+                data = stream.read()
         except OSError:
-            continue
+            data = b""
         # A cheap test before parsing: most pyproject files have nothing for us.
-        if b"hookwire" not in data:
-            continue
-        tool = _parse_toml(candidate, data).get("tool")
-        if isinstance(tool, dict) and "hookwire" in tool:
-            return candidate
-    return None
+        if b"hookwire" in data:
+            tool = _parse_toml(candidate, data).get("tool")
+            if isinstance(tool, dict) and "hookwire" in tool:
+                return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 def read_pyproject_settings(
     start_dir: str | os.PathLike[str] | None = None,
-) -> tuple[Path | None, dict[str, Any]]:
-    """The nearest ``[tool.hookwire]`` table and its file, or ``(None, {})``.
+) -> tuple[str | None, dict[str, Any]]:
+    """The nearest ``[tool.hookwire]`` table and its file's path, or ``(None, {})``.
 
     Keys: ``plugins``, ``disable``, ``autoload``, ``strict``, ``host``.
 
@@ -163,26 +203,27 @@ def read_pyproject_settings(
     path = find_pyproject(start_dir)
     if path is None:
         return None, {}
-    table = _parse_toml(path, path.read_bytes())["tool"]["hookwire"]
+    with open(path, "rb") as stream:
+        table = _parse_toml(path, stream.read())["tool"]["hookwire"]
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.hookwire] must be a table", source=str(path))
+        raise ConfigError(f"{path}: [tool.hookwire] must be a table", source=path)
     unknown = sorted(set(table) - set(_KNOWN_KEYS))
     if unknown:
         raise ConfigError(
             f"{path}: unknown [tool.hookwire] key(s) {', '.join(unknown)}; "
             f"known keys: {', '.join(_KNOWN_KEYS)}",
-            source=str(path),
+            source=path,
         )
     return path, table
 
 
-def _parse_toml(path: Path, data: bytes) -> dict[str, Any]:
+def _parse_toml(path: str, data: bytes) -> dict[str, Any]:
     import tomllib
 
     try:
         return tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}", source=str(path)) from error
+        raise ConfigError(f"{path}: not valid TOML: {error}", source=path) from error
 
 
 def _split(text: str) -> tuple[str, ...]:

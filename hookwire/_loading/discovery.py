@@ -20,8 +20,11 @@ current directory (``python -m``, a script started from there). An entry the use
 purpose (``PYTHONPATH``, a ``.pth`` file, ``sys.path.append`` of another spelling, or the
 ``path=`` argument) is searched.
 
-``importlib_metadata`` (the backport) is imported only when distributions are actually read;
-with the discovery cache warm it is not imported at all.
+Plain metadata folders (``*.dist-info``, ``*.egg-info``, an egg's ``EGG-INFO``) in the
+directories of the search path are read with plain file calls, as importlib_metadata would
+find them. ``importlib_metadata`` (the backport) is imported only for an entry that is not a
+directory (a zip file) or when a custom finder on :data:`sys.meta_path` can report
+distributions; with the discovery cache warm nothing is read but the cache.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import DiscoveryError, DuplicatePluginError, PluginError
 from .names import normalize_name
-from .records import DiscoveryResult, EntryPointRecord, parse_reference
+from .records import DiscoveryResult, EntryPointRecord, parse_entry_points, parse_reference
 
 if TYPE_CHECKING:
     from importlib_metadata import Distribution
@@ -63,22 +66,33 @@ def default_search_path(
     adds nothing). A directory named in ``PYTHONPATH`` is kept: the user chose it.
     """
     entries = list(sys.path if sys_path is None else sys_path)
-    here = os.path.realpath(cwd if cwd is not None else os.getcwd())
     env = os.environ if environ is None else environ
-    chosen = {
-        os.path.realpath(part) for part in env.get("PYTHONPATH", "").split(os.pathsep) if part
-    }
     implicit_first = not (sys.flags.safe_path if safe_path is None else safe_path)
+    # Resolved only where a comparison needs it (the first entry, relative ones): a realpath
+    # per entry would cost more than a warm discovery.
+    chosen: set[str] | None = None
+
+    def user_chose(resolved: str) -> bool:
+        nonlocal chosen
+        if chosen is None:
+            parts = env.get("PYTHONPATH", "").split(os.pathsep)
+            chosen = {os.path.realpath(part) for part in parts if part}
+        return resolved in chosen
+
     result: list[str] = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, str) or entry == "":
             continue
-        resolved = os.path.realpath(entry)
-        if index == 0 and implicit_first and resolved == here and resolved not in chosen:
-            continue
-        if not os.path.isabs(entry) and resolved not in chosen:
-            # Relative entries move with the working directory: treat them like ''.
-            continue
+        relative = not os.path.isabs(entry)
+        if relative or (index == 0 and implicit_first):
+            resolved = os.path.realpath(entry)
+            if index == 0 and implicit_first and not user_chose(resolved):
+                here = os.path.realpath(cwd if cwd is not None else os.getcwd())
+                if resolved == here:
+                    continue
+            if relative and not user_chose(resolved):
+                # Relative entries move with the working directory: treat them like ''.
+                continue
         result.append(entry)
     return result
 
@@ -116,19 +130,92 @@ def _discover_on_path(group: str, search_path: list[str], *, use_cache: bool) ->
     if cached is not None:
         return cached
     pending = discovery_cache.begin(group, search_path)
-    result = _scan_path(group, search_path)
-    if pending is not None:
-        pending.commit(result)
+    if pending is None:
+        return _scan_path(group, search_path)
+    try:
+        result = _scan_path(group, search_path)
+    except BaseException:
+        pending.discard()
+        raise
+    pending.commit(result)
     return result
 
 
-def _scan_path(group: str, search_path: list[str]) -> DiscoveryResult:
-    import importlib_metadata
+class _MetadataFolder:
+    """An installed distribution's ``*.dist-info`` / ``*.egg-info`` folder, read with plain
+    file calls: the cold path reads a thousand of them, where importlib_metadata's objects
+    (pathlib, the email parser) cost more than the reading itself."""
 
-    def found() -> Iterable[Distribution]:
+    __slots__ = ("_path",)
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def read_bytes(self, name: str) -> bytes | None:
+        """The file ``name`` in the folder, ``None`` when absent; other errors propagate."""
+        try:
+            with open(os.path.join(self._path, name), "rb") as stream:
+                return stream.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def __repr__(self) -> str:
+        return f"<metadata folder {self._path}>"
+
+
+# Finders that report the distributions of path entries, as the plain reader below does.
+_PATH_FINDER_MODULES = frozenset(
+    {
+        "importlib_metadata",
+        "importlib.metadata",
+        "_frozen_importlib_external",
+        "importlib._bootstrap_external",
+    }
+)
+
+
+def _custom_distribution_finders() -> bool:
+    """Whether something on :data:`sys.meta_path` other than the standard path finders can
+    report distributions (importlib_metadata must be asked then, as it asks them)."""
+    return any(
+        hasattr(finder, "find_distributions")
+        and getattr(finder, "__module__", None) not in _PATH_FINDER_MODULES
+        for finder in sys.meta_path
+    )
+
+
+def _folders_in(entry: str) -> list[_MetadataFolder] | None:
+    """The metadata folders directly in the directory ``entry``, sorted by path, as
+    importlib_metadata finds them; ``None`` when ``entry`` is no plain directory."""
+    try:
+        names = os.listdir(entry)
+    except NotADirectoryError:
+        return None  # a zip file: importlib_metadata knows how to read it
+    except OSError:
+        return []  # absent or unreadable: nothing to find there, as importlib_metadata says
+    found = [
+        os.path.join(entry, name)
+        for name in names
+        if name.lower().endswith((".dist-info", ".egg-info"))
+    ]
+    if os.path.basename(entry).lower().endswith(".egg"):
+        found += [os.path.join(entry, name) for name in names if name.lower() == "egg-info"]
+    return [_MetadataFolder(path) for path in sorted(found)]
+
+
+def _scan_path(group: str, search_path: list[str]) -> DiscoveryResult:
+    plain = not _custom_distribution_finders()
+
+    def found() -> Iterable[Distribution | _MetadataFolder]:
         # Entry by entry, each folder's distributions sorted, so "first on the path" is
         # well defined even where the file system lists folders in arbitrary order.
         for entry in search_path:
+            folders = _folders_in(entry) if plain else None
+            if folders is not None:
+                yield from folders
+                continue
+            import importlib_metadata
+
             in_entry: Iterable[Any] = importlib_metadata.distributions(path=[entry])
             yield from sorted(in_entry, key=_dist_sort_key)
 
@@ -139,24 +226,36 @@ def _dist_sort_key(dist: object) -> str:
     return str(getattr(dist, "_path", ""))
 
 
-def scan_distributions(group: str, distributions: Iterable[Distribution]) -> DiscoveryResult:
+def scan_distributions(
+    group: str, distributions: Iterable[Distribution | _MetadataFolder]
+) -> DiscoveryResult:
     """Read ``group``'s entry points from each distribution, keeping every failure local.
 
     A metadata folder met again under another spelling (a search-path entry listed twice, or
     reached through a symbolic link such as a venv's ``lib64``) is one installation, read
-    once; a distribution installed in two folders is reported as a duplicate.
+    once; a distribution installed in two folders is reported as a duplicate. (Spellings are
+    compared with each folder's parent resolved, once per parent: resolving every metadata
+    folder would cost a ``realpath`` per distribution.)
     """
     records: list[EntryPointRecord] = []
     problems: list[PluginError] = []
     sources: list[str] = []
+    watched: list[str] = []
     seen: set[str] = set()
+    resolved: dict[str, str] = {}
     for dist in distributions:
         location = _dist_location(dist)
         if location is not None:
-            real = os.path.realpath(location)
+            parent, leaf = os.path.split(location)
+            real_parent = resolved.get(parent)
+            if real_parent is None:
+                real_parent = resolved[parent] = os.path.realpath(parent)
+            real = os.path.join(real_parent, leaf)
             if real in seen:
                 continue
             seen.add(real)
+            if leaf.lower().endswith(".egg-info"):
+                watched.append(location)
         try:
             found, trouble = _read_distribution(dist, group)
         except Exception as error:  # a custom Distribution may fail in any way
@@ -174,11 +273,16 @@ def scan_distributions(group: str, distributions: Iterable[Distribution]) -> Dis
         if (found or trouble) and location is not None:
             sources.append(location)
     kept, duplicates = _without_duplicates(records)
-    return DiscoveryResult(tuple(kept), tuple(problems) + tuple(duplicates), sources=tuple(sources))
+    return DiscoveryResult(
+        tuple(kept),
+        tuple(problems) + tuple(duplicates),
+        sources=tuple(sources),
+        watched=tuple(watched),
+    )
 
 
 def _read_distribution(
-    dist: Distribution, group: str
+    dist: Distribution | _MetadataFolder, group: str
 ) -> tuple[list[EntryPointRecord], list[PluginError]]:
     location = _dist_location(dist)
     label = location or repr(dist)
@@ -247,37 +351,13 @@ def _read_distribution(
     return records, problems
 
 
-def parse_entry_points(
-    text: str, group: str
-) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
-    """``(name, value)`` pairs of ``group``'s section, and every malformed line.
-
-    The format ``importlib.metadata`` reads (an INI subset). Malformed lines are returned as
-    ``(line number, section, line)`` for every section, so a broken file is reported for its
-    distribution instead of breaking discovery for everyone.
-    """
-    entries: list[tuple[str, str]] = []
-    malformed: list[tuple[int, str, str]] = []
-    section: str | None = None
-    for number, raw_line in enumerate(text.splitlines(), start=1):
-        line = raw_line.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line.strip("[]").strip()
-            continue
-        if section is None:
-            continue  # before any section: importlib.metadata ignores these lines too
-        name, equals, value = line.partition("=")
-        if not equals or not name.strip() or not value.strip():
-            malformed.append((number, section, line))
-        elif section == group:
-            entries.append((name.strip(), value.strip()))
-    return entries, malformed
-
-
-def _read_entry_points_bytes(dist: Distribution) -> bytes | OSError | None:
+def _read_entry_points_bytes(dist: Distribution | _MetadataFolder) -> bytes | OSError | None:
     """The raw ``entry_points.txt``: ``None`` when absent, the ``OSError`` when unreadable."""
+    if isinstance(dist, _MetadataFolder):
+        try:
+            return dist.read_bytes("entry_points.txt")
+        except OSError as error:
+            return error
     base = getattr(dist, "_path", None)
     joinpath = getattr(base, "joinpath", None)
     if joinpath is not None:
@@ -294,8 +374,12 @@ def _read_entry_points_bytes(dist: Distribution) -> bytes | OSError | None:
     return None if text is None else text.encode("utf-8")
 
 
-def _name_and_version(dist: Distribution) -> tuple[str | None, str | None, str | None]:
+def _name_and_version(
+    dist: Distribution | _MetadataFolder,
+) -> tuple[str | None, str | None, str | None]:
     """``(name, version, what is wrong)``; never raises for absent or unreadable metadata."""
+    if isinstance(dist, _MetadataFolder):
+        return _folder_name_and_version(dist)
     try:
         metadata = dist.metadata
         name = metadata.get("Name")
@@ -304,10 +388,52 @@ def _name_and_version(dist: Distribution) -> tuple[str | None, str | None, str |
         return None, None, "has no METADATA file"
     except Exception as error:
         return None, None, f"has unreadable METADATA ({_one_line(error)})"
+    return _checked_name_and_version(name, version)
+
+
+def _folder_name_and_version(folder: _MetadataFolder) -> tuple[str | None, str | None, str | None]:
+    # METADATA (wheels), else PKG-INFO (eggs, egg-info): the files importlib_metadata reads.
+    try:
+        raw = folder.read_bytes("METADATA")
+        if raw is None:
+            raw = folder.read_bytes("PKG-INFO")
+        if raw is None:
+            return None, None, "has no METADATA file"
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return None, None, f"has unreadable METADATA ({_one_line(error)})"
+    name, version = _header_values(text, ("name", "version"))
+    return _checked_name_and_version(name, version)
+
+
+def _header_values(text: str, wanted: tuple[str, str]) -> tuple[str | None, str | None]:
+    """The first value of each of two headers of a core-metadata file (RFC 822 style).
+
+    Only the header block is read (it ends at the first empty line); continuation lines are
+    skipped: ``Name`` and ``Version`` are single-line fields.
+    """
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        if line[0] in " \t":
+            continue
+        key, colon, value = line.partition(":")
+        key = key.strip().lower()
+        if colon and key in wanted and key not in values:
+            values[key] = value.strip()
+            if len(values) == len(wanted):
+                break
+    return values.get(wanted[0]), values.get(wanted[1])
+
+
+def _checked_name_and_version(
+    name: object, version: object
+) -> tuple[str | None, str | None, str | None]:
     if not name:
-        return None, version, "has no Name in its METADATA"
+        return None, (str(version) if version else None), "has no Name in its METADATA"
     if not version:
-        return name, None, "has no Version in its METADATA"
+        return str(name), None, "has no Version in its METADATA"
     return str(name), str(version), None
 
 
@@ -351,7 +477,7 @@ def _without_duplicates(
     return list(kept.values()), problems
 
 
-def _dist_location(dist: Distribution) -> str | None:
+def _dist_location(dist: Distribution | _MetadataFolder) -> str | None:
     base = getattr(dist, "_path", None)
     return None if base is None else str(base)
 

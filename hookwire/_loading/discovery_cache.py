@@ -1,25 +1,35 @@
 """The on-disk cache of discovery results, so start-up need not read every distribution.
 
-One file per (interpreter, entry-point group) in the user's cache directory:
+One file per (interpreter, entry-point group) in the user's cache folder:
 ``$HOOKWIRE_CACHE_DIR``, else ``%LOCALAPPDATA%\\hookwire\\Cache`` on Windows, else
 ``$XDG_CACHE_HOME/hookwire``, else ``~/.cache/hookwire``. ``HOOKWIRE_NO_CACHE=1`` turns it off.
+The user-facing description is ``docs/concepts/discovery-cache.md``.
 
-The key is everything that decides the answer: the interpreter (``sys.executable``,
-implementation and version) and hookwire's version, the group, the search path, the
-modification time in integer nanoseconds of each search-path entry (installing or uninstalling
-a distribution adds or removes a folder there, which changes the entry's mtime), and the mtimes
-of the metadata the answer came from (an ``entry_points.txt`` rewritten in place). A hit costs
-one ``stat`` per entry and per contributing distribution, plus reading one small file.
-Not watched: the ``entry_points.txt`` of a distribution that offered nothing to the group,
-edited in place by hand (pip never does that: an install, upgrade or uninstall adds or removes
-the whole metadata folder, which changes its search-path entry's mtime).
+**What the key holds.** Everything that decides the answer: the interpreter
+(``sys.executable``, implementation and version) and hookwire's version, the group, the search
+path, and the modification time in integer nanoseconds of each search-path entry (installing,
+upgrading or uninstalling adds or removes a folder there), of each metadata folder the answer
+came from with its ``entry_points.txt`` and ``METADATA`` / ``PKG-INFO`` (rewritten in place),
+and of every ``*.egg-info`` folder on the search path with its ``entry_points.txt`` (build
+tools rewrite those in place: ``setup.py egg_info``, legacy editable installs). A ``.pth``
+file or a ``sys.path`` entry added at run time changes the search path itself. A hit costs one
+``stat`` per key entry plus reading one small file and the ``entry_points.txt`` of each plugin.
 
-Correctness comes first. A result is only written when every mtime in its key is strictly
-older than a timestamp the file system took *before* the scan started (the cache file's own
-creation time): a change made in the same clock tick as the scan would otherwise leave an
-unchanged mtime next to a stale answer. Files are written to a temporary name and moved into
-place with :func:`os.replace`; unreadable, corrupt, foreign or unwritable caches are ignored
-and never raise.
+**Never a stale answer.** A result is only written when every mtime in its key is older, by a
+margin that covers the coarsest file-system clock (2 s), than a timestamp the cache's file
+system took *before* the scan started (the temporary file's creation time): a change made in
+the same clock tick as the scan would otherwise leave an unchanged mtime next to a stale answer.
+
+**Nobody else can feed it.** The folder is created with mode 0700. The folder and the file
+are opened without following a symbolic link at the file's name, and each is checked on the
+open descriptor: a folder or file not owned by the current user, or writable by group or
+others, or a file that is not a regular file, is ignored (reported once per process on the
+``hookwire.discovery.cache`` logger at INFO, which ``--verbose`` / ``--trace`` show) and never
+an error. Files are written to a temporary file created with ``O_CREAT | O_EXCL |
+O_NOFOLLOW`` and mode 0600, then moved into place. Every entry read back is checked against
+what discovery may return: its metadata folder must be one the key watches, directly in a
+search-path entry, one distribution per folder, and its ``name = value`` line must be in that
+folder's ``entry_points.txt`` under the group. A cache that fails any check is a miss.
 
 Why :mod:`marshal` and no :mod:`json` or :mod:`pathlib`: a warm start should cost a few
 ``stat`` calls, and those two modules alone cost more to import than the whole look-up.
@@ -32,20 +42,35 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import sys
 import threading
 from typing import Any
 
 from ..exceptions import DiscoveryError, DuplicatePluginError, PluginError
-from .records import DiscoveryResult, EntryPointRecord
+from .records import DiscoveryResult, EntryPointRecord, parse_entry_points
 
 __all__ = ["PendingWrite", "begin", "cache_dir", "cache_file", "enabled", "lookup"]
 
-FORMAT = 2
+FORMAT = 3
 ENV_CACHE_DIR = "HOOKWIRE_CACHE_DIR"
 ENV_NO_CACHE = "HOOKWIRE_NO_CACHE"
 MAGIC = b"hookwire-discovery-cache\n"
+LOGGER = "hookwire.discovery.cache"
+#: How much older than the scan every watched mtime must be for a result to be written: FAT
+#: keeps mtimes to 2 s, and the cache may live on another file system than the metadata.
+SETTLE_NS = 2_000_000_000
 _LENGTH_BYTES = 8
+
+# Where the platform lets us, files are opened relative to a descriptor of the checked folder,
+# so the folder cannot be swapped between the check and the use.
+_DIR_FD = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+_reported: set[tuple[str, str]] = set()
+_reported_lock = threading.Lock()
 
 
 def enabled() -> bool:
@@ -90,11 +115,138 @@ def _digest(text: str) -> str:
     return f"{value:016x}"
 
 
-def cache_file(group: str) -> str:
-    """The cache file of ``group`` for the running interpreter."""
+def _file_name(group: str) -> str:
     digest = _digest(repr((_interpreter(), group)))
     slug = "".join(char if char.isalnum() or char in "-_." else "_" for char in group)[:40]
-    return os.path.join(cache_dir(), f"discovery-{slug}-{digest}.bin")
+    return f"discovery-{slug}-{digest}.bin"
+
+
+def cache_file(group: str) -> str:
+    """The cache file of ``group`` for the running interpreter."""
+    return os.path.join(cache_dir(), _file_name(group))
+
+
+# -- trust: who may have written what we read --------------------------------------------------
+
+
+def _report(path: str, reason: str) -> None:
+    """Say once per process why a cache file or folder is not used (INFO: never an error)."""
+    with _reported_lock:
+        if (path, reason) in _reported:
+            return
+        _reported.add((path, reason))
+    import logging
+
+    logging.getLogger(LOGGER).info(
+        "discovery cache %s ignored: %s; the installed distributions are read instead",
+        path,
+        reason,
+    )
+
+
+def _distrust(status: os.stat_result, *, regular: bool) -> str | None:
+    """Why an opened cache file or folder must not be used, or ``None`` when it may."""
+    if regular and not stat.S_ISREG(status.st_mode):
+        return "it is not a regular file"
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:
+        return None  # Windows: the folder sits in the user's own profile, guarded by its ACL
+    me = geteuid()
+    if status.st_uid != me:
+        return f"it is owned by user id {status.st_uid}, not by the current user ({me})"
+    writable = [
+        who
+        for who, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH))
+        if status.st_mode & bit
+    ]
+    if writable:
+        mode = stat.S_IMODE(status.st_mode)
+        return f"it is writable by {' and '.join(writable)} (mode {mode:04o})"
+    return None
+
+
+class _Folder:
+    """The cache folder, checked once and then used through a descriptor where possible."""
+
+    def __init__(self, path: str, fd: int | None) -> None:
+        self.path = path
+        self.fd = fd
+
+    def name(self, file_name: str) -> str:
+        return file_name if self.fd is not None else os.path.join(self.path, file_name)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _open_folder(path: str, *, create: bool) -> _Folder | None:
+    """The trusted cache folder at ``path``, or ``None`` (absent, or reported as untrusted)."""
+    try:
+        if create:
+            # 0700 for the folder we create (its parents get the usual mode, as XDG folders).
+            os.makedirs(path, mode=0o700, exist_ok=True)
+        if _DIR_FD:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | _O_CLOEXEC)
+            try:
+                status = os.fstat(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+        else:
+            fd = None
+            status = os.stat(path)
+            if not stat.S_ISDIR(status.st_mode):
+                return None
+    except OSError:
+        return None  # absent, not a folder, or not ours to create: do without
+    folder = _Folder(path, fd)
+    reason = _distrust(status, regular=False)
+    if reason is not None:
+        folder.close()
+        _report(path, reason)
+        return None
+    return folder
+
+
+def _read_trusted(folder: _Folder, file_name: str) -> bytes | None:
+    """The bytes of the cache file, or ``None`` when absent or not to be trusted."""
+    path = os.path.join(folder.path, file_name)
+    try:
+        fd = os.open(
+            folder.name(file_name),
+            os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY,
+            dir_fd=folder.fd,
+        )
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if os.path.islink(path):
+            _report(path, "it is a symbolic link")
+        elif not isinstance(error, IsADirectoryError):
+            _report(path, f"it cannot be opened ({type(error).__name__})")
+        else:
+            _report(path, "it is not a regular file")
+        return None
+    try:
+        status = os.fstat(fd)
+        reason = _distrust(status, regular=True)
+        if reason is not None:
+            _report(path, reason)
+            return None
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(status.st_size, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+# -- the key -----------------------------------------------------------------------------------
 
 
 def _mtime_ns(path: str) -> int | None:
@@ -113,13 +265,16 @@ def _metadata_files(result: DiscoveryResult) -> list[str]:
     for folder in sorted(set(result.sources)):
         files.append(folder)
         files.append(os.path.join(folder, "entry_points.txt"))
+        files.append(os.path.join(folder, "METADATA"))
+        files.append(os.path.join(folder, "PKG-INFO"))
+    for folder in sorted(set(result.watched) - set(result.sources)):
+        files.append(folder)
+        files.append(os.path.join(folder, "entry_points.txt"))
     return files
 
 
-def _read(path: str) -> dict[str, Any] | None:
-    """The payload of the cache file at ``path``, or ``None`` when absent or damaged."""
-    with open(path, "rb") as stream:
-        data = stream.read()
+def _decode(data: bytes) -> dict[str, Any] | None:
+    """The payload of a cache file's bytes, or ``None`` when damaged."""
     head = len(MAGIC) + _LENGTH_BYTES
     if not data.startswith(MAGIC) or len(data) < head:
         return None
@@ -131,8 +286,14 @@ def _read(path: str) -> dict[str, Any] | None:
 
 def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
     """The cached result for ``group`` on ``search_path`` if still valid, else ``None``."""
+    folder = _open_folder(cache_dir(), create=False)
+    if folder is None:
+        return None
     try:
-        data = _read(cache_file(group))
+        raw = _read_trusted(folder, _file_name(group))
+        if raw is None:
+            return None
+        data = _decode(raw)
         if (
             data is None
             or data.get("format") != FORMAT
@@ -141,40 +302,94 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
             or data.get("path") != _path_key(search_path)
         ):
             return None
+        watched: set[str] = set()
         for file_name, mtime in data["files"]:
             if _mtime_ns(file_name) != mtime:
                 return None
+            watched.add(_text(file_name))
         records = tuple(_record_from_tuple(item) for item in data["entry_points"])
         problems = tuple(_problem_from_tuple(item) for item in data["problems"])
         sources = tuple(_text(source) for source in data["sources"])
+        extra = tuple(_text(folder_name) for folder_name in data["watched"])
+        if not _plausible(group, search_path, records, sources, watched):
+            return None
     except Exception:
-        # Missing, unreadable, corrupt, or written by another version: a miss, never an error.
+        # Unreadable, corrupt, or written by another version: a miss, never an error.
         return None
-    return DiscoveryResult(records, problems, from_cache=True, sources=sources)
+    finally:
+        folder.close()
+    return DiscoveryResult(records, problems, from_cache=True, sources=sources, watched=extra)
+
+
+def _plausible(
+    group: str,
+    search_path: list[str],
+    records: tuple[EntryPointRecord, ...],
+    sources: tuple[str, ...],
+    watched: set[str],
+) -> bool:
+    """Whether every record is something discovery itself could have returned right now.
+
+    Each record's metadata folder must be watched by the key and lie directly in a search-path
+    entry; one folder is one distribution; and the record's ``name = value`` must be under
+    ``[group]`` in that folder's ``entry_points.txt``. A cache file that names any other module
+    is refused, whoever wrote it.
+    """
+    entries = {os.path.normpath(entry) for entry in search_path}
+    for source in sources:
+        if source not in watched or os.path.normpath(os.path.dirname(source)) not in entries:
+            return False
+    owners: dict[str, tuple[str, str]] = {}
+    declared: dict[str, list[tuple[str, str]]] = {}
+    for record in records:
+        where = record.dist_path
+        if record.group != group or where is None or where not in sources:
+            return False
+        owner = owners.setdefault(where, (record.distribution, record.version))
+        if owner != (record.distribution, record.version):
+            return False
+        if where not in declared:
+            with open(os.path.join(where, "entry_points.txt"), "rb") as stream:
+                text = stream.read().decode("utf-8")
+            declared[where] = parse_entry_points(text, group)[0]
+        if (record.name, record.value) not in declared[where]:
+            return False
+    return True
 
 
 class PendingWrite:
-    """A cache file being prepared while discovery scans (see :func:`begin`)."""
+    """A cache file being prepared while discovery scans (see :func:`begin`).
+
+    It holds the open temporary file; :meth:`commit` or :meth:`discard` must follow.
+    """
 
     def __init__(
-        self, group: str, target: str, temporary: str, key: list[tuple[str, int | None]]
+        self,
+        group: str,
+        folder: _Folder,
+        target: str,
+        temporary: str,
+        fd: int,
+        key: list[tuple[str, int | None]],
     ) -> None:
         self.group = group
+        self.folder = folder
         self.target = target
         self.temporary = temporary
         self.key = key
+        self._fd: int | None = fd
+        self._started_ns = os.fstat(fd).st_mtime_ns
 
     def commit(self, result: DiscoveryResult) -> bool:
         """Write ``result`` into place; ``False`` (and nothing written) when it is unsafe."""
         try:
-            started_ns = os.stat(self.temporary).st_mtime_ns
             files = _metadata_files(result)
             file_key = [(name, _mtime_ns(name)) for name in files]
             newest = [mtime for _, mtime in self.key if mtime is not None]
             newest += [mtime for _, mtime in file_key if mtime is not None]
-            if any(mtime >= started_ns for mtime in newest):
-                # Changed in the same clock tick as the scan: an mtime cannot prove freshness.
-                self._discard()
+            if any(mtime >= self._started_ns - SETTLE_NS for mtime in newest):
+                # Changed too recently: an unchanged mtime could not prove freshness later.
+                self.discard()
                 return False
             payload = marshal.dumps(
                 {
@@ -186,21 +401,52 @@ class PendingWrite:
                     "entry_points": [_record_to_tuple(record) for record in result.entry_points],
                     "problems": [_problem_to_tuple(problem) for problem in result.problems],
                     "sources": list(result.sources),
+                    "watched": list(result.watched),
                 }
             )
-            with open(self.temporary, "wb") as stream:
-                stream.write(MAGIC + len(payload).to_bytes(_LENGTH_BYTES, "little") + payload)
-            os.replace(self.temporary, self.target)
+            data = MAGIC + len(payload).to_bytes(_LENGTH_BYTES, "little") + payload
+            fd = self._fd
+            assert fd is not None
+            while data:
+                data = data[os.write(fd, data) :]
+            self._fd = None
+            os.close(fd)
+            os.replace(
+                self.folder.name(self.temporary),
+                self.folder.name(self.target),
+                src_dir_fd=self.folder.fd,
+                dst_dir_fd=self.folder.fd,
+            )
         except Exception:
-            self._discard()
+            self.discard()
             return False
+        self.folder.close()
         return True
 
-    def _discard(self) -> None:
+    def discard(self) -> None:
+        """Remove the temporary file; nothing is written."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         try:
-            os.unlink(self.temporary)
+            os.unlink(self.folder.name(self.temporary), dir_fd=self.folder.fd)
         except OSError:
             pass
+        self.folder.close()
+
+
+def _create_temporary(folder: _Folder, target: str) -> tuple[str, int] | None:
+    """A new temporary file next to ``target``: never an existing file, never through a link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY
+    for suffix in ("", f".{os.urandom(8).hex()}"):
+        temporary = f"{target}.{os.getpid()}.{threading.get_ident()}{suffix}.tmp"
+        try:
+            return temporary, os.open(folder.name(temporary), flags, 0o600, dir_fd=folder.fd)
+        except FileExistsError:
+            continue  # left over, or planted: never written through; try another name
+        except OSError:
+            return None
+    return None
 
 
 def begin(group: str, search_path: list[str]) -> PendingWrite | None:
@@ -210,15 +456,20 @@ def begin(group: str, search_path: list[str]) -> PendingWrite | None:
     :meth:`PendingWrite.commit` compares the key's mtimes with.
     """
     key = _path_key(search_path)
-    target = cache_file(group)
+    folder = _open_folder(cache_dir(), create=True)
+    if folder is None:
+        return None  # unwritable, or not to be trusted: just do without
+    created = _create_temporary(folder, _file_name(group))
+    if created is None:
+        folder.close()
+        return None
+    temporary, fd = created
     try:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        temporary = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
-        with open(temporary, "wb"):
-            pass
-    except OSError:
-        return None  # an unwritable cache folder: just do without
-    return PendingWrite(group, target, temporary, key)
+        return PendingWrite(group, folder, _file_name(group), temporary, fd, key)
+    except BaseException:
+        os.close(fd)
+        folder.close()
+        raise
 
 
 # -- the payload: plain tuples of str / None, checked on the way back in ----------------------

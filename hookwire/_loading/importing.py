@@ -182,6 +182,9 @@ def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str |
     top = module_name.partition(".")[0]
     if not implicit or top in sys.modules:
         return None
+    if not _found_in(top, implicit):
+        # Nothing there to shadow anything: spares walking the whole path for every plugin.
+        return None
     skipped = set(implicit)
     first = _first_spec(top, sys.path)
     if first is None or first[0] not in skipped:
@@ -200,6 +203,19 @@ def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str |
         f"the installed {_spec_location(alternative[1])}; refusing to run it (start the "
         f"process from another directory)"
     )
+
+
+def _found_in(name: str, entries: Sequence[str]) -> bool:
+    """Whether the path finder finds the top-level module ``name`` in one of ``entries``."""
+    from importlib.machinery import PathFinder
+
+    for entry in entries:
+        try:
+            if PathFinder.find_spec(name, [entry]) is not None:
+                return True
+        except (ImportError, ValueError, OSError):
+            continue
+    return False
 
 
 def _first_spec(name: str, path: Sequence[str]) -> tuple[str | None, ModuleSpec] | None:

@@ -106,6 +106,7 @@ class Loader:
         self._imported = False
         self._readied = False
         self._failure: LoadError | None = None
+        self._implicit: tuple[tuple[str, ...], list[str]] | None = None
 
     # -- public phases ------------------------------------------------------------------
 
@@ -312,8 +313,15 @@ class Loader:
 
         from .discovery import default_search_path
 
+        # Once per sys.path: asked for every plugin, and resolving entries costs a realpath
+        # each; a plugin that changes sys.path makes the next one compute it again.
+        snapshot = tuple(sys.path)
+        if self._implicit is not None and self._implicit[0] == snapshot:
+            return self._implicit[1]
         searched = set(self._path if self._path is not None else default_search_path())
-        return [entry for entry in sys.path if entry not in searched]
+        implicit = [entry for entry in snapshot if entry not in searched]
+        self._implicit = (snapshot, implicit)
+        return implicit
 
     # -- ready ----------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .names import normalize_name
@@ -32,7 +31,6 @@ class PluginState(enum.StrEnum):
     DISABLED = "disabled"  #: excluded by configuration; never imported
 
 
-@dataclass(eq=False)
 class PluginRecord:
     """Everything known about one plugin, for introspection and troubleshooting.
 
@@ -42,28 +40,70 @@ class PluginRecord:
     holds the :class:`~hookwire.exceptions.PluginError`), ``phase`` the last phase that ran,
     ``reason`` why a ``DISABLED`` plugin is disabled, ``dist_path`` its metadata folder.
     Metadata strings are kept exactly as installed (possibly hostile: escape before display).
+    Records compare by identity.
     """
 
-    name: str
-    distribution: str | None = None
-    version: str | None = None
-    entry_point: str = ""
-    module_file: str | None = None
-    state: PluginState = PluginState.DISCOVERED
-    error: str | None = None
-    phase: str | None = None
-    requires: tuple[str, ...] = ()
-    plugin: Plugin | None = None
-    exception: PluginError | None = None
-    dist_path: str | None = None
-    reason: str | None = None
-    # The cause without the "plugin x (dist), phase:" prefix, and for requirement failures the
-    # end of the chain message, so dependents can extend the chain ("a requires b, which ...").
-    _cause: str | None = field(default=None, repr=False)
-    _tail: str | None = field(default=None, repr=False)
-    # The connections each phase made, so a failure or a repeated ready() can undo them.
-    _scopes: dict[str, PluginScope] = field(default_factory=dict, repr=False)
-    _signals_imported: bool = field(default=False, repr=False)
+    # A plain class, not a dataclass: dataclasses imports inspect, about 7 ms of every
+    # command's start ("hookwire Host(...).load(), cached" in benchmarks/bench_discovery.py).
+
+    def __init__(
+        self,
+        name: str,
+        distribution: str | None = None,
+        version: str | None = None,
+        entry_point: str = "",
+        module_file: str | None = None,
+        state: PluginState = PluginState.DISCOVERED,
+        error: str | None = None,
+        phase: str | None = None,
+        requires: tuple[str, ...] = (),
+        plugin: Plugin | None = None,
+        exception: PluginError | None = None,
+        dist_path: str | None = None,
+        reason: str | None = None,
+        _cause: str | None = None,
+        _tail: str | None = None,
+    ) -> None:
+        self.name = name
+        self.distribution = distribution
+        self.version = version
+        self.entry_point = entry_point
+        self.module_file = module_file
+        self.state = state
+        self.error = error
+        self.phase = phase
+        self.requires = requires
+        self.plugin = plugin
+        self.exception = exception
+        self.dist_path = dist_path
+        self.reason = reason
+        # The cause without the "plugin x (dist), phase:" prefix, and for requirement failures
+        # the end of the chain message, so dependents can extend the chain ("a requires b,
+        # which ...").
+        self._cause = _cause
+        self._tail = _tail
+        # The connections each phase made, so a failure or a repeated ready() can undo them.
+        self._scopes: dict[str, PluginScope] = {}
+        self._signals_imported = False
+
+    def __repr__(self) -> str:
+        shown = (
+            "name",
+            "distribution",
+            "version",
+            "entry_point",
+            "module_file",
+            "state",
+            "error",
+            "phase",
+            "requires",
+            "plugin",
+            "exception",
+            "dist_path",
+            "reason",
+        )
+        fields = ", ".join(f"{field}={getattr(self, field)!r}" for field in shown)
+        return f"PluginRecord({fields})"
 
     @property
     def key(self) -> str:

@@ -220,7 +220,8 @@ def run(
             "--trace",
             help=(
                 "Log every signal sent during the run to stderr: its sender, each receiver "
-                "called, the plugin it belongs to and how long it took."
+                "called, the plugin it belongs to and how long it took; say why a discovery "
+                "cache was ignored, if one was."
             ),
         ),
     ] = False,
@@ -233,6 +234,8 @@ def run(
     """
     from .._loading.registry import PluginState
 
+    if trace:
+        _show_discovery_cache_notes()
     with _output_guard(), _tracing(trace):
         loaded_host, registry = _load(
             host, plugin, disable, no_autoload, strict, stdout_is_data=False
@@ -284,7 +287,10 @@ def plugins_list(
         typer.Option(
             "--verbose",
             "-v",
-            help="Add where each plugin comes from: its module file and its metadata folder.",
+            help=(
+                "Add where each plugin comes from: its module file and its metadata folder; "
+                "say why a discovery cache was ignored, if one was."
+            ),
         ),
     ] = False,
     plugin: PluginOption = None,
@@ -293,6 +299,8 @@ def plugins_list(
     strict: StrictOption = False,
 ) -> int:
     """List the host's plugins: state, distribution, version, receivers, entry point, error."""
+    if verbose:
+        _show_discovery_cache_notes()
     with _output_guard():
         loaded_host, registry = _load(host, plugin, disable, no_autoload, strict)
         if json:
@@ -453,6 +461,17 @@ def _install_log_handler() -> None:
         handler = OneLineHandler(logging.WARNING)
         handler._hookwire_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
+
+
+def _show_discovery_cache_notes() -> None:
+    """Under ``--verbose`` / ``--trace``, also show why a discovery cache was ignored (a file
+    or folder another user owns or others can write): the cache logs that at INFO."""
+    import logging
+
+    logging.getLogger("hookwire.discovery.cache").setLevel(logging.INFO)
+    for handler in logging.getLogger("hookwire").handlers:
+        if getattr(handler, "_hookwire_cli", False):
+            handler.setLevel(logging.INFO)
 
 
 def invoke(args: Sequence[str]) -> int:
