@@ -138,6 +138,12 @@ def _run_worker(
     # Celery's worker handles SIGINT and SIGTERM itself (a warm shutdown: running tasks finish);
     # this only learns which one came, for the exit status.
     celery_signals.worker_shutting_down.connect(on_shutdown, weak=False)
+
+    def on_ready(**kwargs: object) -> None:
+        sys.stderr.write(f"{_output.PROG}: worker ready: {node}\n")
+        sys.stderr.flush()
+
+    celery_signals.worker_ready.connect(on_ready, weak=False)
     node = f"hookwire-{host_name}-{os.getpid()}@{socket.gethostname()}"
     celery_worker = celery_app.Worker(
         hostname=node,
