@@ -16,6 +16,8 @@ FORBIDDEN = (
     "typer",
     "rich",
     "click",
+    "celery",
+    "kombu",
 )
 
 
