@@ -21,10 +21,10 @@ from hookwire.exceptions import (
 
 pytest.importorskip("celery", reason="the hookwire[celery] extra is not installed")
 
-from hookwire.remote import Dispatched, RemoteReceiver, current_delivery, remote_receiver  # noqa: E402
-from hookwire.remote._broker import broker_settings, default_broker_folder  # noqa: E402
-from hookwire.remote._receiver import encode_sender  # noqa: E402
-from hookwire.remote._worker import UnknownSender, resolve_sender  # noqa: E402
+from hookwire.remote import Dispatched, RemoteReceiver, current_delivery, remote_receiver
+from hookwire.remote._broker import broker_settings, default_broker_folder
+from hookwire.remote._receiver import encode_sender
+from hookwire.remote._worker import UnknownSender, resolve_sender
 
 pytestmark = pytest.mark.usefixtures("hookwire_isolation")
 
@@ -74,7 +74,8 @@ def test_an_argument_that_is_not_json_fails_before_publishing_naming_it() -> Non
     error = caught.value
     assert error.argument == "order"
     assert error.signal is signal
-    assert error.receiver is not None and error.receiver.endswith(".remote")
+    assert error.receiver is not None
+    assert error.receiver.endswith(".remote")
     assert "argument 'order' (object) is not JSON" in str(error)
     assert calls == ["before"]  # send stops at the failing receiver, as for any receiver
 
@@ -121,7 +122,8 @@ def test_a_message_that_travels_reaches_the_broker_step_and_fails_there_in_bound
     assert calls == ["before", "after"]
     error = responses[1][1]
     assert isinstance(error, RemoteDispatchError)
-    assert error.cause is not None and error.__cause__ is error.cause
+    assert error.cause is not None
+    assert error.__cause__ is error.cause
 
 
 def test_senders_travel_as_values_or_module_references() -> None:
