@@ -145,6 +145,8 @@ def _new_app(host_name: str, settings: BrokerSettings) -> Celery:
         task_ignore_result=True,
         task_default_queue=DEFAULT_QUEUE,
         worker_hijack_root_logger=False,
+        # A receiver's print() goes to the worker's stdout as written, not through a logger.
+        worker_redirect_stdouts=False,
         worker_prefetch_multiplier=1,
         # The embedded transport has no broadcast support worth relying on, and hookwire's
         # workers need no remote control to do their job.
