@@ -57,6 +57,7 @@ EXERCISED_PAGES = [
     "howto/migrate-from-django.md",
     "howto/migrate-from-pluggy.md",
     "howto/migrate-from-blinker.md",
+    "howto/remote-receivers.md",
 ]
 
 
@@ -343,6 +344,9 @@ def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
         # As on a terminal, stdout is written line by line, so that the host's prints and the
         # CLI's stderr lines interleave as the page shows them.
         "PYTHONUNBUFFERED": "1",
+        # The user's data folder (where the embedded broker of remote receivers lives) is the
+        # page's own.
+        "XDG_DATA_HOME": str(workdir / "data"),
     }
     for command in read_commands(block.body):
         if re.match(r"^(python -m )?pip install ", command.command):
@@ -439,6 +443,8 @@ def test_every_example_on_the_page_runs_as_shown(
     venv = make_venv()
     workdir = tmp_path / "work"
     workdir.mkdir()
+    # Pages that install the example do it from ./plugins_example, as from a checkout.
+    (workdir / "plugins_example").symlink_to(ROOT / "plugins_example")
     assert run_page(page, venv, workdir) > 0
 
 
