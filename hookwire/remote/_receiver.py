@@ -102,7 +102,7 @@ class RemoteReceiver:
     def __repr__(self) -> str:
         return f"<remote receiver {self.name} queue={self.queue!r}>"
 
-    def message(self, signal: Signal, sender: object, named: dict[str, Any]) -> dict[str, Any]:
+    def message(self, signal: Signal, sender: object, arguments: dict[str, Any]) -> dict[str, Any]:
         """The message body of one send, checked to travel as JSON.
 
         :raises RemoteSerializationError: the sender or a keyword argument cannot travel.
@@ -117,9 +117,25 @@ class RemoteReceiver:
                 signal=signal,
                 receiver=self.name,
             )
-        for key, value in named.items():
+        try:
+            _check_json(arguments)
+        except (TypeError, ValueError):
+            self._name_the_argument(signal, arguments)
+            raise  # pragma: no cover - some argument is always named above
+        return {
+            "format": FORMAT,
+            "signal": signal.qualified_name,
+            "receiver": self.name,
+            "sender": encoded,
+            "kwargs": arguments,
+            "sent_at": time.time(),
+        }
+
+    def _name_the_argument(self, signal: Signal, arguments: dict[str, Any]) -> None:
+        """Raise the error naming the first argument that is not JSON (the slow path)."""
+        for key, value in arguments.items():
             try:
-                json.dumps(value, allow_nan=False)
+                _check_json(value)
             except (TypeError, ValueError) as exc:
                 raise RemoteSerializationError(
                     f"remote receiver {self.name} of {signal.qualified_name}: argument "
@@ -129,14 +145,6 @@ class RemoteReceiver:
                     receiver=self.name,
                     cause=exc,
                 ) from exc
-        return {
-            "format": FORMAT,
-            "signal": signal.qualified_name,
-            "receiver": self.name,
-            "sender": encoded,
-            "kwargs": named,
-            "sent_at": time.time(),
-        }
 
     def __call__(self, signal: Signal, sender: object, **named: Any) -> Dispatched:
         body = self.message(signal, sender, named)
@@ -175,6 +183,11 @@ class RemoteReceiver:
                 cause=exc,
             ) from exc
         return Dispatched(delivery_id=delivery_id, task_id=delivery_id, queue=self.queue)
+
+
+def _check_json(value: object) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``value`` is JSON (without NaN or infinity)."""
+    json.dumps(value, allow_nan=False)
 
 
 def _retry_policy(timeout: float) -> dict[str, float]:
