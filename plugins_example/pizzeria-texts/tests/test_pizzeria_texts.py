@@ -1,4 +1,4 @@
-"""The texts plugin: the local receiver forwards only JSON, the remote one can be called directly."""
+"""The texts plugin: its remote receiver is marked as such and can be called directly."""
 
 from __future__ import annotations
 
