@@ -182,6 +182,9 @@ class Host:
     :param main: called by :meth:`run` with no arguments; a coroutine function runs in a new
         event loop (``asyncio.run``). Its return value is the exit status.
     :param settings: the initial :attr:`settings`.
+    :param celery: an existing Celery application (e.g. a Django project's) that remote
+        receivers (:mod:`hookwire.remote`) publish through and ``hookwire worker`` runs;
+        ``None`` lets :mod:`hookwire.remote` build one from the broker settings.
     :raises TypeError: ``signals`` holds something that is neither a module nor a ``Signal``.
     :raises ValueError: ``name`` is empty.
     """
@@ -195,6 +198,7 @@ class Host:
         signals: ModuleType | Signal | Iterable[ModuleType | Signal] = (),
         main: Callable[[], Any] | None = None,
         settings: Mapping[str, Any] | None = None,
+        celery: Any = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"a Host needs a non-empty name, got {name!r}")
@@ -202,6 +206,7 @@ class Host:
         self.entry_point_group = entry_point_group or f"{name}.plugins"
         self.version = version
         self.main = main
+        self.celery = celery
         if isinstance(signals, ModuleType | Signal):
             signals = [signals]  # a single module or signal is accepted as well
         self._public_signals = _collect_signals(signals)

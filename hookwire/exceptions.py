@@ -16,6 +16,9 @@ The hierarchy::
     │   ├── PluginReadyError
     │   ├── PluginRequirementError                  ``requires`` absent, failed or cyclic
     │   └── HostVersionError                        ``requires_host`` not satisfied
+    ├── RemoteError                                 a remote receiver's message was not published
+    │   ├── RemoteSerializationError               a sender or argument that cannot travel
+    │   └── RemoteDispatchError                    the broker did not take the message in time
     ├── LoadError                                   strict loading: every failure, listed
     └── HostError
         ├── HostNotFoundError                       a ``module:attribute`` that does not resolve
@@ -50,6 +53,9 @@ __all__ = [
     "ReceiverTypeError",
     "RecursiveSendError",
     "ReentrantLoadError",
+    "RemoteDispatchError",
+    "RemoteError",
+    "RemoteSerializationError",
     "SyncSendInEventLoopError",
     "WeakReceiverWarning",
 ]
@@ -203,3 +209,41 @@ class HostNotFoundError(HostError):
 
 class HostImportError(HostError):
     """Importing the host's module raised; the original error is ``__cause__``."""
+
+
+class RemoteError(HookwireError):
+    """A remote receiver's message could not be published; nothing was sent to a worker.
+
+    Attributes: ``signal`` (the :class:`~hookwire.Signal`), ``receiver`` (the remote receiver's
+    ``"module.qualname"``) and ``cause`` (the underlying exception, also ``__cause__``, or
+    ``None``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        signal: object = None,
+        receiver: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.signal = signal
+        self.receiver = receiver
+        self.cause = cause
+
+
+class RemoteSerializationError(RemoteError):
+    """The sender or a keyword argument of a send cannot travel to a worker.
+
+    ``argument`` names it (``"sender"`` or the keyword). Raised in the sending process before
+    anything is published.
+    """
+
+    def __init__(self, message: str, *, argument: str, **context: object) -> None:
+        super().__init__(message, **context)  # type: ignore[arg-type]
+        self.argument = argument
+
+
+class RemoteDispatchError(RemoteError):
+    """The broker could not be reached, or did not take the message within the time allowed."""

@@ -10,6 +10,9 @@ Every signal is sent with the :class:`~hookwire.Host` as ``sender``:
 ``host_stopping``   always after ``main``, also on exceptions, Ctrl-C and SIGTERM;
                     ``exc=`` the exception that stops the host, or ``None``.
 ``setting_changed`` ``setting=``, ``value=``, ``enter=`` as in Django, when a host setting changes.
+``remote_failed``   on a worker, when a remote receiver failed for the last time (no retry
+                    left): ``receiver=`` its ``"module.qualname"``, ``plugin=``, ``delivery=``
+                    the :class:`~hookwire.remote.Delivery`, ``error=`` the exception.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ __all__ = [
     "plugin_failed",
     "plugin_loaded",
     "plugins_ready",
+    "remote_failed",
     "setting_changed",
 ]
 
@@ -31,3 +35,4 @@ plugins_ready = Signal(name="plugins_ready", doc="Every plugin has been tried.")
 host_started = Signal(name="host_started", doc="The host is about to call main.")
 host_stopping = Signal(name="host_stopping", doc="The host is stopping (always sent).")
 setting_changed = Signal(name="setting_changed", doc="A host setting changed.")
+remote_failed = Signal(name="remote_failed", doc="A remote receiver failed for the last time.")

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from hookwire.testing import FakePlugins
 
 EXAMPLES = Path(__file__).resolve().parent
-FOLDERS = ("pizzeria", "pizzeria-sms", "pizzeria-loyalty", "pizzeria-audit")
+FOLDERS = ("pizzeria", "pizzeria-sms", "pizzeria-loyalty", "pizzeria-audit", "pizzeria-texts")
 TOP_LEVEL_MODULES = {folder.replace("-", "_") for folder in FOLDERS}
 
 # Shared with tests/venvtools.py: the temporary folder of this run's discovery caches.

@@ -236,3 +236,19 @@ def test_cli_benchmark_reports_every_command(tmp_path: Path) -> None:
         assert is_number(row["ms"]), row
         assert is_number(row["minus_bare_ms"]), row
         assert is_number(row["vs_import_typer"]), row
+
+
+def test_remote_benchmark_reports_publish_cost_throughput_and_latency(tmp_path: Path) -> None:
+    pytest.importorskip("celery", reason="the remote benchmark needs the hookwire[celery] extra")
+    from redistools import require_redis_server
+
+    require_redis_server()
+    table, report = run_quick("bench_remote.py", tmp_path)
+    assert "publish one message" in table
+    assert is_number(report["publish_us"]["hookwire"])
+    assert is_number(report["publish_us"]["celery"])
+    assert is_number(report["publish_ratio"])
+    assert set(report["workers"]) == {"1", "2"}
+    for figures in report["workers"].values():
+        assert is_number(figures["throughput_per_s"])
+        assert figures["latency_p50_ms"] <= figures["latency_p99_ms"]

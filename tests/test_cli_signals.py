@@ -10,7 +10,9 @@ from clitools import World, shared_world
 
 pytestmark = pytest.mark.e2e
 
-RECEIVER_KEYS = {"receiver", "file", "line", "plugin", "sender", "weak", "dispatch_uid", "async"}
+RECEIVER_KEYS = {
+    "receiver", "file", "line", "plugin", "sender", "weak", "dispatch_uid", "async", "remote",
+}  # fmt: skip
 LIFECYCLE = [
     "hookwire.signals.plugin_loaded",
     "hookwire.signals.plugin_failed",
@@ -18,6 +20,7 @@ LIFECYCLE = [
     "hookwire.signals.host_started",
     "hookwire.signals.host_stopping",
     "hookwire.signals.setting_changed",
+    "hookwire.signals.remote_failed",
 ]
 
 
@@ -42,7 +45,7 @@ def test_json_lists_the_host_signals_then_hookwire_signals_with_their_receivers(
     world: World,
 ) -> None:
     signals = signals_json(world, "clihost.app:calm")
-    assert list(signals)[:8] == [
+    assert list(signals)[:9] == [
         "clihost.signals.order_placed",
         "clihost.signals.pizza_baked",
         *LIFECYCLE,

@@ -58,6 +58,7 @@ EXERCISED_PAGES = [
     "howto/migrate-from-django.md",
     "howto/migrate-from-pluggy.md",
     "howto/migrate-from-blinker.md",
+    "howto/remote-receivers.md",
 ]
 
 
@@ -349,6 +350,9 @@ def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
         # pip run by "hookwire plugins install" builds with what is installed, offline.
         "PIP_NO_BUILD_ISOLATION": "0",
         "PIP_NO_INDEX": "1",
+        # The user's data folder (where the embedded broker of remote receivers lives) is the
+        # page's own.
+        "XDG_DATA_HOME": str(workdir / "data"),
     }
     for command in read_commands(block.body):
         if re.match(r"^(python -m )?pip install ", command.command):
@@ -445,6 +449,8 @@ def test_every_example_on_the_page_runs_as_shown(
     venv = make_venv()
     workdir = tmp_path / "work"
     workdir.mkdir()
+    # Pages that install the example do it from ./plugins_example, as from a checkout.
+    (workdir / "plugins_example").symlink_to(ROOT / "plugins_example")
     assert run_page(page, venv, workdir) > 0
 
 

@@ -17,6 +17,8 @@ FORBIDDEN = (
     "typer",
     "rich",
     "click",
+    "celery",
+    "kombu",
 )
 
 

@@ -81,6 +81,7 @@ def test_to_json_has_the_stable_shape_of_the_signals_command() -> None:
             "weak": True,
             "dispatch_uid": None,
             "async": False,
+            "remote": None,
         },
         {
             "receiver": f"{__name__}.second",
@@ -91,6 +92,7 @@ def test_to_json_has_the_stable_shape_of_the_signals_command() -> None:
             "weak": True,
             "dispatch_uid": None,
             "async": True,
+            "remote": None,
         },
     ]
     json.dumps(payload)

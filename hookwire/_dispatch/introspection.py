@@ -44,6 +44,8 @@ class ReceiverInfo:
     :ivar dispatch_uid: the ``dispatch_uid`` it was connected with, or ``None``.
     :ivar is_async: whether it is an async receiver.
     :ivar receiver: the live receiver, or ``None`` if it has been garbage collected since.
+    :ivar remote: ``None`` for a receiver that runs in the sending process; for a remote
+        receiver (:mod:`hookwire.remote`) ``{"engine": "celery", "queue": ...}``.
     """
 
     name: str
@@ -58,6 +60,7 @@ class ReceiverInfo:
     dispatch_uid: Hashable | None
     is_async: bool
     receiver: Any
+    remote: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``hookwire signals --json`` for this receiver."""
@@ -71,6 +74,7 @@ class ReceiverInfo:
             "weak": self.weak,
             "dispatch_uid": uid if uid is None or isinstance(uid, str | int) else repr(uid),
             "async": self.is_async,
+            "remote": None if self.remote is None else dict(self.remote),
         }
 
 
@@ -115,7 +119,20 @@ def _info(
         dispatch_uid=dispatch_uid,
         is_async=is_async,
         receiver=receiver,
+        remote=_remote_marker(receiver),
     )
+
+
+#: The attribute by which a receiver says it runs elsewhere (set by :mod:`hookwire.remote`).
+REMOTE_MARKER = "__hookwire_remote__"
+
+
+def _remote_marker(receiver: Any) -> dict[str, Any] | None:
+    try:
+        marker = getattr(receiver, REMOTE_MARKER, None)
+    except Exception:
+        return None
+    return dict(marker) if isinstance(marker, dict) else None
 
 
 def describe_registration(reg: Registration) -> ReceiverInfo | None:

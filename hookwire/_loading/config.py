@@ -39,7 +39,7 @@ ENV_PLUGINS = "HOOKWIRE_PLUGINS"
 ENV_DISABLE_PLUGINS = "HOOKWIRE_DISABLE_PLUGINS"
 ENV_DISABLE_AUTOLOAD = "HOOKWIRE_DISABLE_AUTOLOAD"
 
-_KNOWN_KEYS = ("autoload", "disable", "host", "plugins", "strict")
+_KNOWN_KEYS = ("autoload", "broker", "broker_timeout", "disable", "host", "plugins", "strict")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -196,7 +196,8 @@ def read_pyproject_settings(
 ) -> tuple[str | None, dict[str, Any]]:
     """The nearest ``[tool.hookwire]`` table and its file's path, or ``(None, {})``.
 
-    Keys: ``plugins``, ``disable``, ``autoload``, ``strict``, ``host``.
+    Keys: ``plugins``, ``disable``, ``autoload``, ``strict``, ``host``, and ``broker`` /
+    ``broker_timeout`` (read by :mod:`hookwire.remote`).
 
     :raises ConfigError: invalid TOML, a table that is not a table, or an unknown key.
     """

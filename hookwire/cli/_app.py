@@ -519,3 +519,7 @@ def invoke(args: Sequence[str]) -> int:
     if isinstance(result, bool) or not isinstance(result, int):
         return EXIT_OK
     return result
+
+
+# Commands defined in their own modules register themselves on ``app`` when imported.
+from . import _worker  # noqa: E402, F401

@@ -175,6 +175,8 @@ def signals_json(signals: Sequence[Signal]) -> list[dict[str, Any]]:
 
 def _flags(info: ReceiverInfo) -> str:
     flags = ["async" if info.is_async else "sync", "weak" if info.weak else "strong"]
+    if info.remote is not None:
+        flags.append(f"remote:{info.remote.get('engine')}/{info.remote.get('queue')}")
     if info.dispatch_uid is not None:
         flags.append(f"uid={info.dispatch_uid!r}")
     return " ".join(flags)

@@ -1,0 +1,163 @@
+"""``hookwire worker``: load the host's plugins as ``run`` does, then run a Celery worker that
+executes the remote receivers those plugins connected (:mod:`hookwire.remote`)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from enum import StrEnum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .._text import escape
+from ..exceptions import HookwireError
+from . import _output
+from ._app import (
+    DisableOption,
+    HostArgument,
+    NoAutoloadOption,
+    PluginOption,
+    StrictOption,
+    _load,
+    _signals_of,
+    app,
+)
+
+__all__ = ["worker"]
+
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Pool(StrEnum):
+    prefork = "prefork"
+    threads = "threads"
+    solo = "solo"
+
+
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+@app.command(short_help="Run a Celery worker for the host's remote receivers.")
+def worker(
+    host: HostArgument = None,
+    concurrency: Annotated[
+        Optional[int],  # noqa: UP045 - typer reads the annotation at runtime
+        typer.Option(
+            "--concurrency",
+            "-c",
+            min=1,
+            help="Receivers run at once (pool processes or threads). Default: the CPU count.",
+            show_default=False,
+        ),
+    ] = None,
+    queue: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--queue",
+            "-Q",
+            metavar="NAME",
+            help=(
+                "Consume only this queue; repeat for several. Default: every queue of the "
+                "remote receivers loaded, and 'hookwire'."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    pool: Annotated[
+        Pool, typer.Option("--pool", help="How receivers run: processes, threads or in-line.")
+    ] = Pool.prefork,
+    loglevel: Annotated[
+        LogLevel, typer.Option("--loglevel", "-l", help="Celery's log level.")
+    ] = LogLevel.warning,
+    plugin: PluginOption = None,
+    disable: DisableOption = None,
+    no_autoload: NoAutoloadOption = False,
+    strict: StrictOption = False,
+) -> int:
+    """Load the plugins as 'run' does (main is never called) and run a Celery worker.
+
+    The worker executes only remote receivers connected by plugins ready in it; a message
+    naming anything else is rejected and logged. Messages are acknowledged after the receiver
+    returns, so a receiver may run more than once (at least once). Ctrl-C and SIGTERM let the
+    running receivers finish, then exit 130 / 143.
+    """
+    from .._loading.registry import PluginState
+
+    try:
+        from ..remote._broker import DEFAULT_QUEUE, app_for, broker_settings
+        from ..remote._worker import build_table, install_delivery_task
+    except ImportError as exc:
+        raise HookwireError(str(exc)) from exc
+
+    loaded_host, registry = _load(host, plugin, disable, no_autoload, strict, stdout_is_data=False)
+    for record in registry:
+        if record.state is PluginState.FAILED:
+            _output.warn(record.error or f"plugin {record.name} failed")
+    table = build_table(_signals_of(loaded_host), registry)
+    celery_app, _ = app_for(loaded_host)
+    install_delivery_task(celery_app, loaded_host, table)
+    queues = list(
+        dict.fromkeys(queue or [DEFAULT_QUEUE, *(e.receiver.queue for e in table.values())])
+    )
+    where = (
+        "the host's Celery app"
+        if getattr(loaded_host, "celery", None) is not None
+        else broker_settings(loaded_host.name).source
+    )
+    names = ", ".join(sorted({entry.receiver.name for entry in table.values()})) or "none"
+    sys.stderr.write(
+        f"{_output.PROG}: worker for host {escape(loaded_host.name)}: broker from "
+        f"{escape(where)}; queues {', '.join(queues)}; remote receivers: "
+        f"{escape(names)}\n"
+    )
+    sys.stderr.flush()
+    return _run_worker(celery_app, loaded_host.name, queues, pool.value, concurrency, loglevel)
+
+
+def _run_worker(
+    celery_app: Any,
+    host_name: str,
+    queues: list[str],
+    pool: str,
+    concurrency: int | None,
+    loglevel: LogLevel,
+) -> int:
+    from celery import signals as celery_signals
+
+    received: list[str] = []
+
+    def on_shutdown(sig: str = "", **kwargs: object) -> None:
+        received.append(str(sig))
+
+    # Celery's worker handles SIGINT and SIGTERM itself (a warm shutdown: running tasks finish);
+    # this only learns which one came, for the exit status.
+    celery_signals.worker_shutting_down.connect(on_shutdown, weak=False)
+
+    def on_ready(**kwargs: object) -> None:
+        sys.stderr.write(f"{_output.PROG}: worker ready: {node}\n")
+        sys.stderr.flush()
+
+    celery_signals.worker_ready.connect(on_ready, weak=False)
+    node = f"hookwire-{host_name}-{os.getpid()}@{socket.gethostname()}"
+    celery_worker = celery_app.Worker(
+        hostname=node,
+        pool_cls=pool,
+        concurrency=concurrency or os.cpu_count() or 1,
+        queues=queues,
+        loglevel=loglevel.value.upper(),
+        without_gossip=True,
+        without_mingle=True,
+        without_heartbeat=True,
+        quiet=True,
+    )
+    celery_worker.start()
+    if received:
+        return EXIT_TERMINATED if received[-1] == "SIGTERM" else EXIT_INTERRUPTED
+    return int(celery_worker.exitcode or 0)

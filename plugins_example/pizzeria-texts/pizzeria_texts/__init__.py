@@ -1,0 +1,1 @@
+"""Texts customers from a worker: a remote receiver (``hookwire.remote``) of the pizzeria."""

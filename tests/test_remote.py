@@ -1,0 +1,237 @@
+"""``hookwire.remote`` in the sending process: what travels, what fails before publishing,
+how remote receivers look to introspection, where the broker comes from, and what a worker
+refuses to resolve."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hookwire
+from hookwire import Signal, receiver
+from hookwire.exceptions import (
+    ConfigError,
+    RemoteDispatchError,
+    RemoteSerializationError,
+)
+
+pytest.importorskip("celery", reason="the hookwire[celery] extra is not installed")
+
+from hookwire.remote import Dispatched, RemoteReceiver, current_delivery, remote_receiver
+from hookwire.remote._broker import broker_settings, default_broker_folder
+from hookwire.remote._receiver import encode_sender
+from hookwire.remote._worker import UnknownSender, resolve_sender
+
+pytestmark = pytest.mark.usefixtures("hookwire_isolation")
+
+
+class Store:
+    pass
+
+
+def module_level_function(**kwargs: object) -> None:
+    pass
+
+
+@pytest.fixture
+def unreachable_broker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A broker nobody listens on: reaching the publish step fails fast and visibly."""
+    monkeypatch.setenv("HOOKWIRE_BROKER_URL", "redis://127.0.0.1:9/0")
+    monkeypatch.setenv("HOOKWIRE_BROKER_TIMEOUT", "0.5")
+    monkeypatch.chdir(tmp_path)
+
+
+def _signal_with_remote(**options: object) -> tuple[Signal, list[str]]:
+    signal = Signal(name="order_placed")
+    calls: list[str] = []
+
+    @receiver(signal, weak=False)
+    def local_before(sender: object, **kwargs: object) -> str:
+        calls.append("before")
+        return "before"
+
+    @remote_receiver(signal, **options)  # type: ignore[arg-type]
+    def remote(sender: object, **kwargs: object) -> None:
+        raise AssertionError("a remote receiver never runs in the sending process")
+
+    @receiver(signal, weak=False)
+    def local_after(sender: object, **kwargs: object) -> str:
+        calls.append("after")
+        return "after"
+
+    return signal, calls
+
+
+@pytest.mark.usefixtures("unreachable_broker")
+def test_an_argument_that_is_not_json_fails_before_publishing_naming_it() -> None:
+    signal, calls = _signal_with_remote()
+    with pytest.raises(RemoteSerializationError) as caught:
+        signal.send(sender=Store, order=object(), phone="555")
+    error = caught.value
+    assert error.argument == "order"
+    assert error.signal is signal
+    assert error.receiver is not None
+    assert error.receiver.endswith(".remote")
+    assert "argument 'order' (object) is not JSON" in str(error)
+    assert calls == ["before"]  # send stops at the failing receiver, as for any receiver
+
+
+@pytest.mark.usefixtures("unreachable_broker")
+def test_send_robust_returns_the_serialization_error_and_runs_the_local_receivers() -> None:
+    signal, calls = _signal_with_remote()
+    responses = signal.send_robust(sender=Store, order={1, 2})
+    assert calls == ["before", "after"]
+    assert isinstance(responses[1][1], RemoteSerializationError)
+    assert responses[1][1].argument == "order"
+
+
+@pytest.mark.usefixtures("unreachable_broker")
+@pytest.mark.parametrize("value", [float("nan"), b"bytes", (lambda: 1)])
+def test_values_json_cannot_carry_faithfully_are_refused(value: object) -> None:
+    signal, _ = _signal_with_remote()
+    response = signal.send_robust(sender=None, value=value)[1][1]
+    assert isinstance(response, RemoteSerializationError)
+    assert response.argument == "value"
+
+
+@pytest.mark.usefixtures("unreachable_broker")
+def test_a_sender_that_cannot_travel_is_named_as_the_argument_sender() -> None:
+    class LocalClass:
+        pass
+
+    signal, _ = _signal_with_remote()
+    for sender in (Store(), LocalClass):
+        response = signal.send_robust(sender=sender)[1][1]
+        assert isinstance(response, RemoteSerializationError)
+        assert response.argument == "sender"
+        assert "cannot travel to a worker" in str(response)
+
+
+@pytest.mark.usefixtures("unreachable_broker")
+def test_a_message_that_travels_reaches_the_broker_step_and_fails_there_in_bounded_time() -> None:
+    import time
+
+    signal, calls = _signal_with_remote()
+    started = time.monotonic()
+    responses = signal.send_robust(sender=Store, order=[1, "two", {"three": 3.0}], ok=True)
+    assert time.monotonic() - started < 5
+    assert calls == ["before", "after"]
+    error = responses[1][1]
+    assert isinstance(error, RemoteDispatchError)
+    assert error.cause is not None
+    assert error.__cause__ is error.cause
+
+
+def test_senders_travel_as_values_or_module_references() -> None:
+    assert encode_sender(None) == {"value": None}
+    assert encode_sender("web") == {"value": "web"}
+    assert encode_sender(3) == {"value": 3}
+    assert encode_sender(Store) == {"ref": f"{__name__}:Store"}
+    assert encode_sender(module_level_function) == {"ref": f"{__name__}:module_level_function"}
+    assert encode_sender(json) == {"ref": "json:"}
+    assert encode_sender(Store()) is None
+
+
+def test_the_worker_resolves_senders_only_among_modules_already_imported() -> None:
+    assert resolve_sender({"ref": f"{__name__}:Store"}) is Store
+    assert resolve_sender({"value": "web"}) == "web"
+    assert "antigravity" not in sys.modules
+    with pytest.raises(UnknownSender, match="not loaded on this worker"):
+        resolve_sender({"ref": "antigravity:fly"})
+    assert "antigravity" not in sys.modules  # named in a message, never imported
+    with pytest.raises(UnknownSender):
+        resolve_sender({"ref": "os:__builtins__"})
+    with pytest.raises(UnknownSender):
+        resolve_sender({"value": ["a list"]})
+
+
+def test_a_remote_receiver_is_a_strong_receiver_marked_for_introspection() -> None:
+    signal, _ = _signal_with_remote(queue="sms")
+    infos = signal.describe_receivers()
+    assert [info.qualname.rsplit(".", 1)[-1] for info in infos] == [
+        "local_before",
+        "remote",
+        "local_after",
+    ]
+    remote = infos[1]
+    assert isinstance(remote.receiver, RemoteReceiver)
+    assert remote.remote == {"engine": "celery", "queue": "sms"}
+    assert remote.weak is False
+    assert remote.file == __file__
+    assert remote.to_json()["remote"] == {"engine": "celery", "queue": "sms"}
+    assert infos[0].to_json()["remote"] is None
+
+
+def test_connecting_the_same_function_again_registers_it_once() -> None:
+    signal = Signal(name="again")
+
+    def handler(sender: object, **kwargs: object) -> None:
+        pass
+
+    for _ in range(3):  # a plugin's ready() run again
+        remote_receiver(signal)(handler)
+    assert len(signal.describe_receivers()) == 1
+
+
+def test_the_decorator_returns_the_function_and_checks_it_takes_kwargs() -> None:
+    signal = Signal(name="checked")
+
+    def handler(sender: object, **kwargs: object) -> str:
+        return "called directly"
+
+    assert remote_receiver(signal)(handler) is handler
+    with pytest.raises(hookwire.exceptions.ReceiverSignatureError):
+
+        @remote_receiver(signal)
+        def no_kwargs(sender: object) -> None:
+            pass
+
+
+def test_current_delivery_is_none_outside_a_worker() -> None:
+    assert current_delivery() is None
+
+
+def test_dispatched_carries_the_delivery_and_task_ids_and_queue() -> None:
+    dispatched = Dispatched(delivery_id="d", task_id="t", queue="q")
+    assert (dispatched.delivery_id, dispatched.task_id, dispatched.queue) == ("d", "t", "q")
+
+
+def test_broker_comes_from_the_environment_then_pyproject_then_the_embedded_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("HOOKWIRE_BROKER_URL", raising=False)
+    monkeypatch.delenv("HOOKWIRE_BROKER_TIMEOUT", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    default = broker_settings("pizzeria")
+    assert default.url == "filesystem://"
+    assert default.timeout == 3.0
+    assert default_broker_folder("pizzeria") == tmp_path / "data/hookwire/broker/pizzeria"
+    assert (tmp_path / "data/hookwire/broker/pizzeria/queue").is_dir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.hookwire]\nbroker = "redis://from-pyproject:6379/0"\nbroker_timeout = 1.5\n'
+    )
+    from_file = broker_settings("pizzeria")
+    assert (from_file.url, from_file.timeout) == ("redis://from-pyproject:6379/0", 1.5)
+    monkeypatch.setenv("HOOKWIRE_BROKER_URL", "redis://from-env:6379/0")
+    assert broker_settings("pizzeria").url == "redis://from-env:6379/0"
+    monkeypatch.setenv("HOOKWIRE_BROKER_TIMEOUT", "soon")
+    with pytest.raises(ConfigError, match="HOOKWIRE_BROKER_TIMEOUT"):
+        broker_settings("pizzeria")
+
+
+def test_without_celery_hookwire_remote_is_one_error_naming_the_extra() -> None:
+    code = "import sys\nsys.modules['celery'] = None\nimport hookwire.remote\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "ImportError: hookwire.remote needs Celery, which is not installed: "
+        "pip install 'hookwire[celery]'"
+    )
