@@ -22,7 +22,7 @@ from hookwire.exceptions import (
 pytest.importorskip("celery", reason="the hookwire[celery] extra is not installed")
 
 from hookwire.remote import Dispatched, RemoteReceiver, current_delivery, remote_receiver
-from hookwire.remote._broker import broker_settings, default_broker_folder
+from hookwire.remote._broker import app_for, broker_settings, default_broker_folder
 from hookwire.remote._receiver import encode_sender
 from hookwire.remote._worker import UnknownSender, resolve_sender
 
@@ -222,6 +222,26 @@ def test_broker_comes_from_the_environment_then_pyproject_then_the_embedded_defa
     monkeypatch.setenv("HOOKWIRE_BROKER_TIMEOUT", "soon")
     with pytest.raises(ConfigError, match="HOOKWIRE_BROKER_TIMEOUT"):
         broker_settings("pizzeria")
+
+
+def test_the_hosts_own_celery_app_comes_before_environment_and_pyproject(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from celery import Celery
+
+    monkeypatch.setenv("HOOKWIRE_BROKER_URL", "redis://from-env:6379/0")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.hookwire]\nbroker = "redis://file:6379/0"\n')
+    app = Celery("django-project", broker="memory://", set_as_current=False)
+    host = hookwire.Host("own-app-host", celery=app)
+    chosen, timeout = app_for(host)
+    assert chosen is app
+    assert str(chosen.conf.broker_url) == "memory://"
+    assert timeout > 0
+    # Without an app of its own, a host of another name falls back to the environment.
+    other, _ = app_for(hookwire.Host("no-app-host"))
+    assert other is not app
+    assert str(other.conf.broker_url) == "redis://from-env:6379/0"
 
 
 def test_without_celery_hookwire_remote_is_one_error_naming_the_extra() -> None:
