@@ -197,10 +197,12 @@ def test_override_restores_previous_values_and_announces_both_edges() -> None:
 def test_override_restores_previous_values_when_its_block_raises() -> None:
     host = Host("pizzeria", settings={"oven": "wood"})
     received = record_sends(lifecycle.setting_changed)
-    with pytest.raises(LookupError, match="no such topping"):  # noqa: PT012
-        with host.settings.override(oven="gas", delivery=True):
-            assert dict(host.settings) == {"oven": "gas", "delivery": True}
-            raise LookupError("no such topping")
+    with (  # noqa: PT012
+        pytest.raises(LookupError, match="no such topping"),
+        host.settings.override(oven="gas", delivery=True),
+    ):
+        assert dict(host.settings) == {"oven": "gas", "delivery": True}
+        raise LookupError("no such topping")
     assert dict(host.settings) == {"oven": "wood"}
     edges = [(kw["setting"], kw["value"], kw["enter"]) for _, kw in received]
     assert edges == [
