@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clitools import World, shared_world
+from clitools import HOSTILE_PLUGIN, World, shared_world
 from venvtools import Venv
 
 import hookwire
@@ -218,7 +218,7 @@ def test_the_argument_wins_over_the_environment(world: World) -> None:
     result = world.hookwire(
         "plugins", "list", "clihost.app:evil", "--json", env={"HOOKWIRE_HOST": "clihost.app:calm"}
     )
-    assert len(plugin_names(result)) == 1
+    assert plugin_names(result) == [HOSTILE_PLUGIN]  # the evil host's only plugin
 
 
 def test_tool_hookwire_host_in_the_nearest_pyproject_names_the_host(

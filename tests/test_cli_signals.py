@@ -158,4 +158,9 @@ def test_strict_applies_to_signals_too(world: World) -> None:
 
 def test_no_autoload_shows_the_signals_with_no_plugin_receivers(world: World) -> None:
     signals = signals_json(world, "clihost.app:calm", "--no-autoload")
-    assert all(receivers == [] for receivers in signals.values())
+    assert list(signals) == [
+        "clihost.signals.order_placed",
+        "clihost.signals.pizza_baked",
+        *LIFECYCLE,
+    ]
+    assert list(signals.values()) == [[] for _ in signals]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,17 +119,69 @@ def test_an_entry_points_file_that_cannot_be_read_is_reported_not_taken_as_absen
     assert "IsADirectoryError" in str(problem)
 
 
-@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="needs POSIX permissions")
-def test_an_unreadable_entry_points_file_is_reported_not_taken_as_absent(
-    plugin_site: PluginSite,
-) -> None:
-    locked = plugin_site.add("locked", entry_points={GROUP: {"locked": "locked_mod"}})
-    (locked / "entry_points.txt").chmod(0)
+READ_AS_NOBODY = """
+import json, logging, os, sys  # logging: discovery imports it on its first problem
+from pathlib import Path
+
+import importlib_metadata
+
+from hookwire._loading.discovery import discover
+
+site, group = Path(sys.argv[1]), sys.argv[2]
+
+
+def discovered():
+    dists = [importlib_metadata.PathDistribution(p) for p in sorted(site.glob("*.dist-info"))]
+    result = discover(group, distributions=dists)
+    return [r.name for r in result.entry_points], [str(p) for p in result.problems]
+
+
+as_root = discovered()  # imports everything discovery needs while the interpreter is readable
+if os.geteuid() == 0:
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+metadata = (next(site.glob("*.dist-info")) / "METADATA").read_text(encoding="utf-8")
+seen = {"uid": os.geteuid(), "before": as_root, "metadata": metadata, "after": discovered()}
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="needs POSIX permissions")
+def test_an_unreadable_entry_points_file_is_reported_not_taken_as_absent(tmp_path: Path) -> None:
+    # Root reads any file whatever its mode, so a child process drops to the "nobody" user
+    # before the discovery that counts. The site lives outside pytest's private temporary
+    # folder so that only the file's own mode can deny the read.
+    site = Path(tempfile.mkdtemp(prefix="hookwire-unreadable-"))
     try:
-        result = discover(GROUP, distributions=plugin_site.distributions())
+        site.chmod(0o755)
+        dist_info = write_dist_info(site, "locked", entry_points={GROUP: {"locked": "locked_mod"}})
+        (dist_info / "entry_points.txt").chmod(0)
+        completed = subprocess.run(
+            [sys.executable, "-c", READ_AS_NOBODY, str(site), GROUP],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("HOOKWIRE_")},
+                "HOOKWIRE_CACHE_DIR": str(tmp_path / "cache"),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            },
+        )
     finally:
-        (locked / "entry_points.txt").chmod(0o644)
-    assert "cannot read entry_points.txt: PermissionError" in str(result.problems[0])
+        shutil.rmtree(site)
+    assert completed.returncode == 0, completed.stderr
+    seen = json.loads(completed.stdout)
+    assert seen["uid"] != 0
+    assert "Name: locked" in seen["metadata"]  # the folder itself was readable
+    if os.geteuid() == 0:
+        assert seen["before"] == [["locked"], []]
+    entry_points, problems = seen["after"]
+    assert entry_points == []
+    (problem,) = problems
+    assert problem.startswith(f"distribution at {dist_info}: cannot read entry_points.txt: ")
+    assert "PermissionError" in problem
 
 
 def test_a_custom_distribution_that_raises_is_reported_and_the_rest_is_read(

@@ -194,6 +194,25 @@ def test_override_restores_previous_values_and_announces_both_edges() -> None:
     ]
 
 
+def test_override_restores_previous_values_when_its_block_raises() -> None:
+    host = Host("pizzeria", settings={"oven": "wood"})
+    received = record_sends(lifecycle.setting_changed)
+    with (  # noqa: PT012
+        pytest.raises(LookupError, match="no such topping"),
+        host.settings.override(oven="gas", delivery=True),
+    ):
+        assert dict(host.settings) == {"oven": "gas", "delivery": True}
+        raise LookupError("no such topping")
+    assert dict(host.settings) == {"oven": "wood"}
+    edges = [(kw["setting"], kw["value"], kw["enter"]) for _, kw in received]
+    assert edges == [
+        ("oven", "gas", True),
+        ("delivery", True, True),
+        ("oven", "wood", False),
+        ("delivery", None, False),
+    ]
+
+
 def test_settings_of_another_host_are_independent() -> None:
     first, second = Host("first"), Host("second")
     first.settings["a"] = 1

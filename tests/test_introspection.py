@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -136,5 +138,21 @@ def test_dead_receivers_are_not_listed() -> None:
     assert signal.describe_receivers() == []
 
 
+LAZY_IMPORT = """
+import sys
+import hookwire
+before = "hookwire._introspection" in sys.modules
+info = hookwire.ReceiverInfo
+print(before, "hookwire._introspection" in sys.modules, info.__module__)
+"""
+
+
 def test_receiver_info_is_public_and_imported_lazily() -> None:
     assert hookwire.ReceiverInfo is ReceiverInfo
+    assert "ReceiverInfo" in hookwire.__all__
+    # A fresh interpreter: this one imported the module long ago.
+    completed = subprocess.run(
+        [sys.executable, "-c", LAZY_IMPORT], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["False", "True", "hookwire._introspection"]

@@ -343,6 +343,7 @@ def test_rows_of_dead_receivers_are_freed_by_the_next_send() -> None:
     assert len(signal.receivers) == 1
 
 
+@pytest.mark.slow
 def test_a_dead_receivers_id_reused_by_a_new_function_can_connect() -> None:
     signal = Signal()
     for _ in range(200):
@@ -474,13 +475,16 @@ class BrokenRepr:
     def __call__(self, **kwargs: Any) -> None:
         raise ValueError(self)
 
+    def refuse(self, **kwargs: Any) -> None:
+        raise ValueError(self)
+
 
 @pytest.mark.parametrize(
     "make",
     [
         lambda: functools.partial(lambda value, **kwargs: 1 / 0, 1),
         BrokenRepr,
-        lambda: Owner().method,
+        lambda: BrokenRepr().refuse,
     ],
     ids=["partial", "broken-repr", "bound-method"],
 )
@@ -489,12 +493,12 @@ def test_describing_any_failing_callable_never_raises(
 ) -> None:
     signal = Signal()
     target = make()
-    if isinstance(target, functools.partial | BrokenRepr):
-        signal.connect(target, weak=False)
-    else:
-        signal.connect(functools.partial(lambda **kwargs: 1 / 0), weak=False)
+    # A bound method is connected weakly, as usual (``target`` keeps its owner alive); the
+    # others are referenced by nothing else and would die at once.
+    signal.connect(target, weak=hasattr(target, "__func__"))
     with caplog.at_level(logging.ERROR, logger="hookwire.dispatch"):
         responses = signal.send_robust(None)
+    assert responses[0][0] == target
     assert isinstance(responses[0][1], Exception)
     assert len(caplog.records) == 1
     caplog.records[0].getMessage()
@@ -772,7 +776,6 @@ reveal_type(on_signal)
 
 @pytest.mark.slow
 def test_the_receiver_decorator_keeps_the_function_type_for_mypy(tmp_path: Any) -> None:
-    pytest.importorskip("mypy", reason="mypy comes with the lint extra")
     sample = tmp_path / "typed_use.py"
     sample.write_text(TYPED_USE)
     result = subprocess.run(
@@ -785,5 +788,7 @@ def test_the_receiver_decorator_keeps_the_function_type_for_mypy(tmp_path: Any) 
         r'Revealed type is "def \(sender: (builtins\.)?type, \*\*kwargs: (builtins\.)?object\)'
         r' -> (builtins\.)?int"'
     )
-    assert re.search(pattern, result.stdout), result.stdout
+    # The test environments install the lint extra, so a missing mypy fails here (its stderr
+    # says so) rather than skipping.
+    assert re.search(pattern, result.stdout), result.stdout + result.stderr
     assert result.returncode == 0, result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -116,3 +117,34 @@ def test_a_sync_send_to_async_receivers_is_traced(traces: list[SendTrace]) -> No
     signal.connect(async_ok)
     assert signal.send(None) == [(async_ok, "async ok")]
     assert [c.info.qualname for c in traces[0].calls] == ["async_ok"]
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+def test_a_traced_call_lasts_at_least_as_long_as_the_receiver_ran(
+    method: str, traces: list[SendTrace]
+) -> None:
+    # The receivers time themselves: whatever the machine's speed, the trace must enclose it.
+    measured: dict[str, int] = {}
+
+    def slow_sync(**kwargs: Any) -> None:
+        start = time.perf_counter_ns()
+        time.sleep(0.002)
+        measured["slow_sync"] = time.perf_counter_ns() - start
+
+    async def slow_async(**kwargs: Any) -> None:
+        start = time.perf_counter_ns()
+        await asyncio.sleep(0.002)
+        measured["slow_async"] = time.perf_counter_ns() - start
+
+    signal = Signal()
+    signal.connect(slow_sync)
+    signal.connect(slow_async)
+    sent = getattr(signal, method)(None)
+    if asyncio.iscoroutine(sent):
+        asyncio.run(sent)
+    [trace] = traces
+    durations = {call.info.qualname.rpartition(".")[2]: call.duration_ns for call in trace.calls}
+    assert set(durations) == set(measured) == {"slow_sync", "slow_async"}
+    for name, duration in durations.items():
+        assert duration >= measured[name] >= 2_000_000, name
+    assert trace.total_ns >= sum(durations.values())
