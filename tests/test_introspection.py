@@ -141,9 +141,9 @@ def test_dead_receivers_are_not_listed() -> None:
 LAZY_IMPORT = """
 import sys
 import hookwire
-before = "hookwire._introspection" in sys.modules
+before = "hookwire._dispatch.introspection" in sys.modules
 info = hookwire.ReceiverInfo
-print(before, "hookwire._introspection" in sys.modules, info.__module__)
+print(before, "hookwire._dispatch.introspection" in sys.modules, info.__module__)
 """
 
 
@@ -155,4 +155,4 @@ def test_receiver_info_is_public_and_imported_lazily() -> None:
         [sys.executable, "-c", LAZY_IMPORT], capture_output=True, text=True, timeout=60
     )
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split() == ["False", "True", "hookwire._introspection"]
+    assert completed.stdout.split() == ["False", "True", "hookwire._dispatch.introspection"]
