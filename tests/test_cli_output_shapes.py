@@ -165,6 +165,7 @@ def test_signals_json_lists_receivers_in_call_order_with_every_documented_key(
         "weak": True,
         "dispatch_uid": "bake",
         "async": False,
+        "remote": None,
     }
     assert bake["file"].endswith("oven_plugin.py")
     assert {key: serve[key] for key in ("receiver", "plugin", "sender", "weak", "async")} == {
