@@ -228,7 +228,15 @@ class Host:
 
     @property
     def settings(self) -> HostSettings:
-        """The host's settings; each change sends ``setting_changed`` (:class:`HostSettings`)."""
+        """The host's settings: a mutable mapping (``settings["mode"] = "busy"``) that
+        announces every change.
+
+        Setting a key sends :data:`hookwire.signals.setting_changed` with ``sender=`` the host,
+        ``setting=``, ``value=`` and ``enter=True``; deleting one sends ``value=None`` and
+        ``enter=False`` (Django's arguments). The signal is sent after the change is visible,
+        with no lock held; receivers' errors propagate. ``with host.settings.override(key=value):``
+        sets values for the block and restores them after, as Django's ``override_settings``.
+        """
         return self._settings
 
     @property

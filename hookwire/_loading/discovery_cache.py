@@ -41,7 +41,7 @@ from .records import DiscoveryResult, EntryPointRecord
 
 __all__ = ["PendingWrite", "begin", "cache_dir", "cache_file", "enabled", "lookup"]
 
-FORMAT = 2
+FORMAT = 3
 ENV_CACHE_DIR = "HOOKWIRE_CACHE_DIR"
 ENV_NO_CACHE = "HOOKWIRE_NO_CACHE"
 MAGIC = b"hookwire-discovery-cache\n"
@@ -147,10 +147,11 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
         records = tuple(_record_from_tuple(item) for item in data["entry_points"])
         problems = tuple(_problem_from_tuple(item) for item in data["problems"])
         sources = tuple(_text(source) for source in data["sources"])
+        shadowed = tuple(_record_from_tuple(item) for item in data["shadowed"])
     except Exception:
         # Missing, unreadable, corrupt, or written by another version: a miss, never an error.
         return None
-    return DiscoveryResult(records, problems, from_cache=True, sources=sources)
+    return DiscoveryResult(records, problems, from_cache=True, sources=sources, shadowed=shadowed)
 
 
 class PendingWrite:
@@ -186,6 +187,7 @@ class PendingWrite:
                     "entry_points": [_record_to_tuple(record) for record in result.entry_points],
                     "problems": [_problem_to_tuple(problem) for problem in result.problems],
                     "sources": list(result.sources),
+                    "shadowed": [_record_to_tuple(record) for record in result.shadowed],
                 }
             )
             with open(self.temporary, "wb") as stream:

@@ -73,7 +73,7 @@ class DiscoveryResult(NamedTuple):
     """What discovery found: entry points in search-path order, and the problems met.
 
     Of a name offered twice only the first on the search path is in ``entry_points``; the
-    other is described in ``problems``.
+    others are in ``shadowed`` and described in ``problems``.
     """
 
     entry_points: tuple[EntryPointRecord, ...] = ()
@@ -81,3 +81,5 @@ class DiscoveryResult(NamedTuple):
     from_cache: bool = False
     #: The metadata folders the entry points and problems came from (the cache watches them).
     sources: tuple[str, ...] = ()
+    #: Entry points hidden by an earlier one of the same name (a name offered twice).
+    shadowed: tuple[EntryPointRecord, ...] = ()

@@ -79,7 +79,8 @@ def _shown(registry: Registry, include_disabled: bool) -> list[PluginRecord]:
 
 
 def plugins_json(registry: Registry, *, include_disabled: bool) -> list[dict[str, Any]]:
-    """The ``plugins list --json`` array (DESIGN §4); failed plugins always included."""
+    """The ``plugins list --json`` array (``docs/reference/json.md``); failed plugins always
+    included."""
     return registry.to_json(include_disabled=include_disabled)
 
 
@@ -127,10 +128,11 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
 
     One line per plugin (``ok``, ``FAILED`` or ``disabled``), each failure's one-line cause,
     each discovery problem (unreadable metadata, a name offered twice), then a count by state.
-    Failed plugins count as failures, and so do discovery problems that concern one of the
-    host's plugins — the ones that also fail a strict load. A problem of a distribution that
-    offers the host nothing (a malformed ``[console_scripts]`` line) is shown, not counted:
-    the check answers for the host's plugins, not for everything installed beside them.
+    Failed plugins count as failures, and so do the discovery problems that also fail a strict
+    load (:attr:`Registry.blocking_problems`): those of a plugin that would be loaded, and an
+    allow- or deny-list name that nothing offers. A problem of a distribution that offers the
+    host nothing (a malformed ``[console_scripts]`` line), or of a plugin that is not selected,
+    is shown, not counted: the check answers for what would load.
     """
     records = list(registry)
     problems = list(registry.problems)
@@ -158,12 +160,12 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
     if problems:
         summary += f"; {len(problems)} discovery problem{'s' if len(problems) > 1 else ''}"
     lines.append(summary)
-    ours = [problem for problem in problems if problem.plugin is not None]
-    return lines, counts.get("failed", 0) + len(ours)
+    return lines, counts.get("failed", 0) + len(registry.blocking_problems)
 
 
 def signals_json(signals: Sequence[Signal]) -> list[dict[str, Any]]:
-    """The ``signals --json`` array (DESIGN §4): receivers in the order they will be called."""
+    """The ``signals --json`` array (``docs/reference/json.md``): receivers in the order they
+    will be called."""
     return [
         {
             "signal": signal.qualified_name,
