@@ -160,11 +160,23 @@ def _collect_signals(sources: Iterable[ModuleType | Signal]) -> dict[str, Signal
 
 
 def _exit_status(result: object) -> int:
-    """Map main's return value to an exit status: ``None`` → 0, an ``int`` → itself."""
+    """Map main's return value to an exit status: ``None`` → 0, an ``int`` in 0-255 → itself.
+
+    Any other ``int`` is a failure (1), with a warning on ``hookwire.host``: the operating
+    system keeps only the low 8 bits, so 256 would otherwise report success.
+    """
     if result is None:
         return 0
     if isinstance(result, int):
-        return int(result)
+        status = int(result)
+        if 0 <= status <= 255:
+            return status
+        import logging
+
+        logging.getLogger("hookwire.host").warning(
+            "main returned %d, which is not an exit status (0-255); exiting with 1", status
+        )
+        return 1
     raise HostError(
         f"main returned {type(result).__qualname__} {result!r}; return None or an int exit status"
     )
@@ -330,7 +342,8 @@ class Host:
         active in the main thread it handles SIGTERM. Its receivers are all called even if
         some fail (``send_robust``; failures are logged on ``hookwire.dispatch``).
 
-        :returns: the exit status — ``main``'s return value (``None`` → 0), 0 when there is no
+        :returns: the exit status — ``main``'s return value (``None`` → 0; an ``int`` outside
+            0-255 → 1, with a warning on the ``hookwire.host`` logger), 0 when there is no
             ``main``, :data:`EXIT_INTERRUPTED` (130) after Ctrl-C, :data:`EXIT_TERMINATED`
             (143) after SIGTERM.
         :raises HostError: ``main`` returned something other than ``None`` or an ``int``.
