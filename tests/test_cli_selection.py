@@ -26,10 +26,22 @@ KILN_APP = """
 """
 
 
+NEEDY = """
+    from hookwire import Plugin
+
+    print("needy imported")
+
+
+    class Needy(Plugin):
+        requires = ("good", "sms")
+        signals_module = None
+"""
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
-    """A venv with the host ``kiln`` and plugins good, sms, and twin offered by two
-    distributions (kiln-twin-a first on the search path)."""
+    """A venv with the host ``kiln`` and plugins good, sms, needy (requires good and sms) and
+    twin, offered by two distributions (kiln-twin-a first on the search path)."""
     root = tmp_path_factory.mktemp("selection")
     venv = isolated_venv(tmp_path_factory, hookwire_wheel, root / "venv")
     venv.add_dist_info(
@@ -42,6 +54,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Wor
             entry_points={"kiln.plugins": {name: f"kiln_{name}"}},
             modules={f"kiln_{name}.py": f"print('{name} imported')\n"},
         )
+    venv.add_dist_info(
+        "kiln-needy",
+        "1.0",
+        entry_points={"kiln.plugins": {"needy": "kiln_needy:Needy"}},
+        modules={"kiln_needy.py": NEEDY},
+    )
     venv.add_dist_info(
         "kiln-twin-a",
         "1.0",
@@ -168,7 +186,7 @@ def test_a_misspelt_disable_option_is_warned_and_disables_nothing(world: World) 
 def test_an_unknown_name_without_a_close_match_lists_what_is_offered(world: World) -> None:
     result = world.hookwire("run", HOST, "--plugin", "zzz")
     (warning,) = [line for line in _warnings(result) if "zzz" in line]
-    assert "good, sms, twin" in warning
+    assert "good, needy, sms, twin" in warning
 
 
 @pytest.mark.parametrize("option", ["--plugin", "--disable"])
@@ -185,3 +203,35 @@ def test_a_misspelt_name_fails_plugins_check(world: World, option: str) -> None:
     result = world.hookwire("plugins", "check", HOST, option, "smss", "--disable", "twin")
     assert result.returncode == 1
     assert any("smss" in line and "did you mean" in line for line in result.stdout.splitlines())
+
+
+# -- what plugins list shows ------------------------------------------------------------------
+
+
+def test_a_disabled_plugin_still_shows_its_requires_without_being_imported(world: World) -> None:
+    result = world.hookwire("plugins", "list", HOST, "--all", "--json", "--disable", "needy")
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["needy"]["state"] == "disabled"
+    assert rows["needy"]["requires"] == ["good", "sms"]
+    assert "needy imported" not in result.stdout + result.stderr
+    table = world.hookwire("plugins", "list", HOST, "--all", "--disable", "needy")
+    (line,) = [line for line in table.stdout.splitlines() if line.startswith("needy ")]
+    assert "good, sms" in line
+
+
+def test_plugins_list_verbose_stays_readable_at_100_columns(world: World) -> None:
+    result = world.hookwire("plugins", "list", HOST, "--verbose", env={"COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    site = str(world.venv.site_packages)
+    for line in lines:
+        # Every line fits, or holds a single value that is a path (which cannot be shortened).
+        label, _, value = line.strip().partition(":")
+        value = value.strip()
+        assert len(line) <= 100 or (value.startswith(site) and " " not in value), line
+    blocks = "\n".join(lines).split("\n\n")
+    (twin,) = [block for block in blocks if block.startswith("twin: ready")]
+    assert "kiln-twin-b 2.0 at " in twin
+    assert f"module file: {site}/twin_a.py" in twin
+    assert f"metadata:    {site}/kiln_twin_a-1.0.dist-info" in twin

@@ -217,8 +217,12 @@ class Loader:
             )
             reason = self.config.disabled_reason(entry.name)
             if reason is not None:
+                from .importing import static_requires
+
                 record.state = PluginState.DISABLED
                 record.reason = reason
+                # Never imported, so read from source: what enabling it would also need.
+                record.requires = static_requires(entry.value) or ()
             records[record.key] = record
         problems = [*result.problems, *self._unknown_names(records, result.problems)]
         blocking = tuple(problem for problem in problems if self._blocks(problem))

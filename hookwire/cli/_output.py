@@ -88,13 +88,14 @@ def plugins_table(
     registry: Registry, *, include_disabled: bool, verbose: bool = False
 ) -> list[str]:
     """The ``plugins list`` table, then one ``! error`` line per failed plugin; ``[]`` when
-    there is nothing to show. ``verbose`` adds where each plugin's module and metadata are."""
+    there is nothing to show. ``verbose`` gives one block per plugin instead (see
+    :func:`plugin_blocks`)."""
     records = _shown(registry, include_disabled)
     if not records:
         return []
-    headers = ["NAME", "STATE", "DISTRIBUTION", "VERSION", "RECEIVERS", "REQUIRES", "ENTRY POINT"]
     if verbose:
-        headers += ["MODULE FILE", "METADATA"]
+        return plugin_blocks(records)
+    headers = ["NAME", "STATE", "DISTRIBUTION", "VERSION", "RECEIVERS", "REQUIRES", "ENTRY POINT"]
     rows = []
     for record in records:
         row: list[object] = [
@@ -106,11 +107,39 @@ def plugins_table(
             ", ".join(record.requires) or None,
             record.entry_point,
         ]
-        if verbose:
-            row += [record.module_file, record.dist_path]
         rows.append(row)
     lines = render_table(headers, rows)
     lines.extend(_error_lines(records))
+    return lines
+
+
+def plugin_blocks(records: Iterable[PluginRecord]) -> list[str]:
+    """``plugins list --verbose``: per plugin a heading line (name, state, distribution) and
+    one ``label: value`` line per detail, so that long paths never push the other fields out
+    of a narrow terminal."""
+    lines: list[str] = []
+    for record in records:
+        if lines:
+            lines.append("")
+        origin = f"{record.distribution or '-'} {record.version or ''}".strip()
+        lines.append(f"{escape(record.name)}: {record.state.value} ({escape(origin)})")
+        details: list[tuple[str, object]] = [
+            ("receivers", len(record.receivers())),
+            ("requires", ", ".join(record.requires) or None),
+            ("entry point", record.entry_point),
+            ("module file", record.module_file),
+            ("metadata", record.dist_path),
+        ]
+        details += [
+            ("shadows", f"{entry.distribution} {entry.version} at {entry.dist_path or '-'}")
+            for entry in record.shadowed
+        ]
+        if record.state is PluginState.DISABLED and record.reason:
+            details.append(("disabled", record.reason))
+        if record.state is PluginState.FAILED and record.error:
+            details.append(("error", record.error))
+        width = max(len(label) for label, _ in details) + 1
+        lines.extend(f"  {(label + ':').ljust(width)} {escape(value)}" for label, value in details)
     return lines
 
 
