@@ -230,7 +230,8 @@ def test_a_status_outside_0_to_255_from_main_exits_1_with_a_warning_naming_it(
     result = world.hookwire("run", "edge.app:status", env={"EDGE_STATUS": status})
     assert result.returncode == 1
     (line,) = _errors(result)
-    assert line.startswith("hookwire: warning:") and status in line
+    assert line.startswith("hookwire: warning:")
+    assert status in line
 
 
 @pytest.mark.parametrize("status", ["0", "3", "255"])
@@ -271,7 +272,8 @@ def test_a_send_the_trace_printer_cannot_describe_becomes_a_trace_line() -> None
     printer = TracePrinter(stream)
     printer(SendTrace(Nameless(), None, "send", (), 1000))
     (line,) = stream.getvalue().splitlines()
-    assert line.startswith("trace: ") and "RuntimeError" in line
+    assert line.startswith("trace: ")
+    assert "RuntimeError" in line
 
 
 # -- a reader that closes stdout ---------------------------------------------------------------
@@ -291,7 +293,8 @@ def test_a_reader_closing_stdout_ends_run_quietly_and_host_stopping_is_sent(
         env=world.popen_env(env),
     )
     try:
-        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
         assert process.stdout.readline() == "started\n"
         process.stdout.close()  # what `| head -1` does after its line
         go.touch()
@@ -409,7 +412,8 @@ def test_an_empty_host_reference_is_a_usage_error(world: World) -> None:
     result = world.hookwire("run", "")
     assert result.returncode == 2
     (line,) = _errors(result)
-    assert line.startswith("hookwire: error:") and "empty" in line
+    assert line.startswith("hookwire: error:")
+    assert "empty" in line
     assert result.stdout == ""
 
 

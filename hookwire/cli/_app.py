@@ -262,11 +262,11 @@ def run(
 ) -> int:
     """Load the plugins and run the host's main; exit with its status.
 
-    Each plugin that fails to load is reported as one warning line on stderr (with
-    --traceback, after its traceback) and the host runs without it (with --strict the command
-    stops instead, exit 1). Ctrl-C exits 130 and SIGTERM 143, after the host_stopping signal
-    was sent. A status from main outside 0-255 exits 1 with a warning. When the reader of
-    stdout goes away (| head), the command ends quietly (exit 141, or main's status).
+    Each plugin that fails to load is reported as one warning line on stderr, after its
+    traceback when asked for, and the host runs without it (in strict mode the command stops
+    instead, exit 1). Ctrl-C exits 130 and SIGTERM 143, after the host_stopping signal was
+    sent. A status from main outside 0-255 exits 1 with a warning. When the reader of stdout
+    goes away (| head), the command ends quietly (exit 141, or main's status).
     """
     from .._loading.registry import PluginState
 
@@ -372,8 +372,8 @@ def plugins_check(
     """Load every plugin and report each; exit 1 if any failed.
 
     Discovery problems of the plugins that would load (unreadable metadata, a plugin name
-    offered twice) count as failures, and so does a name given to --plugin or --disable that
-    no installed distribution offers; problems of distributions offering no plugin, and of
+    offered twice) count as failures, and so does an allow- or deny-list name that no
+    installed distribution offers; problems of distributions offering no plugin, and of
     plugins that are not selected, are only shown.
     """
     with _output_guard():
@@ -509,6 +509,12 @@ def invoke(args: Sequence[str]) -> int:
     except (_OutputClosed, BrokenPipeError):
         _silence_stdout()
         return EXIT_OUTPUT_CLOSED
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):
+            # typer's own answer to a closed stdout while it printed (--help): exit 1.
+            _silence_stdout()
+            return EXIT_OUTPUT_CLOSED
+        raise
     except (_Interrupted, KeyboardInterrupt):
         sys.stderr.write(f"{PROG}: interrupted\n")
         return EXIT_INTERRUPTED

@@ -130,16 +130,18 @@ def plugin_blocks(records: Iterable[PluginRecord]) -> list[str]:
             ("module file", record.module_file),
             ("metadata", record.dist_path),
         ]
-        details += [
-            ("shadows", f"{entry.distribution} {entry.version} at {entry.dist_path or '-'}")
-            for entry in record.shadowed
-        ]
+        for entry in record.shadowed:
+            # The path on a line of its own, under the value: it is what makes lines long.
+            details += [("shadows", f"{entry.distribution} {entry.version}"), ("", entry.dist_path)]
         if record.state is PluginState.DISABLED and record.reason:
             details.append(("disabled", record.reason))
         if record.state is PluginState.FAILED and record.error:
             details.append(("error", record.error))
         width = max(len(label) for label, _ in details) + 1
-        lines.extend(f"  {(label + ':').ljust(width)} {escape(value)}" for label, value in details)
+        lines.extend(
+            f"  {(label + ':' if label else '').ljust(width)} {escape(value)}"
+            for label, value in details
+        )
     return lines
 
 
