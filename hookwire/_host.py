@@ -159,11 +159,23 @@ def _collect_signals(sources: Iterable[ModuleType | Signal]) -> dict[str, Signal
 
 
 def _exit_status(result: object) -> int:
-    """Map main's return value to an exit status: ``None`` → 0, an ``int`` → itself."""
+    """Map main's return value to an exit status: ``None`` → 0, an ``int`` in 0-255 → itself.
+
+    Any other ``int`` is a failure (1), with a warning on ``hookwire.host``: the operating
+    system keeps only the low 8 bits, so 256 would otherwise report success.
+    """
     if result is None:
         return 0
     if isinstance(result, int):
-        return int(result)
+        status = int(result)
+        if 0 <= status <= 255:
+            return status
+        import logging
+
+        logging.getLogger("hookwire.host").warning(
+            "main returned %d, which is not an exit status (0-255); exiting with 1", status
+        )
+        return 1
     raise HostError(
         f"main returned {type(result).__qualname__} {result!r}; return None or an int exit status"
     )
@@ -232,7 +244,15 @@ class Host:
 
     @property
     def settings(self) -> HostSettings:
-        """The host's settings; each change sends ``setting_changed`` (:class:`HostSettings`)."""
+        """The host's settings: a mutable mapping (``settings["mode"] = "busy"``) that
+        announces every change.
+
+        Setting a key sends :data:`hookwire.signals.setting_changed` with ``sender=`` the host,
+        ``setting=``, ``value=`` and ``enter=True``; deleting one sends ``value=None`` and
+        ``enter=False`` (Django's arguments). The signal is sent after the change is visible,
+        with no lock held; receivers' errors propagate. ``with host.settings.override(key=value):``
+        sets values for the block and restores them after, as Django's ``override_settings``.
+        """
         return self._settings
 
     @property
@@ -326,7 +346,8 @@ class Host:
         active in the main thread it handles SIGTERM. Its receivers are all called even if
         some fail (``send_robust``; failures are logged on ``hookwire.dispatch``).
 
-        :returns: the exit status — ``main``'s return value (``None`` → 0), 0 when there is no
+        :returns: the exit status — ``main``'s return value (``None`` → 0; an ``int`` outside
+            0-255 → 1, with a warning on the ``hookwire.host`` logger), 0 when there is no
             ``main``, :data:`EXIT_INTERRUPTED` (130) after Ctrl-C, :data:`EXIT_TERMINATED`
             (143) after SIGTERM.
         :raises HostError: ``main`` returned something other than ``None`` or an ``int``.

@@ -24,7 +24,18 @@ def escape(value: object) -> str:
 def describe_error(error: BaseException) -> str:
     """``"ValueError: first line of the message"`` (just the type when the message is empty).
 
-    Not escaped: callers escape what they print.
+    Never raises: an exception whose ``str()`` raises is described by its type and what its
+    ``str()`` raised. Not escaped: callers escape what they print.
     """
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    name = _type_name(error)
+    try:
+        text = str(error)
+    except Exception as broken:
+        return f"{name} (its message cannot be shown: str() raised {_type_name(broken)})"
+    lines = text.strip().splitlines() if isinstance(text, str) else []
+    return f"{name}: {lines[0]}" if lines else name
+
+
+def _type_name(error: BaseException) -> str:
+    name = getattr(type(error), "__name__", None)
+    return name if isinstance(name, str) else "exception"

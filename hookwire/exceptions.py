@@ -12,6 +12,7 @@ The hierarchy::
     ├── PluginError                                 one plugin, one phase, one cause
     │   ├── DiscoveryError                          a distribution's metadata is unusable
     │   ├── DuplicatePluginError                    one name offered twice
+    │   ├── UnknownPluginError                      an allow- or deny-list name nobody offers
     │   ├── PluginImportError
     │   ├── PluginReadyError
     │   ├── PluginRequirementError                  ``requires`` absent, failed or cyclic
@@ -57,6 +58,7 @@ __all__ = [
     "RemoteError",
     "RemoteSerializationError",
     "SyncSendInEventLoopError",
+    "UnknownPluginError",
     "WeakReceiverWarning",
 ]
 
@@ -162,6 +164,21 @@ class DuplicatePluginError(PluginError):
     def __init__(self, message: str, *, plugin: str, distributions: Sequence[str] = ()) -> None:
         super().__init__(message, plugin=plugin, phase="discover")
         self.distributions = tuple(distributions)
+
+
+class UnknownPluginError(PluginError):
+    """A name in the allow-list or the deny-list that no installed distribution offers.
+
+    ``listed_in`` is ``"allow-list"`` or ``"deny-list"``; ``suggestion`` is the closest
+    plugin name that is offered, or ``None``.
+    """
+
+    def __init__(
+        self, message: str, *, plugin: str, listed_in: str, suggestion: str | None = None
+    ) -> None:
+        super().__init__(message, plugin=plugin, phase="discover")
+        self.listed_in = listed_in
+        self.suggestion = suggestion
 
 
 class PluginImportError(PluginError):

@@ -1,5 +1,6 @@
 """``asend``/``asend_robust`` and ``send`` reaching async receivers: Django 6.1's semantics, and
-the faults of FAULTS.md C fixed."""
+where hookwire deliberately differs: ``send()`` inside a running loop raises before calling
+anyone, cancellation is never swallowed, several failures follow one documented policy."""
 
 from __future__ import annotations
 

@@ -77,13 +77,13 @@ def test_list_shows_each_plugin_with_state_distribution_version_receivers_and_en
 def test_verbose_adds_the_module_file_and_metadata_folder_of_each_plugin(world: World) -> None:
     result = world.hookwire("plugins", "list", "clihost.app:calm", "--verbose")
     assert result.returncode == 0, result.stderr
-    rows = table_rows(result.stdout)
-    assert rows["NAME"][-4:] == ["POINT", "MODULE", "FILE", "METADATA"]
-    good = rows["good"]
+    blocks = {block.splitlines()[0]: block for block in result.stdout.split("\n\n")}
+    good = blocks["good: ready (shop-good 1.2.0)"]
     site = str(world.venv.site_packages)
-    assert good[-2] == f"{site}/shop_good/__init__.py"
-    assert good[-1] == f"{site}/shop_good-1.2.0.dist-info"
-    assert table_rows(world.hookwire("plugins", "list", "clihost.app:calm", "-v").stdout) == rows
+    assert f"  module file: {site}/shop_good/__init__.py" in good.splitlines()
+    assert f"  metadata:    {site}/shop_good-1.2.0.dist-info" in good.splitlines()
+    assert "  entry point: good = shop_good:GoodPlugin" in good.splitlines()
+    assert world.hookwire("plugins", "list", "clihost.app:calm", "-v").stdout == result.stdout
 
 
 def test_list_explains_each_failure_on_one_line_naming_plugin_distribution_phase_and_cause(

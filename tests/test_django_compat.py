@@ -2,7 +2,7 @@
 
 Each scenario takes a signal class (and the matching ``receiver`` decorator) and returns what a
 program can observe; both implementations must return the same thing. Where hookwire
-deliberately differs (FAULTS.md: falsy ``dispatch_uid``, ``send()`` inside a running loop,
+deliberately differs (falsy ``dispatch_uid``, ``send()`` inside a running loop,
 unweakrefable senders with ``use_caching``, receiver checks outside ``DEBUG``), the scenarios
 stay on the behaviour correct programs see, and the differences are tested in
 ``test_signals.py`` and ``test_async_send.py``.

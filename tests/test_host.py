@@ -7,6 +7,7 @@ put on ``sys.path``, discovered through their entry points like any installed pa
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal as os_signal
 import subprocess
@@ -400,6 +401,16 @@ def test_run_loads_the_plugins_first_when_not_loaded_yet(site: Path) -> None:
 )
 def test_main_return_value_is_the_exit_status(returned: object, status: int) -> None:
     assert Host(unique("host"), main=lambda: returned).run() == status
+
+
+@pytest.mark.parametrize("returned", [256, 512, -1])
+def test_a_status_outside_0_to_255_is_a_failure_with_a_warning_naming_it(
+    returned: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="hookwire.host"):
+        assert Host(unique("host"), main=lambda: returned).run() == 1
+    (record,) = caplog.records
+    assert str(returned) in record.getMessage()
 
 
 def test_a_host_without_main_runs_and_exits_zero() -> None:

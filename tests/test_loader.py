@@ -837,6 +837,38 @@ def test_an_allow_list_naming_an_uninstalled_plugin_is_reported(plugin_site: Plu
     assert [failure.plugin for failure in loader.failures] == ["elsewhere"]
 
 
+def test_a_misspelt_allow_or_deny_name_is_an_unknown_plugin_error_with_a_suggestion(
+    plugin_site: PluginSite,
+) -> None:
+    from hookwire.exceptions import UnknownPluginError
+
+    add_plugin(plugin_site, "loyalty", pinging())
+    registry = make_loader(plugin_site, allow=("loyalty",), deny=("loyalti",)).load()
+    (problem,) = registry.problems
+    assert isinstance(problem, UnknownPluginError)
+    assert (problem.plugin, problem.listed_in, problem.suggestion) == (
+        "loyalti",
+        "deny-list",
+        "loyalty",
+    )
+    assert registry.blocking_problems == (problem,)
+    assert registry["loyalty"].state is PluginState.READY
+
+
+def test_strict_ignores_a_problem_of_a_plugin_that_is_not_selected(
+    plugin_site: PluginSite,
+) -> None:
+    add_plugin(plugin_site, "alpha", pinging())
+    plugin_site.add("twin-a", entry_points={GROUP: {"twin": "twin_a"}})
+    plugin_site.add("twin-b", entry_points={GROUP: {"twin": "twin_b"}})
+    registry = make_loader(plugin_site, allow=("alpha",), strict=True).load()
+    assert [problem.plugin for problem in registry.problems] == ["twin"]
+    assert registry.blocking_problems == ()
+    assert [entry.distribution for entry in registry["twin"].shadowed] == ["twin-b"]
+    with pytest.raises(LoadError, match="twin-a"):
+        make_loader(plugin_site, allow=("twin",), strict=True).load()
+
+
 def test_receivers_of_a_plugin_the_host_imported_before_loading_are_attributed_to_it(
     plugin_site: PluginSite,
 ) -> None:

@@ -51,16 +51,20 @@ class LoadConfig:
     empty tuple: none). ``deny``: normalised names that are never imported. ``autoload``:
     load discovered plugins without naming them. ``strict``: raise
     :class:`~hookwire.exceptions.LoadError` after loading when anything failed.
+    ``sources``: where each allow- and deny-list name came from, for messages (not compared).
     """
 
     # A plain class, not a dataclass: dataclasses imports inspect, about 7 ms of every
     # command's start ("hookwire Host(...).load(), cached" in benchmarks/bench_discovery.py).
-    __slots__ = ("allow", "autoload", "deny", "strict")
+    __slots__ = ("allow", "autoload", "deny", "sources", "strict")
 
     allow: tuple[str, ...] | None
     deny: tuple[str, ...]
     autoload: bool
     strict: bool
+    #: Where each allow/deny name was set: ``("allow-list" | "deny-list", name)`` -> source.
+    #: Not part of equality or the repr.
+    sources: Mapping[tuple[str, str], str]
 
     def __init__(
         self,
@@ -68,12 +72,14 @@ class LoadConfig:
         deny: tuple[str, ...] = (),
         autoload: bool = True,
         strict: bool = False,
+        sources: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         for field, value in (
             ("allow", allow),
             ("deny", deny),
             ("autoload", autoload),
             ("strict", strict),
+            ("sources", {} if sources is None else sources),
         ):
             object.__setattr__(self, field, value)
 
@@ -96,6 +102,10 @@ class LoadConfig:
             f"LoadConfig(allow={self.allow!r}, deny={self.deny!r}, "
             f"autoload={self.autoload!r}, strict={self.strict!r})"
         )
+
+    def source_of(self, listed_in: str, name: str) -> str | None:
+        """Where ``name`` of the ``"allow-list"`` or ``"deny-list"`` was set, if known."""
+        return self.sources.get((listed_in, normalize_name(name)))
 
     def disabled_reason(self, name: str) -> str | None:
         """Why the plugin ``name`` must not be imported, or ``None`` when it may load."""
@@ -130,18 +140,31 @@ def resolve_config(
     path, settings = read_pyproject_settings(start_dir)
     source = f"{path} [tool.hookwire]" if path is not None else "pyproject.toml"
 
+    sources: dict[tuple[str, str], str] = {}
+
+    def remember(listed_in: str, names: Iterable[str], where: str) -> tuple[str, ...]:
+        for name in names:
+            sources.setdefault((listed_in, normalize_name(name)), where)
+        return tuple(names)
+
     allow: tuple[str, ...] | None = None
     if plugins is not None:
-        allow = _normalized(_as_names(plugins, "plugins="))
+        allow = _normalized(
+            remember("allow-list", _as_names(plugins, "plugins="), "--plugin / plugins=")
+        )
     elif ENV_PLUGINS in env:
-        allow = _normalized(_split(env[ENV_PLUGINS]))
+        allow = _normalized(remember("allow-list", _split(env[ENV_PLUGINS]), ENV_PLUGINS))
     elif "plugins" in settings:
-        allow = _normalized(_as_names(settings["plugins"], f"{source} plugins"))
+        names = _as_names(settings["plugins"], f"{source} plugins")
+        allow = _normalized(remember("allow-list", names, f"{source} plugins"))
 
-    deny = list(_as_names(disable, "disable="))
-    deny.extend(_split(env.get(ENV_DISABLE_PLUGINS, "")))
+    deny = list(remember("deny-list", _as_names(disable, "disable="), "--disable / disable="))
+    deny.extend(
+        remember("deny-list", _split(env.get(ENV_DISABLE_PLUGINS, "")), ENV_DISABLE_PLUGINS)
+    )
     if "disable" in settings:
-        deny.extend(_as_names(settings["disable"], f"{source} disable"))
+        names = _as_names(settings["disable"], f"{source} disable")
+        deny.extend(remember("deny-list", names, f"{source} disable"))
 
     resolved_autoload = True
     if autoload is not None:
@@ -162,6 +185,7 @@ def resolve_config(
         deny=_normalized(deny),
         autoload=resolved_autoload,
         strict=resolved_strict,
+        sources=sources,
     )
 
 

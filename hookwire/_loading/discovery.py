@@ -10,10 +10,12 @@ Which problems are reported: a malformed line in any ``entry_points.txt`` (the k
 ``importlib.metadata`` fail for everyone); an ``entry_points.txt`` that cannot be read or is not
 UTF-8; missing name or version metadata of a distribution that offers entry points in the group
 (distributions that offer none are not this host's business); the same plugin name offered
-twice. Problems that concern a plugin of the group carry its name in ``plugin`` and make strict
-loading fail; the others (``plugin`` is ``None``) are only reported.
+twice. Problems that concern a plugin of the group carry its name in ``plugin``; the loader makes
+those of the plugins it would load fail a strict load. The others (``plugin`` is ``None``) are
+only reported.
 
-The current working directory is never searched implicitly (FAULTS F38). By default the search
+The current working directory is never searched implicitly: a file planted there must not
+become a plugin. By default the search
 path is :data:`sys.path` without the entries Python adds on its own for the place a process
 happens to start in: ``''`` (``python -c``, the REPL) and the first entry when it is the
 current directory (``python -m``, a script started from there). An entry the user put there on
@@ -103,6 +105,7 @@ def discover(
     path: Sequence[str] | None = None,
     distributions: Iterable[Distribution] | None = None,
     use_cache: bool = True,
+    report: bool = True,
 ) -> DiscoveryResult:
     """Every entry point of ``group``, read one distribution at a time.
 
@@ -110,14 +113,17 @@ def discover(
     objects instead of searching (the cache is not used then). Otherwise the on-disk cache of
     :mod:`hookwire._loading.discovery_cache` answers when nothing on the search path changed.
 
-    Never raises for bad metadata: every problem is in the result's ``problems`` (and logged).
+    Never raises for bad metadata: every problem is in the result's ``problems``, and logged
+    unless ``report`` is false (the loader reports them itself, once, knowing which plugins
+    were selected).
     """
     if distributions is not None:
         result = scan_distributions(group, distributions)
     else:
         search_path = default_search_path() if path is None else list(path)
         result = _discover_on_path(group, search_path, use_cache=use_cache)
-    _log_problems(result.problems)
+    if report:
+        log_problems(result.problems)
     return result
 
 
@@ -272,12 +278,13 @@ def scan_distributions(
         problems.extend(trouble)
         if (found or trouble) and location is not None:
             sources.append(location)
-    kept, duplicates = _without_duplicates(records)
+    kept, shadowed, duplicates = _without_duplicates(records)
     return DiscoveryResult(
         tuple(kept),
         tuple(problems) + tuple(duplicates),
         sources=tuple(sources),
         watched=tuple(watched),
+        shadowed=tuple(shadowed),
     )
 
 
@@ -439,8 +446,9 @@ def _checked_name_and_version(
 
 def _without_duplicates(
     records: list[EntryPointRecord],
-) -> tuple[list[EntryPointRecord], list[PluginError]]:
+) -> tuple[list[EntryPointRecord], list[EntryPointRecord], list[PluginError]]:
     kept: dict[str, EntryPointRecord] = {}
+    shadowed: list[EntryPointRecord] = []
     problems: list[PluginError] = []
     for record in records:
         key = normalize_name(record.name)
@@ -448,6 +456,7 @@ def _without_duplicates(
         if first is None:
             kept[key] = record
             continue
+        shadowed.append(record)
         if normalize_name(first.distribution) == normalize_name(record.distribution):
             if first.dist_path == record.dist_path:
                 message = (
@@ -474,7 +483,7 @@ def _without_duplicates(
                 distributions=(first.distribution, record.distribution),
             )
         )
-    return list(kept.values()), problems
+    return list(kept.values()), shadowed, problems
 
 
 def _dist_location(dist: Distribution | _MetadataFolder) -> str | None:
@@ -487,7 +496,8 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _log_problems(problems: Sequence[PluginError]) -> None:
+def log_problems(problems: Sequence[PluginError]) -> None:
+    """Log each problem as one warning on ``hookwire.discovery``."""
     if not problems:
         return
     import logging

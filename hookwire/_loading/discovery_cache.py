@@ -311,14 +311,17 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
         problems = tuple(_problem_from_tuple(item) for item in data["problems"])
         sources = tuple(_text(source) for source in data["sources"])
         extra = tuple(_text(folder_name) for folder_name in data["watched"])
-        if not _plausible(group, search_path, records, sources, watched):
+        shadowed = tuple(_record_from_tuple(item) for item in data["shadowed"])
+        if not _plausible(group, search_path, records + shadowed, sources, watched):
             return None
     except Exception:
         # Unreadable, corrupt, or written by another version: a miss, never an error.
         return None
     finally:
         folder.close()
-    return DiscoveryResult(records, problems, from_cache=True, sources=sources, watched=extra)
+    return DiscoveryResult(
+        records, problems, from_cache=True, sources=sources, watched=extra, shadowed=shadowed
+    )
 
 
 def _plausible(
@@ -402,6 +405,7 @@ class PendingWrite:
                     "problems": [_problem_to_tuple(problem) for problem in result.problems],
                     "sources": list(result.sources),
                     "watched": list(result.watched),
+                    "shadowed": [_record_to_tuple(record) for record in result.shadowed],
                 }
             )
             data = MAGIC + len(payload).to_bytes(_LENGTH_BYTES, "little") + payload

@@ -19,9 +19,13 @@ from collections.abc import Sequence
 from importlib import import_module
 from importlib.machinery import ModuleSpec
 from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING
 
 from .plugin import Plugin
 from .records import parse_reference
+
+if TYPE_CHECKING:
+    import ast
 
 __all__ = [
     "EntryPointProblem",
@@ -288,6 +292,36 @@ def static_requires_host(value: str) -> str | None:
     bare-module entry point). ``None`` when the source cannot be found, the value is not a
     literal, or it is inherited: the loader checks again after import in every case.
     """
+    import ast
+
+    found = _static_assignment(value, "requires_host")
+    if isinstance(found, ast.Constant) and isinstance(found.value, str):
+        return found.value
+    return None
+
+
+def static_requires(value: str) -> tuple[str, ...] | None:
+    """The ``requires`` a plugin declares as a tuple or list of string literals, read from
+    source without running it (for plugins that are never imported: disabled ones).
+
+    ``None`` when it cannot be known that way (no source, not literals, inherited).
+    """
+    import ast
+
+    found = _static_assignment(value, "requires")
+    if not isinstance(found, ast.Tuple | ast.List):
+        return None
+    names: list[str] = []
+    for element in found.elts:
+        if not (isinstance(element, ast.Constant) and isinstance(element.value, str)):
+            return None
+        names.append(element.value)
+    return tuple(names)
+
+
+def _static_assignment(value: str, name: str) -> ast.expr | None:
+    """The expression last assigned to ``name`` in the body of the entry point's class (or
+    module), found by parsing its source; ``None`` when there is none to be found."""
     try:
         module_name, attr_path = split_value(value)
     except EntryPointProblem:
@@ -312,20 +346,17 @@ def static_requires_host(value: str) -> str | None:
         if not classes:
             return None
         body = classes[-1].body
-    found: str | None = None
+    found: ast.expr | None = None
     for node in body:
-        target_value: ast.expr | None = None
         if isinstance(node, ast.Assign):
-            if any(isinstance(t, ast.Name) and t.id == "requires_host" for t in node.targets):
-                target_value = node.value
+            if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                found = node.value
         elif (
             isinstance(node, ast.AnnAssign)
             and isinstance(node.target, ast.Name)
-            and node.target.id == "requires_host"
+            and node.target.id == name
         ):
-            target_value = node.value
-        if isinstance(target_value, ast.Constant) and isinstance(target_value.value, str):
-            found = target_value.value
+            found = node.value
     return found
 
 

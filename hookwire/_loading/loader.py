@@ -24,7 +24,8 @@ earlier ones first when they have not run. Loading is
 
 A plugin module is never imported from the working directory Python put on ``sys.path`` by
 itself (``''`` under ``python -c``, the directory under ``python -m``) when that would shadow
-the installed module: the plugin fails instead, naming both files (FAULTS F38).
+the installed module: the plugin fails instead, naming both files (a file planted there must
+never run as a plugin).
 
 ``requires_host`` is checked before import when the plugin declares it as a string literal in
 its class body (or, for a bare-module entry point, at module level) and its source can be
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from importlib_metadata import Distribution
 
     from .._dispatch.signal import Signal
+    from .records import EntryPointRecord
 
 __all__ = ["Loader"]
 
@@ -100,6 +102,7 @@ class Loader:
         self._use_cache = use_cache
         self._records: dict[str, PluginRecord] = {}
         self._problems: tuple[PluginError, ...] = ()
+        self._blocking: tuple[PluginError, ...] = ()
         self._lock = threading.RLock()
         self._running: str | None = None
         self._discovered = False
@@ -157,13 +160,14 @@ class Loader:
 
     @property
     def failures(self) -> list[PluginError]:
-        """Every failure so far: failed plugins, then discovery problems about a plugin."""
+        """Every failure so far: failed plugins, then the discovery problems that block a
+        strict load (:attr:`Registry.blocking_problems`)."""
         failed = [
             record.exception
             for record in self._records.values()
             if record.state is PluginState.FAILED and record.exception is not None
         ]
-        return failed + [problem for problem in self._problems if problem.plugin is not None]
+        return failed + list(self._blocking)
 
     # -- guard ----------------------------------------------------------------------------
 
@@ -196,7 +200,11 @@ class Loader:
             path=self._path,
             distributions=self._distributions,
             use_cache=self._use_cache,
+            report=False,
         )
+        shadowed: dict[str, list[EntryPointRecord]] = {}
+        for entry in result.shadowed:
+            shadowed.setdefault(normalize_name(entry.name), []).append(entry)
         records: dict[str, PluginRecord] = {}
         for entry in result.entry_points:
             record = PluginRecord(
@@ -206,27 +214,82 @@ class Loader:
                 entry_point=entry.text,
                 dist_path=entry.dist_path,
                 phase="discover",
+                shadowed=tuple(shadowed.get(normalize_name(entry.name), ())),
             )
             reason = self.config.disabled_reason(entry.name)
             if reason is not None:
+                from .importing import static_requires
+
                 record.state = PluginState.DISABLED
                 record.reason = reason
+                # Never imported, so read from source: what enabling it would also need.
+                record.requires = static_requires(entry.value) or ()
             records[record.key] = record
-        problems = list(result.problems)
-        for wanted in self.config.allow or ():
-            if wanted not in records:
-                problems.append(
-                    PluginError(
-                        f"plugin {wanted}: named in the allow-list but no installed "
-                        f"distribution offers it in [{self.group}]",
-                        plugin=wanted,
-                        phase="discover",
-                    )
-                )
+        problems = [*result.problems, *self._unknown_names(records, result.problems)]
+        blocking = tuple(problem for problem in problems if self._blocks(problem))
         self._records = records
         self._problems = tuple(problems)
+        self._blocking = blocking
         self._publish()
         self._discovered = True
+        # Reported once: under strict the blocking ones come back in the LoadError instead.
+        from .discovery import log_problems
+
+        log_problems(
+            [p for p in problems if not (self.config.strict and any(p is b for b in blocking))]
+        )
+
+    def _unknown_names(
+        self, records: dict[str, PluginRecord], problems: Iterable[PluginError]
+    ) -> list[PluginError]:
+        """An error for each allow- or deny-list name that no installed distribution offers
+        (a misspelt name would otherwise select or disable nothing, silently)."""
+        import difflib
+
+        from ..exceptions import UnknownPluginError
+
+        # A name whose entry point is malformed is offered, badly: that problem says so.
+        broken = {normalize_name(problem.plugin) for problem in problems if problem.plugin}
+        offered = sorted(records)
+        unknown: list[PluginError] = []
+        lists = (("allow-list", self.config.allow or ()), ("deny-list", self.config.deny))
+        for listed_in, names in lists:
+            for name in names:
+                if name in records or name in broken:
+                    continue
+                close = difflib.get_close_matches(name, offered, n=1, cutoff=0.6)
+                suggestion = close[0] if close else None
+                source = self.config.source_of(listed_in, name)
+                where = f" ({source})" if source else ""
+                message = (
+                    f"plugin {name}: named in the {listed_in}{where} but no installed "
+                    f"distribution offers it in [{self.group}]"
+                )
+                if listed_in == "deny-list":
+                    message += ", so it disables nothing"
+                if suggestion is not None:
+                    message += f"; did you mean {suggestion!r}?"
+                elif offered:
+                    message += f"; the plugins offered are: {', '.join(offered)}"
+                else:
+                    message += "; no plugin is offered there"
+                unknown.append(
+                    UnknownPluginError(
+                        message, plugin=name, listed_in=listed_in, suggestion=suggestion
+                    )
+                )
+        return unknown
+
+    def _blocks(self, problem: PluginError) -> bool:
+        """Whether ``problem`` fails a strict load: it concerns a plugin that would be
+        loaded, or a name of the allow- or deny-list that nothing offers."""
+        from ..exceptions import UnknownPluginError
+
+        if isinstance(problem, UnknownPluginError):
+            return True
+        if problem.plugin is None:
+            return False  # a distribution offering this group nothing
+        return self.config.disabled_reason(problem.plugin) is None
 
     # -- import ---------------------------------------------------------------------------
 
@@ -435,6 +498,10 @@ class Loader:
             cause=exception,
         )
         error.__cause__ = exception
+        if exception is not None:
+            import traceback
+
+            record.traceback = "".join(traceback.format_exception(exception))
         self._record_failure(record, phase, cause, error)
 
     def _record_failure(
@@ -473,7 +540,7 @@ class Loader:
     # -- plumbing -------------------------------------------------------------------------
 
     def _publish(self) -> None:
-        self.registry._replace(self._records, self._problems)
+        self.registry._replace(self._records, self._problems, self._blocking)
 
     def _send(self, signal: Signal, **named: Any) -> None:
         # send_robust: a failing lifecycle receiver is logged, it does not stop loading.

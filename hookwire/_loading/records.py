@@ -115,7 +115,7 @@ class DiscoveryResult(NamedTuple):
     """What discovery found: entry points in search-path order, and the problems met.
 
     Of a name offered twice only the first on the search path is in ``entry_points``; the
-    other is described in ``problems``.
+    others are in ``shadowed`` and described in ``problems``.
     """
 
     entry_points: tuple[EntryPointRecord, ...] = ()
@@ -126,3 +126,5 @@ class DiscoveryResult(NamedTuple):
     #: Other metadata folders whose contents build tools rewrite in place (``*.egg-info``):
     #: the cache watches them too, so an entry point added there is seen on the next run.
     watched: tuple[str, ...] = ()
+    #: Entry points hidden by an earlier one of the same name (a name offered twice).
+    shadowed: tuple[EntryPointRecord, ...] = ()

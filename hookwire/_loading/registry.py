@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .._dispatch.introspection import ReceiverInfo
     from ..exceptions import PluginError
     from .plugin import Plugin
+    from .records import EntryPointRecord
 
 __all__ = ["PluginRecord", "PluginState", "Registry", "normalize_name"]
 
@@ -38,9 +39,11 @@ class PluginRecord:
     entry point text (``"name = value"``); ``module_file`` is the imported module's file (set by
     the import phase). ``error`` is a one-line cause when ``state`` is ``FAILED`` (``exception``
     holds the :class:`~hookwire.exceptions.PluginError`), ``phase`` the last phase that ran,
-    ``reason`` why a ``DISABLED`` plugin is disabled, ``dist_path`` its metadata folder.
-    Metadata strings are kept exactly as installed (possibly hostile: escape before display).
-    Records compare by identity.
+    ``reason`` why a ``DISABLED`` plugin is disabled, ``dist_path`` its metadata folder,
+    ``shadowed`` the entry points of the same name that other installations offer and that
+    lost to this one (first on the search path wins), ``traceback`` the formatted traceback
+    of the exception that made it fail. Metadata strings are kept exactly as installed
+    (possibly hostile: escape before display). Records compare by identity.
     """
 
     # A plain class, not a dataclass: dataclasses imports inspect, about 7 ms of every
@@ -61,6 +64,8 @@ class PluginRecord:
         exception: PluginError | None = None,
         dist_path: str | None = None,
         reason: str | None = None,
+        shadowed: tuple[EntryPointRecord, ...] = (),
+        traceback: str | None = None,
         _cause: str | None = None,
         _tail: str | None = None,
     ) -> None:
@@ -77,6 +82,8 @@ class PluginRecord:
         self.exception = exception
         self.dist_path = dist_path
         self.reason = reason
+        self.shadowed = shadowed
+        self.traceback = traceback
         # The cause without the "plugin x (dist), phase:" prefix, and for requirement failures
         # the end of the chain message, so dependents can extend the chain ("a requires b,
         # which ...").
@@ -101,6 +108,7 @@ class PluginRecord:
             "exception",
             "dist_path",
             "reason",
+            "shadowed",
         )
         fields = ", ".join(f"{field}={getattr(self, field)!r}" for field in shown)
         return f"PluginRecord({fields})"
@@ -121,8 +129,10 @@ class PluginRecord:
         return found
 
     def to_json(self) -> dict[str, Any]:
-        """The stable JSON shape of ``hookwire plugins list --json`` (DESIGN §4), plus
-        ``module_file``, ``phase`` and ``dist_path`` for traceability."""
+        """The stable JSON shape of ``hookwire plugins list --json`` (see
+        ``docs/reference/json.md``), plus ``module_file``, ``phase``, ``dist_path``, ``reason``
+        and ``shadowed`` (``[{distribution, version, path}]``, the same name offered by other
+        installations that lost to this one) for traceability."""
         return {
             "name": self.name,
             "distribution": self.distribution,
@@ -136,6 +146,14 @@ class PluginRecord:
             "phase": self.phase,
             "dist_path": self.dist_path,
             "reason": self.reason,
+            "shadowed": [
+                {
+                    "distribution": entry.distribution,
+                    "version": entry.version,
+                    "path": entry.dist_path,
+                }
+                for entry in self.shadowed
+            ],
         }
 
 
@@ -150,14 +168,19 @@ class Registry:
     def __init__(self) -> None:
         self._records: dict[str, PluginRecord] = {}
         self._problems: tuple[PluginError, ...] = ()
+        self._blocking: tuple[PluginError, ...] = ()
 
     def _replace(
-        self, records: dict[str, PluginRecord], problems: tuple[PluginError, ...] | None = None
+        self,
+        records: dict[str, PluginRecord],
+        problems: tuple[PluginError, ...] | None = None,
+        blocking: tuple[PluginError, ...] = (),
     ) -> None:
         # Swap whole tables so concurrent readers see either the old or the new one.
         self._records = dict(records)
         if problems is not None:
             self._problems = problems
+            self._blocking = blocking
 
     def __iter__(self) -> Iterator[PluginRecord]:
         return iter(tuple(self._records.values()))
@@ -187,8 +210,17 @@ class Registry:
 
     @property
     def problems(self) -> tuple[PluginError, ...]:
-        """Discovery problems: unreadable or malformed metadata, names offered twice."""
+        """Discovery problems: unreadable or malformed metadata, names offered twice, allow-
+        and deny-list names that no installed distribution offers."""
         return self._problems
+
+    @property
+    def blocking_problems(self) -> tuple[PluginError, ...]:
+        """The :attr:`problems` that fail a strict load and ``hookwire plugins check``: those
+        about a plugin that would be loaded (or that a broken entry might hide), and every
+        allow- or deny-list name that nothing offers. A name offered twice whose plugin is not
+        selected (disabled, not in the allow-list, autoload off) is only reported."""
+        return self._blocking
 
     def to_json(self, *, include_disabled: bool = False) -> list[dict[str, Any]]:
         """One :meth:`PluginRecord.to_json` per plugin; disabled ones only when asked."""

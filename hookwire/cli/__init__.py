@@ -33,7 +33,8 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return its exit status.
 
     Errors are reported as one line on stderr and turned into the status: 2 for usage errors
-    and hosts that cannot be found, 1 for failures, 130 after Ctrl-C, 143 after SIGTERM.
+    and hosts that cannot be found, 1 for failures, 130 after Ctrl-C, 143 after SIGTERM, 141
+    when the reader of stdout went away.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     _tolerate_unencodable_output()
@@ -71,16 +72,47 @@ def _silence_stdout() -> None:
         pass
 
 
+class _Terminated(BaseException):
+    """SIGTERM before the host runs (while hookwire or the plugins are being imported).
+
+    Not an ``Exception`` nor a ``SystemExit``: plugin loading treats those raised by plugin
+    code as that plugin's failure, while this must stop the whole command. ``Host.run`` puts
+    its own handler in place while ``main`` runs.
+    """
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _handle_sigterm() -> None:
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not the main thread
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Console-script entry point: :func:`run_cli`, then exit with its status.
 
     A reader that closes the pipe early (``hookwire signals | head``) ends the command quietly
-    with status 1, never with a broken-pipe traceback.
+    with status 141 (as a shell reports SIGPIPE), never with a broken-pipe traceback. Ctrl-C
+    and SIGTERM at any moment, even while hookwire itself is being imported, end it with one
+    line on stderr and status 130 / 143.
     """
+    _handle_sigterm()
     try:
         status = run_cli(argv)
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
-        status = 1
+        status = 141
+    except KeyboardInterrupt:
+        sys.stderr.write("hookwire: interrupted\n")
+        status = 130
+    except _Terminated:
+        sys.stderr.write("hookwire: terminated\n")
+        status = 143
     sys.exit(status)

@@ -3,8 +3,8 @@
 
 Commands return their exit status; :func:`invoke` runs the click command in non-standalone
 mode so that every error — usage, host resolution, loading, the host's own ``main`` — is turned
-here into one line on stderr and an exit status (2 usage, 1 failure, 130/143 interrupted), with
-a traceback only under ``--traceback``.
+here into one line on stderr and an exit status (2 usage, 1 failure, 130/143 interrupted, 141
+when stdout was closed by its reader), with a traceback only under ``--traceback``.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from .._text import describe_error, escape
-from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError
+from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError, LoadError
 from . import _info, _install, _new, _output, _silence_stdout
 from ._output import PROG
 
 if TYPE_CHECKING:
     from .._dispatch.signal import Signal
     from .._host import Host
-    from .._loading.registry import Registry
+    from .._loading.registry import PluginRecord, Registry
 
 __all__ = ["app", "invoke"]
 
@@ -47,6 +47,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+#: 128 + SIGPIPE, what a shell reports for a program whose reader closed the pipe.
+EXIT_OUTPUT_CLOSED = 141
 
 
 class _Options:
@@ -59,12 +61,21 @@ class _OutputClosed(Exception):
     """stdout was closed by its reader (``| head``); not an ``OSError`` so typer leaves it be."""
 
 
+class _Interrupted(Exception):
+    """Ctrl-C while the command loaded or printed (``Host.run`` handles it during ``main``);
+    not a ``KeyboardInterrupt`` so typer does not turn it into a silent exit 130."""
+
+
 @contextmanager
 def _output_guard() -> Iterator[None]:
+    """Around a command's body: a closed stdout and Ctrl-C reach :func:`invoke` as what they
+    are, whatever typer would make of them on the way."""
     try:
         yield
     except BrokenPipeError as exc:
         raise _OutputClosed from exc
+    except KeyboardInterrupt as exc:
+        raise _Interrupted from exc
 
 
 app = typer.Typer(
@@ -111,11 +122,19 @@ def _root(
         bool,
         typer.Option(
             "--traceback",
-            help="On errors, print the full traceback as well as the one-line message.",
+            help=(
+                "On errors, print the full traceback as well as the one-line message, and the "
+                "traceback of each plugin that failed to load."
+            ),
         ),
     ] = False,
 ) -> None:
-    _Options.traceback = traceback
+    _Options.traceback = _Options.traceback or traceback
+
+
+def _set_traceback(value: bool) -> None:
+    if value:
+        _Options.traceback = True
 
 
 # -- shared parameters ---------------------------------------------------------------------
@@ -169,7 +188,23 @@ StrictOption = Annotated[
     bool,
     typer.Option(
         "--strict",
-        help="Fail (exit 1) when any plugin fails to load, instead of going on without it.",
+        help=(
+            "Fail (exit 1) when any plugin that would be loaded fails, or a name given to "
+            "--plugin/--disable (or their environment and pyproject.toml settings) is offered "
+            "by no installed distribution, instead of going on with a warning."
+        ),
+    ),
+]
+TracebackOption = Annotated[
+    bool,
+    typer.Option(
+        "--traceback",
+        callback=_set_traceback,
+        is_eager=True,
+        help=(
+            "Print the traceback of each plugin that failed to load, and of any error, as "
+            "well as the one-line message (the same as 'hookwire --traceback ...')."
+        ),
     ),
 ]
 
@@ -225,12 +260,15 @@ def run(
             ),
         ),
     ] = False,
+    traceback: TracebackOption = False,
 ) -> int:
     """Load the plugins and run the host's main; exit with its status.
 
-    Each plugin that fails to load is reported as one warning line on stderr and the host
-    runs without it (with --strict the command stops instead, exit 1). Ctrl-C exits 130 and
-    SIGTERM 143, after the host_stopping signal was sent.
+    Each plugin that fails to load is reported as one warning line on stderr, after its
+    traceback when asked for, and the host runs without it (in strict mode the command stops
+    instead, exit 1). Ctrl-C exits 130 and SIGTERM 143, after the host_stopping signal was
+    sent. A status from main outside 0-255 exits 1 with a warning. When the reader of stdout
+    goes away (| head), the command ends quietly (exit 141, or main's status).
     """
     from .._loading.registry import PluginState
 
@@ -242,10 +280,17 @@ def run(
         )
         for record in registry:
             if record.state is PluginState.FAILED:
+                _print_traceback(record)
                 # One line each; the loader's message names plugin, distribution and phase.
                 _output.warn(record.error or f"plugin {record.name} failed")
         sys.stderr.flush()
         return loaded_host.run()
+
+
+def _print_traceback(record: PluginRecord) -> None:
+    """The traceback of a failed plugin, on stderr, under ``--traceback``."""
+    if _Options.traceback and record.traceback:
+        sys.stderr.write(record.traceback)
 
 
 @contextmanager
@@ -288,7 +333,8 @@ def plugins_list(
             "--verbose",
             "-v",
             help=(
-                "Add where each plugin comes from: its module file and its metadata folder; "
+                "One block per plugin instead of a table, adding where it comes from (its "
+                "module file and metadata folder) and the distributions it shadows; "
                 "say why a discovery cache was ignored, if one was."
             ),
         ),
@@ -297,12 +343,14 @@ def plugins_list(
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
     strict: StrictOption = False,
+    traceback: TracebackOption = False,
 ) -> int:
     """List the host's plugins: state, distribution, version, receivers, entry point, error."""
     if verbose:
         _show_discovery_cache_notes()
     with _output_guard():
         loaded_host, registry = _load(host, plugin, disable, no_autoload, strict)
+        _print_tracebacks(registry)
         if json:
             _output.write_json(_output.plugins_json(registry, include_disabled=all_))
             return EXIT_OK
@@ -326,17 +374,28 @@ def plugins_check(
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
     strict: StrictOption = False,
+    traceback: TracebackOption = False,
 ) -> int:
     """Load every plugin and report each; exit 1 if any failed.
 
-    Discovery problems of the host's plugins (unreadable metadata, a plugin name offered
-    twice) count as failures; problems of distributions offering no plugin are only shown.
+    Discovery problems of the plugins that would load (unreadable metadata, a plugin name
+    offered twice) count as failures, and so does an allow- or deny-list name that no
+    installed distribution offers; problems of distributions offering no plugin, and of
+    plugins that are not selected, are only shown.
     """
     with _output_guard():
         _, registry = _load(host, plugin, disable, no_autoload, strict)
+        _print_tracebacks(registry)
         lines, failures = _output.plugin_check_lines(registry)
         _output.write_lines(lines)
         return EXIT_FAILURE if failures else EXIT_OK
+
+
+def _print_tracebacks(registry: Registry) -> None:
+    from .._loading.registry import PluginState
+
+    for record in registry.by_state(PluginState.FAILED):
+        _print_traceback(record)
 
 
 @app.command(short_help="Show every signal and its receivers.")
@@ -356,6 +415,7 @@ def signals(
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
     strict: StrictOption = False,
+    traceback: TracebackOption = False,
 ) -> int:
     """Show every signal and its receivers: the host's, hookwire's, then any other.
 
@@ -400,8 +460,23 @@ plugins_app.command("new", short_help="Write a new plugin project for the host."
 
 def _report(message: str, exc: BaseException | None = None) -> None:
     if exc is not None and _Options.traceback:
-        traceback_module.print_exception(exc, file=sys.stderr)
+        if isinstance(exc, LoadError):
+            # The loader's own frames tell nothing: show what each plugin raised.
+            for failure in exc.failures:
+                if failure.__cause__ is not None:
+                    traceback_module.print_exception(failure.__cause__, file=sys.stderr)
+        else:
+            traceback_module.print_exception(exc, file=sys.stderr)
     sys.stderr.write(f"{PROG}: error: {escape(message)}\n")
+
+
+def _lower_first(message: str) -> str:
+    """``"No such command"`` → ``"no such command"``: every error line starts lower-case.
+    Words in capitals (``HOST``) and exception names (``ValueError: ...``) are left alone."""
+    first, _, _ = message.partition(" ")
+    if first[:1].isupper() and first[1:].islower() and not first.endswith(":"):
+        return message[:1].lower() + message[1:]
+    return message
 
 
 def _hint() -> str:
@@ -448,6 +523,11 @@ def _install_log_handler() -> None:
                 return  # configured by the application (perhaps after we were installed)
             try:
                 exc = record.exc_info[1] if record.exc_info else None
+                if isinstance(exc, BrokenPipeError):
+                    # A receiver printing after the reader of stdout went away (| head): the
+                    # output is over, which is not an error; later prints go nowhere.
+                    _silence_stdout()
+                    return
                 if exc is not None and _Options.traceback:
                     traceback_module.print_exception(exc, file=sys.stderr)
                 sys.stderr.write(
@@ -476,6 +556,7 @@ def _show_discovery_cache_notes() -> None:
 
 def invoke(args: Sequence[str]) -> int:
     """Run the command line ``args`` and return the exit status (see the module docstring)."""
+    _Options.traceback = False
     command = typer.main.get_command(app)
     _install_log_handler()
     try:
@@ -483,7 +564,16 @@ def invoke(args: Sequence[str]) -> int:
         sys.stdout.flush()
     except (_OutputClosed, BrokenPipeError):
         _silence_stdout()
-        return EXIT_FAILURE
+        return EXIT_OUTPUT_CLOSED
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):
+            # typer's own answer to a closed stdout while it printed (--help): exit 1.
+            _silence_stdout()
+            return EXIT_OUTPUT_CLOSED
+        raise
+    except (_Interrupted, KeyboardInterrupt):
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return EXIT_INTERRUPTED
     except _NO_ARGS_IS_HELP as exc:
         # "hookwire" or "hookwire plugins" alone: the help, as a usage error (exit 2).
         sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
@@ -492,10 +582,13 @@ def invoke(args: Sequence[str]) -> int:
         ctx = exc.ctx
         where = ctx.command_path if ctx is not None else PROG
         help_hint = f" (see '{where} --help')" if ctx is not None else ""
-        sys.stderr.write(f"{where}: error: {escape(exc.format_message())}{help_hint}\n")
+        message = exc.format_message()
+        if "--traceback" in message and "--traceback" in args:
+            help_hint = f" (--traceback goes before the command: '{PROG} --traceback ...')"
+        sys.stderr.write(f"{where}: error: {escape(_lower_first(message))}{help_hint}\n")
         return int(exc.exit_code)
     except click_exceptions.ClickException as exc:
-        sys.stderr.write(f"{PROG}: error: {escape(exc.format_message())}\n")
+        sys.stderr.write(f"{PROG}: error: {escape(_lower_first(exc.format_message()))}\n")
         return int(exc.exit_code)
     except typer.Abort:
         sys.stderr.write(f"{PROG}: aborted\n")
@@ -510,8 +603,6 @@ def invoke(args: Sequence[str]) -> int:
     except HookwireError as exc:
         _report(str(exc), exc)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
     except Exception as exc:
         # An error of the host's own code (main or a receiver of its signals).
         _report(f"{describe_error(exc)}{_hint()}", exc)

@@ -79,7 +79,8 @@ def _shown(registry: Registry, include_disabled: bool) -> list[PluginRecord]:
 
 
 def plugins_json(registry: Registry, *, include_disabled: bool) -> list[dict[str, Any]]:
-    """The ``plugins list --json`` array (DESIGN §4); failed plugins always included."""
+    """The ``plugins list --json`` array (``docs/reference/json.md``); failed plugins always
+    included."""
     return registry.to_json(include_disabled=include_disabled)
 
 
@@ -87,13 +88,14 @@ def plugins_table(
     registry: Registry, *, include_disabled: bool, verbose: bool = False
 ) -> list[str]:
     """The ``plugins list`` table, then one ``! error`` line per failed plugin; ``[]`` when
-    there is nothing to show. ``verbose`` adds where each plugin's module and metadata are."""
+    there is nothing to show. ``verbose`` gives one block per plugin instead (see
+    :func:`plugin_blocks`)."""
     records = _shown(registry, include_disabled)
     if not records:
         return []
-    headers = ["NAME", "STATE", "DISTRIBUTION", "VERSION", "RECEIVERS", "REQUIRES", "ENTRY POINT"]
     if verbose:
-        headers += ["MODULE FILE", "METADATA"]
+        return plugin_blocks(records)
+    headers = ["NAME", "STATE", "DISTRIBUTION", "VERSION", "RECEIVERS", "REQUIRES", "ENTRY POINT"]
     rows = []
     for record in records:
         row: list[object] = [
@@ -105,11 +107,41 @@ def plugins_table(
             ", ".join(record.requires) or None,
             record.entry_point,
         ]
-        if verbose:
-            row += [record.module_file, record.dist_path]
         rows.append(row)
     lines = render_table(headers, rows)
     lines.extend(_error_lines(records))
+    return lines
+
+
+def plugin_blocks(records: Iterable[PluginRecord]) -> list[str]:
+    """``plugins list --verbose``: per plugin a heading line (name, state, distribution) and
+    one ``label: value`` line per detail, so that long paths never push the other fields out
+    of a narrow terminal."""
+    lines: list[str] = []
+    for record in records:
+        if lines:
+            lines.append("")
+        origin = f"{record.distribution or '-'} {record.version or ''}".strip()
+        lines.append(f"{escape(record.name)}: {record.state.value} ({escape(origin)})")
+        details: list[tuple[str, object]] = [
+            ("receivers", len(record.receivers())),
+            ("requires", ", ".join(record.requires) or None),
+            ("entry point", record.entry_point),
+            ("module file", record.module_file),
+            ("metadata", record.dist_path),
+        ]
+        for entry in record.shadowed:
+            # The path on a line of its own, under the value: it is what makes lines long.
+            details += [("shadows", f"{entry.distribution} {entry.version}"), ("", entry.dist_path)]
+        if record.state is PluginState.DISABLED and record.reason:
+            details.append(("disabled", record.reason))
+        if record.state is PluginState.FAILED and record.error:
+            details.append(("error", record.error))
+        width = max(len(label) for label, _ in details) + 1
+        lines.extend(
+            f"  {(label + ':' if label else '').ljust(width)} {escape(value)}"
+            for label, value in details
+        )
     return lines
 
 
@@ -127,10 +159,11 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
 
     One line per plugin (``ok``, ``FAILED`` or ``disabled``), each failure's one-line cause,
     each discovery problem (unreadable metadata, a name offered twice), then a count by state.
-    Failed plugins count as failures, and so do discovery problems that concern one of the
-    host's plugins — the ones that also fail a strict load. A problem of a distribution that
-    offers the host nothing (a malformed ``[console_scripts]`` line) is shown, not counted:
-    the check answers for the host's plugins, not for everything installed beside them.
+    Failed plugins count as failures, and so do the discovery problems that also fail a strict
+    load (:attr:`Registry.blocking_problems`): those of a plugin that would be loaded, and an
+    allow- or deny-list name that nothing offers. A problem of a distribution that offers the
+    host nothing (a malformed ``[console_scripts]`` line), or of a plugin that is not selected,
+    is shown, not counted: the check answers for what would load.
     """
     records = list(registry)
     problems = list(registry.problems)
@@ -158,12 +191,12 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
     if problems:
         summary += f"; {len(problems)} discovery problem{'s' if len(problems) > 1 else ''}"
     lines.append(summary)
-    ours = [problem for problem in problems if problem.plugin is not None]
-    return lines, counts.get("failed", 0) + len(ours)
+    return lines, counts.get("failed", 0) + len(registry.blocking_problems)
 
 
 def signals_json(signals: Sequence[Signal]) -> list[dict[str, Any]]:
-    """The ``signals --json`` array (DESIGN §4): receivers in the order they will be called."""
+    """The ``signals --json`` array (``docs/reference/json.md``): receivers in the order they
+    will be called."""
     return [
         {
             "signal": signal.qualified_name,

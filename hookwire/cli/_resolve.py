@@ -77,10 +77,16 @@ def find_host_reference(
 ) -> HostReference:
     """The reference to use: argument, then environment, then ``pyproject.toml``, then default.
 
+    :raises HostNotFoundError: ``argument`` is given but empty.
     :raises ConfigError: the nearest ``pyproject.toml`` with a ``[tool.hookwire]`` table cannot
         be read, or its ``host`` is not a string.
     """
-    if argument:
+    if argument is not None:
+        if not argument.strip():
+            raise HostNotFoundError(
+                "the host reference is empty: give 'module:attribute' (e.g. 'pizzeria.app:host'), "
+                "or leave HOST out to use $HOOKWIRE_HOST, [tool.hookwire] host or the default"
+            )
         return HostReference(argument, "argument")
     environ = os.environ if environ is None else environ
     from_env = environ.get(ENVIRONMENT_VARIABLE, "").strip()
@@ -127,11 +133,36 @@ def _module_not_found(reference: HostReference, missing: str, attribute: str) ->
         )
         return HostNotFoundError(message)
     close = _suggest(missing, _module_candidates(parent or None))
-    if close is not None:
-        # Offer the whole corrected reference, ready to paste.
-        suggestion = f"{close}{module_name[len(missing) :]}:{attribute}"
+    corrected = None if close is None else f"{close}{module_name[len(missing) :]}"
+    if corrected is not None and _module_exists(corrected):
+        # Offer the whole corrected reference, ready to paste; only one that names a module
+        # that is really there.
+        suggestion = f"{corrected}:{attribute}"
         message += f" (did you mean {suggestion!r}?)"
     return HostNotFoundError(message, suggestion=suggestion)
+
+
+def _module_exists(name: str) -> bool:
+    """Whether the module ``name`` can be found, without importing it or its packages
+    (beyond what is already imported)."""
+    import importlib.util
+    from importlib.machinery import PathFinder
+
+    first, *rest = name.split(".")
+    try:
+        spec = importlib.util.find_spec(first)
+        for part in rest:
+            locations = None if spec is None else spec.submodule_search_locations
+            if not locations:
+                return False
+            spec = PathFinder.find_spec(part, list(locations))
+    except (ImportError, ValueError):
+        return False
+    return spec is not None
+
+
+def _is_dotted_name(text: str) -> bool:
+    return all(part.isidentifier() for part in text.split("."))
 
 
 def _attribute_not_found(
@@ -139,7 +170,10 @@ def _attribute_not_found(
 ) -> HostNotFoundError:
     from .._host import Host
 
-    names = [name for name in dir(owner) if not name.startswith("__")]
+    try:
+        names = [name for name in dir(owner) if not name.startswith("__")]
+    except Exception:
+        names = []
     suggestion = _suggest(missing, names)
     where = f"module {module_name!r}" if not done else f"{module_name}:{done}"
     message = f"host {reference.describe()}: {where} has no attribute {missing!r}"
@@ -148,10 +182,17 @@ def _attribute_not_found(
         full = f"{module_name}:{done + '.' if done else ''}{suggestion}"
         message += f" (did you mean {full!r}?)"
     elif not done:
-        hosts = [name for name in names if isinstance(getattr(owner, name, None), Host)]
+        hosts = [name for name in names if isinstance(_lookup_quietly(owner, name), Host)]
         if hosts:
             message += f"; its hosts are: {', '.join(hosts)}"
     return HostNotFoundError(message, suggestion=full)
+
+
+def _lookup_quietly(owner: object, name: str) -> object:
+    try:
+        return getattr(owner, name, None)
+    except Exception:
+        return None
 
 
 def import_host(reference: HostReference) -> Host:
@@ -159,7 +200,8 @@ def import_host(reference: HostReference) -> Host:
 
     :raises HostNotFoundError: malformed reference, no such module or attribute, or the object
         is neither a ``Host`` nor a zero-argument factory of one.
-    :raises HostImportError: the module (or the factory) raised; the error is ``__cause__``.
+    :raises HostImportError: the module (or the factory, or an attribute lookup) raised; the
+        error is ``__cause__``.
     """
     from .._host import Host
 
@@ -169,6 +211,12 @@ def import_host(reference: HostReference) -> Host:
         raise HostNotFoundError(
             f"host {reference.describe()} is not 'module:attribute' (e.g. 'pizzeria.app:host')"
         )
+    for text, what in ((module_name, "module"), (attribute_path, "attribute")):
+        if not _is_dotted_name(text):
+            raise HostNotFoundError(
+                f"host {reference.describe()}: {text!r} is not a valid {what} name "
+                "(Python identifiers joined by dots, e.g. 'pizzeria.app:host')"
+            )
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -188,6 +236,12 @@ def import_host(reference: HostReference) -> Host:
             value = getattr(value, part)
         except AttributeError as exc:
             raise _attribute_not_found(reference, module_name, value, ".".join(done), part) from exc
+        except Exception as exc:
+            # A module __getattr__ or a property that raised: the host's own code failed.
+            where = ":".join([module_name, ".".join([*done, part])])
+            raise HostImportError(
+                f"host {reference.describe()}: looking up {where} raised {describe_error(exc)}"
+            ) from exc
         done.append(part)
 
     if isinstance(value, Host):

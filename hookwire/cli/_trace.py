@@ -6,7 +6,9 @@ One block per send::
     trace:   pizzeria_sms.signals.on_start plugin=sms 0.031 ms
     trace:   pizzeria_loyalty.hooks.on_start plugin=loyalty 0.009 ms raised ValueError: boom
 
-Sends from several threads are written whole, one block at a time.
+Sends from several threads are written whole, one block at a time. Tracing never changes what
+a send does: a send the printer cannot describe becomes a ``trace:`` line saying so, and a
+stream that cannot be written to is left alone.
 """
 
 from __future__ import annotations
@@ -67,7 +69,12 @@ class TracePrinter:
         self._lock = threading.Lock()
 
     def __call__(self, trace: SendTrace) -> None:
-        text = "".join(line + "\n" for line in format_trace(trace))
+        try:
+            text = "".join(line + "\n" for line in format_trace(trace))
+        except Exception as error:
+            # Whatever a receiver, sender or exception does to its own description, the send
+            # it belongs to must go on exactly as without --trace.
+            text = f"trace: (this send cannot be described: {escape(describe_error(error))})\n"
         with self._lock:
             try:
                 self._stream.write(text)
