@@ -260,7 +260,7 @@ def test_trace_with_a_receiver_raising_an_unprintable_exception_changes_nothing(
 
 def test_a_send_the_trace_printer_cannot_describe_becomes_a_trace_line() -> None:
     from hookwire import Signal
-    from hookwire._tracing import SendTrace
+    from hookwire._dispatch.tracing import SendTrace
     from hookwire.cli._trace import TracePrinter
 
     class Nameless(Signal):
