@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from docstools import DocsBuild, build_docs
 from venvtools import ROOT, PluginSite, Venv, build_wheel, create_venv, isolate_discovery_cache
 
 
@@ -27,6 +28,13 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hookwire_wheel(wheelhouse: Path) -> Path:
     """A wheel of hookwire built from this checkout, once per test run."""
     return build_wheel(ROOT, wheelhouse / "hookwire")
+
+
+@pytest.fixture(scope="session")
+def docs_build(tmp_path_factory: pytest.TempPathFactory) -> DocsBuild:
+    """The documentation, built once per test run with warnings as errors and every
+    cross-reference resolved."""
+    return build_docs(tmp_path_factory.mktemp("docs"))
 
 
 @pytest.fixture

@@ -28,13 +28,13 @@ import json
 import os
 import re
 import shlex
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from docstools import DocsBuild
 from venvtools import ROOT, Venv
 
 DOCS = ROOT / "docs"
@@ -186,29 +186,10 @@ def line_matches(expected: str, actual: str) -> bool:
 # The build
 
 
-def test_the_documentation_builds_without_warnings(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-W",
-            "--keep-going",
-            "-b",
-            "html",
-            "-d",
-            str(tmp_path / "doctrees"),
-            str(DOCS),
-            str(tmp_path / "html"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    assert "WARNING" not in result.stderr, result.stderr
-    assert (tmp_path / "html" / "index.html").is_file()
+def test_the_documentation_builds_without_warnings(docs_build: DocsBuild) -> None:
+    assert docs_build.returncode == 0, docs_build.stdout[-3000:] + docs_build.stderr
+    assert "WARNING" not in docs_build.stderr, docs_build.stderr
+    assert (docs_build.html / "index.html").is_file()
 
 
 # --------------------------------------------------------------------------------------------
