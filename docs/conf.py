@@ -35,6 +35,8 @@ extensions = [
     "hookwire_cli_docs",
     "generated_pages",
     "signal_table",
+    "diagrams",
+    "benchmark_chart",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -43,6 +45,9 @@ exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
 
 # Command lines are quoted verbatim: "--strict" must not become an en dash.
 smartquotes = False
+
+# The diagrams (docs/_ext/diagrams.py) are rendered by Graphviz's dot, as SVG: text stays text.
+graphviz_output_format = "svg"
 
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]
 myst_heading_anchors = 3

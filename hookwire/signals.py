@@ -36,3 +36,17 @@ host_started = Signal(name="host_started", doc="The host is about to call main."
 host_stopping = Signal(name="host_stopping", doc="The host is stopping (always sent).")
 setting_changed = Signal(name="setting_changed", doc="A host setting changed.")
 remote_failed = Signal(name="remote_failed", doc="A remote receiver failed for the last time.")
+
+# The order in which a Host sends the signals above, kept next to them so that the
+# documentation's diagram (docs/_ext/diagrams.py) is drawn from it and a test
+# (tests/test_docs_pictures.py) can check it against what a running Host sends. Each step is
+# (the Host method that sends it, the signals of that moment): a step of several sends one of
+# them per plugin, as each plugin fails (in its import or ready phase) or passes its ready
+# phase. setting_changed (whenever a setting changes) and remote_failed (on a worker) have no
+# fixed place in this order.
+_HOST_SEQUENCE: tuple[tuple[str, tuple[Signal, ...]], ...] = (
+    ("load", (plugin_failed, plugin_loaded)),
+    ("load", (plugins_ready,)),
+    ("run", (host_started,)),
+    ("run", (host_stopping,)),
+)
