@@ -178,10 +178,12 @@ def render_svg(cases: Sequence[Case], *, title: str) -> str:
     plot_bottom = height - BOTTOM + 6
     for exponent in range(low, high + 1):
         x = plot_left + (exponent - low) * per_doubling
-        colour, width = (REFERENCE_COLOUR, 2.5) if exponent == 0 else (GRID, 1.0)
+        colour, width, kind = (
+            (REFERENCE_COLOUR, 2.5, "reference") if exponent == 0 else (GRID, 1.0, "grid")
+        )
         out.append(
-            f'<line x1="{x:.1f}" y1="{axis_y + 4}" x2="{x:.1f}" y2="{plot_bottom}" '
-            f'stroke="{colour}" stroke-width="{width}"/>'
+            f'<line class="{kind}" x1="{x:.1f}" y1="{axis_y + 4}" x2="{x:.1f}" '
+            f'y2="{plot_bottom}" stroke="{colour}" stroke-width="{width}"/>'
         )
         label = _tick_label(exponent)
         out.append(_text(x, axis_y, label, size=11, anchor="middle", fill=MUTED))
