@@ -123,7 +123,8 @@ def test_a_new_plugin_state_appears_in_the_loading_diagram(
     ext: dict[str, types.ModuleType],
 ) -> None:
     members = {state.name: state.value for state in PluginState}
-    extended = enum.Enum("ExtendedState", {**members, "QUARANTINED": "quarantined"})
+    # Named like a DOT keyword on purpose: member names must not reach the DOT text bare.
+    extended = enum.Enum("ExtendedState", {**members, "NODE": "quarantined"})
     svg = render(ext["diagrams"].loading_dot(extended))
     words = {text for _, text in svg_texts(svg)}
     assert "quarantined" in words

@@ -32,7 +32,8 @@ from sphinx.ext.graphviz import graphviz
 from sphinx.util.docutils import SphinxDirective
 
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
-# Furo's palette, so the pictures sit well on the page: states by how loading left them.
+# States coloured by how loading left them: green ready, red failed, grey disabled. The
+# background is white, so the picture reads the same under the light and the dark theme.
 INK = "#1f2328"
 MUTED = "#57606a"
 FILL = {
@@ -82,7 +83,7 @@ def _header(name: str) -> list[str]:
     return [
         f"digraph {name} {{",
         f'  graph [fontname="{FONT}", fontsize=13, nodesep=0.3, ranksep=0.45, '
-        'bgcolor="transparent", pad=0.1];',
+        'bgcolor="white", pad=0.15];',
         f'  node [fontname="{FONT}", fontsize=15, color="{INK}", fontcolor="{INK}", penwidth=1.2];',
         f'  edge [fontname="{FONT}", fontsize=13, color="{MUTED}", fontcolor="{MUTED}", '
         "arrowsize=0.7];",
@@ -100,22 +101,23 @@ def loading_dot(states: type[enum.Enum], transitions: Sequence[Transition] = TRA
                 raise KeyError(f"{states.__name__} has no member {name}: update TRANSITIONS")
     lines = _header("loading")
     lines.append('  entry [shape=plaintext, fontsize=13, label="entry point\\nin the group"];')
+    # Member names are identifiers; prefixed, none can be a DOT keyword (NODE, EDGE, GRAPH).
     for name, member in members.items():
         fill = FILL.get(name, "#ffffff")
         outline = OUTLINE.get(name, INK)
         lines.append(
-            f'  {name} [shape=box, style="rounded,filled", fillcolor="{fill}", '
+            f'  state_{name} [shape=box, style="rounded,filled", fillcolor="{fill}", '
             f'color="{outline}", label={_quoted(str(member.value))}];'
         )
     for transition in transitions:
-        source = transition.source or "entry"
+        source = f"state_{transition.source}" if transition.source else "entry"
         style = ""
         if transition.target == "FAILED":
             style = f', color="{OUTLINE["FAILED"]}", fontcolor="{OUTLINE["FAILED"]}"'
         elif transition.target == "DISABLED":
             style = ", style=dashed"
         lines.append(
-            f"  {source} -> {transition.target} "
+            f"  {source} -> state_{transition.target} "
             f"[label=<<i>{_text(transition.phase)}</i><br/>{_text(transition.reason)}>{style}];"
         )
     if "FAILED" in members:
@@ -123,13 +125,15 @@ def loading_dot(states: type[enum.Enum], transitions: Sequence[Transition] = TRA
             f'  failed_note [shape=note, fontsize=12, color="{MUTED}", '
             f'fontcolor="{MUTED}", label={_quoted(FAILED_NOTE)}];'
         )
-        lines.append(f'  FAILED -> failed_note [style=dotted, arrowhead=none, color="{MUTED}"];')
+        lines.append(
+            f'  state_FAILED -> failed_note [style=dotted, arrowhead=none, color="{MUTED}"];'
+        )
     drawn = {t.source for t in transitions} | {t.target for t in transitions}
     undrawn = [name for name in members if name not in drawn]
     if undrawn:
         lines.append("  subgraph cluster_undrawn {")
         lines.append(f'    label="not drawn yet"; style=dashed; color="{MUTED}";')
-        lines.extend(f"    {name};" for name in undrawn)
+        lines.extend(f"    state_{name};" for name in undrawn)
         lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"
