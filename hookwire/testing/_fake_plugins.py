@@ -239,7 +239,7 @@ class FakePlugins:
         autoload: bool = True,
         strict: bool = False,
     ) -> Loader:
-        """A real :class:`~hookwire._loading.loader.Loader` over the fake distributions, not run.
+        """hookwire's real loader over the fake distributions, not run yet.
 
         ``group`` and ``host_version`` default to the host's when ``host`` is given. The
         configuration comes from ``config`` or from the other arguments alone — never from the
