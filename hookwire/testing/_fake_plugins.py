@@ -33,7 +33,15 @@ __all__ = ["FakeDistribution", "FakeEntryPoint", "FakePlugins"]
 
 DEFAULT_GROUP = "hookwire.plugins"
 
-_NO_TARGET: Any = object()
+
+class _NoTarget:
+    """The default of ``FakePlugins.add(target=...)``: no target object was given."""
+
+    def __repr__(self) -> str:
+        return "<no target>"
+
+
+_NO_TARGET: Any = _NoTarget()
 
 
 def _slug(name: str) -> str:
