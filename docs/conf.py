@@ -36,8 +36,10 @@ release = version = _version()
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
+    "sphinx_copybutton",
     "hookwire_cli_docs",
     "generated_pages",
+    "captions",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -68,7 +70,14 @@ nitpick_ignore_regex = [
 
 html_theme = "furo"
 html_title = f"hookwire {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["hookwire.css"]
+
+# The copy button copies commands, not prompts or output: "$ " in console blocks, ">>> " and
+# "... " in interpreter sessions; lines without a prompt are left out of such blocks.
+copybutton_prompt_text = r"\$ |>>> |\.\.\. "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
 
 
 def _drop_private_parameters(
