@@ -40,6 +40,7 @@ extensions = [
     "hookwire_cli_docs",
     "generated_pages",
     "captions",
+    "schema_fields",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}

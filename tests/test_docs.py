@@ -55,6 +55,7 @@ EXERCISED_PAGES = [
     "howto/testing-plugins.md",
     "howto/manage-plugins.md",
     "reference/cli.md",
+    "reference/json.md",
     "howto/migrate-from-django.md",
     "howto/migrate-from-pluggy.md",
     "howto/migrate-from-blinker.md",
