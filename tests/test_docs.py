@@ -42,6 +42,8 @@ SCHEMAS = DOCS / "schemas"
 
 # Pages whose code blocks are run by test_every_example_on_the_page_runs_as_shown.
 EXERCISED_PAGES = [
+    "index.md",
+    "installation.md",
     "tutorials/first-plugin.md",
     "tutorials/pluggable-app.md",
     "concepts/loading-phases.md",
