@@ -37,25 +37,27 @@ def _short(label: str) -> str:
 
 
 def dispatch(document: dict[str, Any]) -> str:
-    rows = []
+    # Two tables, so that each fits a page: the times, then the ratios and verdicts.
+    times, verdicts = [], []
     for row in document["rows"]:
-        rows.append(
+        title = row["title"].strip()
+        times.append([title, *(bu.format_ns(row["ns_per_op"][name]) for name in DISPATCH_COLUMNS)])
+        verdicts.append(
             [
-                row["title"].strip(),
-                *(bu.format_ns(row["ns_per_op"][name]) for name in DISPATCH_COLUMNS),
+                title,
                 *(bu.format_ratio(row["ratios"][key]) for key, _ in RATIOS),
                 "; ".join(_short(t["target"]) for t in row["targets"]),
                 row["result"],
             ]
         )
-    headers = [
-        "case (ns/op)",
-        *DISPATCH_COLUMNS,
-        *(label for _, label in RATIOS),
-        "target",
-        "result",
+    parts = [
+        table(["case (ns/op)", *DISPATCH_COLUMNS], times, "l" + "r" * len(DISPATCH_COLUMNS)),
+        table(
+            ["case", *(label for _, label in RATIOS), "target", "result"],
+            verdicts,
+            "l" + "r" * len(RATIOS) + "ll",
+        ),
     ]
-    parts = [table(headers, rows, "l" + "r" * 9 + "ll")]
     imports = document["import"]
     import_rows = [
         [

@@ -5,6 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from docutils.nodes import Element
+from sphinx.addnodes import pending_xref
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 
@@ -31,10 +36,11 @@ release = version = _version()
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
-    "sphinx.ext.napoleon",
+    "sphinx_copybutton",
     "hookwire_cli_docs",
     "generated_pages",
-    "signal_table",
+    "captions",
+    "schema_fields",
     "diagrams",
     "benchmark_chart",
 ]
@@ -54,8 +60,109 @@ myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# Types of the parameters the docstring documents, and return types other than None: no
+# "Return type: None" under every constructor.
+autodoc_typehints_description_target = "documented_params"
 autodoc_default_options: dict[str, bool] = {}
+# Every cross-reference must resolve (the test suite builds with -n -W). The build has no
+# network, so the standard library's inventory is not available: its names stay plain text.
+nitpicky = True
+_STDLIB = r"(collections\.abc|types|typing|asyncio|functools|contextlib|logging|pathlib)"
+nitpick_ignore_regex = [
+    (r"py:(class|func|exc|data|meth|obj)", _STDLIB + r"\..+"),
+    (r"py:mod", _STDLIB),
+    (r"py:class", r"(ModuleType|ExitStack|Path|Callable|Iterator|Iterable|Mapping)"),
+]
 
 html_theme = "furo"
 html_title = f"hookwire {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["hookwire.css"]
+
+# The copy button copies commands, not prompts or output: "$ " in console blocks, ">>> " and
+# "... " in interpreter sessions; lines without a prompt are left out of such blocks.
+copybutton_prompt_text = r"\$ |>>> |\.\.\. "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+
+
+def _drop_private_parameters(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: object,
+    options: object,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    """Leave keyword parameters whose names start with ``_`` (internal plumbing) out of the
+    signatures the reference shows."""
+    if not signature or "_" not in signature:
+        return None
+    kept = [part for part in _split_parameters(signature[1:-1]) if not part.strip().startswith("_")]
+    return "(" + ", ".join(part.strip() for part in kept) + ")", return_annotation
+
+
+def _split_parameters(text: str) -> list[str]:
+    # Split at top-level commas only: defaults and annotations may hold brackets and strings.
+    parts, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    if "".join(current).strip():
+        parts.append("".join(current))
+    return parts
+
+
+# Types that public signatures mention but that are not imported from a public module: each
+# links to the public entry that describes the object a caller gets.
+_INTERNAL_TYPES = {
+    "HostSettings": ("attr", "hookwire.Host.settings"),
+    "ReceiverRow": ("attr", "hookwire.Signal.receivers"),
+    "Loader": ("meth", "hookwire.testing.FakePlugins.loader"),
+    "DiscoveryResult": ("meth", "hookwire.testing.FakePlugins.discover"),
+}
+# Type variables of generic signatures (bound to callables): plain text, nothing to link.
+_TYPE_VARIABLES = {"F", "ReceiverT"}
+
+
+def _link_internal_types(
+    app: Sphinx, env: BuildEnvironment, node: pending_xref, contnode: Element
+) -> Element | None:
+    if node.get("refdomain") != "py":
+        return None
+    short = str(node["reftarget"]).rpartition(".")[2]
+    if short in _TYPE_VARIABLES:
+        return contnode
+    if short not in _INTERNAL_TYPES:
+        return None
+    role, target = _INTERNAL_TYPES[short]
+    return env.domains.python_domain.resolve_xref(
+        env, node["refdoc"], app.builder, role, target, node, contnode
+    )
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    # ":warns WarningClass: when" in docstrings becomes a "Warns" field like "Raises".
+    from sphinx.domains.python import PyObject
+    from sphinx.util.docfields import GroupedField
+
+    if not any(field.name == "warns" for field in PyObject.doc_field_types):
+        PyObject.doc_field_types.append(
+            GroupedField("warns", label="Warns", rolename="exc", names=("warns", "warn"))
+        )
+    app.connect("autodoc-process-signature", _drop_private_parameters)
+    app.connect("missing-reference", _link_internal_types)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

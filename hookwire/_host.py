@@ -342,14 +342,13 @@ class Host:
 
         ``host_stopping`` is sent with ``exc=`` the exception that stops the host (or ``None``)
         after ``main`` returns or raises, after Ctrl-C (a ``KeyboardInterrupt``) and after
-        SIGTERM (a :class:`Terminated`, which is a ``SystemExit`` with code 143); while ``run`` is
+        SIGTERM (a ``SystemExit`` with code 143); while ``run`` is
         active in the main thread it handles SIGTERM. Its receivers are all called even if
         some fail (``send_robust``; failures are logged on ``hookwire.dispatch``).
 
         :returns: the exit status — ``main``'s return value (``None`` → 0; an ``int`` outside
             0-255 → 1, with a warning on the ``hookwire.host`` logger), 0 when there is no
-            ``main``, :data:`EXIT_INTERRUPTED` (130) after Ctrl-C, :data:`EXIT_TERMINATED`
-            (143) after SIGTERM.
+            ``main``, 130 after Ctrl-C, 143 after SIGTERM.
         :raises HostError: ``main`` returned something other than ``None`` or an ``int``.
         :raises Exception: whatever ``main`` (or a ``host_started`` receiver) raised, after
             ``host_stopping`` was sent. ``SystemExit`` from ``main`` propagates the same way.

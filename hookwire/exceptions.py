@@ -3,29 +3,29 @@
 The hierarchy::
 
     HookwireError
-    ├── ReceiverTypeError (also TypeError)         a receiver that cannot be connected
-    ├── ReceiverSignatureError (also ValueError)   a receiver that does not take **kwargs
+    ├── ReceiverTypeError (also TypeError)        a receiver that cannot be connected
+    ├── ReceiverSignatureError (also ValueError)  a receiver that does not take **kwargs
     ├── SyncSendInEventLoopError (also RuntimeError)
     ├── RecursiveSendError (also RecursionError)
     ├── ReentrantLoadError (also RuntimeError)
-    ├── ConfigError                                 bad [tool.hookwire] / environment settings
-    ├── PluginError                                 one plugin, one phase, one cause
-    │   ├── DiscoveryError                          a distribution's metadata is unusable
-    │   ├── DuplicatePluginError                    one name offered twice
-    │   ├── UnknownPluginError                      an allow- or deny-list name nobody offers
+    ├── ConfigError                               bad [tool.hookwire] / environment settings
+    ├── PluginError                               one plugin, one phase, one cause
+    │   ├── DiscoveryError                        a distribution's metadata is unusable
+    │   ├── DuplicatePluginError                  one name offered twice
+    │   ├── UnknownPluginError                    an allow- or deny-list name nobody offers
     │   ├── PluginImportError
     │   ├── PluginReadyError
-    │   ├── PluginRequirementError                  ``requires`` absent, failed or cyclic
-    │   └── HostVersionError                        ``requires_host`` not satisfied
-    ├── RemoteError                                 a remote receiver's message was not published
-    │   ├── RemoteSerializationError               a sender or argument that cannot travel
-    │   └── RemoteDispatchError                    the broker did not take the message in time
-    ├── LoadError                                   strict loading: every failure, listed
+    │   ├── PluginRequirementError                requires: absent, failed or cyclic
+    │   └── HostVersionError                      requires_host: not satisfied
+    ├── RemoteError                               a remote receiver's message was not published
+    │   ├── RemoteSerializationError              a sender or argument that cannot travel
+    │   └── RemoteDispatchError                   the broker did not take the message in time
+    ├── LoadError                                 strict loading: every failure, listed
     └── HostError
-        ├── HostNotFoundError                       a ``module:attribute`` that does not resolve
-        └── HostImportError                         the host module raised on import
+        ├── HostNotFoundError                     a module:attribute that does not resolve
+        └── HostImportError                       the host module raised on import
 
-    WeakReceiverWarning (a UserWarning)             a weak receiver that would die at once
+    WeakReceiverWarning (a UserWarning)           a weak receiver that would die at once
 
 Subclasses carry their context as attributes (``plugin``, ``distribution``, ``phase``,
 ``receiver``) so callers never have to parse a message. Messages are one line and name the

@@ -1,18 +1,9 @@
 """hookwire's own lifecycle signals, for plugins that hook the host's life.
 
-Every signal is sent with the :class:`~hookwire.Host` as ``sender``:
-
-``plugin_loaded``   ``plugin=`` the :class:`~hookwire.PluginRecord`, once its ready phase passed.
-``plugin_failed``   ``plugin=`` the record, ``error=`` the
-                    :class:`~hookwire.exceptions.PluginError`.
-``plugins_ready``   ``registry=`` the :class:`~hookwire.Registry`, after every plugin was tried.
-``host_started``    before ``main`` runs.
-``host_stopping``   always after ``main``, also on exceptions, Ctrl-C and SIGTERM;
-                    ``exc=`` the exception that stops the host, or ``None``.
-``setting_changed`` ``setting=``, ``value=``, ``enter=`` as in Django, when a host setting changes.
-``remote_failed``   on a worker, when a remote receiver failed for the last time (no retry
-                    left): ``receiver=`` its ``"module.qualname"``, ``plugin=``, ``delivery=``
-                    the :class:`~hookwire.remote.Delivery`, ``error=`` the exception.
+Every one is sent with the :class:`~hookwire.Host` as ``sender``. During loading, each plugin
+is followed by ``plugin_loaded`` or ``plugin_failed``, then ``plugins_ready`` comes once;
+:meth:`~hookwire.Host.run` then sends ``host_started`` and, at the end, ``host_stopping``.
+``setting_changed`` comes whenever a setting changes and ``remote_failed`` only on workers.
 """
 
 from __future__ import annotations
@@ -29,12 +20,46 @@ __all__ = [
     "setting_changed",
 ]
 
+#: Sent once a plugin's ready phase passed, with ``plugin=`` its
+#: :class:`~hookwire.PluginRecord`.
+#:
+#: :meta hide-value:
 plugin_loaded = Signal(name="plugin_loaded", doc="A plugin passed its ready phase.")
+
+#: Sent when a plugin failed in some phase, with ``plugin=`` its record and ``error=``
+#: the :class:`~hookwire.exceptions.PluginError`.
+#:
+#: :meta hide-value:
 plugin_failed = Signal(name="plugin_failed", doc="A plugin failed in some phase.")
+
+#: Sent once every plugin has been tried, with ``registry=`` the
+#: :class:`~hookwire.Registry`.
+#:
+#: :meta hide-value:
 plugins_ready = Signal(name="plugins_ready", doc="Every plugin has been tried.")
+
+#: Sent by :meth:`~hookwire.Host.run` before it calls ``main``.
+#:
+#: :meta hide-value:
 host_started = Signal(name="host_started", doc="The host is about to call main.")
+
+#: Sent by :meth:`~hookwire.Host.run` after ``main``, always: also after an exception,
+#: Ctrl-C or SIGTERM; ``exc=`` is the exception that stops the host, or ``None``.
+#:
+#: :meta hide-value:
 host_stopping = Signal(name="host_stopping", doc="The host is stopping (always sent).")
+
+#: Sent when a host setting changes, with ``setting=``, ``value=`` and ``enter=`` as in
+#: Django (``enter=False`` and ``value=None`` when the setting is removed or restored).
+#:
+#: :meta hide-value:
 setting_changed = Signal(name="setting_changed", doc="A host setting changed.")
+
+#: Sent on a worker when a remote receiver failed for the last time (no retry left),
+#: with ``receiver=`` its ``"module.qualname"``, ``plugin=``, ``delivery=`` the
+#: :class:`~hookwire.remote.Delivery` and ``error=`` the exception.
+#:
+#: :meta hide-value:
 remote_failed = Signal(name="remote_failed", doc="A remote receiver failed for the last time.")
 
 # The order in which a Host sends the signals above, kept next to them so that the

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from venvtools import ROOT
@@ -24,6 +26,47 @@ class DocsBuild:
     def page(self, name: str) -> str:
         """The built HTML of a page, by its source name without suffix (``reference/api``)."""
         return (self.html / f"{name}.html").read_text(encoding="utf-8")
+
+    def pages(self) -> list[str]:
+        """The names of the documentation's own pages (not search, index or static files)."""
+        return sorted(
+            str(path.relative_to(self.html).with_suffix(""))
+            for path in self.html.rglob("*.html")
+            if not any(part.startswith("_") for part in path.relative_to(self.html).parts)
+            and path.stem not in {"genindex", "search", "py-modindex"}
+        )
+
+
+class _ProseText(HTMLParser):
+    """Collects the text a reader sees outside code blocks, scripts and styles."""
+
+    _SKIPPED = frozenset({"pre", "script", "style"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIPPED:
+            self._depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIPPED:
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._depth:
+            self.parts.append(data)
+
+
+def prose_text(html: str) -> str:
+    """The visible text of an HTML page outside ``<pre>`` blocks (code, consoles, outputs)."""
+    parser = _ProseText()
+    parser.feed(html)
+    # Text split across elements is joined by spaces, then spaces before punctuation that
+    # belonged to the previous element ("Raises" + ":") are dropped.
+    return re.sub(r"\s+([:;,.)])", r"\1", " ".join(" ".join(parser.parts).split()))
 
 
 def build_docs(out: Path) -> DocsBuild:

@@ -24,6 +24,7 @@ environment with hookwire installed:
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from docstools import DocsBuild
+from docstools import DocsBuild, prose_text
 from venvtools import ROOT, Venv
 
 DOCS = ROOT / "docs"
@@ -42,6 +43,8 @@ SCHEMAS = DOCS / "schemas"
 
 # Pages whose code blocks are run by test_every_example_on_the_page_runs_as_shown.
 EXERCISED_PAGES = [
+    "index.md",
+    "installation.md",
     "tutorials/first-plugin.md",
     "tutorials/pluggable-app.md",
     "concepts/loading-phases.md",
@@ -55,6 +58,7 @@ EXERCISED_PAGES = [
     "howto/testing-plugins.md",
     "howto/manage-plugins.md",
     "reference/cli.md",
+    "reference/json.md",
     "howto/migrate-from-django.md",
     "howto/migrate-from-pluggy.md",
     "howto/migrate-from-blinker.md",
@@ -190,6 +194,89 @@ def test_the_documentation_builds_without_warnings(docs_build: DocsBuild) -> Non
     assert docs_build.returncode == 0, docs_build.stdout[-3000:] + docs_build.stderr
     assert "WARNING" not in docs_build.stderr, docs_build.stderr
     assert (docs_build.html / "index.html").is_file()
+
+
+# reST and MyST markup that leaks as text when a docstring or page is misparsed: roles and
+# fields (":class:`X`", ":raises KeyError:"), double back-quotes, MyST roles ("{doc}`x`") and
+# the bold that "__init__" becomes when read as markup.
+_RAW_MARKUP = re.compile(
+    r"``|:(?:class|meth|func|attr|mod|data|exc|obj|raises|param|returns|rtype|warns)[: `]"
+    r"|\{(?:doc|ref|py:\w+)\}`|\*\*\w+\*\*"
+)
+
+
+def test_no_page_shows_raw_markup(docs_build: DocsBuild) -> None:
+    leaks = {}
+    for page in docs_build.pages():
+        found = _RAW_MARKUP.findall(prose_text(docs_build.page(page)))
+        if found:
+            leaks[page] = sorted(set(found))
+    assert leaks == {}
+    assert len(docs_build.pages()) > 20
+
+
+def test_the_api_reference_shows_no_markup_in_its_preformatted_text_either(
+    docs_build: DocsBuild,
+) -> None:
+    """Module docstrings shown as preformatted text (the exception tree, the signal list) carry
+    no reST roles or double back-quotes: they are read as they are."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", docs_build.page("reference/api")))
+    assert _RAW_MARKUP.findall(text) == []
+
+
+def test_file_name_captions_keep_their_underscores(docs_build: DocsBuild) -> None:
+    page = docs_build.page("tutorials/first-plugin")
+    captions = re.findall(r'<span class="caption-text">(.*?)</span>', page)
+    assert "hello-plugin/hello_plugin/__init__.py" in captions
+    assert not any("<strong>" in caption for caption in captions)
+
+
+def test_the_api_reference_shows_no_private_name(docs_build: DocsBuild) -> None:
+    """Outside code examples, the reference names only public objects: no ``_module``,
+    ``_Class`` or ``_parameter`` (dunder methods such as ``__getitem__`` are public)."""
+    text = prose_text(docs_build.page("reference/api"))
+    private = set(re.findall(r"(?<![\w])_(?!_)[A-Za-z]\w*|\._[A-Za-z]\w*", text))
+    assert private == set()
+    assert "<object object" not in text
+    # Constructors say nothing about returning None, and attribute docstrings are not read as
+    # "type: description" (which showed their first words as a "Type:" field).
+    assert "Return type: None" not in text
+    assert "Type:" not in text
+
+
+def test_every_public_name_has_a_linkable_entry(docs_build: DocsBuild) -> None:
+    """Each public object of the API is an entry of the inventory that Sphinx publishes
+    (``objects.inv``), so any page (or another project) can link to it."""
+    import importlib
+
+    from sphinx.util.inventory import InventoryFile
+
+    with (docs_build.html / "objects.inv").open("rb") as stream:
+        inventory = InventoryFile.load(stream, "", lambda base, uri: uri)
+    documented = {name for entries in inventory.values() for name in entries}
+    expected = []
+    for module_name in ["hookwire", "hookwire.signals", "hookwire.exceptions", "hookwire.testing"]:
+        module = importlib.import_module(module_name)
+        expected += [
+            f"{module_name}.{name}"
+            for name in module.__all__
+            if name not in {"__version__", "exceptions"}
+        ]
+    expected += [
+        f"hookwire.Plugin.{attribute}"
+        for attribute in ["name", "verbose_name", "requires", "requires_host", "signals_module"]
+    ]
+    expected += ["hookwire.signals", "hookwire.remote", "hookwire.testing", "hookwire.exceptions"]
+    assert sorted(set(expected) - documented) == []
+
+
+def test_code_blocks_copy_commands_without_prompts_or_output(docs_build: DocsBuild) -> None:
+    script = (docs_build.html / "_static" / "copybutton.js").read_text(encoding="utf-8")
+    # The configured call: prompts "$ ", ">>> " and "... " as a regular expression, only lines
+    # with a prompt copied (output left out), the prompts removed.
+    assert r"formatCopyText(text, '\\$ |>>> |\\.\\.\\. ', true, true, true" in script
+    for page in ["index", "tutorials/first-plugin", "reference/json"]:
+        assert "_static/copybutton.js" in docs_build.page(page)
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Signal", "all_signals", "disconnect_module_receivers", "receiver"]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., Any])
 
 _all_signals: weakref.WeakSet[Signal] = weakref.WeakSet()
 
@@ -181,8 +181,8 @@ class Signal:
         :raises ReceiverTypeError: ``receiver`` is not callable, or ``weak=True`` and it
             cannot be weakly referenced.
         :raises ReceiverSignatureError: ``receiver`` does not accept ``**kwargs``.
-        :warns WeakReceiverWarning: a lambda, closure or partial connected weakly is
-            referenced by nothing else and would be collected at once.
+        :warns ~hookwire.exceptions.WeakReceiverWarning: a lambda, closure or partial connected
+            weakly is referenced by nothing else and would be collected at once.
         """
         if receiver.__class__ is FunctionType and not receiver.__dict__:
             # The common case, checked inline: a plain function, not wrapped or marked.
@@ -241,7 +241,7 @@ class Signal:
     @property
     def receivers(self) -> list[ReceiverRow]:
         """The live registrations in connect order, as Django 6.1's rows
-        ``(lookup_key, receiver, sender_ref, is_async)`` (see :class:`ReceiverRow`); ``[]``
+        ``(lookup_key, receiver, sender_ref, is_async)``; ``[]``
         when nothing is connected.
 
         Unlike Django's, the list never shows rows of receivers or senders already collected.
@@ -324,8 +324,9 @@ class Signal:
         receiver's ``__qualname__`` and the exception; the record also carries ``signal``,
         ``receiver``, ``receiver_module`` and ``plugin``) and returned with its
         ``__traceback__``. ``BaseException`` (``KeyboardInterrupt``, ``SystemExit``, ...)
-        still propagates, and so does :class:`RecursiveSendError`. Called from a running
-        event loop, each async receiver gets a :class:`SyncSendInEventLoopError` as its
+        still propagates, and so does :class:`~hookwire.exceptions.RecursiveSendError`. Called
+        from a running event loop, each async receiver gets a
+        :class:`~hookwire.exceptions.SyncSendInEventLoopError` as its
         response while sync receivers are served.
         """
         try:
@@ -409,7 +410,7 @@ class Signal:
 
     async def asend(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
         """Send from async code: sync receivers run through ``sync_to_async``, then async ones
-        run concurrently in one task group (details in :mod:`hookwire._dispatch.asynchronous`).
+        run concurrently in one task group.
 
         **Failures:** an exception from a sync receiver stops the send. When async receivers
         fail, the task group cancels the others; a single failure is raised as itself,
@@ -435,12 +436,12 @@ class Signal:
     @contextmanager
     def connected_to(
         self,
-        receiver: _F,
+        receiver: F,
         sender: object = None,
         *,
         weak: bool = False,
         dispatch_uid: Hashable | None = None,
-    ) -> Iterator[_F]:
+    ) -> Iterator[F]:
         """Connect ``receiver`` for the duration of the block (strongly by default).
 
         It is disconnected on exit, also when the block raises; if it was already connected
@@ -501,16 +502,14 @@ def _duplicate_signal_argument() -> TypeError:
     return TypeError("send() got multiple values for keyword argument 'signal'")
 
 
-def receiver(
-    signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any
-) -> Callable[[_F], _F]:
+def receiver(signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any) -> Callable[[F], F]:
     """Decorator connecting the function to ``signal`` (or each signal of a list).
 
-    ``kwargs`` are those of :meth:`Signal.connect` (``sender``, ``weak``, ``dispatch_uid``).
-    The decorated function is returned unchanged, with its type.
+    ``kwargs`` are those of :meth:`~hookwire.Signal.connect` (``sender``, ``weak``,
+    ``dispatch_uid``). The decorated function is returned unchanged, with its type.
     """
 
-    def decorator(func: _F) -> _F:
+    def decorator(func: F) -> F:
         if isinstance(signal, list | tuple):
             for each in signal:
                 each.connect(func, **kwargs)

@@ -38,10 +38,20 @@ class Plugin:
         is not a string.
     """
 
+    #: The plugin's name; the loader passes the entry point's name, which wins over this.
     name: str = ""
+    #: A human-readable name for listings; default: the name, capitalised, with ``_``, ``-``
+    #: and ``.`` as spaces.
     verbose_name: str = ""
+    #: Names of plugins that must be ready before this one (any spelling); an absent, failed
+    #: or cyclic requirement fails this plugin with a
+    #: :class:`~hookwire.exceptions.PluginRequirementError`.
     requires: Sequence[str] = ()
+    #: A PEP 440 specifier (``">=1.4,<2"``) the host's version must satisfy, else the plugin
+    #: fails with a :class:`~hookwire.exceptions.HostVersionError`; ``None`` accepts any host.
     requires_host: str | None = None
+    #: The module imported in the ready phase, relative to the plugin's package (see above);
+    #: ``None`` for none.
     signals_module: str | None = "signals"
     #: The default of :attr:`signals_module`, which may be absent without error.
     DEFAULT_SIGNALS_MODULE: ClassVar[str] = "signals"
@@ -98,9 +108,10 @@ class Plugin:
         """Connect receivers and do start-up work; override in subclasses.
 
         Called once per load, after every plugin named in :attr:`requires` is ready. It may be
-        called again (``Loader.ready(again=True)``): the connections the previous call made are
-        undone first, so repeating it never registers a receiver twice. Whatever it raises
-        marks the plugin failed and disconnects everything it connected.
+        called again (as :func:`hookwire.testing.assert_ready_idempotent` does): the
+        connections the previous call made are undone first, so repeating it never registers a
+        receiver twice. Whatever it raises marks the plugin failed and disconnects everything
+        it connected.
         """
 
     def __repr__(self) -> str:

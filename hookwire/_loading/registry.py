@@ -192,7 +192,10 @@ class Registry:
         return isinstance(name, str) and normalize_name(name) in self._records
 
     def __getitem__(self, name: str) -> PluginRecord:
-        """The record of ``name`` (any spelling). :raises KeyError: no such plugin."""
+        """The record of ``name`` (any spelling).
+
+        :raises KeyError: no such plugin; the message lists the known names.
+        """
         try:
             return self._records[normalize_name(name)]
         except KeyError:

@@ -226,7 +226,7 @@ def remote_receiver(
 ) -> Callable[[F], F]:
     """Connect the decorated function to ``signal`` as a receiver that runs on workers.
 
-    :param sender: as for :meth:`Signal.connect`, including lazy ``"module:QualName"``.
+    :param sender: as for :meth:`~hookwire.Signal.connect`, including lazy ``"module:QualName"``.
     :param queue: the Celery queue (default ``"hookwire"``).
     :param max_retries: how many times a failing run is retried on a worker.
     :param retry_backoff: seconds before the first retry, doubled for each next one.

@@ -33,7 +33,15 @@ __all__ = ["FakeDistribution", "FakeEntryPoint", "FakePlugins"]
 
 DEFAULT_GROUP = "hookwire.plugins"
 
-_NO_TARGET: Any = object()
+
+class _NoTarget:
+    """The default of ``FakePlugins.add(target=...)``: no target object was given."""
+
+    def __repr__(self) -> str:
+        return "<no target>"
+
+
+_NO_TARGET: Any = _NoTarget()
 
 
 def _slug(name: str) -> str:
@@ -239,7 +247,7 @@ class FakePlugins:
         autoload: bool = True,
         strict: bool = False,
     ) -> Loader:
-        """A real :class:`~hookwire._loading.loader.Loader` over the fake distributions, not run.
+        """hookwire's real loader over the fake distributions, not run yet.
 
         ``group`` and ``host_version`` default to the host's when ``host`` is given. The
         configuration comes from ``config`` or from the other arguments alone — never from the

@@ -45,6 +45,8 @@ class _Unset:
         return "ANY_SENDER"
 
 
+#: The default ``sender`` of the recorder's queries and assertions: any sender matches.
+#: Distinct from ``sender=None``, which matches only sends whose sender was ``None``.
 ANY_SENDER: Final = _Unset()
 
 
