@@ -74,7 +74,9 @@ def docs(session: nox.Session) -> None:
     """Build the Sphinx site with warnings as errors."""
     # pytest too: the API reference documents the hookwire.testing pytest plugin, which imports it.
     session.install("-e", ".[docs,celery]", "pytest")
-    session.run("sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    session.run(
+        "sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html"
+    )
 
 
 @nox.session(python="3.11")
