@@ -38,21 +38,20 @@ class DocsBuild:
 
 
 class _ProseText(HTMLParser):
-    """Collects the text a reader sees outside code blocks, scripts and styles."""
+    """Collects the text a reader sees outside the given elements."""
 
-    _SKIPPED = frozenset({"pre", "script", "style"})
-
-    def __init__(self) -> None:
+    def __init__(self, skipped: frozenset[str]) -> None:
         super().__init__()
+        self._skipped = skipped
         self._depth = 0
         self.parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIPPED:
+        if tag in self._skipped:
             self._depth += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIPPED:
+        if tag in self._skipped:
             self._depth -= 1
 
     def handle_data(self, data: str) -> None:
@@ -60,9 +59,11 @@ class _ProseText(HTMLParser):
             self.parts.append(data)
 
 
-def prose_text(html: str) -> str:
-    """The visible text of an HTML page outside ``<pre>`` blocks (code, consoles, outputs)."""
-    parser = _ProseText()
+def prose_text(html: str, *, inline_code: bool = True) -> str:
+    """The visible text of an HTML page outside ``<pre>`` blocks (code, consoles, outputs),
+    and outside inline ``<code>`` too unless ``inline_code``."""
+    skipped = {"pre", "script", "style"} if inline_code else {"pre", "script", "style", "code"}
+    parser = _ProseText(frozenset(skipped))
     parser.feed(html)
     # Text split across elements is joined by spaces, then spaces before punctuation that
     # belonged to the previous element ("Raises" + ":") are dropped.
