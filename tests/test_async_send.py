@@ -578,6 +578,33 @@ def test_a_receiver_sending_its_own_signal_from_a_fresh_task_raises_a_recursive_
     assert levels == sys.getrecursionlimit()
 
 
+def test_receivers_sharing_a_task_groups_context_may_send_any_number_of_times_in_turn() -> None:
+    """Receivers of one send share one context; their own sends begin and end interleaved
+    there. However many they make one after another, none counts as nested in another."""
+    ping = Signal(name="ping")
+    pong = Signal(name="pong")
+    turns = 2 * sys.getrecursionlimit()
+
+    async def answer(**kwargs: Any) -> None:
+        await asyncio.sleep(0)
+
+    async def first(**kwargs: Any) -> int:
+        for _ in range(turns):
+            await pong.asend(None)
+        return turns
+
+    async def second(**kwargs: Any) -> int:
+        for _ in range(turns):
+            await pong.asend_robust(None)
+            await asyncio.sleep(0)
+        return turns
+
+    pong.connect(answer)
+    ping.connect(first)
+    ping.connect(second)
+    assert asyncio.run(ping.asend(None)) == [(first, turns), (second, turns)]
+
+
 @pytest.mark.usefixtures("collector_paused")
 @pytest.mark.parametrize("method", ["send", "send_robust"])
 def test_a_chain_of_sends_through_threads_and_the_loop_raises_a_recursive_send_error(

@@ -40,9 +40,9 @@ from ..exceptions import SyncSendInEventLoopError
 from .failures import (
     NESTED_SENDS,
     calls_receivers,
-    enter_send,
     leave_send,
     log_robust_failure,
+    nest_send,
     note_failure,
     recursive_send_error,
     robust_response,
@@ -223,7 +223,9 @@ def send_with_async_receivers(
         return responses
     responses = _call_sync(signal, table, sync_receivers, sender, named, robust)
     if async_receivers:
-        outer, inner = enter_send(signal, awaited=False)
+        outer = NESTED_SENDS.get()
+        inner = nest_send(outer, signal, awaited=False) if outer else ((signal, None),)
+        NESTED_SENDS.set(inner)
         try:
             responses.extend(
                 _send_async_group_blocking(signal, table, async_receivers, sender, named, robust)
@@ -253,7 +255,11 @@ async def asend(
     responses: list[tuple[Any, Any]] = []
     if not (sync_receivers or async_receivers):
         return responses
-    outer, inner = enter_send(signal, awaited=True)
+    # Recorded in the context for the tasks and threads the receivers run in (see the module
+    # docstring); a new tuple per send, told apart by identity.
+    outer = NESTED_SENDS.get()
+    inner = nest_send(outer, signal, awaited=True) if outer else ((signal, None),)
+    NESTED_SENDS.set(inner)
     try:
         if sync_receivers:
             responses = await _call_sync_in_thread(
@@ -264,5 +270,8 @@ async def asend(
                 await _send_async_group(signal, table, async_receivers, sender, named, robust)
             )
     finally:
-        leave_send(outer, inner)
+        if NESTED_SENDS.get() is inner:
+            NESTED_SENDS.set(outer)
+        else:
+            leave_send(outer, inner)
     return responses

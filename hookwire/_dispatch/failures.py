@@ -45,10 +45,10 @@ __all__ = [
     "LOGGER_NAME",
     "NESTED_SENDS",
     "calls_receivers",
-    "enter_send",
     "forwards_sends",
     "leave_send",
     "log_robust_failure",
+    "nest_send",
     "nested_send_error",
     "note_failure",
     "plugin_of",
@@ -379,27 +379,22 @@ def nested_send_error(entries: tuple[Any, ...]) -> RecursiveSendError:
     return error
 
 
-def enter_send(signal: Any, *, awaited: bool) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """Record a send (``awaited``: ``asend``) in the current context, for as long as it runs;
-    returns what :func:`leave_send` takes.
+def nest_send(outer: tuple[Any, ...], signal: Any, *, awaited: bool) -> tuple[Any, ...]:
+    """What :data:`NESTED_SENDS` holds while a send (``awaited``: ``asend``) runs inside the
+    sends ``outer`` (not empty): their entries and this one's, naming who sent it.
 
     :raises RecursiveSendError: sends are already nested as deep as Python's recursion limit.
     """
-    outer = NESTED_SENDS.get()
-    if outer:
-        # Nested: note who sent it (from the caller of this function's caller outwards).
-        entry = (signal, _sending_frame(sys._getframe(2), awaited))
-        if len(outer) >= sys.getrecursionlimit():
-            raise nested_send_error((*outer, entry))
-    else:
-        entry = (signal, None)
-    inner = (*outer, entry)
-    NESTED_SENDS.set(inner)
-    return outer, inner
+    # Who sent it: from the caller of this function's caller outwards.
+    entry = (signal, _sending_frame(sys._getframe(2), awaited))
+    if len(outer) >= sys.getrecursionlimit():
+        raise nested_send_error((*outer, entry))
+    return (*outer, entry)
 
 
 def leave_send(outer: tuple[Any, ...], inner: tuple[Any, ...]) -> None:
-    """Undo :func:`enter_send` in the same context."""
+    """Take a finished send out of :data:`NESTED_SENDS`: ``inner`` is what it set there,
+    ``outer`` what it found."""
     current = NESTED_SENDS.get()
     if current is inner:
         NESTED_SENDS.set(outer)
