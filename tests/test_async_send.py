@@ -578,6 +578,35 @@ def test_a_receiver_sending_its_own_signal_from_a_fresh_task_raises_a_recursive_
     assert levels == sys.getrecursionlimit()
 
 
+def test_a_receiver_may_send_its_signal_again_from_a_task_it_leaves_running() -> None:
+    """A task a receiver starts and does not wait for (a heartbeat) sends after the send that
+    started it returned: not nested, however many generations follow each other."""
+    tick = Signal(name="tick")
+    generations = 3 * sys.getrecursionlimit()
+    count = 0
+    background: set[asyncio.Task[Any]] = set()
+    done = asyncio.Event()
+
+    async def beat(**kwargs: Any) -> None:
+        nonlocal count
+        count += 1
+        if count == generations:
+            done.set()
+            return
+        task = asyncio.create_task(tick.asend(None))  # runs after this send returned
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    tick.connect(beat)
+
+    async def main() -> None:
+        await tick.asend(None)
+        await asyncio.wait_for(done.wait(), timeout=20)
+
+    asyncio.run(main())
+    assert count == generations
+
+
 def test_receivers_sharing_a_task_groups_context_may_send_any_number_of_times_in_turn() -> None:
     """Receivers of one send share one context; their own sends begin and end interleaved
     there. However many they make one after another, none counts as nested in another."""

@@ -224,7 +224,7 @@ def send_with_async_receivers(
     responses = _call_sync(signal, table, sync_receivers, sender, named, robust)
     if async_receivers:
         outer = NESTED_SENDS.get()
-        inner = nest_send(outer, signal, awaited=False) if outer else ((signal, None),)
+        inner = nest_send(outer, signal, awaited=False) if outer else ([signal, None, True],)
         NESTED_SENDS.set(inner)
         try:
             responses.extend(
@@ -256,9 +256,9 @@ async def asend(
     if not (sync_receivers or async_receivers):
         return responses
     # Recorded in the context for the tasks and threads the receivers run in (see the module
-    # docstring); a new tuple per send, told apart by identity.
+    # docstring and NESTED_SENDS).
     outer = NESTED_SENDS.get()
-    inner = nest_send(outer, signal, awaited=True) if outer else ((signal, None),)
+    inner = nest_send(outer, signal, awaited=True) if outer else ([signal, None, True],)
     NESTED_SENDS.set(inner)
     try:
         if sync_receivers:
@@ -270,8 +270,5 @@ async def asend(
                 await _send_async_group(signal, table, async_receivers, sender, named, robust)
             )
     finally:
-        if NESTED_SENDS.get() is inner:
-            NESTED_SENDS.set(outer)
-        else:
-            leave_send(outer, inner)
+        leave_send(outer, inner)
     return responses

@@ -72,8 +72,7 @@ _REPEATS = 8
 # and of the stand-ins that call a receiver on a send's behalf.
 _SEND_CODES: set[CodeType] = set()
 _STAND_IN_CODES: set[CodeType] = set()
-# Code objects of the steps between a sender and the dispatcher, and every code above.
-_FORWARD_CODES: set[CodeType] = set()
+# Every code object above, and those of the steps between a sender and the dispatcher.
 _DISPATCH_CODES: set[CodeType] = set()
 
 
@@ -94,7 +93,6 @@ def stands_in(function: _F) -> _F:
 def forwards_sends(function: _F) -> _F:
     """Mark ``function`` as a step between a sender and the dispatcher (``Signal.asend``, a
     send wrapper): the sender is the first frame outside such steps."""
-    _FORWARD_CODES.add(function.__code__)
     _DISPATCH_CODES.add(function.__code__)
     return function
 
@@ -329,12 +327,14 @@ def recursive_send_error(error: RecursionError, *, robust: bool = False) -> Any:
 
 # -- sends nested across tasks and threads ----------------------------------------------
 
-# The sends running in this context that can leave the stack, outermost first: one
-# ``(signal, sender)`` entry each, ``sender`` being what _sending_frame found (a new tuple
-# per send, so entries are told apart by identity).
-NESTED_SENDS: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar(
+# The sends that can leave the stack, recorded in the context they run in, outermost first.
+# Each entry is a list ``[signal, sender, running]``: ``sender`` is what _sending_frame found,
+# ``running`` turns false when the send returns. A task a receiver leaves running keeps a copy
+# of the record; sends it makes later are nested only in the sends still running then.
+NESTED_SENDS: contextvars.ContextVar[tuple[list[Any], ...]] = contextvars.ContextVar(
     "hookwire_nested_sends", default=()
 )
+SIGNAL, SENDER, RUNNING = 0, 1, 2
 
 # CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
 _ASYNC_CODE_FLAGS = 0x80 | 0x100 | 0x200
@@ -351,18 +351,18 @@ def _sending_frame(frame: Any, awaited: bool) -> tuple[CodeType, str] | None:
     return frame.f_code, str(frame.f_globals.get("__name__", "?"))
 
 
-def _nested_pairs(entries: tuple[Any, ...]) -> list[tuple[str, str]]:
+def _nested_pairs(entries: tuple[list[Any], ...]) -> list[tuple[str, str]]:
     """``(signal, receiver)`` name pairs of nested sends: each send's sender is a receiver of
     the send around it."""
     pairs = []
     for outer, inner in pairwise(entries):
-        sender = inner[1]
+        sender = inner[SENDER]
         name = "(a task)" if sender is None else f"{sender[1]}.{sender[0].co_qualname}"
-        pairs.append((str(getattr(outer[0], "qualified_name", "?")), name))
+        pairs.append((str(getattr(outer[SIGNAL], "qualified_name", "?")), name))
     return pairs
 
 
-def nested_send_error(entries: tuple[Any, ...]) -> RecursiveSendError:
+def nested_send_error(entries: tuple[list[Any], ...]) -> RecursiveSendError:
     """The error for sends nested as deep as Python's recursion limit, each maybe on a
     stack of its own. ``entries`` are those of :data:`NESTED_SENDS`, ending with the send
     that is refused."""
@@ -379,27 +379,32 @@ def nested_send_error(entries: tuple[Any, ...]) -> RecursiveSendError:
     return error
 
 
-def nest_send(outer: tuple[Any, ...], signal: Any, *, awaited: bool) -> tuple[Any, ...]:
-    """What :data:`NESTED_SENDS` holds while a send (``awaited``: ``asend``) runs inside the
-    sends ``outer`` (not empty): their entries and this one's, naming who sent it.
+def nest_send(outer: tuple[list[Any], ...], signal: Any, *, awaited: bool) -> tuple[list[Any], ...]:
+    """What :data:`NESTED_SENDS` holds while a send (``awaited``: ``asend``) runs where it
+    held ``outer`` (not empty): the sends among them still running, and this one, naming who
+    sent it.
 
     :raises RecursiveSendError: sends are already nested as deep as Python's recursion limit.
     """
+    running = tuple(entry for entry in outer if entry[RUNNING])
+    if not running:
+        return ([signal, None, True],)
     # Who sent it: from the caller of this function's caller outwards.
-    entry = (signal, _sending_frame(sys._getframe(2), awaited))
-    if len(outer) >= sys.getrecursionlimit():
-        raise nested_send_error((*outer, entry))
-    return (*outer, entry)
+    entry = [signal, _sending_frame(sys._getframe(2), awaited), True]
+    if len(running) >= sys.getrecursionlimit():
+        raise nested_send_error((*running, entry))
+    return (*running, entry)
 
 
-def leave_send(outer: tuple[Any, ...], inner: tuple[Any, ...]) -> None:
+def leave_send(outer: tuple[list[Any], ...], inner: tuple[list[Any], ...]) -> None:
     """Take a finished send out of :data:`NESTED_SENDS`: ``inner`` is what it set there,
     ``outer`` what it found."""
+    entry = inner[-1]
+    entry[RUNNING] = False
     current = NESTED_SENDS.get()
     if current is inner:
         NESTED_SENDS.set(outer)
     else:
         # Receivers running in one task group share one context: another one's send began or
         # ended meanwhile. Take out only this send's entry.
-        entry = inner[-1]
         NESTED_SENDS.set(tuple(e for e in current if e is not entry))
