@@ -71,3 +71,23 @@ def plugin_site(
     for name, module in list(sys.modules.items()):
         if (getattr(module, "__file__", None) or "").startswith(prefix):
             del sys.modules[name]
+
+
+@pytest.fixture
+def collector_paused() -> Iterator[None]:
+    """No garbage collection while the test runs, after collecting what earlier tests left.
+
+    For tests that let receivers recurse until Python's recursion limit: a collection there
+    runs finalizers of unrelated objects (an asyncio task whose exception nobody retrieved, a
+    weak reference's callback, a ``gc.callbacks`` hook) with no stack left, and they fail with
+    a ``RecursionError`` that Python can only report as unraisable, which pytest turns into a
+    failure of whichever test happened to be that deep.
+    """
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -8,6 +8,8 @@ import asyncio
 import contextvars
 import gc
 import logging
+import re
+import sys
 import threading
 import time
 from typing import Any
@@ -351,6 +353,11 @@ def test_base_exceptions_propagate_from_every_send_method(
 
     with pytest.raises(error):
         run()
+    if method.startswith("a"):
+        # asyncio.run() leaves its main task holding the exception, never retrieved, in a
+        # reference cycle: its finalizer logs that here rather than in whichever later test
+        # the collector happens to run in.
+        gc.collect()
 
 
 # -- context variables ----------------------------------------------------------------
@@ -505,6 +512,7 @@ def test_bound_async_methods_are_async_receivers() -> None:
     assert asyncio.run(signal.asend(None)) == [(listener.on_event, "method")]
 
 
+@pytest.mark.usefixtures("collector_paused")
 @pytest.mark.parametrize("method", ["asend", "asend_robust"])
 def test_an_async_receiver_awaiting_its_own_signal_raises_a_recursive_send_error(
     method: str,
@@ -517,6 +525,133 @@ def test_an_async_receiver_awaiting_its_own_signal_raises_a_recursive_send_error
     ping.connect(again)
     with pytest.raises(RecursiveSendError, match=r"ping -> .*again -> .*ping"):
         asyncio.run(getattr(ping, method)(None))
+
+
+class RanAway(Exception):
+    """Raised by a test receiver nested far deeper than any recursion limit allows."""
+
+
+@pytest.mark.parametrize("method", ["asend", "asend_robust"])
+@pytest.mark.parametrize("hop", ["task group", "create_task", "gather"])
+def test_a_receiver_sending_its_own_signal_from_a_fresh_task_raises_a_recursive_send_error(
+    method: str, hop: str
+) -> None:
+    """Every nested send starts on a fresh stack, so the recursion limit is never reached
+    there; the nesting is still counted and refused at that limit, with the chain named, and
+    no task outlives the send."""
+    ping = Signal(name="ping")
+    levels = 0
+
+    async def again(sender: object, **kwargs: Any) -> None:
+        nonlocal levels
+        levels += 1
+        if levels > 3 * sys.getrecursionlimit():
+            raise RanAway  # not detected: stop rather than run until memory runs out
+        send = getattr(ping, method)(sender)
+        if hop == "create_task":
+            await asyncio.create_task(send)
+        elif hop == "gather":
+            await asyncio.gather(send)
+        else:
+            await send
+
+    async def peer(**kwargs: Any) -> None:
+        await asyncio.sleep(0)
+
+    ping.connect(again)
+    if hop == "task group":  # a second receiver: each one runs in a task of its own
+        ping.connect(peer)
+
+    async def main() -> None:
+        try:
+            with pytest.raises(RecursiveSendError) as info:
+                await getattr(ping, method)(None)
+            # The receiver runs as a task of the task group; a task of its own starts the
+            # send elsewhere.
+            sender_name = "again" if hop == "task group" else r"\(a task\)"
+            assert re.search(rf"ping -> [\w.<>]*{sender_name} -> [\w.]*ping", str(info.value))
+            assert "recursion limit" in str(info.value)
+        finally:
+            assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    asyncio.run(main())
+    assert levels == sys.getrecursionlimit()
+
+
+def test_a_receiver_may_send_its_signal_again_from_a_task_it_leaves_running() -> None:
+    """A task a receiver starts and does not wait for (a heartbeat) sends after the send that
+    started it returned: not nested, however many generations follow each other."""
+    tick = Signal(name="tick")
+    generations = 3 * sys.getrecursionlimit()
+    count = 0
+    background: set[asyncio.Task[Any]] = set()
+    done = asyncio.Event()
+
+    async def beat(**kwargs: Any) -> None:
+        nonlocal count
+        count += 1
+        if count == generations:
+            done.set()
+            return
+        task = asyncio.create_task(tick.asend(None))  # runs after this send returned
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    tick.connect(beat)
+
+    async def main() -> None:
+        await tick.asend(None)
+        await asyncio.wait_for(done.wait(), timeout=20)
+
+    asyncio.run(main())
+    assert count == generations
+
+
+def test_receivers_sharing_a_task_groups_context_may_send_any_number_of_times_in_turn() -> None:
+    """Receivers of one send share one context; their own sends begin and end interleaved
+    there. However many they make one after another, none counts as nested in another."""
+    ping = Signal(name="ping")
+    pong = Signal(name="pong")
+    turns = 2 * sys.getrecursionlimit()
+
+    async def answer(**kwargs: Any) -> None:
+        await asyncio.sleep(0)
+
+    async def first(**kwargs: Any) -> int:
+        for _ in range(turns):
+            await pong.asend(None)
+        return turns
+
+    async def second(**kwargs: Any) -> int:
+        for _ in range(turns):
+            await pong.asend_robust(None)
+            await asyncio.sleep(0)
+        return turns
+
+    pong.connect(answer)
+    ping.connect(first)
+    ping.connect(second)
+    assert asyncio.run(ping.asend(None)) == [(first, turns), (second, turns)]
+
+
+@pytest.mark.usefixtures("collector_paused")
+@pytest.mark.parametrize("method", ["send", "send_robust"])
+def test_a_chain_of_sends_through_threads_and_the_loop_raises_a_recursive_send_error(
+    method: str,
+) -> None:
+    """An async receiver sending its signal through ``sync_to_async``: each ``send`` hands the
+    async receiver back to the event loop in a new task, the thread's stack grows instead of
+    the loop's, and the runaway is still told from the nested sends."""
+    from asgiref.sync import sync_to_async
+
+    ping = Signal(name="ping")
+
+    async def again(sender: object, **kwargs: Any) -> None:
+        await sync_to_async(getattr(ping, method))(sender)
+
+    ping.connect(again)
+    with pytest.raises(RecursiveSendError, match=r"ping -> .* -> .*ping"):
+        asyncio.run(ping.asend(None))
 
 
 @pytest.mark.parametrize("method", ["send_robust", "asend_robust"])

@@ -521,6 +521,7 @@ def test_base_exceptions_propagate_from_send_and_send_robust(error: type[BaseExc
         signal.send_robust(None)
 
 
+@pytest.mark.usefixtures("collector_paused")
 def test_a_receiver_sending_its_own_signal_raises_a_recursive_send_error_naming_the_chain() -> None:
     signal = Signal(name="looping")
 
@@ -534,6 +535,7 @@ def test_a_receiver_sending_its_own_signal_raises_a_recursive_send_error_naming_
     assert any("again" in name for name in info.value.chain)
 
 
+@pytest.mark.usefixtures("collector_paused")
 def test_send_robust_does_not_swallow_runaway_recursion() -> None:
     signal = Signal(name="looping")
 
@@ -545,6 +547,7 @@ def test_send_robust_does_not_swallow_runaway_recursion() -> None:
         signal.send_robust(None)
 
 
+@pytest.mark.usefixtures("collector_paused")
 def test_a_receivers_own_recursion_error_is_an_ordinary_failure_for_send_robust() -> None:
     signal = Signal()
 

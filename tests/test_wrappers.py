@@ -88,6 +88,7 @@ def test_the_recorder_sees_the_real_receivers_of_a_traced_send(trace_first: bool
     _assert_untouched(signal)
 
 
+@pytest.mark.usefixtures("collector_paused")
 def test_runaway_recursion_is_found_with_wrappers_between_the_sends() -> None:
     """Recursion detection marks the functions that call receivers; it does not look for
     names, so the tracer's and the recorder's frames in between change nothing."""

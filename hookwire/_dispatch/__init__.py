@@ -10,7 +10,7 @@ Where things live:
                      references, :class:`Registration` records, safe names for any callable.
 ``asynchronous.py``  ``asend``/``asend_robust`` and the sync/async adaptation (asgiref).
 ``failures.py``      the note ``send`` adds, Django's log line for ``send_robust``, runaway
-                     recursion through signals.
+                     recursion through signals (on the stack, and nested across tasks).
 ``lazy.py``          ``"module:QualName"`` senders resolved when their module is imported.
 ``introspection.py`` :class:`ReceiverInfo`, what ``hookwire signals`` shows.
 ``wrappers.py``      the one hook that ``muted()``, tracing and the test recorder attach to.

@@ -16,6 +16,11 @@ Semantics follow Django 6.1:
   ``sync_to_async``/``async_to_sync`` see and propagate context changes through asgiref. So
   in all four combinations of sync/async sender and receiver, a receiver sees the sender's
   context variables and the sender sees what the receivers set.
+* Nested sends: each send that can leave the stack (``asend``/``asend_robust``, and ``send``
+  handing async receivers to ``async_to_sync``) records itself in a context variable for as
+  long as it runs; the tasks it creates and asgiref carry that record along, so a send nested
+  as deep as Python's recursion limit is refused with a ``RecursiveSendError`` even when every
+  level runs on a fresh stack (see :mod:`hookwire._dispatch.failures`).
 * Failure policy (``asend`` and ``send``), Django 6.1's: the first failing async receiver
   makes the task group cancel the others and wait for them (no task outlives the send).
   Receivers already scheduled still start, so several can fail in the same loop step. One
@@ -33,8 +38,11 @@ from asgiref.sync import async_to_sync, sync_to_async
 
 from ..exceptions import SyncSendInEventLoopError
 from .failures import (
+    NESTED_SENDS,
     calls_receivers,
+    leave_send,
     log_robust_failure,
+    nest_send,
     note_failure,
     recursive_send_error,
     robust_response,
@@ -89,7 +97,7 @@ def _propagate_changes(before: contextvars.Context, after: contextvars.Context) 
     variable the receivers left alone keeps whatever the caller's context holds.
     """
     for variable, value in after.items():
-        if before.get(variable, _UNSET) is not value:
+        if before.get(variable, _UNSET) is not value and variable is not NESTED_SENDS:
             variable.set(value)
 
 
@@ -215,9 +223,15 @@ def send_with_async_receivers(
         return responses
     responses = _call_sync(signal, table, sync_receivers, sender, named, robust)
     if async_receivers:
-        responses.extend(
-            _send_async_group_blocking(signal, table, async_receivers, sender, named, robust)
-        )
+        outer = NESTED_SENDS.get()
+        inner = nest_send(outer, signal, awaited=False) if outer else ([signal, None, True],)
+        NESTED_SENDS.set(inner)
+        try:
+            responses.extend(
+                _send_async_group_blocking(signal, table, async_receivers, sender, named, robust)
+            )
+        finally:
+            leave_send(outer, inner)
     return responses
 
 
@@ -239,10 +253,22 @@ async def asend(
             plan = table.plan_for(sender)
     sync_receivers, async_receivers = split_plan(plan)
     responses: list[tuple[Any, Any]] = []
-    if sync_receivers:
-        responses = await _call_sync_in_thread(signal, table, sync_receivers, sender, named, robust)
-    if async_receivers:
-        responses.extend(
-            await _send_async_group(signal, table, async_receivers, sender, named, robust)
-        )
+    if not (sync_receivers or async_receivers):
+        return responses
+    # Recorded in the context for the tasks and threads the receivers run in (see the module
+    # docstring and NESTED_SENDS).
+    outer = NESTED_SENDS.get()
+    inner = nest_send(outer, signal, awaited=True) if outer else ([signal, None, True],)
+    NESTED_SENDS.set(inner)
+    try:
+        if sync_receivers:
+            responses = await _call_sync_in_thread(
+                signal, table, sync_receivers, sender, named, robust
+            )
+        if async_receivers:
+            responses.extend(
+                await _send_async_group(signal, table, async_receivers, sender, named, robust)
+            )
+    finally:
+        leave_send(outer, inner)
     return responses

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import lazy, wrappers
 from .attribution import current_scope, module_owner
-from .failures import calls_receivers, note_failure, recursive_send_error, robust_response
+from .failures import (
+    calls_receivers,
+    forwards_sends,
+    note_failure,
+    recursive_send_error,
+    robust_response,
+)
 from .receivers import (
     ONLY_HELD_BY_CALL,
     ReceiverRow,
@@ -389,6 +395,7 @@ class Signal:
             responses.append((receiver, response))
         return responses
 
+    @forwards_sends
     def _send_plan(self, invocation: wrappers.Invocation) -> Any:
         """Send along ``invocation.plan`` instead of the signal's own (the tracer's timed
         receivers); a coroutine for the async methods."""
@@ -408,6 +415,7 @@ class Signal:
             plan, invocation.sender, invocation.named, robust=invocation.robust
         )
 
+    @forwards_sends
     async def asend(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
         """Send from async code: sync receivers run through ``sync_to_async``, then async ones
         run concurrently in one task group.
@@ -423,6 +431,7 @@ class Signal:
 
         return await asend(self, self._table, sender, named, robust=False)
 
+    @forwards_sends
     async def asend_robust(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
         """Like :meth:`asend`, but each ``Exception`` becomes its receiver's response (logged
         at ERROR on ``hookwire.dispatch`` as :meth:`send_robust` logs it); cancellation and

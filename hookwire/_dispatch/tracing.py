@@ -20,7 +20,7 @@ from itertools import repeat
 from time import perf_counter_ns
 from typing import Any
 
-from .failures import stands_in
+from .failures import forwards_sends, stands_in
 from .introspection import ReceiverInfo, describe_registration
 from .receivers import IS_ASYNC
 from .signal import Signal
@@ -130,6 +130,7 @@ class _Tracer(SendWrapper):
 
     layer = TRACE
 
+    @forwards_sends
     def wrap(self, proceed: Any, invocation: Invocation) -> list[tuple[Any, Any]]:
         calls: list[ReceiverCall] = []
         start = perf_counter_ns()
@@ -139,6 +140,7 @@ class _Tracer(SendWrapper):
         finally:
             _emit(invocation.signal, invocation.sender, invocation.method, calls, start)
 
+    @forwards_sends
     async def awrap(self, proceed: Any, invocation: Invocation) -> list[tuple[Any, Any]]:
         calls: list[ReceiverCall] = []
         start = perf_counter_ns()

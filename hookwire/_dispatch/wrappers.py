@@ -26,6 +26,8 @@ from itertools import count
 from types import MethodType
 from typing import Any
 
+from .failures import forwards_sends
+
 __all__ = [
     "MUTE",
     "RECORD",
@@ -83,10 +85,12 @@ class SendWrapper:
 
     layer = RECORD
 
+    @forwards_sends
     def wrap(self, proceed: Callable[[], Responses], invocation: Invocation) -> Responses:
         """Run a sync send: return ``proceed()`` or what the send should return instead."""
         return proceed()
 
+    @forwards_sends
     async def awrap(
         self, proceed: Callable[[], Awaitable[Responses]], invocation: Invocation
     ) -> Responses:
@@ -132,6 +136,7 @@ class _Proceed:
         self.index = index
         self.invocation = invocation
 
+    @forwards_sends
     def __call__(self) -> Responses:
         if self.index == len(self.chain):
             result: Responses = _innermost(self.invocation)
@@ -143,6 +148,7 @@ class _Proceed:
 class _AsyncProceed(_Proceed):
     __slots__ = ()
 
+    @forwards_sends
     async def __call__(self) -> Responses:  # type: ignore[override]
         if self.index == len(self.chain):
             result: Responses = await _innermost(self.invocation)
@@ -151,11 +157,13 @@ class _AsyncProceed(_Proceed):
         return await self.chain[self.index].awrap(after, self.invocation)
 
 
+@forwards_sends
 def run_chain(invocation: Invocation) -> Responses:
     """Run a sync send through the wrappers attached for its signal."""
     return _Proceed(_chain(invocation.signal), 0, invocation)()
 
 
+@forwards_sends
 async def arun_chain(invocation: Invocation) -> Responses:
     """Run an async send through the wrappers attached for its signal."""
     return await _AsyncProceed(_chain(invocation.signal), 0, invocation)()
@@ -164,12 +172,14 @@ async def arun_chain(invocation: Invocation) -> Responses:
 def _wrapped(method: str) -> Callable[..., Any]:
     if method.startswith("a"):
 
+        @forwards_sends
         async def wrapped_asend(signal: Any, sender: object, **named: Any) -> Responses:
             return await arun_chain(Invocation(signal, method, sender, named))
 
         wrapped: Callable[..., Any] = wrapped_asend
     else:
 
+        @forwards_sends
         def wrapped_send(signal: Any, sender: object, **named: Any) -> Responses:
             return run_chain(Invocation(signal, method, sender, named))
 

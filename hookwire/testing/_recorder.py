@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
+from .._dispatch.failures import forwards_sends
 from .._dispatch.wrappers import RECORD, Invocation, SendWrapper, attach, detach
 from ._formatting import safe_repr, signal_label
 
@@ -133,6 +134,7 @@ class _Recording(SendWrapper):
 
     layer = RECORD
 
+    @forwards_sends
     def wrap(self, proceed: Callable[[], Any], invocation: Invocation) -> Any:
         record = _begin(invocation.signal, invocation.sender, invocation.named, invocation.method)
         try:
@@ -145,6 +147,7 @@ class _Recording(SendWrapper):
             record.responses = list(responses)
         return responses
 
+    @forwards_sends
     async def awrap(self, proceed: Callable[[], Awaitable[Any]], invocation: Invocation) -> Any:
         record = _begin(invocation.signal, invocation.sender, invocation.named, invocation.method)
         try:
