@@ -1,4 +1,5 @@
-"""Shared fixtures: a wheel of hookwire built once, and fresh venvs that have it installed."""
+"""Shared fixtures: wheels of hookwire and the example packages built once, and fresh venvs
+that have them installed; the run's own home folder, checked at the end."""
 
 from __future__ import annotations
 
@@ -10,12 +11,77 @@ from pathlib import Path
 
 import pytest
 from docstools import DocsBuild, build_docs
-from venvtools import ROOT, PluginSite, Venv, build_wheel, create_venv, isolate_discovery_cache
+from venvtools import (
+    ROOT,
+    PluginSite,
+    Venv,
+    build_wheel,
+    create_venv,
+    isolate_discovery_cache,
+    isolate_home,
+    written_under_home,
+)
+
+#: The example packages under ``plugins_example/``, each a folder with its ``pyproject.toml``.
+EXAMPLE_PACKAGES = sorted(
+    path.name
+    for path in (ROOT / "plugins_example").iterdir()
+    if (path / "pyproject.toml").is_file()
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Every test, and every process a test starts, uses a discovery cache of this run."""
+    """Every test, and every process a test starts, uses a discovery cache of this run and a
+    home folder of this run (checked when the run ends)."""
     isolate_discovery_cache()
+    isolate_home()
+
+
+#: Set by ``nox -s tests`` in the sessions after the first: the interpreter-independent checks
+#: already ran there (its name is the value), so these sessions leave them out.
+CHECKED_ELSEWHERE_VARIABLE = "TESTS_INTERPRETER_INDEPENDENT_CHECKED_ON"
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    checked_on = os.environ.get(CHECKED_ELSEWHERE_VARIABLE)
+    if checked_on:
+        return f"interpreter-independent checks: left out, they ran in {checked_on}"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the interpreter-independent checks where another Python of this run made them."""
+    if not os.environ.get(CHECKED_ELSEWHERE_VARIABLE):
+        return
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("interpreter_independent") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move what importing and collecting made into the collector's permanent generation.
+
+    Fixtures collect garbage between tests (dead plugin modules must not linger in signals);
+    without this, each full collection walks the ~90,000 objects of pytest, hookwire, Django
+    and Celery that live for the whole run.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any test, or any process a test started, wrote hookwire's files into
+    the user's home: a test run must leave the real user's caches and data alone."""
+    written = written_under_home(isolate_home())
+    if written:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the run wrote under HOME (it must use its own folders): " + ", ".join(written)
+        if reporter is not None:
+            reporter.write_line(f"ERROR: {message}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +94,16 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hookwire_wheel(wheelhouse: Path) -> Path:
     """A wheel of hookwire built from this checkout, once per test run."""
     return build_wheel(ROOT, wheelhouse / "hookwire")
+
+
+@pytest.fixture(scope="session")
+def example_wheels(wheelhouse: Path) -> dict[str, Path]:
+    """A wheel of each example package (by folder name), built once per test run for every
+    test and documentation page that installs one."""
+    return {
+        name: build_wheel(ROOT / "plugins_example" / name, wheelhouse / "examples")
+        for name in EXAMPLE_PACKAGES
+    }
 
 
 @pytest.fixture(scope="session")

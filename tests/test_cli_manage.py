@@ -30,9 +30,10 @@ OFFLINE = {"PIP_NO_BUILD_ISOLATION": "0", "PIP_NO_INDEX": "1", "UV_OFFLINE": "1"
 class Site:
     """The shared venv, a working folder, and the venv's ``hookwire`` run from that folder."""
 
-    def __init__(self, venv: Venv, home: Path) -> None:
+    def __init__(self, venv: Venv, home: Path, wheels: dict[str, Path]) -> None:
         self.venv = venv
         self.home = home
+        self.wheels = wheels  # the example packages' wheels, by folder name
 
     def hookwire(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {**OFFLINE, "HOOKWIRE_CACHE_DIR": str(self.home.parent / "cache")}
@@ -99,14 +100,17 @@ def pyproject(name: str, package: str, entry_points: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Site:
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    hookwire_wheel: Path,
+    example_wheels: dict[str, Path],
+) -> Site:
     root = tmp_path_factory.mktemp("manage")
-    pizzeria = build_wheel(ROOT / "plugins_example" / "pizzeria", root / "wheels")
-    loyalty = build_wheel(ROOT / "plugins_example" / "pizzeria-loyalty", root / "wheels")
-    venv = create_venv(root / "venv", wheels=[hookwire_wheel, pizzeria, loyalty])
+    wheels = [example_wheels["pizzeria"], example_wheels["pizzeria-loyalty"]]
+    venv = create_venv(root / "venv", wheels=[hookwire_wheel, *wheels])
     home = root / "home"
     home.mkdir()
-    return Site(venv, home)
+    return Site(venv, home, example_wheels)
 
 
 def validate_info(document: Any) -> None:
@@ -279,7 +283,7 @@ def test_install_for_a_host_that_does_not_resolve_installs_nothing(site: Site) -
 
 
 def test_installing_what_is_already_there_adds_nothing_and_succeeds(site: Site) -> None:
-    (wheel,) = (site.home.parent / "wheels").glob("pizzeria_loyalty-*.whl")
+    wheel = site.wheels["pizzeria-loyalty"]
     result = site.hookwire("plugins", "install", str(wheel), "--host", HOST)
     assert result.returncode == 0, result.stderr
     assert "No plugin of host pizzeria (pizzeria.plugins) was added or upgraded." in result.stdout

@@ -30,7 +30,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -395,12 +395,15 @@ def test_expected_output_matching_honours_ellipsis_lines_and_nothing_else() -> N
 # Running the pages
 
 
-def _pip_install(venv: Venv, workdir: Path, command: str) -> None:
+def _pip_install(venv: Venv, workdir: Path, command: str, prebuilt: Mapping[Path, Path]) -> None:
+    """Install what a page's ``pip install`` names, offline; a folder of ``prebuilt`` (the
+    example packages) as the wheel the run built of it once."""
     args = shlex.split(command)
     install_at = args.index("install")
     targets = [arg for arg in args[install_at + 1 :] if not arg.startswith("-")]
     editable = "-e" in args[install_at + 1 :] or "--editable" in args[install_at + 1 :]
-    paths = [str((workdir / target).resolve()) for target in targets]
+    folders = [(workdir / target).resolve() for target in targets]
+    paths = [str(folder if editable else prebuilt.get(folder, folder)) for folder in folders]
     if editable:
         for path in paths:
             venv.pip("install", "--quiet", "--no-deps", "--no-build-isolation", "-e", path)
@@ -408,7 +411,9 @@ def _pip_install(venv: Venv, workdir: Path, command: str) -> None:
         venv.install(*paths)
 
 
-def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
+def _run_console(
+    venv: Venv, workdir: Path, block: Block, page: str, prebuilt: Mapping[Path, Path]
+) -> None:
     env = {
         "PATH": f"{venv.bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "COLUMNS": "100",
@@ -426,7 +431,7 @@ def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
     }
     for command in read_commands(block.body):
         if re.match(r"^(python -m )?pip install ", command.command):
-            _pip_install(venv, workdir, command.command)
+            _pip_install(venv, workdir, command.command, prebuilt)
             continue
         result = venv.run("bash", "-c", command.command + " 2>&1", env=env, cwd=workdir)
         actual = [line.rstrip() for line in result.stdout.splitlines()]
@@ -469,8 +474,12 @@ def _run_doctests(venv: Venv, workdir: Path, blocks: list[Block], page: str) -> 
     assert result.returncode == 0, f"{page}: pycon examples failed\n{result.stdout}{result.stderr}"
 
 
-def run_page(page: str, venv: Venv, workdir: Path) -> int:
+def run_page(
+    page: str, venv: Venv, workdir: Path, prebuilt: Mapping[Path, Path] | None = None
+) -> int:
     """Run every example of ``page``; return how many blocks were exercised.
+
+    ``prebuilt`` maps project folders to wheels already built of them, installed instead.
 
     ``pycon`` blocks form one interpreter session, as a reader typing along would have; it runs
     after the page's last ``pycon`` block has been reached, so files written and commands run
@@ -494,7 +503,7 @@ def run_page(page: str, venv: Venv, workdir: Path) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(block.body, encoding="utf-8")
         elif block.language == "console":
-            _run_console(venv, workdir, block, page)
+            _run_console(venv, workdir, block, page, prebuilt or {})
         elif block.language == "pycon":
             if index == last_pycon:
                 pycon = [b for b in blocks if b.language == "pycon" and not b.skip]
@@ -514,14 +523,19 @@ def run_page(page: str, venv: Venv, workdir: Path) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("page", EXERCISED_PAGES)
 def test_every_example_on_the_page_runs_as_shown(
-    page: str, make_venv: Callable[[], Venv], tmp_path: Path
+    page: str,
+    make_venv: Callable[[], Venv],
+    tmp_path: Path,
+    example_wheels: dict[str, Path],
 ) -> None:
     venv = make_venv()
     workdir = tmp_path / "work"
     workdir.mkdir()
-    # Pages that install the example do it from ./plugins_example, as from a checkout.
+    # Pages that install the example do it from ./plugins_example, as from a checkout; each
+    # of those packages is installed from the wheel the run built of it.
     (workdir / "plugins_example").symlink_to(ROOT / "plugins_example")
-    assert run_page(page, venv, workdir) > 0
+    prebuilt = {ROOT / "plugins_example" / name: wheel for name, wheel in example_wheels.items()}
+    assert run_page(page, venv, workdir, prebuilt) > 0
 
 
 # --------------------------------------------------------------------------------------------
