@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -68,9 +69,19 @@ def tests(session: nox.Session) -> None:
     session.env["UV_COMPILE_BYTECODE"] = "1"
     # The celery extra: the remote-receiver tests run against a real Redis and real workers.
     session.install("-e", ".[test,lint,docs,bench,celery]")
+    # The later sessions check that what those checks depend on is the same on their Python.
+    record = Path(session.virtualenv.location).parent / "interpreter-independent"
     if _interpreter_independent_checked:
-        session.env["TESTS_INTERPRETER_INDEPENDENT_CHECKED_ON"] = _interpreter_independent_checked[0]
-    session.run("python", "-m", "pytest", *session.posargs)
+        (checked_on,) = _interpreter_independent_checked
+        session.env["TESTS_INTERPRETER_INDEPENDENT_CHECKED_ON"] = checked_on
+    else:
+        shutil.rmtree(record, ignore_errors=True)
+        record.mkdir(parents=True)
+    session.env["TESTS_INTERPRETER_INDEPENDENT_RECORD"] = str(record)
+    # One worker per core; tests that share a costly fixture built once per worker (the
+    # documentation build) are kept on one worker by their xdist_group.
+    parallel = ["-n", "auto", "--dist", "loadgroup"]
+    session.run("python", "-m", "pytest", *parallel, *session.posargs)
     if not _interpreter_independent_checked:
         _interpreter_independent_checked.append(session.name)
 

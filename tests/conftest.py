@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from docstools import DocsBuild, build_docs
+from onepython import MARKED
 from venvtools import (
     ROOT,
     PluginSite,
@@ -49,8 +50,19 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist groups the items by their marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave out the interpreter-independent checks where another Python of this run made them."""
+    """Keep the tests that read the documentation build on one worker (it is built once per
+    worker); record the interpreter-independent checks, and leave them out where another
+    Python of this run made them."""
+    for item in items:
+        if "docs_build" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("docs-build"))
+    config.stash[MARKED] = [
+        (item.nodeid, marker.args[0])
+        for item in items
+        if (marker := item.get_closest_marker("interpreter_independent")) is not None
+    ]
     if not os.environ.get(CHECKED_ELSEWHERE_VARIABLE):
         return
     kept, left_out = [], []

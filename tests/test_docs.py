@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 from docstools import DocsBuild, prose_text
+from onepython import DOCS_AS_WRITTEN, interpreter_independent
 from venvtools import ROOT, Venv
 
 DOCS = ROOT / "docs"
@@ -190,6 +191,7 @@ def line_matches(expected: str, actual: str) -> bool:
 # The build
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_the_documentation_builds_without_warnings(docs_build: DocsBuild) -> None:
     assert docs_build.returncode == 0, docs_build.stdout[-3000:] + docs_build.stderr
     assert "WARNING" not in docs_build.stderr, docs_build.stderr
@@ -205,6 +207,7 @@ _RAW_MARKUP = re.compile(
 )
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_no_page_shows_raw_markup(docs_build: DocsBuild) -> None:
     """Outside code (where a page may show markup on purpose, as the changelog does), no page
     shows reST or MyST syntax as text."""
@@ -226,6 +229,7 @@ def test_the_api_reference_shows_no_markup_in_its_preformatted_text_either(
     assert _RAW_MARKUP.findall(text) == []
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_file_name_captions_keep_their_underscores(docs_build: DocsBuild) -> None:
     page = docs_build.page("tutorials/first-plugin")
     captions = re.findall(r'<span class="caption-text">(.*?)</span>', page)
@@ -233,6 +237,7 @@ def test_file_name_captions_keep_their_underscores(docs_build: DocsBuild) -> Non
     assert not any("<strong>" in caption for caption in captions)
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_the_api_reference_shows_no_private_name(docs_build: DocsBuild) -> None:
     """Outside code examples, the reference names only public objects: no ``_module``,
     ``_Class`` or ``_parameter`` (dunder methods such as ``__getitem__`` are public)."""
@@ -246,6 +251,7 @@ def test_the_api_reference_shows_no_private_name(docs_build: DocsBuild) -> None:
     assert "Type:" not in text
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_every_public_name_has_a_linkable_entry(docs_build: DocsBuild) -> None:
     """Each public object of the API is an entry of the inventory that Sphinx publishes
     (``objects.inv``), so any page (or another project) can link to it."""
@@ -272,6 +278,7 @@ def test_every_public_name_has_a_linkable_entry(docs_build: DocsBuild) -> None:
     assert sorted(set(expected) - documented) == []
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_code_blocks_copy_commands_without_prompts_or_output(docs_build: DocsBuild) -> None:
     script = (docs_build.html / "_static" / "copybutton.js").read_text(encoding="utf-8")
     # The configured call: prompts "$ ", ">>> " and "... " as a regular expression, only lines

@@ -15,6 +15,7 @@ import weakref
 from typing import Any
 
 import pytest
+from onepython import TARGET_PINNED, interpreter_independent
 
 from hookwire import Signal, receiver
 from hookwire._dispatch.attribution import forget_module_owner, plugin_scope, register_module_owner
@@ -777,6 +778,7 @@ reveal_type(on_signal)
 """
 
 
+@interpreter_independent(TARGET_PINNED)
 @pytest.mark.slow
 def test_the_receiver_decorator_keeps_the_function_type_for_mypy(tmp_path: Any) -> None:
     sample = tmp_path / "typed_use.py"
