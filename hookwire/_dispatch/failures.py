@@ -12,11 +12,11 @@ record as attributes: ``signal`` (its qualified name), ``receiver`` (``module.qu
 
 **Recursion** is told by an explicit marker, not by names: the functions that call receivers
 are registered with :func:`calls_receivers` (their code objects are kept), stand-ins that sit
-between a send and the receiver (the tracer's timers) with :func:`stands_in`, and the steps
-between a sender and the dispatcher (the public ``asend`` methods, the wrapper chain) with
-:func:`forwards_sends`. On a ``RecursionError`` the stack is walked once; if the same (signal,
-receiver) pair appears many times, receivers keep sending signals from inside each other, and
-the error names the chain.
+between a send and an async receiver (its timer while a wrapper times receivers) with
+:func:`stands_in`, and the steps between a sender and the dispatcher (the public ``asend``
+methods, the observed async sends) with :func:`forwards_sends`. On a ``RecursionError`` the
+stack is walked once; if the same (signal, receiver) pair appears many times, receivers keep
+sending signals from inside each other, and the error names the chain.
 
 A chain of sends can also leave the stack: a receiver that runs in a task of its own (the
 task group of ``asend``, or a task the receiver creates) or behind asgiref in another thread
@@ -31,7 +31,7 @@ import contextvars
 import sys
 from collections.abc import Callable
 from itertools import pairwise
-from types import CodeType, FunctionType, MethodType
+from types import CodeType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..exceptions import RecursiveSendError
@@ -97,20 +97,9 @@ def forwards_sends(function: _F) -> _F:
     return function
 
 
-def _real_receiver(receiver: object) -> object:
-    """The receiver a stand-in (``stands_in_for_receiver = True``) calls, else ``receiver``."""
-    kind = receiver.__class__
-    if kind is FunctionType or kind is MethodType:
-        return receiver  # the common case, without a failing attribute lookup
-    if getattr(kind, "stands_in_for_receiver", False):
-        return receiver.receiver  # type: ignore[attr-defined]
-    return receiver
-
-
 def plugin_of(table: ReceiverTable, receiver: object, sender: object = None) -> str | None:
     """The plugin that connected ``receiver``, or owns its module; ``None`` if neither."""
     try:
-        receiver = _real_receiver(receiver)
         reg = table.find(receiver, sender)
         if reg is not None and reg[OWNER] is not None:
             return registration_plugin(reg)
@@ -139,8 +128,7 @@ def note_failure(
         plugin = plugin_of(table, receiver)
         owner = f" of plugin {plugin!r}" if plugin else ""
         exc.add_note(
-            f"raised by receiver {describe_callable(_real_receiver(receiver))}{owner} "
-            f"while sending {signal_name}"
+            f"raised by receiver {describe_callable(receiver)}{owner} while sending {signal_name}"
         )
     except Exception:
         pass
@@ -187,13 +175,12 @@ def log_robust_failure(
     if not _logger.isEnabledFor(40):  # logging.ERROR, without importing logging's constants
         return
     try:
-        real = _real_receiver(receiver)
-        module, qualname = names_of(real)
+        module, qualname = names_of(receiver)
         extra = {
             "signal": signal_name,
             "receiver": f"{module}.{qualname}" if module else qualname,
             "receiver_module": module,
-            "plugin": plugin_of(table, real, sender),
+            "plugin": plugin_of(table, receiver, sender),
         }
         name = _qualname(receiver)
     except Exception:
