@@ -6,9 +6,11 @@ exception (partials, callable objects, broken ``__repr__``/``__str__``).
 
 **The log line** is Django's, word for word: ``"Error calling %s in Signal.send_robust()
 (%s)"`` with the receiver's ``__qualname__`` and the exception as its arguments, at ERROR on
-the logger ``hookwire.dispatch``, with the traceback. What hookwire knows beyond that is on the
-record as attributes: ``signal`` (its qualified name), ``receiver`` (``module.qualname``),
-``receiver_module`` and ``plugin`` (the plugin that connected the receiver, or ``None``).
+the logger ``hookwire.dispatch`` (and, once hookwire is Django's dispatcher, on
+``django.dispatch``: see :func:`also_log_on`), with the traceback. What hookwire knows beyond
+that is on the record as attributes: ``signal`` (its qualified name), ``receiver``
+(``module.qualname``), ``receiver_module`` and ``plugin`` (the plugin that connected the
+receiver, or ``None``).
 
 **Recursion** is told by an explicit marker, not by names: the functions that call receivers
 are registered with :func:`calls_receivers` (their code objects are kept), stand-ins that sit
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LOGGER_NAME",
     "NESTED_SENDS",
+    "also_log_on",
     "calls_receivers",
     "forwards_sends",
     "leave_send",
@@ -148,6 +151,9 @@ class _SafeStr:
 
 _logger: Any = None
 _logging: Any = None
+# A second logger every failure reaches (``django.dispatch`` once hookwire is Django's
+# dispatcher), or None; set by also_log_on().
+_companion: Any = None
 
 
 def _qualname(receiver: object) -> str:
@@ -155,6 +161,63 @@ def _qualname(receiver: object) -> str:
     if isinstance(qualname, str):
         return qualname
     return names_of(receiver)[1]  # partials and callable objects, where Django would crash
+
+
+def also_log_on(name: str | None) -> None:
+    """Make every failure :func:`log_robust_failure` logs reach the logger ``name`` too
+    (``None``: only ``hookwire.dispatch`` again).
+
+    That logger gets a record of its own, named after it, handled the standard way (its
+    handlers, then its ancestors' up to the root, as ``propagate`` allows); the record of
+    ``hookwire.dispatch`` then goes only to the handlers the first one did not reach, so a
+    handler both loggers lead to (the root's, typically) sees each failure once.
+    """
+    global _companion
+    import logging
+
+    _companion = None if name is None else logging.getLogger(name)
+
+
+def _reached(logger: Any) -> set[Any]:
+    """The handlers a record handled by ``logger`` is given to (as ``Logger.callHandlers``
+    walks them)."""
+    handlers: set[Any] = set()
+    while logger is not None:
+        handlers.update(logger.handlers)
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    return handlers
+
+
+def _handle_with_companion(record: Any, companion: Any) -> None:
+    """Hand ``record`` to the companion logger under its name, then to the handlers of
+    ``hookwire.dispatch`` (and its ancestors) that the companion's did not include."""
+    own_enabled = _logger.isEnabledFor(40)
+    if not companion.isEnabledFor(40):
+        if own_enabled:
+            _logger.handle(record)
+        return
+    twin = _logging.makeLogRecord(record.__dict__)
+    twin.name = companion.name
+    companion.handle(twin)
+    if not own_enabled or _logger.disabled:
+        return
+    # What Logger.handle does, except for the handlers already served.
+    filtered = _logger.filter(record)
+    if not filtered:
+        return
+    if isinstance(filtered, _logging.LogRecord):
+        record = filtered
+    served = _reached(companion)
+    logger = _logger
+    while logger is not None:
+        for handler in logger.handlers:
+            if handler not in served and record.levelno >= handler.level:
+                handler.handle(record)
+        if not logger.propagate:
+            break
+        logger = logger.parent
 
 
 def log_robust_failure(
@@ -165,14 +228,17 @@ def log_robust_failure(
     sender: object = None,
 ) -> None:
     """Log a failure caught by ``send_robust``/``asend_robust``: Django's line, at ERROR,
-    with the traceback and hookwire's attributes (see the module docstring)."""
+    with the traceback and hookwire's attributes (see the module docstring); on the
+    companion logger too when :func:`also_log_on` named one."""
     global _logger, _logging
     if _logger is None:
         import logging
 
         _logging = logging
         _logger = logging.getLogger(LOGGER_NAME)
-    if not _logger.isEnabledFor(40):  # logging.ERROR, without importing logging's constants
+    companion = _companion
+    # logging.ERROR is 40, written out so as not to import logging's constants.
+    if not _logger.isEnabledFor(40) and (companion is None or not companion.isEnabledFor(40)):
         return
     try:
         module, qualname = names_of(receiver)
@@ -207,7 +273,10 @@ def log_robust_failure(
         "send_robust",
     )
     record.__dict__.update(extra)
-    _logger.handle(record)
+    if companion is None:
+        _logger.handle(record)
+    else:
+        _handle_with_companion(record, companion)
 
 
 def robust_response(
