@@ -291,6 +291,7 @@ def test_hookwires_logger_switched_off_still_lets_django_see_failures(
     [record] = kept.records
     assert record.name == "django.dispatch"
     assert record.getMessage() == "Error calling fails in Signal.send_robust() (broken)"
-    assert record.exc_info is not None and isinstance(record.exc_info[1], ValueError)
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], ValueError)
     # hookwire's attributes are on Django's record too.
     assert (record.receiver, record.plugin) == (f"{__name__}.fails", None)
