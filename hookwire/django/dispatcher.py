@@ -104,8 +104,9 @@ def _refuse_if_used(original: type) -> None:
     listed = ", ".join(users[:_LISTED])
     if len(users) > _LISTED:
         listed += f" and {len(users) - _LISTED} more"
+    verb = "use" if len(users) > 1 else "uses"
     raise DispatcherSwapError(
-        f"hookwire.django.dispatcher.install() came too late: {listed} already use Django's "
+        f"hookwire.django.dispatcher.install() came too late: {listed} already {verb} Django's "
         "own dispatcher, whose signals cannot be replaced; call install() at the top of "
         "manage.py, wsgi.py and asgi.py, before anything imports Django's signals",
         modules=users,
