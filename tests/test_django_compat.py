@@ -739,11 +739,13 @@ def _django_tests_folder(apps: tuple[str, ...]) -> Path:
                 member.name = inside[len("tests/") :]
                 members.append(member)
         archive.extractall(staging, members=members, filter="data")
-    # Another run may have extracted them meanwhile: either copy will do.
-    if target.exists():
-        shutil.rmtree(staging)
-    else:
+    # An older, incomplete extraction is replaced; another run may be extracting the same
+    # files meanwhile, and either copy will do.
+    shutil.rmtree(target, ignore_errors=True)
+    try:
         staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging)
     return target
 
 
