@@ -34,20 +34,19 @@ import sys
 from collections.abc import Callable
 from itertools import pairwise
 from types import CodeType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ..exceptions import RecursiveSendError
 from . import attribution
 from .receivers import OWNER, describe_callable, names_of, registration_plugin
-
-if TYPE_CHECKING:
-    from .table import ReceiverTable
+from .table import ReceiverTable, split_plan
 
 __all__ = [
     "LOGGER_NAME",
     "NESTED_SENDS",
     "also_log_on",
     "calls_receivers",
+    "duplicate_signal_argument",
     "forwards_sends",
     "leave_send",
     "log_robust_failure",
@@ -58,6 +57,7 @@ __all__ = [
     "recursive_send_error",
     "robust_response",
     "safe_str",
+    "signal_given_twice",
     "stands_in",
 ]
 
@@ -299,6 +299,27 @@ def robust_response(
             raise error from None
     log_robust_failure(signal_name, table, receiver, err, sender)
     return err
+
+
+def duplicate_signal_argument() -> TypeError:
+    # What calling a receiver with signal= twice raises; said before any receiver runs.
+    return TypeError("send() got multiple values for keyword argument 'signal'")
+
+
+def signal_given_twice(
+    signal: Any, table: ReceiverTable, plan: Any, sender: object
+) -> list[tuple[Any, Any]]:
+    """``send_robust(..., signal=...)``: calling any receiver with ``signal=`` twice fails
+    before it runs, so each one's response is that ``TypeError``, logged, as in Django."""
+    sync, async_ = split_plan(plan)
+    responses: list[tuple[Any, Any]] = []
+    for receiver in sync + async_:
+        try:
+            raise duplicate_signal_argument()
+        except TypeError as err:
+            response = robust_response(signal.qualified_name, table, receiver, err, sender)
+        responses.append((receiver, response))
+    return responses
 
 
 # -- runaway recursion ------------------------------------------------------------------

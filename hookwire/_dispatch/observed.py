@@ -19,9 +19,16 @@ from time import perf_counter_ns
 from types import MethodType
 from typing import Any
 
-from .failures import calls_receivers, forwards_sends, note_failure, recursive_send_error
-from .failures import robust_response as _robust_response
-from .signal import Signal, _duplicate_signal_argument, signal_given_twice
+from .failures import (
+    calls_receivers,
+    duplicate_signal_argument,
+    forwards_sends,
+    note_failure,
+    recursive_send_error,
+    robust_response,
+    signal_given_twice,
+)
+from .signal import Signal
 from .table import live_receivers
 from .wrappers import Invocation, end_send, start_send
 
@@ -55,7 +62,7 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
                 plan = table.plan_for(sender)
             if plan:
                 if "signal" in named:
-                    raise _duplicate_signal_argument()
+                    raise duplicate_signal_argument()
                 arguments = {"signal": signal, "sender": sender, **named}
                 entries, async_receivers = _entries(plan)
                 if async_receivers:
@@ -145,7 +152,7 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
                             timing.called(receiver, started, err)
                         if not isinstance(err, Exception):
                             raise
-                        response = _robust_response(
+                        response = robust_response(
                             signal.qualified_name, table, receiver, err, sender
                         )
                     else:

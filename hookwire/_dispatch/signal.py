@@ -27,10 +27,12 @@ from . import lazy, wrappers
 from .attribution import current_scope, module_owner
 from .failures import (
     calls_receivers,
+    duplicate_signal_argument,
     forwards_sends,
     note_failure,
     recursive_send_error,
     robust_response,
+    signal_given_twice,
 )
 from .receivers import (
     ONLY_HELD_BY_CALL,
@@ -304,7 +306,7 @@ class Signal:
         if not plan:
             return []
         if "signal" in named:
-            raise _duplicate_signal_argument()
+            raise duplicate_signal_argument()
         # One dict for every receiver: each call still gets its own **kwargs copy, and
         # building the keywords once is what makes send faster than a hand-written loop.
         arguments = {"signal": self, "sender": sender, **named}
@@ -505,27 +507,6 @@ class Signal:
     def _restore_state(self, state: object) -> None:
         """Put back exactly the registrations of a :meth:`_snapshot_state`."""
         self._table.restore(state)
-
-
-def _duplicate_signal_argument() -> TypeError:
-    # What calling a receiver with signal= twice raises; said before any receiver runs.
-    return TypeError("send() got multiple values for keyword argument 'signal'")
-
-
-def signal_given_twice(
-    signal: Signal, table: ReceiverTable, plan: Any, sender: object
-) -> list[tuple[Any, Any]]:
-    """``send_robust(..., signal=...)``: calling any receiver with ``signal=`` twice fails
-    before it runs, so each one's response is that ``TypeError``, logged, as in Django."""
-    sync, async_ = split_plan(plan)
-    responses: list[tuple[Any, Any]] = []
-    for receiver in sync + async_:
-        try:
-            raise _duplicate_signal_argument()
-        except TypeError as err:
-            response = robust_response(signal.qualified_name, table, receiver, err, sender)
-        responses.append((receiver, response))
-    return responses
 
 
 def receiver(signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any) -> Callable[[F], F]:
