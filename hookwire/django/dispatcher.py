@@ -15,7 +15,7 @@ Django's signals::
 
     from django.core.management import execute_from_command_line  # Django comes after
 
-Importing this module imports nothing of Django.
+This module imports nothing of Django until :func:`install` is called.
 """
 
 from __future__ import annotations
