@@ -233,8 +233,8 @@ def companion() -> Iterator[logging.Logger]:
         also_log_on(None)
         for name, (handlers, propagate, level, disabled) in saved.items():
             logger = logging.getLogger(name)
-            logger.handlers, logger.propagate, logger.level = handlers, propagate, level
-            logger.disabled = disabled
+            logger.handlers, logger.propagate, logger.disabled = handlers, propagate, disabled
+            logger.setLevel(level)  # through setLevel(): it empties the loggers' level caches
 
 
 def fails(sender: object, **kwargs: Any) -> None:
