@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import textwrap
 import weakref
 from collections.abc import Callable
@@ -592,23 +593,31 @@ def _django_sdist() -> Path:
     target = cache / f"django-{django.__version__}"
     found = sorted(target.glob("*.tar.gz"))
     if not found:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                f"django=={django.__version__}",
-                "--dest",
-                str(target),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        # Downloaded aside, then moved in whole: tests on other workers may be looking.
+        target.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target))
+        try:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    f"django=={django.__version__}",
+                    "--dest",
+                    str(staging),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            for downloaded in staging.glob("*.tar.gz"):
+                os.replace(downloaded, target / downloaded.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         found = sorted(target.glob("*.tar.gz"))
     return found[0]
 
@@ -727,10 +736,14 @@ def _django_tests_folder(apps: tuple[str, ...]) -> Path:
     cached sdist."""
     sdist = _django_sdist()
     target = sdist.parent / "tests"
-    if all((target / name).exists() for name in (*_RUNTESTS_SUPPORT, *apps)):
-        return target
     wanted = (*_RUNTESTS_SUPPORT, *apps)
-    staging = sdist.parent / f"tests-{os.getpid()}"
+
+    def complete() -> bool:
+        return all((target / name).exists() for name in wanted)
+
+    if complete():
+        return target
+    staging = Path(tempfile.mkdtemp(dir=sdist.parent))
     with tarfile.open(sdist) as archive:
         members = []
         for member in archive.getmembers():
@@ -739,13 +752,15 @@ def _django_tests_folder(apps: tuple[str, ...]) -> Path:
                 member.name = inside[len("tests/") :]
                 members.append(member)
         archive.extractall(staging, members=members, filter="data")
-    # An older, incomplete extraction is replaced; another run may be extracting the same
-    # files meanwhile, and either copy will do.
-    shutil.rmtree(target, ignore_errors=True)
-    try:
-        staging.rename(target)
-    except OSError:
-        shutil.rmtree(staging)
+    # A test on another worker may have put a complete copy in place meanwhile (and may be
+    # running in it); only an older, incomplete one is replaced.
+    if not complete():
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            staging.rename(target)
+        except OSError:
+            pass
+    shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
