@@ -7,6 +7,7 @@ The hierarchy::
     ├── ReceiverSignatureError (also ValueError)  a receiver that does not take **kwargs
     ├── SyncSendInEventLoopError (also RuntimeError)
     ├── RecursiveSendError (also RecursionError)
+    ├── DispatcherSwapError (also RuntimeError)   Django's signals exist before the swap
     ├── ReentrantLoadError (also RuntimeError)
     ├── ConfigError                               bad [tool.hookwire] / environment settings
     ├── PluginError                               one plugin, one phase, one cause
@@ -39,6 +40,7 @@ from collections.abc import Sequence
 __all__ = [
     "ConfigError",
     "DiscoveryError",
+    "DispatcherSwapError",
     "DuplicatePluginError",
     "HookwireError",
     "HostError",
@@ -103,6 +105,18 @@ class RecursiveSendError(HookwireError, RecursionError):
     def __init__(self, message: str, *, chain: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.chain = tuple(chain)
+
+
+class DispatcherSwapError(HookwireError, RuntimeError):
+    """hookwire cannot become Django's dispatcher: modules already use Django's own.
+
+    ``modules`` names the modules that hold Django's ``Signal``, a subclass of it, or a
+    signal made with it.
+    """
+
+    def __init__(self, message: str, *, modules: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.modules = tuple(modules)
 
 
 class WeakReceiverWarning(UserWarning):

@@ -61,6 +61,7 @@ EXERCISED_PAGES = [
     "reference/cli.md",
     "reference/json.md",
     "howto/migrate-from-django.md",
+    "howto/django-dispatcher.md",
     "howto/migrate-from-pluggy.md",
     "howto/migrate-from-blinker.md",
     "howto/remote-receivers.md",

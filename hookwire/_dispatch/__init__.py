@@ -14,6 +14,7 @@ Where things live:
 ``lazy.py``          ``"module:QualName"`` senders resolved when their module is imported.
 ``introspection.py`` :class:`ReceiverInfo`, what ``hookwire signals`` shows.
 ``wrappers.py``      the one hook that ``muted()``, tracing and the test recorder attach to.
+``observed.py``      the send methods while a wrapper is attached.
 ``tracing.py``       ``hookwire run --trace``: timed sends, a wrapper.
 ``attribution.py``   which plugin is connecting now (``plugin_scope``), module fallback.
 """

@@ -27,10 +27,12 @@ from . import lazy, wrappers
 from .attribution import current_scope, module_owner
 from .failures import (
     calls_receivers,
+    duplicate_signal_argument,
     forwards_sends,
     note_failure,
     recursive_send_error,
     robust_response,
+    signal_given_twice,
 )
 from .receivers import (
     ONLY_HELD_BY_CALL,
@@ -42,7 +44,7 @@ from .receivers import (
     validate_receiver,
     warn_dies_at_once,
 )
-from .table import ReceiverTable, split_plan
+from .table import ReceiverTable, live_receivers, split_plan
 
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
@@ -98,11 +100,8 @@ class _Mute(wrappers.SendWrapper):
 
     layer = wrappers.MUTE
 
-    def wrap(self, proceed: Any, invocation: wrappers.Invocation) -> list[tuple[Any, Any]]:
-        return []
-
-    async def awrap(self, proceed: Any, invocation: wrappers.Invocation) -> list[tuple[Any, Any]]:
-        return []
+    def send_started(self, invocation: wrappers.Invocation) -> Any:
+        return wrappers.STOP
 
 
 class Signal:
@@ -281,6 +280,11 @@ class Signal:
 
     # -- sending ----------------------------------------------------------------------
 
+    # The send methods call every sync receiver from their own frame, as Django's do, on
+    # every path (plain functions, bound methods, async receivers too): a receiver's
+    # warnings.warn(stacklevel=...) or a look at its caller's frame then lands where it lands
+    # under Django. That is why the loops are written out here rather than in one helper.
+
     @calls_receivers
     def send(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
         """Call every receiver of ``sender`` with ``signal=self, sender=sender, **named``.
@@ -302,23 +306,50 @@ class Signal:
         if not plan:
             return []
         if "signal" in named:
-            raise _duplicate_signal_argument()
-        if plan.__class__ is not tuple:
-            return self._send_general(plan, sender, named, robust=False)
+            raise duplicate_signal_argument()
         # One dict for every receiver: each call still gets its own **kwargs copy, and
         # building the keywords once is what makes send faster than a hand-written loop.
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
+        if plan.__class__ is tuple:
+            try:
+                for getter in plan:
+                    receiver = getter()
+                    if receiver is not None:
+                        responses.append((receiver, receiver(**arguments)))
+            except RecursionError as exc:
+                raise recursive_send_error(exc) from None
+            except Exception as exc:
+                note_failure(self.qualified_name, self._table, exc, receiver)
+                raise
+            return responses
+        # Bound methods or async receivers.
+        async_receivers = live_receivers(plan.async_) if plan.async_ else None
+        if async_receivers:
+            from .asynchronous import refusal_in_running_loop
+
+            refusal = refusal_in_running_loop(self, async_receivers, robust=False)
+            if refusal is not None:
+                raise refusal
         try:
-            for getter in plan:
+            for getter, func in plan.sync:
                 receiver = getter()
-                if receiver is not None:
-                    responses.append((receiver, receiver(**arguments)))
+                if receiver is None:
+                    continue
+                if func is not None:
+                    receiver = MethodType(func, receiver)
+                responses.append((receiver, receiver(**arguments)))
         except RecursionError as exc:
             raise recursive_send_error(exc) from None
         except Exception as exc:
             note_failure(self.qualified_name, self._table, exc, receiver)
             raise
+        if async_receivers:
+            from .asynchronous import send_to_async_receivers
+
+            responses += send_to_async_receivers(
+                self, self._table, async_receivers, sender, named, robust=False
+            )
         return responses
 
     @calls_receivers
@@ -329,9 +360,11 @@ class Signal:
         with Django's message (``"Error calling %s in Signal.send_robust() (%s)"``, the
         receiver's ``__qualname__`` and the exception; the record also carries ``signal``,
         ``receiver``, ``receiver_module`` and ``plugin``) and returned with its
-        ``__traceback__``. ``BaseException`` (``KeyboardInterrupt``, ``SystemExit``, ...)
-        still propagates, and so does :class:`~hookwire.exceptions.RecursiveSendError`. Called
-        from a running event loop, each async receiver gets a
+        ``__traceback__``. When hookwire is Django's dispatcher
+        (:func:`hookwire.django.dispatcher.install`) the failure reaches the handlers of
+        ``django.dispatch`` too. ``BaseException`` (``KeyboardInterrupt``, ``SystemExit``,
+        ...) still propagates, and so does :class:`~hookwire.exceptions.RecursiveSendError`.
+        Called from a running event loop, each async receiver gets a
         :class:`~hookwire.exceptions.SyncSendInEventLoopError` as its
         response while sync receivers are served.
         """
@@ -339,81 +372,51 @@ class Signal:
             plan = self._plans[_id(sender)]
         except KeyError:
             plan = self._table.plan_for(sender)
-        if plan.__class__ is not tuple or "signal" in named:
-            # The general path passes keywords per call: signal= given twice then fails in
-            # each receiver, as in Django.
-            return self._send_general(plan, sender, named, robust=True)
+        if "signal" in named:
+            return signal_given_twice(self, self._table, plan, sender)
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
-        for getter in plan:
-            receiver = getter()
-            if receiver is None:
-                continue
-            try:
-                responses.append((receiver, receiver(**arguments)))
-            except Exception as err:
-                response = robust_response(self.qualified_name, self._table, receiver, err, sender)
-                responses.append((receiver, response))
-        return responses
-
-    @calls_receivers
-    def _send_general(
-        self, plan: Any, sender: object, named: dict[str, Any], *, robust: bool
-    ) -> list[tuple[Any, Any]]:
-        """Walk any plan: bound methods, async receivers, ``signal=`` passed twice."""
         if plan.__class__ is tuple:
-            entries: Any = tuple((getter, None) for getter in plan)
-        else:
-            if plan.async_:
-                from .asynchronous import send_with_async_receivers
+            for getter in plan:
+                receiver = getter()
+                if receiver is None:
+                    continue
+                try:
+                    responses.append((receiver, receiver(**arguments)))
+                except Exception as err:
+                    response = robust_response(
+                        self.qualified_name, self._table, receiver, err, sender
+                    )
+                    responses.append((receiver, response))
+            return responses
+        # Bound methods or async receivers.
+        async_receivers = live_receivers(plan.async_) if plan.async_ else None
+        refusal = None
+        if async_receivers:
+            from .asynchronous import refusal_in_running_loop
 
-                return send_with_async_receivers(
-                    self, self._table, plan, sender, named, robust=robust
-                )
-            entries = plan.sync
-        responses = []
-        for getter, func in entries:
+            refusal = refusal_in_running_loop(self, async_receivers, robust=True)
+        for getter, func in plan.sync:
             receiver = getter()
             if receiver is None:
                 continue
             if func is not None:
                 receiver = MethodType(func, receiver)
             try:
-                response = receiver(signal=self, sender=sender, **named)
-            except RecursionError as exc:
-                if robust:
-                    response = robust_response(
-                        self.qualified_name, self._table, receiver, exc, sender
-                    )
-                else:
-                    raise recursive_send_error(exc) from None
-            except Exception as exc:
-                if not robust:
-                    note_failure(self.qualified_name, self._table, exc, receiver)
-                    raise
-                response = robust_response(self.qualified_name, self._table, receiver, exc, sender)
+                response = receiver(**arguments)
+            except Exception as err:
+                response = robust_response(self.qualified_name, self._table, receiver, err, sender)
             responses.append((receiver, response))
+        if async_receivers:
+            from .asynchronous import refused_responses, send_to_async_receivers
+
+            if refusal is not None:
+                responses += refused_responses(self, self._table, async_receivers, refusal, sender)
+            else:
+                responses += send_to_async_receivers(
+                    self, self._table, async_receivers, sender, named, robust=True
+                )
         return responses
-
-    @forwards_sends
-    def _send_plan(self, invocation: wrappers.Invocation) -> Any:
-        """Send along ``invocation.plan`` instead of the signal's own (the tracer's timed
-        receivers); a coroutine for the async methods."""
-        plan = invocation.plan
-        if invocation.is_async:
-            from .asynchronous import asend
-
-            return asend(
-                self,
-                self._table,
-                invocation.sender,
-                invocation.named,
-                robust=invocation.robust,
-                plan=plan,
-            )
-        return self._send_general(
-            plan, invocation.sender, invocation.named, robust=invocation.robust
-        )
 
     @forwards_sends
     async def asend(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
@@ -504,11 +507,6 @@ class Signal:
     def _restore_state(self, state: object) -> None:
         """Put back exactly the registrations of a :meth:`_snapshot_state`."""
         self._table.restore(state)
-
-
-def _duplicate_signal_argument() -> TypeError:
-    # What calling a receiver with signal= twice raises; said before any receiver runs.
-    return TypeError("send() got multiple values for keyword argument 'signal'")
 
 
 def receiver(signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any) -> Callable[[F], F]:
