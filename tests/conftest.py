@@ -4,7 +4,9 @@ that have them installed; the run's own home folder, checked at the end."""
 from __future__ import annotations
 
 import gc
+import importlib
 import os
+import pkgutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,11 +33,32 @@ EXAMPLE_PACKAGES = sorted(
 )
 
 
+#: hookwire's modules that in-process tests use, imported before any test runs (see below).
+CORE_PACKAGES = ("hookwire._dispatch", "hookwire._loading", "hookwire.testing")
+
+
+def _import_hookwire_core() -> None:
+    """Import hookwire's dispatcher, loader and pytest plugin once, up front.
+
+    ``pytester.runpytest()`` runs pytest in this process and afterwards drops every module
+    first imported during that run. A hookwire module first imported there would come back
+    as a second copy on the next import (a second ``Plugin`` class, say), and whichever test
+    ran next would see plugins fail as "not a hookwire.Plugin subclass": the result of a test
+    would depend on which tests ran before it in the same process.
+    """
+    importlib.import_module("hookwire._host")
+    for name in CORE_PACKAGES:
+        package = importlib.import_module(name)
+        for module in pkgutil.walk_packages(package.__path__, prefix=f"{name}."):
+            importlib.import_module(module.name)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Every test, and every process a test starts, uses a discovery cache of this run and a
     home folder of this run (checked when the run ends)."""
     isolate_discovery_cache()
     isolate_home()
+    _import_hookwire_core()
 
 
 #: Set by ``nox -s tests`` in the sessions after the first: the interpreter-independent checks
