@@ -174,6 +174,10 @@ def _wrapped(method: str) -> Callable[..., Any]:
 
         @forwards_sends
         async def wrapped_asend(signal: Any, sender: object, **named: Any) -> Responses:
+            # Declared arguments are checked before any wrapper runs: a muted or traced send
+            # breaks the contract exactly as a plain one does.
+            if signal._accepted is not None:
+                signal._check_arguments(named)
             return await arun_chain(Invocation(signal, method, sender, named))
 
         wrapped: Callable[..., Any] = wrapped_asend
@@ -181,6 +185,8 @@ def _wrapped(method: str) -> Callable[..., Any]:
 
         @forwards_sends
         def wrapped_send(signal: Any, sender: object, **named: Any) -> Responses:
+            if signal._accepted is not None:
+                signal._check_arguments(named)
             return run_chain(Invocation(signal, method, sender, named))
 
         wrapped = wrapped_send
