@@ -149,7 +149,7 @@ def test_an_unknown_argument_without_a_close_match_gets_a_way_out_instead() -> N
 
 
 def test_the_receiver_decorator_is_checked_as_connect_is() -> None:
-    with pytest.raises(ReceiverSignatureError, match="'piza'.*did you mean 'pizza'"):
+    with pytest.raises(ReceiverSignatureError, match=r"'piza'.*did you mean 'pizza'"):
 
         @receiver(pizza_done, weak=False)
         def on_done(sender: object, piza: Pizza, **kwargs: Any) -> None: ...
@@ -206,7 +206,7 @@ def test_bound_methods_partials_and_callable_objects_are_checked_by_their_parame
     with pytest.raises(ReceiverSignatureError, match=r"partial\(.*burn\).*'temperature'"):
         signal.connect(functools.partial(Oven.burn, oven), weak=False)
 
-    with pytest.raises(ReceiverSignatureError, match="'order_ids'.*did you mean 'order_id'"):
+    with pytest.raises(ReceiverSignatureError, match=r"'order_ids'.*did you mean 'order_id'"):
         signal.connect(Counter(), weak=False)
     responses = signal.send(Pizza, pizza=Pizza(), order_id=1)
     assert [response for _, response in responses] == ["baked", "burnt"]
