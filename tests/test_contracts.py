@@ -414,3 +414,55 @@ def test_a_plugin_connecting_a_mismatched_receiver_fails_naming_the_receivers_fi
     assert error.endswith(f"(at {location}:4)")
     assert "hookwire/_dispatch" not in error
     assert not pizza_done.has_listeners(Pizza)
+
+
+# -- hookwire's own signals -------------------------------------------------------------------
+
+
+def test_the_lifecycle_signals_declare_what_the_host_sends() -> None:
+    from hookwire import signals as lifecycle
+
+    declared = {name: list(getattr(lifecycle, name).args or {}) for name in lifecycle.__all__}
+    assert declared == {
+        "host_started": [],
+        "host_stopping": ["exc"],
+        "plugin_failed": ["plugin", "error"],
+        "plugin_loaded": ["plugin"],
+        "plugins_ready": ["registry"],
+        "remote_failed": ["receiver", "plugin", "delivery", "error"],
+        "setting_changed": ["setting", "value", "enter"],
+    }
+
+    def on_ready(sender: object, registy: object, **kwargs: Any) -> None: ...
+
+    with pytest.raises(ReceiverSignatureError, match="did you mean 'registry'"):
+        lifecycle.plugins_ready.connect(on_ready, weak=False)
+
+
+def test_a_host_sends_its_lifecycle_signals_as_they_declare(fake_plugins: FakePlugins) -> None:
+    from hookwire import Host
+    from hookwire import signals as lifecycle
+
+    seen: list[str] = []
+
+    def on_loaded(sender: object, plugin: Any, **kwargs: Any) -> None:
+        seen.append(f"loaded {plugin.name}")
+
+    def on_ready(sender: object, registry: Any, **kwargs: Any) -> None:
+        seen.append(f"ready {len(registry)}")
+
+    def on_stopping(sender: object, exc: BaseException | None, **kwargs: Any) -> None:
+        seen.append(f"stopping {exc}")
+
+    fake_plugins.add_module("pizzeria_ok", "")
+    fake_plugins.add("ok", value="pizzeria_ok")
+    with (
+        lifecycle.plugin_loaded.connected_to(on_loaded),
+        lifecycle.plugins_ready.connected_to(on_ready),
+        lifecycle.host_stopping.connected_to(on_stopping),
+    ):
+        host = Host("contracts", main=lambda: 0)
+        fake_plugins.load(host=host)
+        host.run()
+    assert seen[:2] == ["loaded ok", "ready 1"]
+    assert seen[-1] == "stopping None"
