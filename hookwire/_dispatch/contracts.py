@@ -267,11 +267,15 @@ def check_receiver(
 
 
 def deprecation_message(
-    signal_name: str, contract: Contract, receiver: object, name: str, plugin: str | None
+    signal_name: str,
+    deprecated: Mapping[str, str],
+    receiver: object,
+    name: str,
+    plugin: str | None,
 ) -> str:
     """One line: the receiver, its plugin, the deprecated argument, what to use instead."""
     owner = f" of plugin {plugin!r}" if plugin else ""
-    replacement = contract.deprecated[name]
+    replacement = deprecated[name]
     message = (
         f"{describe_callable(receiver)}{owner} takes {name!r}, a deprecated argument of "
         f"{signal_name}"
@@ -284,7 +288,7 @@ def _warn_deprecated(
 ) -> None:
     import warnings
 
-    message = deprecation_message(signal_name, contract, receiver, name, plugin)
+    message = deprecation_message(signal_name, contract.deprecated, receiver, name, plugin)
     file, line = source_location(receiver)
     module = getattr(receiver, "__module__", None)
     if file is None or line is None or not isinstance(module, str):
@@ -298,9 +302,9 @@ def _warn_deprecated(
     )
 
 
-def deprecated_names_used(contract: Contract, receiver: object) -> list[str]:
-    """The deprecated arguments ``receiver`` names among its parameters."""
-    if not contract.deprecated:
+def deprecated_names_used(deprecated: Mapping[str, str], receiver: object) -> list[str]:
+    """The names of ``deprecated`` (a signal's deprecated arguments) that ``receiver`` takes."""
+    if not deprecated:
         return []
     parameters = receiver_parameters(receiver) or []
-    return [name for name, _ in parameters if name in contract.deprecated]
+    return [name for name, _ in parameters if name in deprecated]

@@ -28,9 +28,9 @@ __all__ = ["pizza_done", "pizza_ordered"]
 
 @signal_spec
 def pizza_ordered(sender: type[PizzaStore | PhoneLine], *, order: Order) -> None:
-    """An order was taken: ``order`` is the :class:`~pizzeria.store.Order`."""
+    """An order was taken, at the counter or on the phone."""
 
 
 @signal_spec
 def pizza_done(sender: type[PizzaStore], *, toppings: list[str], size: str, order: Order) -> None:
-    """A pizza is ready: its ``toppings``, its ``size`` and the ``order`` it belongs to."""
+    """A pizza is ready, from the counter (`send`) or from the oven (`await asend`)."""
