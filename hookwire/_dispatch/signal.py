@@ -362,10 +362,11 @@ class Signal:
         :raises SignalArgumentsError: the signal declares its arguments and ``named`` passes
             an undeclared one or leaves out a declared one; raised before any receiver runs.
         """
-        # The contract, written out in each send method: a call, a generator or a keys view
-        # here made a declared "send, 1 receiver" 1.16-1.23x the undeclared one, this loop
-        # ~1.05x (benchmark row "send, 1 receiver, declared arguments"). Signals without a
-        # contract pay one attribute read.
+        # The contract, written out in each send method (signals without one pay one
+        # attribute read). A keys view compared with a frozenset, issuperset() or a helper
+        # call cost 120-150 ns a send; this loop over the names costs ~80 ns: the benchmark
+        # row "send, 1 receiver, declared" is 1.16x the undeclared send (703 against ~606 ns),
+        # "send, 10 receivers, declared" 1.03x.
         accepted = self._accepted
         if accepted is not None:
             if len(named) == len(accepted):
