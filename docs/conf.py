@@ -73,6 +73,8 @@ nitpick_ignore_regex = [
     (r"py:(class|func|exc|data|meth|obj)", _STDLIB + r"\..+"),
     (r"py:mod", _STDLIB),
     (r"py:class", r"(ModuleType|ExitStack|Path|Callable|Iterator|Iterable|Mapping)"),
+    # TypedSignal's ParamSpec: a type variable of the signatures, nothing to link to.
+    (r"py:class", r"P"),
 ]
 
 html_theme = "furo"

@@ -139,6 +139,10 @@ def test_a_new_project_installs_loads_passes_its_own_tests_and_uninstalls(site: 
     assert '[project.entry-points."pizzeria.plugins"]' in pyproject_text
     assert 'hello = "pizzeria_hello:HelloPlugin"' in pyproject_text
     assert '"pizzeria"' in pyproject_text
+    # The host's first signal declares order=: the receiver takes it, the test sends it.
+    signals_text = (project / "pizzeria_hello" / "signals.py").read_text("utf-8")
+    assert "def on_pizza_ordered(sender, order, **kwargs):" in signals_text
+    assert '"order": None' in (project / "tests" / "test_plugin.py").read_text("utf-8")
 
     installed = site.hookwire("plugins", "install", str(project), "--host", HOST)
     assert installed.returncode == 0, installed.stderr

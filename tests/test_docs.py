@@ -65,6 +65,7 @@ EXERCISED_PAGES = [
     "howto/migrate-from-pluggy.md",
     "howto/migrate-from-blinker.md",
     "howto/remote-receivers.md",
+    "howto/plugin-api.md",
 ]
 
 
@@ -341,10 +342,20 @@ def test_the_signals_schema_accepts_the_documented_shape_and_rejects_a_missing_k
         "dispatch_uid": None,
         "async": False,
     }
-    signal = {"signal": "pizzeria.signals.pizza_done", "receivers": [receiver]}
+    argument = {"name": "size", "type": "str", "deprecated": False, "replacement": None}
+    signal = {
+        "signal": "pizzeria.signals.pizza_done",
+        "doc": "A pizza is ready.",
+        "args": [argument],
+        "receivers": [receiver],
+    }
     assert list(validator.iter_errors([signal])) == []
+    assert list(validator.iter_errors([{**signal, "doc": None, "args": None}])) == []
     without_async = {key: value for key, value in receiver.items() if key != "async"}
     assert list(validator.iter_errors([{**signal, "receivers": [without_async]}]))
+    without_args = {key: value for key, value in signal.items() if key != "args"}
+    assert list(validator.iter_errors([without_args]))
+    assert list(validator.iter_errors([{**signal, "args": [{"name": "size"}]}]))
 
 
 # --------------------------------------------------------------------------------------------

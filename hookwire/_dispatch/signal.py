@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import sys
 import weakref
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import lazy, wrappers
-from .attribution import current_scope, module_owner
+from .attribution import current_scope, module_owner, plugin_for_module
+from .contracts import Contract, build_contract, check_receiver, check_send
 from .failures import (
     calls_receivers,
     duplicate_signal_argument,
@@ -112,6 +113,15 @@ class Signal:
         weakly referenced or hashed either way).
     :param name: the signal's name for introspection (a :class:`~hookwire.Host` may set it).
     :param doc: a one-line description for introspection.
+    :param args: the arguments every send passes besides ``sender``: a dict of name -> type,
+        or a list of names. Without it the signal is exactly Django's; with it, receivers are
+        checked at connect and sends at send (see :attr:`args`).
+    :param deprecated_args: arguments senders may still pass but receivers should stop
+        naming: a dict of name -> what to use instead, or a list of names. Needs ``args``.
+    :raises TypeError: ``args`` or ``deprecated_args`` has the wrong shape, or
+        ``deprecated_args`` is given without ``args``.
+    :raises ValueError: a declared name is not an identifier, is ``signal`` or ``sender``, or
+        is both declared and deprecated.
 
     ``module`` is the module that created the signal; ``qualified_name`` is
     ``"<module>.<name>"``; ``lock`` is the lock every change takes (as in Django).
@@ -127,12 +137,27 @@ class Signal:
     module: str | None
 
     def __init__(
-        self, use_caching: bool = False, *, name: str | None = None, doc: str | None = None
+        self,
+        use_caching: bool = False,
+        *,
+        name: str | None = None,
+        doc: str | None = None,
+        args: Mapping[str, Any] | Iterable[str] | None = None,
+        deprecated_args: Mapping[str, str] | Iterable[str] | None = None,
     ) -> None:
         self.use_caching = use_caching
         self.name = name
         self.doc = doc
         self.module = _creator_module(self)
+        contract: Contract | None = None
+        if args is not None:
+            contract = build_contract(args, deprecated_args)
+        elif deprecated_args is not None:
+            raise TypeError("Signal(deprecated_args=...) needs args=... as well")
+        self._contract = contract
+        # What a send may pass (declared and deprecated names), compared with its keywords at
+        # the top of every send method; None on signals without a contract.
+        self._accepted = None if contract is None else tuple(contract.accepted)
         self._table = table = ReceiverTable()
         self.lock = table.lock
         # The table empties this dict in place and never replaces it, so it can be kept here
@@ -166,6 +191,37 @@ class Signal:
     def __repr__(self) -> str:
         return f"<Signal {self.qualified_name}>"
 
+    # -- the contract -----------------------------------------------------------------
+
+    @property
+    def args(self) -> Mapping[str, Any] | None:
+        """The declared arguments, name -> type (``None`` for names declared without one), in
+        declaration order; ``None`` when the signal declares none (Django's behaviour).
+
+        On a signal with arguments, every send must pass exactly these (deprecated ones may
+        also be passed), else :class:`~hookwire.exceptions.SignalArgumentsError`; and a
+        receiver's parameters other than ``signal``, ``sender`` and ``**kwargs`` must be
+        declared or have a default, else
+        :class:`~hookwire.exceptions.ReceiverSignatureError`.
+        """
+        contract = self._contract
+        return None if contract is None else contract.types
+
+    @property
+    def deprecated_args(self) -> Mapping[str, str] | None:
+        """Deprecated argument -> what to use instead (``""`` when nothing was said); ``None``
+        on a signal without declared arguments. A receiver naming one gets a
+        :class:`~hookwire.exceptions.HookwireDeprecationWarning` at connect."""
+        contract = self._contract
+        return None if contract is None else contract.deprecated
+
+    def _check_arguments(self, named: dict[str, Any]) -> None:
+        """Raise :class:`~hookwire.exceptions.SignalArgumentsError` unless ``named`` keeps
+        the contract (the send methods call it when the names differ from what is accepted;
+        leaving out deprecated arguments is allowed)."""
+        if self._contract is not None:
+            check_send(self.qualified_name, self._contract, named)
+
     # -- registration -----------------------------------------------------------------
 
     def connect(
@@ -185,9 +241,13 @@ class Signal:
 
         :raises ReceiverTypeError: ``receiver`` is not callable, or ``weak=True`` and it
             cannot be weakly referenced.
-        :raises ReceiverSignatureError: ``receiver`` does not accept ``**kwargs``.
+        :raises ReceiverSignatureError: ``receiver`` does not accept ``**kwargs``; or the
+            signal declares its arguments and ``receiver`` takes a parameter (other than
+            ``signal`` and ``sender``) that is neither declared nor given a default.
         :warns ~hookwire.exceptions.WeakReceiverWarning: a lambda, closure or partial connected
             weakly is referenced by nothing else and would be collected at once.
+        :warns ~hookwire.exceptions.HookwireDeprecationWarning: ``receiver`` takes an argument
+            the signal has deprecated.
         """
         if receiver.__class__ is FunctionType and not receiver.__dict__:
             # The common case, checked inline: a plain function, not wrapped or marked.
@@ -195,9 +255,14 @@ class Signal:
                 validate_receiver(receiver)  # raises the readable error
         else:
             validate_receiver(receiver)
+        scope = current_scope()
+        if self._contract is not None:
+            plugin = scope.plugin if scope is not None else None
+            if plugin is None:
+                plugin = plugin_for_module(getattr(receiver, "__module__", None))
+            check_receiver(self, self._contract, receiver, plugin)
         if weak and _getrefcount(receiver) <= ONLY_HELD_BY_CALL and might_die_at_once(receiver):
             warn_dies_at_once(self.qualified_name, receiver)
-        scope = current_scope()
         table = self._table
         if sender.__class__ is str and lazy.is_lazy_reference(sender):
             target = lazy.lookup(sender)
@@ -298,7 +363,22 @@ class Signal:
             receivers are connected; raised before any receiver is called.
         :raises RecursiveSendError: receivers kept sending signals from inside each other
             until the interpreter's recursion limit; the message names the chain.
+        :raises SignalArgumentsError: the signal declares its arguments and ``named`` passes
+            an undeclared one or leaves out a declared one; raised before any receiver runs.
         """
+        # The contract, written out in each send method (signals without one pay one
+        # attribute read). A keys view compared with a frozenset, issuperset() or a helper
+        # call cost 120-150 ns a send; this loop over the names costs ~80 ns: the benchmark
+        # row "send, 1 receiver, declared" is 1.16x the undeclared send (703 against ~606 ns),
+        # "send, 10 receivers, declared" 1.03x.
+        accepted = self._accepted
+        if accepted is not None:
+            if len(named) == len(accepted):
+                for name in accepted:
+                    if name not in named:
+                        self._check_arguments(named)
+            else:
+                self._check_arguments(named)
         try:
             plan = self._plans[_id(sender)]
         except KeyError:
@@ -366,8 +446,18 @@ class Signal:
         ...) still propagates, and so does :class:`~hookwire.exceptions.RecursiveSendError`.
         Called from a running event loop, each async receiver gets a
         :class:`~hookwire.exceptions.SyncSendInEventLoopError` as its
-        response while sync receivers are served.
+        response while sync receivers are served. A send that breaks the signal's declared
+        arguments raises :class:`~hookwire.exceptions.SignalArgumentsError` before any
+        receiver runs, as :meth:`send` does.
         """
+        accepted = self._accepted
+        if accepted is not None:
+            if len(named) == len(accepted):
+                for name in accepted:
+                    if name not in named:
+                        self._check_arguments(named)
+            else:
+                self._check_arguments(named)
         try:
             plan = self._plans[_id(sender)]
         except KeyError:
@@ -429,7 +519,18 @@ class Signal:
         Cancelling ``asend`` raises :class:`asyncio.CancelledError` at once.
 
         **Context variables:** changes receivers make are visible to the caller afterwards.
+
+        **Declared arguments** are checked as :meth:`send` checks them, before any receiver
+        runs.
         """
+        accepted = self._accepted
+        if accepted is not None:
+            if len(named) == len(accepted):
+                for name in accepted:
+                    if name not in named:
+                        self._check_arguments(named)
+            else:
+                self._check_arguments(named)
         from .asynchronous import asend
 
         return await asend(self, self._table, sender, named, robust=False)
@@ -438,7 +539,16 @@ class Signal:
     async def asend_robust(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
         """Like :meth:`asend`, but each ``Exception`` becomes its receiver's response (logged
         at ERROR on ``hookwire.dispatch`` as :meth:`send_robust` logs it); cancellation and
-        ``BaseException`` propagate."""
+        ``BaseException`` propagate. Declared arguments are checked as :meth:`send` checks
+        them."""
+        accepted = self._accepted
+        if accepted is not None:
+            if len(named) == len(accepted):
+                for name in accepted:
+                    if name not in named:
+                        self._check_arguments(named)
+            else:
+                self._check_arguments(named)
         from .asynchronous import asend
 
         return await asend(self, self._table, sender, named, robust=True)

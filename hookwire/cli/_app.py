@@ -406,8 +406,20 @@ def signals(
         typer.Option(
             "--json",
             help=(
-                "Print a JSON array of {signal, receivers: [{receiver, file, line, plugin, "
-                "sender, weak, dispatch_uid, async}]} instead of text."
+                "Print a JSON array of {signal, doc, args: [{name, type, deprecated}], "
+                "receivers: [{receiver, file, line, plugin, sender, weak, dispatch_uid, "
+                "async}]} instead of text."
+            ),
+        ),
+    ] = False,
+    markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown",
+            help=(
+                "Print the host's plugin API as a Markdown reference page instead: each of "
+                "its signals and hookwire's lifecycle signals with its doc, its declared "
+                "arguments and a receiver taking them. Loads no plugin."
             ),
         ),
     ] = False,
@@ -419,10 +431,23 @@ def signals(
 ) -> int:
     """Show every signal and its receivers: the host's, hookwire's, then any other.
 
-    Receivers are listed in the order they will be called, with the plugin that connected
-    them, their sender filter, weak or strong, sync or async, and where they are defined.
+    Each signal comes with its doc and the arguments it declares. Receivers are listed in the
+    order they will be called, with the plugin that connected them, their sender filter, weak
+    or strong, sync or async, and where they are defined.
     """
+    if json and markdown:
+        raise typer.BadParameter("give --json or --markdown, not both", param_hint="--markdown")
     with _output_guard():
+        if markdown:
+            from contextlib import redirect_stdout
+
+            from ._api_page import api_page
+            from ._resolve import resolve_host
+
+            with redirect_stdout(sys.stderr):
+                resolved = resolve_host(host)
+            _output.write_lines(escape(line) for line in api_page(resolved))
+            return EXIT_OK
         loaded_host, _ = _load(host, plugin, disable, no_autoload, strict)
         shown = _signals_of(loaded_host)
         if json:

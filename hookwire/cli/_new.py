@@ -78,15 +78,83 @@ def project_names(name: str, host_name: str) -> ProjectNames:
     return ProjectNames(name, module, entry_point, class_name)
 
 
-def _signal_of(host: Host) -> tuple[str, str]:
-    """(module, attribute) of the host's first public signal, else hookwire's
-    ``host_started``, which every host sends."""
-    signal: Signal
-    for signal in host.signals.values():
-        module, _, attribute = signal.qualified_name.rpartition(".")
-        if module and module != "hookwire.signals" and attribute.isidentifier():
-            return module, attribute
-    return "hookwire.signals", "host_started"
+def _signal_of(host: Host, chosen: str | None = None) -> Signal:
+    """The signal the new plugin's receiver listens to: ``chosen`` (an attribute or qualified
+    name among the host's public signals and hookwire's lifecycle signals), else the host's
+    first public signal, else hookwire's ``host_started``, which every host sends.
+
+    :raises ValueError: ``chosen`` names no such signal (the message suggests the closest).
+    """
+    from .. import signals as lifecycle
+
+    own = [
+        signal
+        for signal in host.signals.values()
+        if signal.qualified_name.rpartition(".")[2].isidentifier()
+        and signal.qualified_name.rpartition(".")[0]
+    ]
+    known = list(
+        {
+            id(signal): signal
+            for signal in own + [getattr(lifecycle, name) for name in lifecycle.__all__]
+        }.values()
+    )
+    if chosen is None:
+        for signal in own:
+            if signal.module != "hookwire.signals":
+                return signal
+        return lifecycle.host_started
+    by_name: dict[str, Signal] = {}
+    for signal in known:
+        by_name.setdefault(signal.qualified_name, signal)
+        by_name.setdefault(signal.qualified_name.rpartition(".")[2], signal)
+    if chosen in by_name:
+        return by_name[chosen]
+    import difflib
+
+    close = difflib.get_close_matches(chosen, list(by_name), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    names = ", ".join(signal.qualified_name for signal in known)
+    raise ValueError(f"host {host.name!r} has no signal {chosen!r}{hint} (it has: {names})")
+
+
+def _comment(text: str, width: int = 88) -> str:
+    """``text`` as ``#`` comment lines, escaped and wrapped."""
+    import textwrap
+
+    lines = textwrap.wrap(escape(" ".join(text.split())), width - 2) or [""]
+    return "\n".join(f"# {line}" for line in lines)
+
+
+def _signal_values(signal: Signal) -> dict[str, str]:
+    """What the templates say about the chosen signal: its doc and declared arguments, the
+    receiver's parameters, and the arguments the generated test sends."""
+    from ._output import describe_args, signal_args_json
+
+    declared = [arg for arg in signal_args_json(signal) or () if not arg["deprecated"]]
+    about = signal.qualified_name + (f": {signal.doc}" if signal.doc else "")
+    arguments = describe_args(signal)
+    if arguments is None:
+        about += " It declares no arguments: read what the host documents from kwargs."
+    elif declared:
+        about += f" Sent with sender and {arguments}."
+    else:
+        about += " Sent with sender only."
+    if declared:
+        entries = "".join(
+            f'    "{arg["name"]}": None,{"  # " + escape(arg["type"]) if arg["type"] else ""}\n'
+            for arg in declared
+        )
+        literal = "{\n" + entries + "}"
+    else:
+        literal = "{}"
+    return {
+        "signal_comment": _comment(about),
+        "receiver_parameters": ", ".join(
+            ["sender", *(arg["name"] for arg in declared), "**kwargs"]
+        ),
+        "arguments": literal,
+    }
 
 
 def _host_dependency(host_module: str) -> str | None:
@@ -98,12 +166,19 @@ def _host_dependency(host_module: str) -> str | None:
     return distribution
 
 
-def template_values(names: ProjectNames, host: Host, host_reference: str) -> dict[str, str]:
-    """The values the templates are filled with; ``host_reference`` is ``module:attribute``."""
+def template_values(
+    names: ProjectNames, host: Host, host_reference: str, signal_name: str | None = None
+) -> dict[str, str]:
+    """The values the templates are filled with; ``host_reference`` is ``module:attribute``,
+    ``signal_name`` the signal to listen to (see :func:`_signal_of`).
+
+    :raises ValueError: ``signal_name`` names no signal of the host.
+    """
     from .. import __version__
 
     host_module = host_reference.partition(":")[0]
-    signal_module, signal_attr = _signal_of(host)
+    signal = _signal_of(host, signal_name)
+    signal_module, _, signal_attr = signal.qualified_name.rpartition(".")
     dependencies = [f"hookwire>={'.'.join(__version__.split('.')[:2])}"]
     host_distribution = _host_dependency(host_module)
     if host_distribution is not None:
@@ -136,6 +211,7 @@ def template_values(names: ProjectNames, host: Host, host_reference: str) -> dic
         "signal_path": f"{signal_module}.{signal_attr}",
         "receiver": f"on_{signal_attr}",
         "host_argument": "" if builtin else f" {host_reference}",
+        **_signal_values(signal),
     }
 
 
@@ -203,13 +279,26 @@ def plugins_new(
             show_default=False,
         ),
     ] = None,
+    signal: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--signal",
+            metavar="SIGNAL",
+            help=(
+                "The signal the plugin's receiver listens to: a name such as 'pizza_done' or "
+                "'hookwire.signals.host_started'. Default: the host's first public signal."
+            ),
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
     """Write a new plugin project for the host, ready to 'pip install -e'.
 
     The project has a pyproject.toml (hatchling; the entry point in the host's group; a
     dependency on hookwire and on the host's distribution), a package with a Plugin subclass,
-    a signals.py whose receiver listens to one of the host's signals, a README, and tests
-    written with hookwire.testing that pass as generated.
+    a signals.py whose receiver listens to one of the host's signals and takes the arguments
+    it declares, a README, and tests written with hookwire.testing that send those arguments
+    and pass as generated.
     """
     from ._resolve import find_host_reference, import_host
 
@@ -230,7 +319,11 @@ def plugins_new(
             "choose another place with --dir\n"
         )
         return 1
-    values = template_values(names, loaded, reference.text)
+    try:
+        values = template_values(names, loaded, reference.text, signal)
+    except ValueError as exc:
+        sys.stderr.write(f"{PROG} plugins new: error: {escape(exc)}\n")
+        return 2
     files = render_project(values)
     for relative, text in files.items():
         path = target / relative
