@@ -221,14 +221,16 @@ def _load(
     """Resolve the host and load its plugins with the command-line settings.
 
     When stdout carries the command's data (tables, JSON), whatever the host module or the
-    plugins print while they are imported and readied goes to stderr instead, so that
+    plugins write to stdout while they are imported and readied — with ``print``, to the
+    descriptor itself, or from a subprocess — goes to stderr instead, so that
     ``hookwire plugins list --json | jq`` works even with chatty plugins.
     """
-    from contextlib import nullcontext, redirect_stdout
+    from contextlib import nullcontext
 
     from ._resolve import resolve_host
+    from ._streams import stdout_to_stderr
 
-    with redirect_stdout(sys.stderr) if stdout_is_data else nullcontext():
+    with stdout_to_stderr() if stdout_is_data else nullcontext():
         host = resolve_host(host_reference)
         registry = host.load(
             plugins=plugin if plugin else None,

@@ -8,7 +8,6 @@ JSON (the shape is documented in ``docs/schemas/plugins-info.schema.json``).
 from __future__ import annotations
 
 import sys
-from contextlib import redirect_stdout
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -188,8 +187,9 @@ def plugins_info(
     defined, sender, whether it runs remotely). An unknown name exits 1 with a suggestion.
     """
     from ._resolve import resolve_host
+    from ._streams import stdout_to_stderr
 
-    with redirect_stdout(sys.stderr):
+    with stdout_to_stderr():
         loaded = resolve_host(host)
         registry = loaded.load()
     record = registry.get(name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -219,7 +218,9 @@ def plugins_new(
         sys.stderr.write(f"{PROG} plugins new: error: {escape(exc)}\n")
         return 2
     reference = find_host_reference(host)
-    with redirect_stdout(sys.stderr):
+    from ._streams import stdout_to_stderr
+
+    with stdout_to_stderr():
         loaded = import_host(reference)
     names = project_names(name, loaded.name)
     target = directory if directory is not None else Path(name)
