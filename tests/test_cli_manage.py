@@ -454,3 +454,32 @@ def test_in_a_uv_venv_without_pip_install_and_uninstall_use_uv_pip(
     assert "greeter (uv-greeter 1.0)" in removed.stdout
     listed = venv.run("hookwire", "plugins", "list", "--json", env=with_uv)
     assert json.loads(listed.stdout) == []
+
+
+# -- what to install is never an installer option ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["--target={folder}", "-r", "--index-url=http://127.0.0.1:9/simple", "-e"],
+    ids=["target", "requirements-file", "index-url", "editable"],
+)
+def test_an_argument_that_looks_like_an_option_is_refused_before_the_installer_runs(
+    site: Site, tmp_path: Path, option: str
+) -> None:
+    (wheel,) = (site.home.parent / "wheels").glob("pizzeria_loyalty-*.whl")
+    elsewhere = tmp_path / "elsewhere"
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"{wheel}\n", encoding="utf-8")
+    argument = option.format(folder=elsewhere)
+    target = str(requirements) if option == "-r" else str(wheel)
+    result = site.hookwire(
+        "plugins", "install", "--host", HOST, "--upgrade", "--", argument, target
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"hookwire: error: {argument!r} is not a requirement or a path: what to install is never "
+        f"passed to the installer as an option; a file or folder of that name is './{argument}'"
+    ]
+    assert result.stdout == ""
+    assert not elsewhere.exists()

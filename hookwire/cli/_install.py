@@ -180,7 +180,10 @@ def plugins_install(
         Optional[list[str]],  # noqa: UP045
         typer.Argument(
             metavar="NAME_OR_PATH",
-            help="Requirements ('name', 'name>=1.2') or paths to project folders, wheels, sdists.",
+            help=(
+                "Requirements ('name', 'name>=1.2') or paths to project folders, wheels, sdists; "
+                "never installer options (an argument starting with '-' is refused)."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -210,6 +213,10 @@ def plugins_install(
     editables = list(editable or [])
     if not names and not editables:
         raise typer.BadParameter("name what to install (NAME_OR_PATH... or --editable PATH)")
+    for target in [*names, *editables]:
+        if target.startswith("-"):
+            _error(_not_an_option(target))
+            return EXIT_USAGE
     try:
         return _install(names, editables, host, upgrade)
     except _Failed as failure:
@@ -217,14 +224,23 @@ def plugins_install(
         return failure.status
 
 
+def _not_an_option(target: str) -> str:
+    """Why ``target`` is refused: what is installed is named, never given as pip options."""
+    return (
+        f"{target!r} is not a requirement or a path: what to install is never passed to the "
+        f"installer as an option; a file or folder of that name is './{target}'"
+    )
+
+
 def _install(names: list[str], editables: list[str], host: str | None, upgrade: bool) -> int:
     requested = [requested_distribution(target) for target in [*names, *editables]]
     wanted = [name for name in requested if name is not None]
     before = _probe(host, load=False)
     arguments = ["--upgrade"] if upgrade else []
-    arguments += names
     for path in editables:
         arguments += ["--editable", path]
+    # After "--" the installer reads every argument as a requirement or a path, never an option.
+    arguments += ["--", *names]
     _run_installer("install", arguments)
     after = _probe(host, load=True, distributions=wanted)
     return _report_install(before, after, wanted)
@@ -373,7 +389,7 @@ def _uninstall(names: list[str], host: str | None, yes: bool) -> int:
         if not typer.confirm("Proceed?", default=False):
             _note("nothing removed")
             return EXIT_FAILURE
-    _run_installer("uninstall", ["--yes", *chosen.values()])
+    _run_installer("uninstall", ["--yes", "--", *chosen.values()])
     after = _probe(host, load=True)
     remaining = {normalize_name(entry["name"]): entry for entry in after["plugins"]}
     gone = [entry for key, entry in plugins.items() if key not in remaining]
