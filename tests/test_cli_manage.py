@@ -483,3 +483,98 @@ def test_an_argument_that_looks_like_an_option_is_refused_before_the_installer_r
     ]
     assert result.stdout == ""
     assert not elsewhere.exists()
+
+
+# -- stopping an installation -----------------------------------------------------------------
+
+# A build backend that hangs while pip prepares the project's metadata, after saying where it is.
+HANGING_BACKEND = """
+import os
+import time
+
+
+def _hang(*args, **kwargs):
+    with open(os.environ["HANGING_BACKEND_PIDFILE"], "w", encoding="utf-8") as file:
+        file.write(str(os.getpid()))
+    while True:
+        time.sleep(0.05)
+
+
+get_requires_for_build_wheel = _hang
+prepare_metadata_for_build_wheel = _hang
+build_wheel = _hang
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting to be reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as file:
+            return file.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_for(predicate: Any, seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize(
+    ("signum", "status", "line"),
+    [(15, 143, "hookwire: terminated"), (2, 130, "hookwire: interrupted")],
+    ids=["sigterm", "ctrl-c"],
+)
+def test_a_signal_during_an_install_stops_the_installer_and_its_build_backend(
+    site: Site, tmp_path: Path, signum: int, status: int, line: str
+) -> None:
+    """SIGTERM, or Ctrl-C (the terminal signals hookwire's process group, not the installer's),
+    stops the installer's whole process group: no build backend is left running."""
+    import os
+    import signal
+
+    project = tmp_path / "hanging"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "hanging_backend"\nbackend-path = ["."]\n\n'
+        '[project]\nname = "pizzeria-hanging"\nversion = "1.0"\n',
+        encoding="utf-8",
+    )
+    (project / "hanging_backend.py").write_text(HANGING_BACKEND, encoding="utf-8")
+    pidfile = tmp_path / "backend.pid"
+    env = {
+        **OFFLINE,
+        "HOOKWIRE_CACHE_DIR": str(site.home.parent / "cache"),
+        "HANGING_BACKEND_PIDFILE": str(pidfile),
+    }
+    process = subprocess.Popen(
+        [str(site.venv.bin / "hookwire"), "plugins", "install", str(project), "--host", HOST],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_clean_env(env),
+        cwd=site.home,
+    )
+    backend = 0
+    try:
+        assert _wait_for(lambda: pidfile.exists() and pidfile.read_text("utf-8"), 120)
+        backend = int(pidfile.read_text("utf-8"))
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == status, stderr
+        assert stderr.splitlines()[-1] == line
+        assert _wait_for(lambda: not _alive(backend), 10), "the build backend was left running"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if backend and _alive(backend):
+            os.kill(backend, signal.SIGKILL)
+    assert not site.installed("pizzeria-hanging")

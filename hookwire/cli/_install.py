@@ -109,9 +109,63 @@ def _run_installer(action: str, arguments: Sequence[str]) -> None:
         )
     sys.stdout.flush()
     # Inherited streams: the installer's own progress is shown as it happens.
-    status = subprocess.run(found.command(action, arguments), check=False).returncode
+    status = run_in_own_group(found.command(action, arguments))
     if status != 0:
         raise _Failed(f"{found.name} {action} failed (exit status {status})")
+
+
+#: How long the installer and what it started (a build backend) get to stop after SIGTERM or
+#: Ctrl-C before they are killed.
+STOP_GRACE_SECONDS = 5.0
+
+
+def run_in_own_group(argv: Sequence[str]) -> int:
+    """Run ``argv`` in a process group of its own and return its exit status.
+
+    When this process is stopped meanwhile (SIGTERM, Ctrl-C), the whole group — the installer
+    and whatever it started, such as a build backend — gets the same signal, then SIGKILL if it
+    is still there after :data:`STOP_GRACE_SECONDS`; then the interruption goes on. In its own
+    group the installer no longer receives a terminal's Ctrl-C itself: it is passed on here.
+    """
+    import os
+
+    own_group = os.name == "posix"
+    process = subprocess.Popen(list(argv), process_group=0 if own_group else None)
+    try:
+        return process.wait()
+    except BaseException as exc:
+        if own_group:
+            import signal
+
+            interrupt = isinstance(exc, KeyboardInterrupt)
+            stop_group(process, signal.SIGINT if interrupt else signal.SIGTERM)
+        else:  # pragma: no cover - no process groups to stop
+            process.kill()
+            process.wait()
+        raise
+
+
+def stop_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Send ``signum`` to the process group led by ``process``, wait for the group to be gone
+    (at most :data:`STOP_GRACE_SECONDS`), then kill what is left of it."""
+    import os
+    import signal
+    import time
+
+    group = process.pid
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    try:
+        os.killpg(group, signum)
+        while time.monotonic() < deadline:
+            process.poll()  # reaped, the leader no longer counts as a member
+            os.killpg(group, 0)  # ProcessLookupError once every member is gone
+            time.sleep(0.02)
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    except PermissionError:  # pragma: no cover - a member changed its user: not ours to stop
+        pass
+    process.wait()
 
 
 def _probe(host: str | None, *, load: bool, distributions: Sequence[str] = ()) -> dict[str, Any]:
@@ -217,8 +271,11 @@ def plugins_install(
         if target.startswith("-"):
             _error(_not_an_option(target))
             return EXIT_USAGE
+    from ._app import _output_guard
+
     try:
-        return _install(names, editables, host, upgrade)
+        with _output_guard():
+            return _install(names, editables, host, upgrade)
     except _Failed as failure:
         _error(str(failure))
         return failure.status
@@ -340,8 +397,11 @@ def plugins_uninstall(
     Asks before removing unless --yes is given. Refuses to remove hookwire itself or the
     distribution of the host. Then lists the plugins the host lost.
     """
+    from ._app import _output_guard
+
     try:
-        return _uninstall(names, host, yes)
+        with _output_guard():
+            return _uninstall(names, host, yes)
     except _Failed as failure:
         _error(str(failure))
         return failure.status
