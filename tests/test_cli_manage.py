@@ -578,3 +578,48 @@ def test_a_signal_during_an_install_stops_the_installer_and_its_build_backend(
         if backend and _alive(backend):
             os.kill(backend, signal.SIGKILL)
     assert not site.installed("pizzeria-hanging")
+
+
+# -- what hookwire and the host need stays ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "chain"),
+    [
+        ("typer", "hookwire -> typer"),
+        ("asgiref", "hookwire -> asgiref"),
+        ("packaging", "hookwire -> packaging"),
+        ("importlib-metadata", "hookwire -> importlib-metadata"),
+        ("zipp", "hookwire -> importlib-metadata -> zipp"),
+    ],
+)
+def test_uninstall_refuses_what_hookwire_needs_naming_the_chain(
+    site: Site, name: str, chain: str
+) -> None:
+    from importlib.metadata import distribution
+
+    installed = distribution(name).metadata["Name"]  # as its metadata spells it
+    result = site.hookwire("plugins", "uninstall", name, "--host", HOST, "--yes")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"hookwire: error: refusing to uninstall {installed}: hookwire needs it ({chain}); "
+        "remove what needs it first"
+    ]
+    assert "Will remove" not in result.stdout
+
+
+def test_uninstall_refuses_celery_while_a_plugin_with_remote_receivers_needs_it(
+    site: Site,
+) -> None:
+    texts = build_wheel(ROOT / "plugins_example" / "pizzeria-texts", site.home.parent / "wheels")
+    site.venv.install(texts)
+    try:
+        result = site.hookwire("plugins", "uninstall", "celery", "--host", HOST, "--yes")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.splitlines() == [
+            "hookwire: error: refusing to uninstall celery: plugin texts needs it "
+            "(pizzeria-texts -> hookwire[celery] -> celery[redis]); remove what needs it first"
+        ]
+        assert site.installed("pizzeria-texts")
+    finally:
+        site.venv.uninstall("pizzeria-texts")

@@ -394,8 +394,10 @@ def plugins_uninstall(
     """Remove plugins from the environment hookwire runs in.
 
     Each NAME is a plugin of the host (its distribution is removed) or a distribution name.
-    Asks before removing unless --yes is given. Refuses to remove hookwire itself or the
-    distribution of the host. Then lists the plugins the host lost.
+    Asks before removing unless --yes is given. Refuses to remove hookwire itself, the
+    distribution of the host, and whatever hookwire, the host or its other plugins need to run
+    (their requirements, read from the installed metadata, transitively). Then lists the
+    plugins the host lost.
     """
     from ._app import _output_guard
 
@@ -432,6 +434,7 @@ def _uninstall(names: list[str], host: str | None, yes: bool) -> int:
                 f"refusing to uninstall {dist}: it is the distribution of host "
                 f"{before['host']} (use pip to remove it)"
             )
+    _refuse_what_is_needed(chosen, before)
     losing = {
         key: [
             entry["name"]
@@ -466,6 +469,82 @@ def _uninstall(names: list[str], host: str | None, yes: bool) -> int:
         if entry["state"] == "failed":
             _note(f"warning: plugin {entry['name']} now fails to load: {entry['error']}")
     return EXIT_OK
+
+
+def requirement_chains(roots: Sequence[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:
+    """What the installed distributions ``roots`` need to run, transitively, from their
+    metadata: normalised distribution name → who needs it and the shortest chain of
+    requirements leading to it (``["hookwire", "importlib-metadata", "zipp"]``).
+
+    Each root is ``(requirement, who)``: a requirement such as ``hookwire[celery]`` (its
+    extras count) and how the one who needs it is named. Requirements whose markers do not
+    hold here are left out; a distribution that is not installed ends its chain.
+    """
+    from collections import deque
+
+    import importlib_metadata
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    chains: dict[str, tuple[str, list[str]]] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    pending: deque[tuple[Requirement, str, list[str]]] = deque()
+    for text, who in roots:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue  # a distribution name no requirement can spell (forged metadata)
+        pending.append((requirement, who, [_shown(requirement)]))
+    while pending:
+        requirement, who, chain = pending.popleft()
+        extras = frozenset(requirement.extras)
+        state = (normalize_name(requirement.name), extras)
+        if state in seen:
+            continue
+        seen.add(state)
+        try:
+            dist = importlib_metadata.distribution(requirement.name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+        for line in dist.requires or ():
+            try:
+                needed = Requirement(line)
+            except InvalidRequirement:
+                continue  # malformed metadata of someone else: not ours to judge here
+            marker = needed.marker
+            if marker is not None and not any(
+                marker.evaluate({"extra": extra}) for extra in ("", *sorted(extras))
+            ):
+                continue
+            longer = [*chain, _shown(needed)]
+            chains.setdefault(normalize_name(needed.name), (who, longer))
+            pending.append((needed, who, longer))
+    return chains
+
+
+def _shown(requirement: Any) -> str:
+    extras = sorted(requirement.extras)
+    return str(requirement.name) + (f"[{','.join(extras)}]" if extras else "")
+
+
+def _refuse_what_is_needed(chosen: dict[str, str], before: dict[str, Any]) -> None:
+    """Refuse to remove what hookwire, the host or the host's other plugins need to run."""
+    roots = [("hookwire", "hookwire")]
+    if before.get("celery_app"):
+        roots.append(("hookwire[celery]", f"host {before['host']} (it has a Celery app)"))
+    if before["distribution"]:
+        roots.append((before["distribution"], f"host {before['host']}"))
+    for entry in before["plugins"]:
+        dist = entry["distribution"]
+        if dist and normalize_name(dist) not in chosen:
+            roots.append((dist, f"plugin {entry['name']}"))
+    chains = requirement_chains(roots)
+    for key, dist in chosen.items():
+        if key in chains:
+            who, chain = chains[key]
+            raise _Failed(
+                f"refusing to uninstall {dist}: {who} needs it ({' -> '.join(chain)}); "
+                "remove what needs it first"
+            )
 
 
 def _unknown(name: str, before: dict[str, Any]) -> str:

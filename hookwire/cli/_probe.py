@@ -7,7 +7,8 @@ view of the host's plugins is taken by this module in a new process, which print
 document on stdout:
 
 ``{"host", "group", "distribution", "plugins": [plugins list --json with disabled ones],
-"distributions": {requested name: {"name", "version", "groups", "plugins"} or null}}``
+"distributions": {requested name: {"name", "version", "groups", "plugins"} or null},
+"celery_app": whether the host was given a Celery application}``
 
 ``REQUEST`` is a JSON object: ``host`` (the reference or ``null``), ``load`` (``false`` lists
 the plugins without importing any plugin code) and ``distributions`` (names to look up).
@@ -77,6 +78,7 @@ def probe(host_reference: str | None, *, load: bool, distributions: list[str]) -
         "distribution": distribution_of_module(reference.text.partition(":")[0]),
         "plugins": registry.to_json(include_disabled=True),
         "distributions": found,
+        "celery_app": getattr(host, "celery", None) is not None,
     }
 
 
