@@ -623,3 +623,37 @@ def test_uninstall_refuses_celery_while_a_plugin_with_remote_receivers_needs_it(
         assert site.installed("pizzeria-texts")
     finally:
         site.venv.uninstall("pizzeria-texts")
+
+
+# -- a new plugin's name shadows nothing --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("os", "its package 'os' would shadow the module of Python's standard library"),
+        ("json", "its package 'json' would shadow the module of Python's standard library"),
+        ("hookwire", "it is hookwire's own name"),
+        ("pizzeria", "it is the name of host pizzeria (pizzeria)"),
+        ("typer", "hookwire needs the distribution of that name (hookwire -> typer)"),
+        ("pizzeria-loyalty", "distribution pizzeria-loyalty 0.3.0 is already installed"),
+        ("dateutil", "its package 'dateutil' would shadow the installed module of python-dateutil"),
+    ],
+)
+def test_new_refuses_a_name_that_shadows_what_exists(site: Site, name: str, why: str) -> None:
+    result = site.hookwire("plugins", "new", name, "--host", HOST)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"hookwire: error: refusing the name {name!r}: {why}")
+    other = f"{name}-plugin" if name.startswith("pizzeria-") else f"pizzeria-{name}"
+    assert line.endswith(f"; choose another name (e.g. '{other}')")
+    assert not (site.home / name).exists()
+
+
+def test_new_says_a_keyword_is_a_keyword(site: Site) -> None:
+    result = site.hookwire("plugins", "new", "class", "--host", HOST)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "hookwire: error: 'class' does not make a Python package name ('class' is a Python "
+        "keyword): add a word to it (e.g. 'shop-class')"
+    ]
