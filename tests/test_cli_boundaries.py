@@ -8,7 +8,6 @@ is shared by the module; each test runs the venv's real console script.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,8 +26,22 @@ CHATTY = {
         from chatty import signals
 
         host = Host("chatty", signals=[signals], main=lambda: None)
+
+
+        def hostile_main():
+            raise ValueError("main \x1b[31mred\x07 \u202eevil")
+
+
+        hostile = Host("hostile", main=hostile_main)
     """,
 }
+
+SNEAKY = {
+    "hostile_sneaky.py": 'raise ImportError("plugin \\x1b[31mred\\x07 \\u202eevil")\n',
+}
+
+#: What a terminal must never receive raw from plugin code.
+CONTROL = ("\x1b", "\x07", "\u202e")
 
 # Every way a plugin can reach the descriptor of stdout while it is imported and readied.
 LOUD = {
@@ -75,6 +88,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Wor
         "1.0",
         entry_points={"chatty.plugins": {"loud": "chatty_loud:Loud"}},
         modules=LOUD,
+    )
+    venv.add_dist_info(
+        "hostile-sneaky",
+        "1.0",
+        entry_points={"hostile.plugins": {"sneaky": "hostile_sneaky"}},
+        modules=SNEAKY,
     )
     home = root / "home"
     home.mkdir()
@@ -136,5 +155,24 @@ def test_the_installers_probe_prints_one_json_document_with_chatty_plugins(world
     assert _loud_lines(result.stderr) == ALL_LOUD
 
 
-def _run(world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    return world.hookwire(*args)
+# -- --traceback prints what plugin code raised, escaped -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "shown"),
+    [
+        (["--traceback", "run", "chatty.app:hostile"], 1, "ValueError: main \\x1b[31mred"),
+        (["plugins", "list", "chatty.app:hostile", "--traceback"], 0, "plugin \\x1b[31mred"),
+        (["--traceback", "plugins", "info", "sneaky", "chatty.app:hostile"], 0, "\\u202eevil"),
+    ],
+    ids=["error", "failed-plugin", "plugins-info"],
+)
+def test_traceback_escapes_control_characters_from_plugin_code(
+    world: World, args: list[str], status: int, shown: str
+) -> None:
+    result = world.hookwire(*args)
+    assert result.returncode == status, result.stderr
+    output = result.stdout + result.stderr
+    assert "Traceback (most recent call last):" in output
+    assert shown in output
+    assert [char for char in CONTROL if char in output] == []
