@@ -18,6 +18,7 @@ import pytest
 
 from hookwire import Signal
 from hookwire._dispatch.attribution import plugin_scope
+from hookwire._dispatch.failures import NESTED_TOTAL_FACTOR
 from hookwire.exceptions import RecursiveSendError, SyncSendInEventLoopError
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
@@ -576,6 +577,77 @@ def test_a_receiver_sending_its_own_signal_from_a_fresh_task_raises_a_recursive_
 
     asyncio.run(main())
     assert levels == sys.getrecursionlimit()
+
+
+@pytest.fixture
+def low_recursion_limit() -> Any:
+    """A lower recursion limit, so the bound on nested sends (a multiple of it) comes soon."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)
+    yield
+    sys.setrecursionlimit(previous)
+
+
+@pytest.mark.usefixtures("low_recursion_limit")
+@pytest.mark.parametrize("method", ["asend", "asend_robust"])
+def test_receivers_fanning_out_are_bounded_by_the_total_of_nested_sends_running(
+    method: str,
+) -> None:
+    """Two receivers that each send their signal again double the sends at every level: the
+    depth stays far below the recursion limit while the tasks grow until memory runs out.
+    The total of nested sends running at once is bounded instead, with the chain named."""
+    ping = Signal(name="ping")
+    started = 0
+    bound = NESTED_TOTAL_FACTOR * sys.getrecursionlimit()
+
+    async def left(sender: object, **kwargs: Any) -> None:
+        nonlocal started
+        started += 1
+        if started > 4 * bound:
+            raise RanAway  # not detected: stop rather than run until memory runs out
+        await getattr(ping, method)(sender)
+
+    async def right(sender: object, **kwargs: Any) -> None:
+        await left(sender)
+
+    ping.connect(left)
+    ping.connect(right)
+
+    async def main() -> None:
+        try:
+            with pytest.raises(RecursiveSendError) as info:
+                await asyncio.wait_for(getattr(ping, method)(None), timeout=60)
+            assert re.search(r"ping -> [\w.<>]*(left|right) -> [\w.]*ping", str(info.value))
+            assert f"{bound} sends nested in one send running at once" in str(info.value)
+        finally:
+            assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    asyncio.run(main())
+    assert bound <= started <= 2 * bound + sys.getrecursionlimit()
+
+
+@pytest.mark.usefixtures("low_recursion_limit")
+def test_a_receiver_may_fan_out_below_the_bound_as_often_as_it_likes() -> None:
+    """Many nested sends at once, below the bound, again and again: none is refused, and the
+    count goes back down as each returns."""
+    item_saved = Signal(name="item_saved")
+    batch_saved = Signal(name="batch_saved")
+    seen = 0
+
+    async def count(**kwargs: Any) -> None:
+        nonlocal seen
+        await asyncio.sleep(0)
+        seen += 1
+
+    async def save_items(**kwargs: Any) -> None:
+        width = sys.getrecursionlimit() * 2  # twice as wide as the recursion limit is deep
+        for _ in range(3 * NESTED_TOTAL_FACTOR // 2):
+            await asyncio.gather(*(item_saved.asend(number) for number in range(width)))
+
+    item_saved.connect(count)
+    batch_saved.connect(save_items)
+    asyncio.run(batch_saved.asend(None))
+    assert seen == sys.getrecursionlimit() * 2 * (3 * NESTED_TOTAL_FACTOR // 2)
 
 
 def test_a_receiver_may_send_its_signal_again_from_a_task_it_leaves_running() -> None:

@@ -124,6 +124,74 @@ def test_senders_that_cannot_be_weakly_referenced_work_with_and_without_caching(
     assert signal.send(sender) == []
 
 
+def _die_at_the_recursion_limit(holder: list[Any]) -> None:
+    """Drop the last reference ``holder`` keeps where no Python function can be called any
+    more, so the weak references' callbacks of what dies cannot run."""
+
+    def deeper() -> None:
+        try:
+            deeper()
+        except RecursionError:
+            holder.clear()
+
+    deeper()
+
+
+@pytest.mark.usefixtures("collector_paused")
+@pytest.mark.parametrize("method", ["send", "send_robust", "asend", "has_listeners"])
+@pytest.mark.parametrize("kind", ["function", "bound method", "async"])
+def test_a_plan_never_serves_a_new_sender_reusing_the_id_of_one_dead_before_its_callback_ran(
+    method: str, kind: str
+) -> None:
+    """A sender dies where weak-reference callbacks cannot run (at the recursion limit): its
+    plan stays behind, and a new object given its id() must still not reach its receivers."""
+    signal = Signal(name="stale")
+    calls: list[object] = []
+
+    class Listener:
+        def heard(self, sender: object, **kwargs: Any) -> None:
+            calls.append(sender)
+
+    listener = Listener()
+
+    def heard(sender: object, **kwargs: Any) -> None:
+        calls.append(sender)
+
+    async def heard_async(sender: object, **kwargs: Any) -> None:
+        calls.append(sender)
+
+    chosen = {"function": heard, "bound method": listener.heard, "async": heard_async}[kind]
+
+    def run(sender: object) -> object:
+        if method == "asend":
+            return asyncio.run(signal.asend(sender))
+        if method == "send" and kind == "async":
+            return asyncio.run(asyncio.to_thread(signal.send, sender))
+        return getattr(signal, method)(sender)
+
+    holder = [Sender()]
+    signal.connect(chosen, sender=holder[0])
+    run(holder[0])
+    assert len(calls) == (0 if method == "has_listeners" else 1)
+    calls.clear()
+    dead = id(holder[0])
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None  # the callback's RecursionError
+    try:
+        _die_at_the_recursion_limit(holder)
+    finally:
+        sys.unraisablehook = previous_hook
+    if dead not in signal.sender_receivers_cache:
+        pytest.skip("the weak reference's callback ran after all")
+    newcomers = [Sender() for _ in range(2_000)]
+    (reusing,) = [newcomer for newcomer in newcomers if id(newcomer) == dead][:1] or [None]
+    if reusing is None:
+        pytest.skip("the allocator reused no dead sender's id")
+    result = run(reusing)
+    assert calls == []
+    assert result in ([], False)
+
+
 @pytest.mark.parametrize("use_caching", [False, True])
 def test_receivers_tied_to_a_dead_sender_never_fire_for_an_object_reusing_its_id(
     use_caching: bool,

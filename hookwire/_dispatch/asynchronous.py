@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 
-from ..exceptions import SyncSendInEventLoopError
+from ..exceptions import RecursiveSendError, SyncSendInEventLoopError
 from .failures import (
     NESTED_SENDS,
     calls_receivers,
@@ -48,7 +48,7 @@ from .failures import (
     robust_response,
 )
 from .receivers import describe_callable
-from .table import split_plan
+from .table import is_stale, split_plan
 
 if TYPE_CHECKING:
     from .signal import Signal
@@ -159,7 +159,11 @@ async def _send_async_group(
     except BaseExceptionGroup as grouped:
         if not robust:
             _note_failures(signal, table, receivers, tasks, grouped)
-        if len(grouped.exceptions) == 1:
+        if len(grouped.exceptions) == 1 or all(
+            isinstance(error, RecursiveSendError) for error in grouped.exceptions
+        ):
+            # Receivers fanning out all reach the bound on nested sends in the same loop
+            # step: one runaway, raised as one error.
             raise grouped.exceptions[0] from None
         raise
     finally:
@@ -251,6 +255,9 @@ async def asend(
             plan = table.plans[id(sender)]
         except KeyError:
             plan = table.plan_for(sender)
+        else:
+            if is_stale(plan, sender):
+                plan = table.replan(sender)
     sync_receivers, async_receivers = split_plan(plan)
     responses: list[tuple[Any, Any]] = []
     if not (sync_receivers or async_receivers):

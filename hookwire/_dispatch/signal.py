@@ -42,7 +42,7 @@ from .receivers import (
     validate_receiver,
     warn_dies_at_once,
 )
-from .table import ReceiverTable, split_plan
+from .table import ReceiverTable, SenderPlan, is_stale, split_plan
 
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
@@ -238,9 +238,10 @@ class Signal:
 
     def _plan_for(self, sender: object) -> Any:
         try:
-            return self._plans[_id(sender)]
+            plan = self._plans[_id(sender)]
         except KeyError:
             return self._table.plan_for(sender)
+        return self._table.replan(sender) if is_stale(plan, sender) else plan
 
     # -- Django's attributes ----------------------------------------------------------
 
@@ -303,7 +304,10 @@ class Signal:
             return []
         if "signal" in named:
             raise _duplicate_signal_argument()
-        if plan.__class__ is not tuple:
+        if plan.__class__ is not tuple and (
+            plan.__class__ is not SenderPlan or plan.sender_ref() is not sender
+        ):
+            # Bound methods, async receivers, or a plan left by a dead sender of this id().
             return self._send_general(plan, sender, named, robust=False)
         # One dict for every receiver: each call still gets its own **kwargs copy, and
         # building the keywords once is what makes send faster than a hand-written loop.
@@ -339,7 +343,10 @@ class Signal:
             plan = self._plans[_id(sender)]
         except KeyError:
             plan = self._table.plan_for(sender)
-        if plan.__class__ is not tuple or "signal" in named:
+        if (
+            plan.__class__ is not tuple
+            and (plan.__class__ is not SenderPlan or plan.sender_ref() is not sender)
+        ) or "signal" in named:
             # The general path passes keywords per call: signal= given twice then fails in
             # each receiver, as in Django.
             return self._send_general(plan, sender, named, robust=True)
@@ -361,7 +368,9 @@ class Signal:
         self, plan: Any, sender: object, named: dict[str, Any], *, robust: bool
     ) -> list[tuple[Any, Any]]:
         """Walk any plan: bound methods, async receivers, ``signal=`` passed twice."""
-        if plan.__class__ is tuple:
+        if is_stale(plan, sender):
+            plan = self._table.replan(sender)
+        if isinstance(plan, tuple):
             entries: Any = tuple((getter, None) for getter in plan)
         else:
             if plan.async_:

@@ -51,7 +51,7 @@ from .receivers import (
     receiver_row,
 )
 
-__all__ = ["Plan", "ReceiverTable", "split_plan"]
+__all__ = ["Plan", "ReceiverTable", "SenderPlan", "is_stale", "split_plan"]
 
 # Per-sender plans kept at most; past this the plans are simply started afresh, so a program
 # sending from millions of short-lived instances cannot grow them without bound.
@@ -71,14 +71,37 @@ class Plan:
     ``sync`` and ``async_`` are tuples of ``(getter, func)``; ``getter()`` returns the live
     receiver (or instance to bind ``func`` to), ``None`` once it died. For the common case
     (only plain sync receivers) a plan is a bare tuple of getters instead, so ``send`` is one
-    loop.
+    loop — a :class:`SenderPlan` when receivers connected for this very sender are among them.
+
+    :ivar sender_ref: a weak reference to the sender the plan was built for, when receivers
+        connected for it alone are among them (``None`` otherwise); see :func:`is_stale`.
     """
 
-    __slots__ = ("async_", "sync")
+    __slots__ = ("async_", "sender_ref", "sync")
 
-    def __init__(self, sync: tuple[Any, ...], async_: tuple[Any, ...]) -> None:
+    def __init__(
+        self, sync: tuple[Any, ...], async_: tuple[Any, ...], sender_ref: Any = None
+    ) -> None:
         self.sync = sync
         self.async_ = async_
+        self.sender_ref = sender_ref
+
+
+class SenderPlan(tuple):  # type: ignore[type-arg]
+    """A tuple of getters, as the common plan, that holds receivers connected for one weakly
+    referenced sender: ``sender_ref`` is that sender's weak reference."""
+
+    sender_ref: Any
+
+
+def is_stale(plan: Any, sender: object) -> bool:
+    """Whether ``plan``, found under ``id(sender)``, was built for another object — one that
+    died with that id() before the weak reference's callback could drop its plans (a callback
+    cannot run at the recursion limit). Such a plan must never serve ``sender``."""
+    if plan.__class__ is tuple:
+        return False
+    sender_ref = plan.sender_ref
+    return sender_ref is not None and sender_ref() is not sender
 
 
 def _on_dead_callback(table_ref: weakref.ref[ReceiverTable]) -> Callable[[Any], None]:
@@ -392,18 +415,29 @@ class ReceiverTable:
                 plans[key] = plan
         return plan
 
+    def replan(self, sender: object) -> Any:
+        """A new plan for ``sender``, whose stored one :func:`is_stale`: the plans are dropped
+        and dead registrations purged, as the weak reference's callback would have done."""
+        with self.lock:
+            self._dead = True
+            self._changed()
+        return self.plan_for(sender)
+
     def _build(self, key: int) -> Any:
         # Caller holds self.lock.
         sync: list[Any] = []
         async_: list[Any] = []
         simple = True
+        bound_to = None  # the weak reference of the sender receivers were connected for
         for reg in tuple(self._registrations.values()):
             sender_key = reg[SENDER_KEY]
             if sender_key != key and sender_key != NONE_KEY:
                 continue
             sender_ref = reg[SENDER_REF]
-            if sender_ref is not None and sender_ref() is None:
-                continue
+            if sender_ref is not None:
+                if sender_ref() is None:
+                    continue
+                bound_to = sender_ref
             if reg[IS_ASYNC]:
                 async_.append((reg[GETTER], reg[FUNC]))
                 simple = False
@@ -412,8 +446,13 @@ class ReceiverTable:
                 if reg[FUNC] is not None:
                     simple = False
         if simple:
-            return tuple(getter for getter, _ in sync)
-        return Plan(tuple(sync), tuple(async_))
+            getters = tuple(getter for getter, _ in sync)
+            if bound_to is None:
+                return getters
+            plan = SenderPlan(getters)
+            plan.sender_ref = bound_to
+            return plan
+        return Plan(tuple(sync), tuple(async_), bound_to)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -489,6 +528,6 @@ def _live(entries: Any) -> list[Any]:
 
 def split_plan(plan: Any) -> tuple[list[Any], list[Any]]:
     """The live ``(sync receivers, async receivers)`` of a plan."""
-    if plan.__class__ is tuple:
+    if isinstance(plan, tuple):
         return _live(plan), []
     return _live(plan.sync), _live(plan.async_)
