@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     from .._dispatch.signal import Signal
     from .._host import Host
 
-__all__ = ["module_name", "plugins_new", "project_names", "render_project"]
+__all__ = ["module_name", "plugins_new", "project_names", "render_project", "shadowing"]
 
 # A valid distribution name (the core metadata specification), ASCII letters and digits.
 _DISTRIBUTION_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -56,11 +55,71 @@ def module_name(name: str) -> str:
             "'-', '_' or '.' between them (e.g. 'pizzeria-hello')"
         )
     module = re.sub(r"[-_.]+", "_", name).lower()
-    if not module.isidentifier() or keyword.iskeyword(module):
+    if keyword.iskeyword(module) or keyword.issoftkeyword(module):
+        raise ValueError(
+            f"{name!r} does not make a Python package name ({module!r} is a Python keyword): "
+            "add a word to it (e.g. 'shop-class')"
+        )
+    if not module.isidentifier():
         raise ValueError(
             f"{name!r} does not make a Python package name ({module!r}): start it with a letter"
         )
     return module
+
+
+def shadowing(names: ProjectNames, host: Host, host_module: str) -> str | None:
+    """Why the project ``names`` would shadow what already exists, or ``None``.
+
+    Its package must not hide a module of the standard library, hookwire, a distribution
+    hookwire needs, the host's package, or any module already importable here; its
+    distribution must not be hookwire, the host's or one already installed (installing the
+    project would replace it).
+    """
+    import importlib.util
+
+    import importlib_metadata
+
+    from .._loading.names import normalize_name
+    from ._install import requirement_chains
+    from ._probe import distribution_of_module
+
+    module, distribution = names.module, normalize_name(names.distribution)
+    if module in sys.stdlib_module_names:
+        return f"its package {module!r} would shadow the module of Python's standard library"
+    if "hookwire" in (module, distribution):
+        return "it is hookwire's own name"
+    host_top = host_module.partition(".")[0]
+    host_distribution = distribution_of_module(host_module)
+    if module == host_top or (
+        host_distribution and distribution == normalize_name(host_distribution)
+    ):
+        return f"it is the name of host {host.name} ({host_top})"
+    needed = requirement_chains([("hookwire", "hookwire")])
+    if distribution in needed:
+        chain = " -> ".join(needed[distribution][1])
+        return f"hookwire needs the distribution of that name ({chain})"
+    providers = importlib_metadata.packages_distributions().get(module) or []
+    for provider in providers:
+        if normalize_name(provider) in needed:
+            return f"its package {module!r} is that of {provider}, which hookwire needs"
+    try:
+        installed = importlib_metadata.distribution(names.distribution)
+    except importlib_metadata.PackageNotFoundError:
+        pass
+    else:
+        return (
+            f"distribution {installed.metadata['Name']} {installed.version} is already "
+            "installed, and installing the new project would replace it"
+        )
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):  # a broken module of that name still takes the name
+        return f"its package {module!r} would shadow a module of that name (it fails to load)"
+    if spec is not None:
+        where = f" ({spec.origin})" if spec.origin else ""
+        owner = f" of {providers[0]}" if providers else ""
+        return f"its package {module!r} would shadow the installed module{owner}{where}"
+    return None
 
 
 def project_names(name: str, host_name: str) -> ProjectNames:
@@ -301,22 +360,31 @@ def plugins_new(
     and pass as generated.
     """
     from ._resolve import find_host_reference, import_host
+    from ._streams import stdout_to_stderr
 
     try:
         module_name(name)
     except ValueError as exc:
-        sys.stderr.write(f"{PROG} plugins new: error: {escape(exc)}\n")
+        sys.stderr.write(f"{PROG}: error: {escape(exc)}\n")
         return 2
     reference = find_host_reference(host)
-    with redirect_stdout(sys.stderr):
+    with stdout_to_stderr():
         loaded = import_host(reference)
     names = project_names(name, loaded.name)
+    why = shadowing(names, loaded, reference.text.partition(":")[0])
+    if why is not None:
+        prefix = f"{loaded.name}-"
+        other = f"{name}-plugin" if name.lower().startswith(prefix.lower()) else prefix + name
+        sys.stderr.write(
+            f"{PROG}: error: refusing the name {name!r}: {escape(why)}; choose another name "
+            f"(e.g. '{escape(other)}')\n"
+        )
+        return 2
     target = directory if directory is not None else Path(name)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         what = "a file" if not target.is_dir() else "a folder that is not empty"
         sys.stderr.write(
-            f"{PROG} plugins new: error: {escape(target)} is {what}; "
-            "choose another place with --dir\n"
+            f"{PROG}: error: {escape(target)} is {what}; choose another place with --dir\n"
         )
         return 1
     try:
