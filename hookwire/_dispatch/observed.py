@@ -50,10 +50,6 @@ def _entries(plan: Any) -> tuple[tuple[Any, ...], list[Any] | None]:
 @calls_receivers
 def send(signal: Signal, sender: object, **named: Any) -> Responses:
     """:meth:`hookwire.Signal.send`, told to the wrappers."""
-    # Declared arguments are checked before any wrapper is told: a muted or traced send
-    # breaks the contract exactly as a plain one does.
-    if signal._accepted is not None:
-        signal._check_arguments(named)
     invocation = Invocation(signal, "send", sender, named)
     begun, timing, stopped = start_send(invocation)
     responses: Responses = []
@@ -120,10 +116,6 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
 @calls_receivers
 def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
     """:meth:`hookwire.Signal.send_robust`, told to the wrappers."""
-    # Declared arguments are checked before any wrapper is told: a muted or traced send
-    # breaks the contract exactly as a plain one does.
-    if signal._accepted is not None:
-        signal._check_arguments(named)
     invocation = Invocation(signal, "send_robust", sender, named)
     begun, timing, stopped = start_send(invocation)
     responses: Responses = []
@@ -200,8 +192,6 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
 async def _asend(signal: Signal, method: str, sender: object, named: dict[str, Any]) -> Responses:
     from .asynchronous import asend as run
 
-    if signal._accepted is not None:
-        signal._check_arguments(named)
     invocation = Invocation(signal, method, sender, named)
     begun, timing, stopped = start_send(invocation)
     responses: Responses = []

@@ -148,12 +148,16 @@ class ReceiverTiming:
 def start_send(
     invocation: Invocation,
 ) -> tuple[list[tuple[SendWrapper, Any]], ReceiverTiming | None, bool]:
-    """Tell the wrappers of ``invocation.signal`` that it starts, outermost first.
+    """Tell the wrappers of ``invocation.signal`` that it starts, outermost first, once
+    its declared arguments hold (:class:`~hookwire.exceptions.SignalArgumentsError` if not).
 
     :returns: the wrappers told and their tokens, the timing to hand the receivers' loop
         (``None`` when no wrapper times receivers), and whether a wrapper stopped the send.
     """
     signal = invocation.signal
+    # Declared arguments are checked before any wrapper is told: a muted or traced send
+    # breaks the contract exactly as a plain one does.
+    signal._check_arguments(invocation.named)
     entries = _everywhere + _per_signal.get(signal, ())
     begun: list[tuple[SendWrapper, Any]] = []
     for _, _, wrapper in sorted(entries, key=lambda entry: entry[:2]):
