@@ -163,7 +163,7 @@ def test_messages_stay_private_in_the_broker_folder_and_never_pass_through_the_t
     run.env["TMPDIR"] = str(temp)
     run.send("rshop.order_placed.send(sender=rshop.Store, n='secret')")
     folder = _broker_folder(Path(run.env["XDG_DATA_HOME"]))
-    queued = list((folder / "queues").rglob("*.msg"))
+    queued = list(folder.rglob("*.msg"))
     assert len(queued) == 1
     for path in [folder, *folder.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
