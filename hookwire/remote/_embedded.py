@@ -488,8 +488,7 @@ class Transport(virtual.Transport):
         super().__init__(client, **kwargs)  # type: ignore[no-untyped-call]
         self._last_delivery = -self.BUSY_WINDOW
 
-    def drain_events(self, connection: Any, **kwargs: Any) -> None:
-        timeout: float | None = kwargs.get("timeout")
+    def drain_events(self, connection: Any, timeout: Any = None) -> None:
         started = time.monotonic()
         cycle: Any = self.cycle
         while True:
