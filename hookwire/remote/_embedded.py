@@ -488,7 +488,7 @@ class Transport(virtual.Transport):
         super().__init__(client, **kwargs)  # type: ignore[no-untyped-call]
         self._last_delivery = -self.BUSY_WINDOW
 
-    def drain_events(self, connection: Any, timeout: Any = None) -> None:
+    def drain_events(self, connection: Any, timeout: Any = None) -> None:  # type: ignore[override]
         started = time.monotonic()
         cycle: Any = self.cycle
         while True:
