@@ -211,7 +211,7 @@ def test_broker_comes_from_the_environment_then_pyproject_then_the_embedded_defa
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
     default = broker_settings("pizzeria")
-    assert default.url == "hookwire://"
+    assert default.url == "hookwire://localhost"
     assert default.timeout == 3.0
     assert default_broker_folder("pizzeria") == tmp_path / "data/hookwire/broker/pizzeria"
     assert default.transport_options["folder"] == str(default_broker_folder("pizzeria"))

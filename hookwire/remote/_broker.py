@@ -40,8 +40,9 @@ __all__ = [
 DELIVER_TASK = "hookwire.deliver"
 #: The queue of a remote receiver connected without ``queue=``.
 DEFAULT_QUEUE = "hookwire"
-#: The URL of the embedded default broker (a kombu transport registered under that name).
-EMBEDDED_URL = "hookwire://"
+#: The URL of the embedded default broker, a kombu transport registered under that name (with
+#: a host name, so that kombu logs no warning about choosing one).
+EMBEDDED_URL = "hookwire://localhost"
 #: How long publishing may take before it fails with RemoteDispatchError, in seconds.
 DEFAULT_TIMEOUT = 3.0
 

@@ -170,6 +170,7 @@ class Channel(virtual.Channel):
         self._made: set[str] = set()
         self._made_taken: set[str] = set()
         self._next_restore = 0.0
+        self._pid = os.getpid()
         super().__init__(connection, **kwargs)  # type: ignore[no-untyped-call]
 
     # -- publishing ---------------------------------------------------------------------------
@@ -325,6 +326,8 @@ class Channel(virtual.Channel):
 
     def settle(self, delivery_tag: str, *, requeue: bool) -> None:
         """Delete a message taken by this channel, or put it back into its queue."""
+        if self._pid != os.getpid():
+            return  # a forked child's copy of the channel: the messages are its parent's
         with self._taken_lock:
             entry = self._taken.pop(delivery_tag, None)
         if entry is None:
@@ -412,6 +415,9 @@ class Channel(virtual.Channel):
         return restored
 
     def close(self) -> None:
+        if self._pid != os.getpid():
+            self.closed = True
+            return  # a forked child's copy: the parent still holds its messages
         was_closed = self.closed
         super().close()  # type: ignore[no-untyped-call]  # hands back what this channel took and did not acknowledge
         if was_closed or self._owner is None:
