@@ -8,7 +8,7 @@ Semantics follow Django 6.1:
 * ``asend``: sync receivers run first, together, in one ``sync_to_async`` call (asgiref's
   thread-sensitive executor); then async receivers run concurrently. A sync receiver that
   does its work on a thread of its own (a remote receiver's publish) has a ``start_call``
-  method: that is called instead, returns a started call (``future`` of the response,
+  method: that is called instead, returns a started call (``future()`` of the response,
   monotonic ``deadline``, ``expired()`` the error once it passed), and the send awaits it on
   the loop after the other sync receivers returned. So concurrent ``asend`` calls do not wait
   on that one thread for each other's publishes.
@@ -110,9 +110,8 @@ class _Started:
 async def _finish(call: Any) -> Any:
     remaining = max(0.0, call.deadline - time.monotonic())
     try:
-        return await asyncio.wait_for(asyncio.wrap_future(call.future), remaining)
+        return await asyncio.wait_for(asyncio.wrap_future(call.future()), remaining)
     except TimeoutError:
-        call.future.cancel()
         raise call.expired() from None
 
 

@@ -9,14 +9,11 @@ blocks the loop), ``muted``, introspection and plugin attribution, in connect or
 from __future__ import annotations
 
 import json
-import os
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeoutError
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import update_wrapper
 from types import FunctionType, ModuleType
@@ -26,6 +23,7 @@ from .._dispatch import attribution as _attribution
 from .._dispatch.introspection import REMOTE_MARKER
 from ..exceptions import RemoteDispatchError, RemoteSerializationError
 from ._broker import DEFAULT_QUEUE, DELIVER_TASK, app_for, host_for_plugin
+from ._publishing import Handoff, submit
 
 if TYPE_CHECKING:
     from .._dispatch.signal import Signal
@@ -153,9 +151,8 @@ class RemoteReceiver:
     def __call__(self, signal: Signal, sender: object, **named: Any) -> Dispatched:
         started = self.start_call(signal, sender, **named)
         try:
-            return started.future.result(timeout=max(0.0, started.deadline - time.monotonic()))
-        except FutureTimeoutError:
-            started.future.cancel()
+            return started.handoff.wait(started.deadline - time.monotonic())
+        except TimeoutError:
             raise started.expired() from None
 
     def start_call(self, signal: Signal, sender: object, **named: Any) -> StartedPublish:
@@ -187,7 +184,7 @@ class RemoteReceiver:
         # The publishing thread records each failed attempt here, for the error the caller
         # raises when it stops waiting first.
         failures: list[BaseException] = []
-        future = _publishing_threads().submit(self._publish, app, signal, body, deadline, failures)
+        handoff = submit(lambda: self._publish(app, signal, body, deadline, failures))
 
         def expired() -> RemoteDispatchError:
             cause = failures[-1] if failures else None
@@ -203,7 +200,7 @@ class RemoteReceiver:
             error.__cause__ = cause
             return error
 
-        return StartedPublish(future, deadline, expired)
+        return StartedPublish(handoff, deadline, expired)
 
     def _publish(
         self,
@@ -253,52 +250,24 @@ class RemoteReceiver:
 
 
 class StartedPublish:
-    """A publish under way: the future of its :class:`Dispatched`, the monotonic deadline by
+    """A publish under way: its hand-off to a publishing thread, the monotonic deadline by
     which the caller stops waiting, and the error to raise then."""
 
-    __slots__ = ("deadline", "expired", "future")
+    __slots__ = ("deadline", "expired", "handoff")
 
     def __init__(
         self,
-        future: Future[Dispatched],
+        handoff: Handoff[Dispatched],
         deadline: float,
         expired: Callable[[], RemoteDispatchError],
     ) -> None:
-        self.future = future
+        self.handoff = handoff
         self.deadline = deadline
         self.expired = expired
 
-
-#: Publishes that may be under way at once. A broker that hangs holds a thread until its
-#: socket timeout; sends beyond this many wait for a thread, still within their own deadline.
-PUBLISHING_THREADS = 32
-_threads_lock = threading.Lock()
-_threads: ThreadPoolExecutor | None = None
-
-
-def _publishing_threads() -> ThreadPoolExecutor:
-    global _threads
-    threads = _threads
-    if threads is None:
-        with _threads_lock:
-            if _threads is None:
-                _threads = ThreadPoolExecutor(
-                    max_workers=PUBLISHING_THREADS, thread_name_prefix="hookwire-publish"
-                )
-            threads = _threads
-    return threads
-
-
-def _forget_publishing_threads() -> None:
-    # A forked child (a prefork pool process sending from a receiver) has none of the
-    # parent's threads, but would believe the parent's idle ones could take its work.
-    global _threads, _threads_lock
-    _threads = None
-    _threads_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_publishing_threads)
+    def future(self) -> Future[Dispatched]:
+        """The publish's outcome as a future, for an event loop to await."""
+        return self.handoff.future()
 
 
 def _check_json(value: object) -> None:
