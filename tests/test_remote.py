@@ -120,11 +120,14 @@ def test_a_message_that_travels_reaches_the_broker_step_and_fails_there_in_bound
     signal, calls = _signal_with_remote()
     started = time.monotonic()
     responses = signal.send_robust(sender=Store, order=[1, "two", {"three": 3.0}], ok=True)
-    assert time.monotonic() - started < 5
+    # One deadline (0.5 s) for the whole publish, the client's reconnections included.
+    assert time.monotonic() - started < 1.5
     assert calls == ["before", "after"]
     error = responses[1][1]
     assert isinstance(error, RemoteDispatchError)
-    assert error.cause is not None
+    assert error.receiver is not None
+    assert error.receiver.endswith(".remote")
+    assert "did not take the message" in str(error)
     assert error.__cause__ is error.cause
 
 
@@ -239,10 +242,10 @@ def test_broker_comes_from_the_environment_then_pyproject_then_the_embedded_defa
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
     default = broker_settings("pizzeria")
-    assert default.url == "filesystem://"
+    assert default.url == "hookwire://localhost"
     assert default.timeout == 3.0
     assert default_broker_folder("pizzeria") == tmp_path / "data/hookwire/broker/pizzeria"
-    assert (tmp_path / "data/hookwire/broker/pizzeria/queue").is_dir()
+    assert default.transport_options["folder"] == str(default_broker_folder("pizzeria"))
     (tmp_path / "pyproject.toml").write_text(
         '[tool.hookwire]\nbroker = "redis://from-pyproject:6379/0"\nbroker_timeout = 1.5\n'
     )

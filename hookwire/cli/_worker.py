@@ -91,7 +91,7 @@ def worker(
     from .._loading.registry import PluginState
 
     try:
-        from ..remote._broker import DEFAULT_QUEUE, app_for, broker_settings
+        from ..remote._broker import DEFAULT_QUEUE, app_for, broker_settings, check_broker
         from ..remote._worker import build_table, install_delivery_task
     except ImportError as exc:
         raise HookwireError(str(exc)) from exc
@@ -106,11 +106,16 @@ def worker(
     queues = list(
         dict.fromkeys(queue or [DEFAULT_QUEUE, *(e.receiver.queue for e in table.values())])
     )
-    where = (
-        "the host's Celery app"
-        if getattr(loaded_host, "celery", None) is not None
-        else broker_settings(loaded_host.name).source
-    )
+    if getattr(loaded_host, "celery", None) is not None:
+        where = "the host's Celery app"
+    else:
+        settings = broker_settings(loaded_host.name)
+        where = settings.source
+        try:
+            check_broker(settings)
+        except Exception as exc:
+            # Before Celery starts: it would report this as a long traceback.
+            raise HookwireError(f"worker for host {loaded_host.name}: no broker: {exc}") from exc
     names = ", ".join(sorted({entry.receiver.name for entry in table.values()})) or "none"
     sys.stderr.write(
         f"{_output.PROG}: worker for host {escape(loaded_host.name)}: broker from "

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import update_wrapper
 from types import FunctionType, ModuleType
@@ -22,11 +23,12 @@ from .._dispatch import attribution as _attribution
 from .._dispatch.introspection import REMOTE_MARKER
 from ..exceptions import RemoteDispatchError, RemoteSerializationError
 from ._broker import DEFAULT_QUEUE, DELIVER_TASK, app_for, host_for_plugin
+from ._publishing import Handoff, submit
 
 if TYPE_CHECKING:
     from .._dispatch.signal import Signal
 
-__all__ = ["Dispatched", "RemoteReceiver", "encode_sender", "remote_receiver"]
+__all__ = ["Dispatched", "RemoteReceiver", "StartedPublish", "encode_sender", "remote_receiver"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,6 +149,21 @@ class RemoteReceiver:
                 ) from exc
 
     def __call__(self, signal: Signal, sender: object, **named: Any) -> Dispatched:
+        started = self.start_call(signal, sender, **named)
+        try:
+            return started.handoff.wait(started.deadline - time.monotonic())
+        except TimeoutError:
+            raise started.expired() from None
+
+    def start_call(self, signal: Signal, sender: object, **named: Any) -> StartedPublish:
+        """Check the message and start publishing it on a publishing thread.
+
+        ``asend`` calls this instead of the receiver, so that concurrent sends do not wait
+        for each other's publishes on asgiref's one thread; a plain call waits for the result.
+
+        :raises RemoteSerializationError: the sender or a keyword argument cannot travel.
+        :raises RemoteDispatchError: no broker could be set up.
+        """
         body = self.message(signal, sender, named)
         host = host_for_plugin(self.plugin)
         try:
@@ -161,7 +178,50 @@ class RemoteReceiver:
         delivery_id = uuid.uuid4().hex
         body["delivery_id"] = delivery_id
         body["host"] = "hookwire" if host is None else host.name
+        # One deadline for the whole publish, reconnections and retries included, counted
+        # from here: the caller stops waiting at it whatever the broker does.
+        deadline = time.monotonic() + timeout
+        # The publishing thread records each failed attempt here, for the error the caller
+        # raises when it stops waiting first.
+        failures: list[BaseException] = []
+        handoff = submit(lambda: self._publish(app, signal, body, deadline, failures))
+
+        def expired() -> RemoteDispatchError:
+            cause = failures[-1] if failures else None
+            last = f"; last error: {type(cause).__name__}: {cause}" if cause else ""
+            error = RemoteDispatchError(
+                f"remote receiver {self.name} of {signal.qualified_name}: the broker did not "
+                f"take the message within {timeout:g}s (the broker timeout){last}; a publish "
+                "still under way may yet be delivered",
+                signal=signal,
+                receiver=self.name,
+                cause=cause,
+            )
+            error.__cause__ = cause
+            return error
+
+        return StartedPublish(handoff, deadline, expired)
+
+    def _publish(
+        self,
+        app: Any,
+        signal: Signal,
+        body: dict[str, Any],
+        deadline: float,
+        failures: list[BaseException],
+    ) -> Dispatched:
+        """Publish ``body`` unless ``deadline`` passed; runs on a publishing thread."""
         started = time.monotonic()
+        if started >= deadline:
+            # The caller has stopped waiting: publishing now would deliver a send it was told
+            # failed.
+            raise RemoteDispatchError(
+                f"remote receiver {self.name} of {signal.qualified_name}: no publishing thread "
+                "was free before the broker timeout",
+                signal=signal,
+                receiver=self.name,
+            )
+        delivery_id = body["delivery_id"]
         try:
             app.send_task(
                 DELIVER_TASK,
@@ -175,7 +235,7 @@ class RemoteReceiver:
                 serializer="json",
                 ignore_result=True,
                 retry=True,
-                retry_policy=_retry_policy(timeout),
+                retry_policy=_retry_policy(deadline, failures),
             )
         except Exception as exc:
             waited = time.monotonic() - started
@@ -189,20 +249,47 @@ class RemoteReceiver:
         return Dispatched(delivery_id=delivery_id, task_id=delivery_id, queue=self.queue)
 
 
+class StartedPublish:
+    """A publish under way: its hand-off to a publishing thread, the monotonic deadline by
+    which the caller stops waiting, and the error to raise then."""
+
+    __slots__ = ("deadline", "expired", "handoff")
+
+    def __init__(
+        self,
+        handoff: Handoff[Dispatched],
+        deadline: float,
+        expired: Callable[[], RemoteDispatchError],
+    ) -> None:
+        self.handoff = handoff
+        self.deadline = deadline
+        self.expired = expired
+
+    def future(self) -> Future[Dispatched]:
+        """The publish's outcome as a future, for an event loop to await."""
+        return self.handoff.future()
+
+
 def _check_json(value: object) -> None:
     """Raise ``TypeError``/``ValueError`` unless ``value`` is JSON (without NaN or infinity)."""
     json.dumps(value, allow_nan=False)
 
 
-def _retry_policy(timeout: float) -> dict[str, float]:
-    # kombu retries a failed publish (reconnecting first); each connection attempt is itself
-    # bounded by the socket timeouts, so these retries keep the total within about `timeout`.
-    step = min(0.5, timeout / 4)
+def _retry_policy(deadline: float, failures: list[BaseException]) -> dict[str, Any]:
+    # kombu reconnects and retries a failed publish; the errback, called before each wait,
+    # ends the retries once the deadline is near, so a publishing thread does not outlive its
+    # send by more than one socket timeout.
+    def give_up_at_deadline(exc: BaseException, interval: float) -> None:
+        failures.append(exc)
+        if time.monotonic() + interval >= deadline:
+            raise exc
+
     return {
-        "max_retries": max(1, int(timeout / max(step, 0.01)) // 2),
+        "max_retries": 100,
         "interval_start": 0,
-        "interval_step": step,
-        "interval_max": step,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+        "errback": give_up_at_deadline,
     }
 
 
