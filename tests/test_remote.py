@@ -24,6 +24,7 @@ pytest.importorskip("celery", reason="the hookwire[celery] extra is not installe
 from hookwire.remote import Dispatched, RemoteReceiver, current_delivery, remote_receiver
 from hookwire.remote._broker import app_for, broker_settings, default_broker_folder
 from hookwire.remote._receiver import encode_sender
+from hookwire.remote._wire import CONTENT_TYPE, dumps, loads
 from hookwire.remote._worker import UnknownSender, resolve_sender
 
 pytestmark = pytest.mark.usefixtures("hookwire_isolation")
@@ -90,12 +91,23 @@ def test_send_robust_returns_the_serialization_error_and_runs_the_local_receiver
 
 
 @pytest.mark.usefixtures("unreachable_broker")
-@pytest.mark.parametrize("value", [float("nan"), b"bytes", (lambda: 1)])
+@pytest.mark.parametrize(
+    "value",
+    [float("nan"), b"bytes", (lambda: 1), {1: "one"}, [{"nested": {None: 2}}], ({(1, 2): 3},)],
+)
 def test_values_json_cannot_carry_faithfully_are_refused(value: object) -> None:
     signal, _ = _signal_with_remote()
     response = signal.send_robust(sender=None, value=value)[1][1]
     assert isinstance(response, RemoteSerializationError)
     assert response.argument == "value"
+
+
+@pytest.mark.usefixtures("unreachable_broker")
+def test_a_dict_key_that_is_not_a_string_is_named_in_the_error() -> None:
+    signal, _ = _signal_with_remote()
+    response = signal.send_robust(sender=None, counts={"a": {7: "seven"}})[1][1]
+    assert isinstance(response, RemoteSerializationError)
+    assert "dict key 7 (int) is not a string" in str(response)
 
 
 @pytest.mark.usefixtures("unreachable_broker")
@@ -147,6 +159,71 @@ def test_the_worker_resolves_senders_only_among_modules_already_imported() -> No
         resolve_sender({"ref": "os:__builtins__"})
     with pytest.raises(UnknownSender):
         resolve_sender({"value": ["a list"]})
+
+
+class _Meta(type):
+    @property
+    def trap(cls) -> object:
+        raise AssertionError("a metaclass property was called to resolve a sender")
+
+
+class WithTraps(metaclass=_Meta):
+    @property
+    def prop(self) -> object:
+        raise AssertionError("a property was called to resolve a sender")
+
+    @staticmethod
+    def static() -> None:
+        pass
+
+    class Inner:
+        pass
+
+
+def test_senders_resolve_through_stored_attributes_only_running_no_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    lazy = types.ModuleType("hookwire_test_lazy_module")
+
+    def module_getattr(name: str) -> object:
+        raise AssertionError(f"module __getattr__ was called for {name!r}")
+
+    lazy.__getattr__ = module_getattr  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, lazy.__name__, lazy)
+    assert resolve_sender({"ref": f"{__name__}:WithTraps.Inner"}) is WithTraps.Inner
+    assert resolve_sender({"ref": f"{lazy.__name__}:"}) is lazy
+    for reference in (
+        f"{lazy.__name__}:anything",
+        f"{__name__}:WithTraps.trap",
+        f"{__name__}:WithTraps.prop",
+        f"{__name__}:WithTraps.static",
+        f"{__name__}:pytest",  # a module imported here is not a sender named in this module
+        f"{__name__}:_Meta.mro",
+        "os:system",  # a builtin function, and an alias of posix.system
+        "os:path",
+        "concurrent.futures:ProcessPoolExecutor",
+    ):
+        with pytest.raises(UnknownSender):
+            resolve_sender({"ref": reference})
+    for malformed in ({"value": 1.5, "ref": "x:y"}, {"value": float("inf")}, {"ref": 7}, []):
+        with pytest.raises(UnknownSender):
+            resolve_sender(malformed)
+
+
+def test_the_wire_format_is_strict_json_that_revives_no_type() -> None:
+    from kombu.serialization import dumps as kombu_dumps
+    from kombu.serialization import loads as kombu_loads
+
+    tagged = {"money": {"__type__": "decimal", "__value__": "1.5"}, "keys": {"1": [None]}}
+    content_type, encoding, data = kombu_dumps(tagged, serializer="hookwire-json")
+    assert (content_type, encoding) == (CONTENT_TYPE, "utf-8")
+    assert kombu_loads(data, content_type, encoding, accept=[CONTENT_TYPE]) == tagged
+    assert loads(dumps(tagged).encode()) == tagged
+    for bad in (b"NaN", b"[Infinity]", b"\xff", b"[" * 100_000):
+        with pytest.raises((ValueError, RecursionError)):
+            loads(bad)
 
 
 def test_a_remote_receiver_is_a_strong_receiver_marked_for_introspection() -> None:

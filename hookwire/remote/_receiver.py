@@ -22,6 +22,7 @@ from .._dispatch import attribution as _attribution
 from .._dispatch.introspection import REMOTE_MARKER
 from ..exceptions import RemoteDispatchError, RemoteSerializationError
 from ._broker import DEFAULT_QUEUE, DELIVER_TASK, app_for, host_for_plugin
+from ._wire import SERIALIZER
 
 if TYPE_CHECKING:
     from .._dispatch.signal import Signal
@@ -172,7 +173,7 @@ class RemoteReceiver:
                 kwargsrepr=f"{{signal: {body['signal']!r}, receiver: {self.name!r}}}",
                 task_id=delivery_id,
                 queue=self.queue,
-                serializer="json",
+                serializer=SERIALIZER,
                 ignore_result=True,
                 retry=True,
                 retry_policy=_retry_policy(timeout),
@@ -190,8 +191,31 @@ class RemoteReceiver:
 
 
 def _check_json(value: object) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``value`` is JSON (without NaN or infinity)."""
+    """Raise ``TypeError``/``ValueError`` unless ``value`` is JSON (without NaN or infinity).
+
+    A dict key that is not a string is refused too: JSON would turn it into one silently, and
+    the receiver would get ``{"1": ...}`` for ``{1: ...}``.
+    """
     json.dumps(value, allow_nan=False)
+    if isinstance(value, dict | list | tuple):
+        _check_keys(value)
+
+
+def _check_keys(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> None:
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, nested in item.items():
+                if not isinstance(key, str):
+                    raise TypeError(
+                        f"dict key {_short_repr(key)} ({type(key).__qualname__}) is not a "
+                        "string; JSON would turn it into one"
+                    )
+                if isinstance(nested, dict | list | tuple):
+                    pending.append(nested)
+        else:
+            pending.extend(nested for nested in item if isinstance(nested, dict | list | tuple))
 
 
 def _retry_policy(timeout: float) -> dict[str, float]:
