@@ -332,3 +332,85 @@ def test_without_celery_hookwire_remote_is_one_error_naming_the_extra() -> None:
         "ImportError: hookwire.remote needs Celery, which is not installed: "
         "pip install 'hookwire[celery]'"
     )
+
+
+def _entry_and_message(
+    **body_changes: object,
+) -> tuple[dict[tuple[str, str], object], object]:
+    from types import SimpleNamespace
+
+    from hookwire.remote._worker import RemoteEntry
+
+    signal = Signal(name="checked_signal")
+
+    @remote_receiver(signal, sender=Store)
+    def remote(sender: object, **kwargs: object) -> None:
+        pass
+
+    (info,) = signal.describe_receivers()
+    entry = RemoteEntry(info.receiver, signal, "plugin")
+    body = info.receiver.message(signal, Store, {"n": 1})
+    body.update(delivery_id="d" * 32, host="h")
+    body.update(body_changes)
+    message = SimpleNamespace(
+        headers={"task": "hookwire.deliver", "id": "d" * 32, "retries": 0, "eta": None},
+        content_type=CONTENT_TYPE,
+        content_encoding="utf-8",
+        body=dumps([[], body, {"callbacks": None, "errbacks": None, "chain": None}]).encode(),
+    )
+    return {(signal.qualified_name, info.receiver.name): entry}, message
+
+
+def test_the_gate_accepts_what_a_remote_receiver_publishes_and_nothing_else() -> None:
+    from hookwire.remote._gate import Rejected, check_message
+
+    table, message = _entry_and_message()
+    accepted = check_message(message, table)  # type: ignore[arg-type]
+    assert (accepted.sender, accepted.kwargs, accepted.delivery_id) == (Store, {"n": 1}, "d" * 32)
+    cases: list[tuple[dict[str, object], dict[str, object], str]] = [
+        ({}, {"task": "celery.chunks"}, "task 'celery.chunks' is not hookwire.deliver"),
+        ({}, {"retries": -40}, "header retries is -40, not a count"),
+        ({}, {"id": "../x"}, "malformed task id"),
+        ({}, {"chord": {"task": "x"}}, "header 'chord' is set"),
+        ({}, {"eta": "9999-01-01T00:00:00"}, "ETA is further away than any retry"),
+        ({"receiver": "a\nb\x1b[31m"}, {}, "remote receiver 'a\\nb\\x1b[31m' of signal"),
+        ({"sender": {"value": "web"}}, {}, "sender filter does not accept"),
+        ({"sender": {"ref": "os:system"}}, {}, "is not a class or function"),
+        ({"kwargs": {"sender": 1}}, {}, "an argument is named 'sender'"),
+        ({"format": True}, {}, "message format True is not 1"),
+        ({"delivery_id": "e" * 32}, {}, "its delivery id is not its task id"),
+    ]
+    for body_changes, header_changes, reason in cases:
+        table, message = _entry_and_message(**body_changes)
+        message.headers.update(header_changes)  # type: ignore[attr-defined]
+        with pytest.raises(Rejected) as caught:
+            check_message(message, table)  # type: ignore[arg-type]
+        assert reason in str(caught.value), (reason, str(caught.value))
+        assert str(caught.value).isprintable()
+    table, message = _entry_and_message()
+    message.content_type = "application/json"  # type: ignore[attr-defined]
+    with pytest.raises(Rejected, match="content type 'application/json' "):
+        check_message(message, table)  # type: ignore[arg-type]
+
+
+def test_the_attempt_record_counts_runs_started_in_a_private_folder(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from hookwire.remote._attempts import KEEP_FOR, AttemptRecord
+
+    folder = tmp_path / "state" / "deliveries"
+    record = AttemptRecord(folder)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert [record.start("abc") for _ in range(3)] == [1, 2, 3]
+    assert AttemptRecord(folder).start("abc") == 4  # a new process sees the same count
+    record.forget("abc")
+    record.forget("abc")  # forgetting twice is harmless
+    assert record.start("abc") == 1
+    old = folder / "stale"
+    old.write_bytes(b".")
+    os.utime(old, (0, 0))
+    assert record.sweep() == 1
+    assert not old.exists()
+    assert (folder / "abc").exists()
+    assert record.sweep(now=os.stat(folder / "abc").st_mtime + KEEP_FOR + 1) == 1

@@ -31,7 +31,12 @@ _current: ContextVar[Delivery | None] = ContextVar("hookwire_remote_delivery", d
 
 
 def current_delivery() -> Delivery | None:
-    """The :class:`Delivery` being served, inside a remote receiver on a worker; else ``None``."""
+    """The :class:`Delivery` being served, inside a remote receiver on a worker; else ``None``.
+
+    A receiver is only ever called for a message the worker checked first: a well-formed
+    delivery for a remote receiver that a plugin ready on that worker connected, whose sender
+    that receiver's sender filter accepts; anything else is rejected before it runs.
+    """
     return _current.get()
 
 

@@ -94,9 +94,10 @@ _ETA_SLACK = 300.0
 _SHOWN = 120
 
 
-def shown(value: object, limit: int = _SHOWN) -> str:
-    """``value`` as safe, one-line, bounded text for a log line (escaped, shortened)."""
-    if isinstance(value, str):
+def shown(value: object, limit: int = _SHOWN, *, quote: bool = True) -> str:
+    """``value`` as safe, one-line, bounded text for a log line (escaped, shortened); a string
+    is quoted, unless ``quote`` is false."""
+    if isinstance(value, str) and not quote:
         text = value
     else:
         try:
@@ -142,7 +143,7 @@ def check_message(message: Any, table: Mapping[tuple[str, str], RemoteEntry]) ->
     if not isinstance(headers, dict):
         raise Rejected("it has no task headers (not a Celery protocol 2 message)")
     delivery_id = headers.get("id")
-    safe_id = shown(delivery_id, 64) if delivery_id is not None else "-"
+    safe_id = shown(delivery_id, 64, quote=False) if delivery_id is not None else "-"
     task = headers.get("task")
     if task != DELIVER_TASK:
         raise Rejected(
@@ -238,7 +239,7 @@ def check_body(
     :raises Rejected: a key missing or unknown, a value of the wrong type, a receiver not in
         ``table``, a sender that does not resolve or that the receiver's filter refuses.
     """
-    safe_id = "-" if delivery_id is None else shown(delivery_id, 64)
+    safe_id = "-" if delivery_id is None else shown(delivery_id, 64, quote=False)
     if not isinstance(body, dict) or set(body) != _BODY_KEYS:
         shape = _shape(body)
         raise Rejected(f"the delivery is {shape}, not hookwire's message format", safe_id)

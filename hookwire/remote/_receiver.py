@@ -252,7 +252,9 @@ def remote_receiver(
 
     :param sender: as for :meth:`~hookwire.Signal.connect`, including lazy ``"module:QualName"``.
     :param queue: the Celery queue (default ``"hookwire"``).
-    :param max_retries: how many times a failing run is retried on a worker.
+    :param max_retries: how many times a failing run is retried on a worker; a delivery
+        runs at most ``max_retries + 1`` times on one machine, redeliveries after the process
+        running it died included.
     :param retry_backoff: seconds before the first retry, doubled for each next one.
     :param autoretry_for: the exceptions that cause a retry; others fail at once.
     :param dispatch_uid: the connection's uid; default ``"hookwire.remote:<module>.<name>"``,

@@ -220,7 +220,7 @@ def guarded_consumer(app: Celery, table: dict[tuple[str, str], RemoteEntry]) -> 
             # kombu could not even unpack the message (a bad compression header, say): one
             # escaped line instead of Celery's dump of its headers and body.
             headers = message.headers if isinstance(message.headers, dict) else {}
-            delivery_id = shown(headers.get("id", "-"), 64)
+            delivery_id = shown(headers.get("id", "-"), 64, quote=False)
             reason = f"it cannot be decoded: {escape(describe_error(exc))}"
             log_rejected(Rejected(reason, delivery_id))
             message.ack_log_error(logger, self.connection_errors)
