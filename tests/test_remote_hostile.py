@@ -542,3 +542,20 @@ def test_a_randomised_flood_of_forgeries_runs_nothing_and_the_worker_serves_what
     assert elapsed < 60
     lines = guard.rejections()[before:]
     assert all(line.count("rejected message") == 1 for line in lines)
+
+
+def test_a_worker_whose_state_folder_cannot_be_made_stops_at_start_with_one_line(
+    venv: Venv, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    run = Run(venv, tmp_path, "redis://127.0.0.1:9/0")
+    run.env["XDG_STATE_HOME"] = str(blocker)
+    result = venv.run(
+        str(venv.bin / "hookwire"), "worker", "rshop:host", env=run.env, cwd=tmp_path, timeout=60
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("hookwire: error: the worker's state folder cannot be used: ")
+    assert str(blocker) in line
+    assert "Traceback" not in result.stderr

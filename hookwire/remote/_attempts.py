@@ -4,8 +4,9 @@ A message's ``retries`` header is written by whoever wrote the message, and a ru
 process is killed never gets to say it happened, so neither can count attempts. hookwire keeps
 its own count instead: before a receiver runs, the process running it appends one byte to the
 file named after the delivery id, in a folder only the worker's user can use, and the file's
-size is the number of runs started. The byte is on disk before the receiver can do anything,
-so a process killed mid-run has still counted its run; the next delivery of that message (a
+size is the number of runs started. The byte is written before the receiver can do anything,
+so a process killed mid-run has still counted its run (written, not synced: the count
+outlives any process, not a power cut, which is all it is for); the next delivery of that message (a
 retry or a redelivery) sees it. ``O_APPEND`` writes of one byte do not overwrite each other, so
 workers of the same host on one machine share the count safely. The file is removed when the
 delivery ends (the receiver returned, or failed for good); files of deliveries that never came

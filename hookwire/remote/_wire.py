@@ -10,6 +10,7 @@ no other content type.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 __all__ = ["CONTENT_ENCODING", "CONTENT_TYPE", "SERIALIZER", "dumps", "loads", "register"]
@@ -30,6 +31,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # "1e999": JSON text, but no number the sender could have sent
+        raise ValueError(f"{text[:40]} is out of range")
+    return value
+
+
 def loads(data: str | bytes | bytearray | memoryview) -> Any:
     """Decode strict JSON: no type is revived from a dict's keys, NaN and infinity refused.
 
@@ -38,7 +46,7 @@ def loads(data: str | bytes | bytearray | memoryview) -> Any:
     """
     if not isinstance(data, str):
         data = bytes(data).decode("utf-8")
-    return json.loads(data, parse_constant=_refuse_constant)
+    return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def register() -> None:
