@@ -173,20 +173,32 @@ class Guard:
     def records(self, n: str | None = None) -> list[dict[str, Any]]:
         return [r for r in self.run.records() if n is None or r.get("n") == n]
 
-    def expect_rejected(self, count: int, before: int, marker: str) -> None:
-        """``count`` more rejections than ``before``; then a real send behind them still runs."""
+    def legitimate(self, n: str) -> dict[str, Any]:
+        """A copy of the real message with only its ids and ``n`` changed: well-formed."""
+
+        def alter(envelope: dict[str, Any], body: Any) -> Any:
+            body[1]["kwargs"]["n"] = n
+            return body
+
+        return self.forger.forge(alter)[0]
+
+    def expect_rejected(self, count: int, before: int, marker: str, *, send: bool = False) -> None:
+        """``count`` more rejections than ``before``, and a well-formed message queued behind
+        them (pushed right away, or published by a real sender with ``send``) still runs."""
+        if send:
+            self.send(marker)
+            expected = {("filtered", marker), ("anything", marker)}
+        else:
+            self.broker.push(self.legitimate(marker))
+            expected = {("filtered", marker)}
         deadline = time.monotonic() + 60
-        while len(self.rejections()) < before + count:
+        while not expected <= {(r.get("receiver"), r.get("n")) for r in self.run.records()}:
             assert self.worker.poll() is None, self.log()[-3000:]
             assert time.monotonic() < deadline, self.log()[-3000:]
             time.sleep(0.05)
-        self.send(marker)
-        self.run.wait_for(
-            lambda rs: (
-                {(r.get("receiver"), r.get("n")) for r in rs}
-                >= {("filtered", marker), ("anything", marker)}
-            )
-        )
+        while len(self.rejections()) < before + count:  # logged before the marker ran, but
+            assert time.monotonic() < deadline  # the log may still be in a buffer
+            time.sleep(0.05)
         assert self.worker.poll() is None
         assert len(self.rejections()) == before + count, self.rejections()[before:]
         deadline = time.monotonic() + 10
@@ -308,7 +320,7 @@ def test_raw_entries_that_are_not_kombu_messages_do_not_stop_the_worker(guard: G
         assert guard.worker.poll() is None, guard.log()[-3000:]
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    guard.send("after-raw")
+    guard.broker.push(guard.legitimate("after-raw"))
     guard.run.wait_for(lambda rs: any(r.get("n") == "after-raw" for r in rs))
     assert guard.worker.poll() is None
     assert len(guard.rejections()) == before + len(entries)
@@ -346,14 +358,14 @@ def test_only_hookwire_deliver_runs_no_builtin_task_callback_or_chain(guard: Gua
 
 
 def test_remote_control_commands_are_not_obeyed(guard: Guard) -> None:
-    guard.run.send(
-        """
-        import os
-        from celery import Celery
-        Celery(broker=os.environ["HOOKWIRE_BROKER_URL"]).control.broadcast("shutdown")
-        """
-    )
-    guard.send("after-shutdown")
+    from celery import Celery
+
+    # Nobody listens on the remote control channel: a "shutdown" broadcast reaches no worker.
+    assert guard.broker.client.pubsub_channels("*pidbox*") == []
+    attacker = Celery("attacker", broker=guard.run.env["HOOKWIRE_BROKER_URL"])
+    attacker.control.broadcast("shutdown")
+    attacker.control.broadcast("pool_shrink", arguments={"n": 1})
+    guard.broker.push(guard.legitimate("after-shutdown"))
     guard.run.wait_for(lambda rs: any(r.get("n") == "after-shutdown" for r in rs))
     assert guard.worker.poll() is None
 
@@ -458,7 +470,7 @@ def test_a_receiver_that_kills_its_process_every_time_ends_as_a_final_failure(
     line = next(x for x in guard.log().splitlines() if died[0]["id"] in x and "for good" in x)
     assert "WorkerLostError" in line
     # Nothing more runs: the next send is served, and "die" did not come back.
-    guard.send("after-die")
+    guard.broker.push(guard.legitimate("after-die"))
     later = guard.run.wait_for(lambda rs: any(r.get("n") == "after-die" for r in rs))
     assert len([r for r in later if r.get("n") == "die" and r["receiver"] == "fragile"]) == 2
 
@@ -535,7 +547,7 @@ def test_a_randomised_flood_of_forgeries_runs_nothing_and_the_worker_serves_what
     for _ in range(count):
         guard.broker.push(_random_forgery(rng, guard.forger))
     started = time.monotonic()
-    guard.expect_rejected(count, before, "after-flood")
+    guard.expect_rejected(count, before, "after-flood", send=True)
     elapsed = time.monotonic() - started
     assert [r for r in guard.records("template") if r.get("event") == "run"] == []
     assert [r for r in guard.records() if r.get("event") == "trap"] == []
