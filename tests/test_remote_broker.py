@@ -39,12 +39,15 @@ from hookwire.remote import current_delivery, remote_receiver
 from rshop import order_placed, record
 
 
-@remote_receiver(order_placed, sender="rshop:Store", queue="work", max_retries=0)
+# One retry: the run a killed worker never finished counts as an attempt, and the next worker
+# runs it again as the second (with no retries left it would end as a final failure).
+@remote_receiver(order_placed, sender="rshop:Store", queue="work", max_retries=1)
 def work(sender, n, blob="", hold=False, **kwargs):
     delivery = current_delivery()
     marker = os.path.join(os.environ["RSHOP_MARKS"], delivery.delivery_id)
     held_before = os.path.exists(marker)
     record(event="start", n=n, id=delivery.delivery_id, pid=os.getpid(), size=len(blob),
+           attempt=delivery.attempt,
            whole=blob == "x" * len(blob))
     if hold and not held_before:
         open(marker, "w").close()
@@ -105,6 +108,7 @@ def test_a_worker_killed_while_running_a_message_leaves_it_to_the_next_worker(ru
     assert len(again) == 2
     assert {r["id"] for r in again} == {killed["id"]}
     assert again[1]["pid"] != killed["pid"]
+    assert [r["attempt"] for r in again] == [1, 2]
     # Nothing is left behind: no message taken by the dead worker, no queued message.
     folder = _broker_folder(Path(run.env["XDG_DATA_HOME"]))
     assert not list((folder / "queues").rglob("*.msg"))

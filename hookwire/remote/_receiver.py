@@ -24,6 +24,7 @@ from .._dispatch.introspection import REMOTE_MARKER
 from ..exceptions import RemoteDispatchError, RemoteSerializationError
 from ._broker import DEFAULT_QUEUE, DELIVER_TASK, app_for, host_for_plugin
 from ._publishing import Handoff, submit
+from ._wire import SERIALIZER
 
 if TYPE_CHECKING:
     from .._dispatch.signal import Signal
@@ -232,7 +233,7 @@ class RemoteReceiver:
                 kwargsrepr=f"{{signal: {body['signal']!r}, receiver: {self.name!r}}}",
                 task_id=delivery_id,
                 queue=self.queue,
-                serializer="json",
+                serializer=SERIALIZER,
                 ignore_result=True,
                 retry=True,
                 retry_policy=_retry_policy(deadline, failures),
@@ -271,8 +272,31 @@ class StartedPublish:
 
 
 def _check_json(value: object) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``value`` is JSON (without NaN or infinity)."""
+    """Raise ``TypeError``/``ValueError`` unless ``value`` is JSON (without NaN or infinity).
+
+    A dict key that is not a string is refused too: JSON would turn it into one silently, and
+    the receiver would get ``{"1": ...}`` for ``{1: ...}``.
+    """
     json.dumps(value, allow_nan=False)
+    if isinstance(value, dict | list | tuple):
+        _check_keys(value)
+
+
+def _check_keys(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> None:
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, nested in item.items():
+                if not isinstance(key, str):
+                    raise TypeError(
+                        f"dict key {_short_repr(key)} ({type(key).__qualname__}) is not a "
+                        "string; JSON would turn it into one"
+                    )
+                if isinstance(nested, dict | list | tuple):
+                    pending.append(nested)
+        else:
+            pending.extend(nested for nested in item if isinstance(nested, dict | list | tuple))
 
 
 def _retry_policy(deadline: float, failures: list[BaseException]) -> dict[str, Any]:
@@ -315,7 +339,9 @@ def remote_receiver(
 
     :param sender: as for :meth:`~hookwire.Signal.connect`, including lazy ``"module:QualName"``.
     :param queue: the Celery queue (default ``"hookwire"``).
-    :param max_retries: how many times a failing run is retried on a worker.
+    :param max_retries: how many times a failing run is retried on a worker; a delivery
+        runs at most ``max_retries + 1`` times on one machine, redeliveries after the process
+        running it died included.
     :param retry_backoff: seconds before the first retry, doubled for each next one.
     :param autoretry_for: the exceptions that cause a retry; others fail at once.
     :param dispatch_uid: the connection's uid; default ``"hookwire.remote:<module>.<name>"``,
