@@ -433,3 +433,20 @@ def test_with_a_silent_broker_sends_and_concurrent_async_sends_each_keep_their_b
     assert time.monotonic() - started < 1.8
     assert all(isinstance(outcome, RemoteDispatchError) for _, outcome in outcomes)
     assert max(elapsed for elapsed, _ in outcomes) < 1.8
+
+
+def test_partial_messages_left_by_killed_senders_are_swept_once_stale(tmp_path: Path) -> None:
+    from hookwire.remote._embedded import STALE_PART_AGE, remove_stale_parts
+
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    old, fresh, other = incoming / "a.part", incoming / "b.part", incoming / "c.msg"
+    for path in (old, fresh, other):
+        path.write_bytes(b"{")
+    now = time.time()
+    aged = now - STALE_PART_AGE - 60
+    os.utime(old, (aged, aged))
+    os.utime(other, (aged, aged))
+    assert remove_stale_parts(tmp_path, now) == 1
+    assert sorted(p.name for p in incoming.iterdir()) == ["b.part", "c.msg"]
+    assert remove_stale_parts(tmp_path / "missing", now) == 0

@@ -53,6 +53,10 @@ _OWNER_NAME = re.compile(r"\A[0-9a-f]{32}\Z")
 _FOLDERS = ("incoming", "queues", "taken", "owners")
 #: How often a consumer looks for messages held by consumers that died, in seconds.
 RESTORE_INTERVAL = 1.0
+#: A partial message this old was left by a sender killed while writing it, in seconds: no
+#: live sender takes that long to write one, and its rename would fail (a failed send, never a
+#: false "dispatched") if it did.
+STALE_PART_AGE = 3600.0
 
 if sys.platform == "win32":  # pragma: no cover
     import msvcrt
@@ -90,6 +94,29 @@ def prepare_folder(folder: Path) -> Path:
             reason = "a read-only file system" if _read_only(path) else "permission denied"
             raise BrokerFolderError(f"the broker folder {folder} cannot be written: {reason}")
     return folder
+
+
+def remove_stale_parts(folder: Path, now: float | None = None) -> int:
+    """Delete the partial messages under ``folder/incoming`` older than ``STALE_PART_AGE``
+    (left by senders killed while writing); return how many."""
+    incoming = folder / "incoming"
+    limit = (time.time() if now is None else now) - STALE_PART_AGE
+    removed = 0
+    try:
+        names = os.listdir(incoming)
+    except OSError:
+        return 0
+    for name in names:
+        if not name.endswith(".part"):
+            continue
+        path = incoming / name
+        try:
+            if os.lstat(path).st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except OSError:
+            pass  # gone already, or another consumer's sweep took it
+    return removed
 
 
 def _read_only(path: Path) -> bool:
@@ -355,6 +382,7 @@ class Channel(virtual.Channel):
     def restore_dead_owners(self) -> int:
         """Put back into their queues the messages of consumers that died; how many."""
         restored = 0
+        remove_stale_parts(self.folder)
         taken_root = self.folder / "taken"
         try:
             owners = os.listdir(taken_root)
