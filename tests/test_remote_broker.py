@@ -320,10 +320,13 @@ def test_a_read_only_broker_folder_is_one_line_for_the_sender_and_for_the_worker
 
 @pytest.fixture
 def fresh_apps(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No Celery application cached from another test; this test's environment only."""
+    """No Celery application cached from another test, and no host another test loaded (a
+    receiver loaded by no host publishes through the newest host alive): this test's
+    environment only."""
     from hookwire.remote import _broker
 
     monkeypatch.setattr(_broker, "_apps", {})
+    monkeypatch.setattr(_broker, "_hosts", [])
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("HOOKWIRE_BROKER_URL", raising=False)
     monkeypatch.chdir(tmp_path)
