@@ -15,7 +15,6 @@ from hookwire._loading.importing import (
     describe_exception,
     find_source_without_import,
     load_plugin_object,
-    owner_module_name,
     split_value,
     static_requires_host,
     working_directory_shadow,
@@ -97,25 +96,6 @@ def test_describing_an_exception_never_raises_whatever_its_str_or_code_does() ->
     assert describe_exception(SystemExit(BadRepr())) == (
         "SystemExit(<repr() raised ValueError>) (sys.exit() was called)"
     )
-
-
-def test_receivers_outside_a_scope_are_owned_by_the_plugin_s_package_or_its_module(
-    plugin_site: PluginSite,
-) -> None:
-    plugin_site.add(
-        "owners",
-        modules={
-            "owned/__init__.py": "",
-            "owned/plugin.py": "import hookwire\nclass P(hookwire.Plugin): pass\n",
-            "shared_ns/sms.py": "import hookwire\nclass P(hookwire.Plugin): pass\n",
-        },
-    )
-    plugin, module = load_plugin_object("owned", "owned.plugin:P")
-    assert owner_module_name(plugin, module) == "owned"
-    # A namespace package is shared with other distributions: only the module is the plugin's.
-    plugin, module = load_plugin_object("sms", "shared_ns.sms:P")
-    assert owner_module_name(plugin, module) == "shared_ns.sms"
-    sys.modules.pop("shared_ns", None)
 
 
 def test_requires_host_is_read_from_source_without_running_it(

@@ -28,7 +28,6 @@ __all__ = [
     "PluginScope",
     "current_plugin",
     "current_scope",
-    "forget_module_owner",
     "module_owner",
     "plugin_for_module",
     "plugin_scope",
@@ -112,12 +111,6 @@ def register_module_owner(module: str, owner: Any) -> None:
     name, or an object whose ``name`` is the plugin's (the loader passes its record)."""
     with _owners_lock:
         _module_owners[module] = owner
-
-
-def forget_module_owner(module: str) -> None:
-    """Undo :func:`register_module_owner` (used by test isolation)."""
-    with _owners_lock:
-        _module_owners.pop(module, None)
 
 
 def module_owner(module: str | None) -> Any:

@@ -33,7 +33,6 @@ __all__ = [
     "find_source_without_import",
     "import_signals_module",
     "load_plugin_object",
-    "owner_module_name",
     "split_value",
     "static_requires_host",
     "working_directory_shadow",
@@ -162,21 +161,6 @@ def _raised_at(traceback: TracebackType | None) -> str | None:
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def owner_module_name(plugin: Plugin, module: ModuleType) -> str:
-    """The module (and submodules) whose receivers belong to ``plugin`` when they were
-    connected outside any plugin scope, e.g. because the host imported the plugin itself.
-
-    The plugin's package, which also holds its signals module; the plugin's own module when
-    that package is a namespace package shared with other distributions, or absent.
-    """
-    package = plugin.package
-    if package is not None:
-        holder = sys.modules.get(package)
-        if holder is not None and getattr(holder, "__file__", None) is not None:
-            return package
-    return module.__name__
 
 
 def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str | None:
