@@ -19,7 +19,7 @@ from onepython import TARGET_PINNED, interpreter_independent
 
 from hookwire import Signal, receiver
 from hookwire._dispatch import attribution
-from hookwire._dispatch.attribution import plugin_scope, register_module_owner
+from hookwire._dispatch.attribution import claim_module, plugin_scope
 from hookwire._dispatch.signal import all_signals
 from hookwire.exceptions import (
     ReceiverSignatureError,
@@ -434,13 +434,13 @@ def test_the_plugin_of_an_unscoped_receiver_comes_from_its_module() -> None:
         raise LookupError("boom")
 
     signal.connect(failing)
-    claims = attribution._snapshot_owners()
-    register_module_owner(__name__, "owner-plugin")
+    claims = attribution._snapshot_claims()
+    claim_module(__name__, "owner-plugin")
     try:
         with pytest.raises(LookupError) as info:
             signal.send(None)
     finally:
-        attribution._restore_owners(claims)
+        attribution._restore_claims(claims)
     assert "'owner-plugin'" in " ".join(info.value.__notes__)
 
 

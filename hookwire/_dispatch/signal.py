@@ -24,7 +24,7 @@ from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import lazy, wrappers
-from .attribution import current_scope, module_owner, plugin_for_module
+from .attribution import current_scope, module_claimant, plugin_for_module
 from .contracts import Contract, build_contract, check_receiver, check_send
 from .failures import (
     calls_receivers,
@@ -66,16 +66,16 @@ def all_signals() -> list[Signal]:
     return list(_all_signals)
 
 
-def disconnect_module_receivers(owner: object) -> int:
+def disconnect_module_receivers(claimant: object) -> int:
     """Disconnect, from every signal, the receivers connected outside any plugin scope whose
-    module is registered to ``owner`` (by ``register_module_owner``); return how many.
+    module ``claimant`` claimed (by ``claim_module``); return how many.
 
     The loader calls it when a plugin the host imported itself fails.
     """
 
     def claimed(reg: Any) -> bool:
         module = getattr(live_receiver(reg), "__module__", None)
-        return isinstance(module, str) and module_owner(module) is owner
+        return isinstance(module, str) and module_claimant(module) is claimant
 
     return sum(signal._table.remove_unowned(claimed) for signal in all_signals())
 

@@ -41,9 +41,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .._dispatch.attribution import (
+    claim_module,
     current_plugin,
     plugin_scope,
-    register_module_owner,
 )
 from ..exceptions import (
     HostVersionError,
@@ -333,7 +333,7 @@ class Loader:
             return
 
         failure: BaseException | None = None
-        with plugin_scope(record.name, "import", owner=record) as scope:
+        with plugin_scope(record.name, "import") as scope:
             record._scopes["import"] = scope
             try:
                 plugin, module = load_plugin_object(record.name, value)
@@ -358,10 +358,10 @@ class Loader:
         # when they are defined in its own modules: the entry point's module and below
         # ("pkg.sub:Cls" claims pkg.sub, never pkg, which may be the host's own package), and
         # the module defining its Plugin class when the entry point re-exports it.
-        register_module_owner(module_name, record)
+        claim_module(module_name, record)
         defined_in = type(plugin).__module__
         if defined_in != module_name and defined_in.partition(".")[0] != "hookwire":
-            register_module_owner(defined_in, record)
+            claim_module(defined_in, record)
         if self.host_version is not None and plugin.requires_host is not None:
             why = check_requires_host(plugin.requires_host, self.host_version)
             if why is not None:
@@ -431,7 +431,7 @@ class Loader:
         try:
             if not record._signals_imported:
                 stage = "signals"
-                with plugin_scope(record.name, "ready", owner=record) as signals_scope:
+                with plugin_scope(record.name, "ready") as signals_scope:
                     record._scopes["signals"] = signals_scope
                     import_signals_module(plugin)
                 record._signals_imported = True
@@ -439,7 +439,7 @@ class Loader:
             previous = record._scopes.pop("ready", None)
             if previous is not None:
                 previous.undo()  # ready() again: never register a receiver twice
-            with plugin_scope(record.name, "ready", owner=record) as ready_scope:
+            with plugin_scope(record.name, "ready") as ready_scope:
                 record._scopes["ready"] = ready_scope
                 plugin.ready()
         except (Exception, SystemExit) as error:
