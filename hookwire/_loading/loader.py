@@ -40,11 +40,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .._dispatch.attribution import (
-    claim_module,
-    current_plugin,
-    plugin_scope,
-)
+from .._dispatch.attribution import claim_module, current_plugin
 from ..exceptions import (
     HostVersionError,
     LoadError,
@@ -55,7 +51,7 @@ from ..exceptions import (
     ReentrantLoadError,
 )
 from .config import LoadConfig, resolve_config
-from .registry import PluginRecord, PluginState, Registry, normalize_name
+from .registry import PluginRecord, PluginState, Registry, normalize_name, publish
 
 if TYPE_CHECKING:
     from importlib_metadata import Distribution
@@ -333,8 +329,7 @@ class Loader:
             return
 
         failure: BaseException | None = None
-        with plugin_scope(record.name, "import") as scope:
-            record._scopes["import"] = scope
+        with record.connecting("import"):
             try:
                 plugin, module = load_plugin_object(record.name, value)
             except (Exception, SystemExit) as error:
@@ -342,7 +337,7 @@ class Loader:
                 failure = error
             except BaseException:
                 # Interrupted: undo what the import connected, back to "discovered".
-                record._scopes.pop("import").undo()
+                record.undo("import")
                 record.phase = "discover"
                 raise
         if failure is not None:
@@ -429,18 +424,13 @@ class Loader:
         record.phase = "ready"
         stage = "ready"
         try:
-            if not record._signals_imported:
+            if not record.signals_imported:
                 stage = "signals"
-                with plugin_scope(record.name, "ready") as signals_scope:
-                    record._scopes["signals"] = signals_scope
+                with record.connecting("signals"):
                     import_signals_module(plugin)
-                record._signals_imported = True
             stage = "ready"
-            previous = record._scopes.pop("ready", None)
-            if previous is not None:
-                previous.undo()  # ready() again: never register a receiver twice
-            with plugin_scope(record.name, "ready") as ready_scope:
-                record._scopes["ready"] = ready_scope
+            record.undo("ready")  # ready() again: never register a receiver twice
+            with record.connecting("ready"):
                 plugin.ready()
         except (Exception, SystemExit) as error:
             cause = describe_exception(error)
@@ -452,11 +442,7 @@ class Loader:
             return
         except BaseException:
             # Interrupted: undo the unfinished step, leave the record as it was.
-            interrupted = record._scopes.pop(stage, None)
-            if interrupted is not None:
-                interrupted.undo()
-            if stage == "signals":
-                record._signals_imported = False
+            record.undo(stage)
             record.state = before
             raise
         record.state = PluginState.READY
@@ -479,8 +465,7 @@ class Loader:
             distribution=record.distribution,
             phase="ready",
         )
-        record._tail = tail
-        self._record_failure(record, "ready", cause, error)
+        self._record_failure(record, "ready", cause, error, unmet_requirement_end=tail)
 
     def _fail(
         self,
@@ -505,21 +490,19 @@ class Loader:
         self._record_failure(record, phase, cause, error)
 
     def _record_failure(
-        self, record: PluginRecord, phase: str, cause: str, error: PluginError
+        self,
+        record: PluginRecord,
+        phase: str,
+        cause: str,
+        error: PluginError,
+        unmet_requirement_end: str | None = None,
     ) -> None:
         # A failed plugin leaves nothing behind: undo every phase's connections, newest first,
         # then what it connected before loading ran (the host imported it itself), which no
         # scope saw and only attribution knows.
-        for scope in reversed(list(record._scopes.values())):
-            scope.undo()
-        record._scopes.clear()
+        record.undo_all()
         _disconnect_attributed(record)
-        # The state last: a reader on another thread never sees FAILED without its error.
-        record.phase = phase
-        record.error = error.message
-        record.exception = error
-        record._cause = cause
-        record.state = PluginState.FAILED
+        record.mark_failed(phase, error, cause, unmet_requirement_end)
         from .. import signals
 
         self._send(signals.plugin_failed, plugin=record, error=error)
@@ -540,7 +523,7 @@ class Loader:
     # -- plumbing -------------------------------------------------------------------------
 
     def _publish(self) -> None:
-        self.registry._replace(self._records, self._problems, self._blocking)
+        publish(self.registry, self._records, self._problems, self._blocking)
 
     def _send(self, signal: Signal, **named: Any) -> None:
         # send_robust: a failing lifecycle receiver is logged, it does not stop loading.
