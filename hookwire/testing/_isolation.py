@@ -52,10 +52,6 @@ def _module_level_hosts() -> list[Host]:
     return list(found.values())
 
 
-def _host_state(host: Host) -> tuple[object, object, bool]:
-    return (host._loader, host._config, host._loaded)
-
-
 def _current_tracer() -> object:
     tracing = sys.modules.get("hookwire._dispatch.tracing")
     return None if tracing is None else tracing.current_tracer()
@@ -88,7 +84,7 @@ class HookwireState:
         ]
         self._claims = _attribution._snapshot_claims()
         self._modules = frozenset(sys.modules)
-        self._hosts = [(host, _host_state(host)) for host in _module_level_hosts()]
+        self._hosts = [(host, host._snapshot_state()) for host in _module_level_hosts()]
         self._tracer = _current_tracer()
         self._forget: set[str] = set()
         self._keep: set[str] = set()
@@ -131,8 +127,8 @@ class HookwireState:
             and not any(_is_same_or_submodule(kept, {module}) for kept in self._keep)
         }
         _attribution._restore_claims(self._claims)
-        for host, (loader, config, loaded) in self._hosts:
-            host._loader, host._config, host._loaded = loader, config, loaded  # type: ignore[assignment]
+        for host, host_state in self._hosts:
+            host._restore_state(host_state)
         self._restore_tracer()
         self._unload(self._forget | newly_claimed)
         # A signal created during the test whose module is gone is an orphan: importing the
