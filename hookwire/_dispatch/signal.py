@@ -26,15 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import lazy, wrappers
 from .attribution import current_scope, module_claimant, plugin_for_module
 from .contracts import Contract, build_contract, check_receiver, check_send
-from .failures import (
-    calls_receivers,
-    duplicate_signal_argument,
-    forwards_sends,
-    note_failure,
-    recursive_send_error,
-    robust_response,
-    signal_given_twice,
-)
+from .failures import duplicate_signal_argument, note_failure, robust_response, signal_given_twice
 from .receivers import (
     ONLY_HELD_BY_CALL,
     ReceiverRow,
@@ -45,6 +37,7 @@ from .receivers import (
     validate_receiver,
     warn_dies_at_once,
 )
+from .recursion import calls_receivers, forwards_sends, recursive_send_error
 from .table import ReceiverTable, live_receivers, split_plan
 
 if TYPE_CHECKING:
