@@ -214,7 +214,7 @@ class Loader:
             )
             reason = self.config.disabled_reason(entry.name)
             if reason is not None:
-                from .importing import static_requires
+                from .source_checks import static_requires
 
                 record.state = PluginState.DISABLED
                 record.reason = reason
@@ -299,15 +299,10 @@ class Loader:
         self._imported = True
 
     def _import_one(self, record: PluginRecord) -> None:
-        from .importing import (
-            EntryPointProblem,
-            describe_exception,
-            load_plugin_object,
-            split_value,
-            static_requires_host,
-            working_directory_shadow,
-        )
+        from .causes import describe_exception
+        from .importing import EntryPointProblem, load_plugin_object, split_value
         from .plugin import check_requires_host
+        from .source_checks import static_requires_host, working_directory_shadow
 
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
@@ -410,7 +405,8 @@ class Loader:
         self._send(signals.plugins_ready, registry=self.registry)
 
     def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
-        from .importing import describe_exception, import_signals_module
+        from .causes import describe_exception
+        from .importing import import_signals_module
         from .requirements import unmet_requirement
 
         unmet = unmet_requirement(record, self._records, cycle)
