@@ -25,7 +25,7 @@ Semantics follow Django 6.1:
   handing async receivers to ``async_to_sync``) records itself in a context variable for as
   long as it runs; the tasks it creates and asgiref carry that record along, so a send nested
   as deep as Python's recursion limit is refused with a ``RecursiveSendError`` even when every
-  level runs on a fresh stack (see :mod:`hookwire._dispatch.failures`).
+  level runs on a fresh stack (see :mod:`hookwire._dispatch.recursion`).
 * Failure policy (``asend`` and ``send``), Django 6.1's: the first failing async receiver
   makes the task group cancel the others and wait for them (no task outlives the send).
   Receivers already scheduled still start, so several can fail in the same loop step. One
@@ -44,18 +44,16 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import async_to_sync, sync_to_async
 
 from ..exceptions import SyncSendInEventLoopError
-from .failures import (
+from .failures import log_robust_failure, note_failure, robust_response
+from .receivers import describe_callable
+from .recursion import (
     NESTED_SENDS,
     calls_receivers,
     leave_send,
-    log_robust_failure,
     nest_send,
-    note_failure,
     recursive_send_error,
-    robust_response,
     stands_in,
 )
-from .receivers import describe_callable
 from .table import split_plan
 
 if TYPE_CHECKING:
