@@ -248,3 +248,17 @@ def test_remote_benchmark_reports_publish_cost_throughput_and_latency(tmp_path: 
     for figures in report["workers"].values():
         assert is_number(figures["throughput_per_s"])
         assert figures["latency_p50_ms"] <= figures["latency_p99_ms"]
+
+
+def test_startup_benchmark_reports_every_tool_for_every_size(tmp_path: Path) -> None:
+    require("pluggy")
+    table, report = run_quick("bench_startup.py", tmp_path)
+    assert list(report["tools"]) == ["hookwire", "pluggy", "imports"]
+    for label in report["tools"].values():
+        assert label in table
+    (size,) = report["sizes"]
+    assert size["errors"] == {}  # every child reached every plugin's receiver
+    for tool in report["tools"]:
+        assert is_number(size["above_bare_ms"][tool]), tool
+    assert is_number(size["hookwire_own_per_plugin_ms"])
+    assert is_number(size["hookwire_vs_pluggy"])
