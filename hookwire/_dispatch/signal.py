@@ -598,15 +598,20 @@ class Signal:
         finally:
             wrappers.detach(mute, Signal, self)
 
-    def describe_receivers(self) -> list[ReceiverInfo]:
+    def describe_receivers(self, *, plugin: str | None = None) -> list[ReceiverInfo]:
         """Every receiver as a :class:`~hookwire.ReceiverInfo`, in the order send calls them.
 
         Sync receivers come before async ones, as ``send`` calls them; lazy-sender
         connections still pending come last with their ``"module:QualName"`` as sender.
+        With ``plugin``, only the receivers attributed to that plugin (the ones whose
+        :attr:`~hookwire.ReceiverInfo.plugin` it is), at the cost of describing those alone.
         """
         from .introspection import describe_registrations
 
-        return describe_registrations(self._table.registrations(), self._table.pending())
+        if plugin is None:
+            return describe_registrations(self._table.registrations(), self._table.pending())
+        registrations, pending = self._table.registrations_of(plugin)
+        return describe_registrations(registrations, pending)
 
     # -- test isolation ---------------------------------------------------------------
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from itertools import count, repeat
 from types import FunctionType, MethodType
 from typing import Any, cast
 
 from . import lazy
+from .attribution import plugin_for_module
 from .receivers import (
     FUNC,
     GETTER,
@@ -45,10 +46,13 @@ from .receivers import (
     is_bound_method,
     live_receiver,
     lookup_key,
+    names_of,
     not_weakrefable,
+    owner_name,
     pending_key,
     receiver_key,
     receiver_row,
+    registration_plugin,
 )
 
 __all__ = ["Plan", "ReceiverTable", "live_receivers", "split_plan"]
@@ -106,6 +110,7 @@ class ReceiverTable:
     __slots__ = (
         "__weakref__",
         "_aliases",
+        "_by_plugin",
         "_dead",
         "_on_dead",
         "_pending",
@@ -125,6 +130,8 @@ class ReceiverTable:
         self._version = next(_versions)
         self._dead = False
         self._on_dead = _on_dead_callback(weakref.ref(self))
+        # (version, index) of the registrations by plugin; see registrations_of().
+        self._by_plugin: tuple[int, _PluginIndex] | None = None
 
     # -- writing (always under the lock) ----------------------------------------------------
 
@@ -429,6 +436,31 @@ class ReceiverTable:
                 self._purge_dead()
             return [reg for reg in self._registrations.values() if is_alive(reg)]
 
+    def registrations_of(self, plugin: str) -> tuple[list[Registration], list[PendingConnection]]:
+        """The live registrations and pending connections attributed to ``plugin``, in
+        connect order: those made in its scope, and those made outside any scope whose
+        receiver's module the plugin owns.
+
+        Costs that plugin's registrations, not every one: the registrations are grouped by
+        plugin once per table version (any change takes a new version), so asking for each of
+        many plugins in turn stays linear in what is connected. Only the registrations made
+        outside any scope are looked at on every call, through their module (never described).
+        """
+        if self._pending:
+            # Pending connections are few and short-lived: filtered on each call.
+            pending = [c for c in self.pending() if _pending_plugin(c) == plugin]
+        else:
+            pending = []
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            version = self._version
+            cached = self._by_plugin
+            if cached is None or cached[0] != version:
+                cached = (version, _PluginIndex(self._registrations.values()))
+                self._by_plugin = cached
+        return cached[1].of(plugin), pending
+
     def pending(self) -> list[PendingConnection]:
         """The lazy-sender connections still waiting for their module, in connect order."""
         with self.lock:
@@ -469,6 +501,56 @@ class ReceiverTable:
             except Exception:
                 continue
         return None
+
+
+def _module_of(reg: Registration) -> str | None:
+    return names_of(live_receiver(reg))[0]
+
+
+def _pending_plugin(connection: PendingConnection) -> str | None:
+    name = None if connection.owner is None else owner_name(connection.owner)
+    if name is None:
+        receiver = connection.receiver()
+        name = None if receiver is None else plugin_for_module(names_of(receiver)[0])
+    return name
+
+
+class _PluginIndex:
+    """One table version's live registrations grouped by the plugin that connected them.
+
+    Registrations connected outside any plugin scope are kept apart with their receiver's
+    module: which plugin owns a module can change after they connected (the loader registers
+    the modules of plugins the host imported itself), so they are matched when asked.
+    """
+
+    __slots__ = ("owned", "unowned")
+
+    def __init__(self, registrations: Iterable[Registration]) -> None:
+        self.owned: dict[str, list[tuple[int, Registration]]] = {}
+        self.unowned: list[tuple[int, str | None, Registration]] = []
+        for position, reg in enumerate(registrations):
+            if not is_alive(reg):
+                continue
+            name = registration_plugin(reg)
+            if name is None:
+                self.unowned.append((position, _module_of(reg), reg))
+            else:
+                self.owned.setdefault(name, []).append((position, reg))
+
+    def of(self, plugin: str) -> list[Registration]:
+        found = self.owned.get(plugin, [])
+        claimed = [
+            (position, reg)
+            for position, module, reg in self.unowned
+            if module is not None and plugin_for_module(module) == plugin
+        ]
+        if claimed:
+            found = sorted([*found, *claimed], key=_first)
+        return [reg for _, reg in found]
+
+
+def _first(item: tuple[int, Registration]) -> int:
+    return item[0]
 
 
 def live_receivers(entries: Any) -> list[Any]:
