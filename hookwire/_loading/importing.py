@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
-from importlib.machinery import ModuleSpec
+from importlib.machinery import FileFinder, ModuleSpec
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING
 
@@ -214,11 +214,38 @@ def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str |
     )
 
 
+# Folder -> (its mtime, the stems of its names, casefolded): what _may_hold() read last.
+_listings: dict[str, tuple[int, frozenset[str]]] = {}
+
+
+def _may_hold(entry: str, name: str) -> bool:
+    """Whether the ``sys.path`` folder ``entry`` could hold the top-level module ``name``: a
+    name in it whose part before the first dot is ``name`` (a package or namespace folder,
+    ``name.py``, ``name.pyc``, an extension module). Read once per folder and modification
+    time, as the import system's own finder does, so that asking for each of hundreds of
+    plugins costs one ``stat``; ``True`` whenever the answer is not certain."""
+    importer = sys.path_importer_cache.get(entry)
+    if importer is not None and not isinstance(importer, FileFinder):
+        return True  # a zip file or a custom path hook: only its finder can tell
+    folder = os.path.abspath(entry or ".")
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+        cached = _listings.get(folder)
+        if cached is None or cached[0] != mtime:
+            stems = frozenset(item.partition(".")[0].casefold() for item in os.listdir(folder))
+            cached = _listings[folder] = (mtime, stems)
+    except OSError:
+        return True
+    return name.casefold() in cached[1]
+
+
 def _found_in(name: str, entries: Sequence[str]) -> bool:
     """Whether the path finder finds the top-level module ``name`` in one of ``entries``."""
     from importlib.machinery import PathFinder
 
     for entry in entries:
+        if not _may_hold(entry, name):
+            continue
         try:
             if PathFinder.find_spec(name, [entry]) is not None:
                 return True

@@ -244,10 +244,6 @@ class Loader:
     ) -> list[PluginError]:
         """An error for each allow- or deny-list name that no installed distribution offers
         (a misspelt name would otherwise select or disable nothing, silently)."""
-        import difflib
-
-        from ..exceptions import UnknownPluginError
-
         # A name whose entry point is malformed is offered, badly: that problem says so.
         broken = {normalize_name(problem.plugin) for problem in problems if problem.plugin}
         offered = sorted(records)
@@ -257,6 +253,11 @@ class Loader:
             for name in names:
                 if name in records or name in broken:
                     continue
+                # Only for a name nothing offers: difflib costs a millisecond to import.
+                import difflib
+
+                from ..exceptions import UnknownPluginError
+
                 close = difflib.get_close_matches(name, offered, n=1, cutoff=0.6)
                 suggestion = close[0] if close else None
                 source = self.config.source_of(listed_in, name)
@@ -407,7 +408,8 @@ class Loader:
             _resolve_pending()
         self._readied = True
         ready_first = [key for key in order if key in self._records]
-        rest = [key for key in self._records if key not in set(ready_first)]
+        made_ready = set(ready_first)
+        rest = [key for key in self._records if key not in made_ready]
         self._records = {key: self._records[key] for key in (*ready_first, *rest)}
         self._publish()
         from .. import signals
