@@ -30,6 +30,7 @@ DISPATCH_ROWS = {
     "send_10_bound_methods": "send, 10 bound methods",
     "send_10_of_100_by_sender": "send, 10 for sender + 90 others",
     "send_10_of_100_by_sender_cached": "same, use_caching=True",
+    "send_10_of_8000_by_800_senders": "send, 10 of 8,000 by 800 senders",
     "connect_disconnect_1000": "connect+disconnect 1000",
     "asend_10_async": "asend, 10 async receivers",
     "asend_10_sync": "asend, 10 sync receivers",
@@ -43,6 +44,7 @@ DISPATCH_NOT_APPLICABLE = {
     "psygnal": {
         "send_10_of_100_by_sender",
         "send_10_of_100_by_sender_cached",
+        "send_10_of_8000_by_800_senders",
         "asend_10_async",
         "asend_10_sync",
         "send_10_async_from_sync",

@@ -45,7 +45,7 @@ from .receivers import (
     validate_receiver,
     warn_dies_at_once,
 )
-from .table import ReceiverTable, live_receivers, split_plan
+from .table import ReceiverTable, SenderPlan, live_receivers, split_plan
 
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
@@ -391,7 +391,10 @@ class Signal:
         # building the keywords once is what makes send faster than a hand-written loop.
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
-        if plan.__class__ is tuple:
+        # A SenderPlan whose sender is dead was built for another object: the general path.
+        if plan.__class__ is tuple or (
+            plan.__class__ is SenderPlan and plan.sender_ref() is not None
+        ):
             try:
                 for getter in plan:
                     receiver = getter()
@@ -466,7 +469,9 @@ class Signal:
             return signal_given_twice(self, self._table, plan, sender)
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
-        if plan.__class__ is tuple:
+        if plan.__class__ is tuple or (
+            plan.__class__ is SenderPlan and plan.sender_ref() is not None
+        ):
             for getter in plan:
                 receiver = getter()
                 if receiver is None:
