@@ -40,6 +40,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from .. import signals as lifecycle
 from .._dispatch.attribution import (
     current_plugin,
     plugin_scope,
@@ -55,7 +56,21 @@ from ..exceptions import (
     ReentrantLoadError,
 )
 from .config import LoadConfig, resolve_config
+
+# Imported here, not in the methods that use them: those run once or twice a plugin, and an
+# import statement in each call was a measurable part of loading hundreds of plugins.
+from .importing import (
+    EntryPointProblem,
+    describe_exception,
+    import_signals_module,
+    load_plugin_object,
+    split_value,
+    static_requires_host,
+    working_directory_shadow,
+)
+from .plugin import check_requires_host
 from .registry import PluginRecord, PluginState, Registry, normalize_name
+from .requirements import unmet_requirement
 
 if TYPE_CHECKING:
     from importlib_metadata import Distribution
@@ -304,16 +319,6 @@ class Loader:
         self._imported = True
 
     def _import_one(self, record: PluginRecord) -> None:
-        from .importing import (
-            EntryPointProblem,
-            describe_exception,
-            load_plugin_object,
-            split_value,
-            static_requires_host,
-            working_directory_shadow,
-        )
-        from .plugin import check_requires_host
-
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
         try:
@@ -417,8 +422,6 @@ class Loader:
         self._send(signals.plugins_ready, registry=self.registry)
 
     def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
-        from .importing import describe_exception, import_signals_module
-        from .requirements import unmet_requirement
 
         unmet = unmet_requirement(record, self._records, cycle)
         if unmet is not None:
@@ -464,9 +467,7 @@ class Loader:
         record.state = PluginState.READY
         record.error = None
         if before is PluginState.IMPORTED:
-            from .. import signals
-
-            self._send(signals.plugin_loaded, plugin=record)
+            self._send(lifecycle.plugin_loaded, plugin=record)
 
     # -- failures -------------------------------------------------------------------------
 
