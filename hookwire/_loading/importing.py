@@ -214,8 +214,10 @@ def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str |
     )
 
 
-# Folder -> (its mtime, the stems of its names, casefolded): what _may_hold() read last.
-_listings: dict[str, tuple[int, frozenset[str]]] = {}
+# sys.path entry -> ((device, inode, mtime) of its folder, the stems of its names casefolded):
+# what _may_hold() read last. The folder's identity is part of the key, so an entry naming
+# another folder now ('' after a chdir) is read again.
+_listings: dict[str, tuple[tuple[int, int, int], frozenset[str]]] = {}
 
 
 def _may_hold(entry: str, name: str) -> bool:
@@ -227,14 +229,15 @@ def _may_hold(entry: str, name: str) -> bool:
     importer = sys.path_importer_cache.get(entry)
     if importer is not None and not isinstance(importer, FileFinder):
         return True  # a zip file or a custom path hook: only its finder can tell
-    folder = os.path.abspath(entry or ".")
+    folder = entry or "."
     try:
-        mtime = os.stat(folder).st_mtime_ns
-        cached = _listings.get(folder)
-        if cached is None or cached[0] != mtime:
+        status = os.stat(folder)
+        identity = (status.st_dev, status.st_ino, status.st_mtime_ns)
+        cached = _listings.get(entry)
+        if cached is None or cached[0] != identity:
             stems = frozenset(item.partition(".")[0].casefold() for item in os.listdir(folder))
-            cached = _listings[folder] = (mtime, stems)
-    except OSError:
+            cached = _listings[entry] = (identity, stems)
+    except (OSError, ValueError):
         return True
     return name.casefold() in cached[1]
 
