@@ -609,7 +609,7 @@ class Signal:
         Sync receivers come before async ones, as ``send`` calls them; lazy-sender
         connections still pending come last with their ``"module:QualName"`` as sender.
         With ``plugin``, only the receivers attributed to that plugin (the ones whose
-        :attr:`~hookwire.ReceiverInfo.plugin` it is), at the cost of describing those alone.
+        ``plugin`` field it is), at the cost of describing those alone.
         """
         from .introspection import describe_registrations
 
