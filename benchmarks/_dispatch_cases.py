@@ -224,6 +224,51 @@ def sync_send_case(
     return Prepared("sig.send(sender, value=1)", {"sig": signal, "sender": Sender})
 
 
+#: The "many senders" row: receivers connected each for one sender, and how many senders.
+MANY_RECEIVERS = 8000
+MANY_SENDERS = 800
+
+
+class ManySender:
+    """One of the many senders (instances: the objects plugins listen to each their own of)."""
+
+
+def many_senders_case(ctx: Context, implementation: str) -> Prepared | None:
+    """A warm send from each of 800 senders in turn, each with its own 10 receivers among
+    8,000: more distinct senders than a cache of per-sender plans may hold."""
+    if implementation == "psygnal":
+        return None  # no sender to filter on
+    per_sender = MANY_RECEIVERS // MANY_SENDERS
+    senders = [ManySender() for _ in range(MANY_SENDERS)]
+    receivers = make_receivers(MANY_RECEIVERS)
+    ctx.keep_alive.extend([senders, receivers])
+    # Receiver i of every sender, then receiver i+1 of every sender: registrations of one
+    # sender lie far apart, as when many plugins each connect to their own objects.
+    of_sender = {
+        id(sender): receivers[index * per_sender : (index + 1) * per_sender]
+        for index, sender in enumerate(senders)
+    }
+    from itertools import cycle
+
+    if implementation == "direct":
+        floors = {key: direct_send_function(found) for key, found in of_sender.items()}
+
+        def send(sender: object, **named: object) -> list[tuple[Any, Any]]:
+            return floors[id(sender)](sender, **named)
+
+        return Prepared("send(next(senders), value=1)", {"send": send, "senders": cycle(senders)})
+    # Django keeps a plan per sender only with use_caching=True (without it every send scans
+    # all 8,000); hookwire always keeps plans, so the flag changes nothing for it.
+    signal = signal_for(ctx, implementation, use_caching=True)
+    for position in range(per_sender):
+        for index, sender in enumerate(senders):
+            signal.connect(receivers[index * per_sender + position], sender=sender)
+    namespace = {"sig": signal, "senders": cycle(senders)}
+    for _ in range(2 * MANY_SENDERS):  # warm: every sender sent from once already
+        signal.send(next(namespace["senders"]), value=1)
+    return Prepared("sig.send(next(senders), value=1)", namespace)
+
+
 def connect_disconnect_case(ctx: Context, implementation: str, count: int) -> Prepared | None:
     if implementation == "direct":
         return None
@@ -436,6 +481,12 @@ def cases(connect_count: int) -> list[Case]:
             "  same, use_caching=True",
             lambda c, i: sync_send_case(c, i, count=10, filtered=True, use_caching=True),
             not_slower,
+        ),
+        Case(
+            "send_10_of_8000_by_800_senders",
+            f"send, 10 of {MANY_RECEIVERS:,} by {MANY_SENDERS} senders",
+            many_senders_case,
+            (Target("blinker/hookwire", True, 1 / 1.2),),
         ),
         Case(
             "connect_disconnect_1000",

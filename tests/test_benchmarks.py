@@ -30,6 +30,7 @@ DISPATCH_ROWS = {
     "send_10_bound_methods": "send, 10 bound methods",
     "send_10_of_100_by_sender": "send, 10 for sender + 90 others",
     "send_10_of_100_by_sender_cached": "same, use_caching=True",
+    "send_10_of_8000_by_800_senders": "send, 10 of 8,000 by 800 senders",
     "connect_disconnect_1000": "connect+disconnect 1000",
     "asend_10_async": "asend, 10 async receivers",
     "asend_10_sync": "asend, 10 sync receivers",
@@ -43,6 +44,7 @@ DISPATCH_NOT_APPLICABLE = {
     "psygnal": {
         "send_10_of_100_by_sender",
         "send_10_of_100_by_sender_cached",
+        "send_10_of_8000_by_800_senders",
         "asend_10_async",
         "asend_10_sync",
         "send_10_async_from_sync",
@@ -248,3 +250,17 @@ def test_remote_benchmark_reports_publish_cost_throughput_and_latency(tmp_path: 
     for figures in report["workers"].values():
         assert is_number(figures["throughput_per_s"])
         assert figures["latency_p50_ms"] <= figures["latency_p99_ms"]
+
+
+def test_startup_benchmark_reports_every_tool_for_every_size(tmp_path: Path) -> None:
+    require("pluggy")
+    table, report = run_quick("bench_startup.py", tmp_path)
+    assert list(report["tools"]) == ["hookwire", "pluggy", "imports"]
+    for label in report["tools"].values():
+        assert label in table
+    (size,) = report["sizes"]
+    assert size["errors"] == {}  # every child reached every plugin's receiver
+    for tool in report["tools"]:
+        assert is_number(size["above_bare_ms"][tool]), tool
+    assert is_number(size["hookwire_own_per_plugin_ms"])
+    assert is_number(size["hookwire_vs_pluggy"])

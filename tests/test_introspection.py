@@ -158,3 +158,97 @@ def test_receiver_info_is_public_and_imported_lazily() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["False", "True", "hookwire._dispatch.introspection"]
+
+
+# -- one plugin's receivers ------------------------------------------------------------------
+
+
+def _by_filter(signal: Signal, plugin: str) -> list[str]:
+    return [info.name for info in signal.describe_receivers() if info.plugin == plugin]
+
+
+def _of(signal: Signal, plugin: str) -> list[str]:
+    return [info.name for info in signal.describe_receivers(plugin=plugin)]
+
+
+def test_one_plugins_receivers_follow_connect_disconnect_and_rollback() -> None:
+    """``describe_receivers(plugin=)`` answers from an index of the registrations by plugin;
+    it must say what filtering every receiver says after each kind of change."""
+    signal = Signal(name="indexed")
+    with plugin_scope("alpha") as alpha:
+        signal.connect(first)
+    with plugin_scope("beta"):
+        signal.connect(second, dispatch_uid="beta.second")
+    assert _of(signal, "alpha") == [f"{__name__}.first"]
+    assert _of(signal, "beta") == [f"{__name__}.second"]
+
+    with plugin_scope("alpha") as alpha_again:
+        signal.connect(third)
+    assert _of(signal, "alpha") == [f"{__name__}.first", f"{__name__}.third"]
+
+    assert signal.disconnect(first)
+    assert _of(signal, "alpha") == [f"{__name__}.third"]
+
+    alpha_again.undo()  # what a failing plugin's rollback does
+    assert _of(signal, "alpha") == []
+    alpha.undo()
+    assert _of(signal, "beta") == [f"{__name__}.second"]
+
+    snapshot = signal._snapshot_state()
+    signal.disconnect(dispatch_uid="beta.second")
+    assert _of(signal, "beta") == []
+    signal._restore_state(snapshot)
+    assert _of(signal, "beta") == [f"{__name__}.second"]
+    for plugin in ("alpha", "beta", "gamma"):
+        assert _of(signal, plugin) == _by_filter(signal, plugin)
+
+
+def test_a_dead_receiver_leaves_its_plugins_list() -> None:
+    signal = Signal(name="indexed_dead")
+
+    def short_lived(**kwargs: Any) -> None:
+        pass
+
+    with plugin_scope("alpha"):
+        signal.connect(short_lived)
+        signal.connect(first)
+    assert len(_of(signal, "alpha")) == 2
+    del short_lived
+    gc.collect()
+    assert _of(signal, "alpha") == [f"{__name__}.first"]
+
+
+def test_receivers_connected_outside_a_scope_belong_to_the_plugin_owning_their_module_later() -> (
+    None
+):
+    """The host may import a plugin before loading it: its receivers connect outside any scope,
+    and belong to it once the loader registers its module, whenever that happens."""
+    signal = Signal(name="indexed_late_owner")
+    with plugin_scope("alpha"):
+        signal.connect(third)
+    signal.connect(first)  # outside any scope, defined in this module
+    signal.connect(second, sender=int)
+    assert _of(signal, "alpha") == [f"{__name__}.third"]
+    claims = attribution._snapshot_claims()
+    claim_module(__name__, "alpha")
+    try:
+        # In connect order, whichever way each was attributed.
+        expected = [f"{__name__}.{name}" for name in ("third", "first", "second")]
+        assert _of(signal, "alpha") == expected
+        assert _of(signal, "alpha") == _by_filter(signal, "alpha")
+    finally:
+        attribution._restore_claims(claims)
+    assert _of(signal, "alpha") == [f"{__name__}.third"]
+
+
+def test_pending_lazy_sender_connections_are_listed_under_their_plugin() -> None:
+    signal = Signal(name="indexed_pending")
+    with plugin_scope("alpha"):
+        signal.connect(first, sender="no_such_module_yet:Thing")
+        signal.connect(third)
+    infos = signal.describe_receivers(plugin="alpha")
+    assert [(info.name, info.sender) for info in infos] == [
+        (f"{__name__}.third", None),
+        (f"{__name__}.first", "no_such_module_yet:Thing"),
+    ]
+    assert signal.describe_receivers(plugin="beta") == []

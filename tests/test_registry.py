@@ -127,3 +127,65 @@ def test_the_repr_summarises_the_states(registry: Registry) -> None:
     assert repr(registry) == "<Registry 2 ready, 1 failed, 1 disabled>"
     assert repr(Registry()) == "<Registry empty>"
     assert Registry().problems == ()
+
+
+# -- cost: inspection is linear in what is connected ---------------------------------------
+
+SCALE_SIGNALS = "from hookwire import Signal\nplaced = Signal(name='placed')\ndone = Signal()\n"
+SCALE_RECEIVERS = """
+from hookwire import receiver
+from scale_events import done, placed
+
+@receiver(placed, dispatch_uid="{name}.placed")
+def on_placed(sender, **kwargs): pass
+
+@receiver(done, dispatch_uid="{name}.done")
+def on_done(sender, **kwargs): pass
+
+@receiver([placed, done], dispatch_uid="{name}.both")
+def on_both(sender, **kwargs): pass
+"""
+
+
+@pytest.fixture
+def counted_descriptions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many receiver descriptions are made, counted where every one is made."""
+    from hookwire._dispatch import introspection
+
+    made = [0]
+    describe = introspection._info
+
+    def counting(*args: object, **kwargs: object) -> object:
+        made[0] += 1
+        return describe(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(introspection, "_info", counting)
+    return made
+
+
+def test_listing_200_plugins_describes_each_receiver_once_not_once_per_plugin(
+    fake_plugins: object, counted_descriptions: list[int]
+) -> None:
+    """``plugins list --json`` asks every record for its receivers: each call must describe
+    that plugin's receivers only. Describing every receiver for every plugin made 200 plugins
+    with 4 receivers each cost 160,000 descriptions instead of 800."""
+    from hookwire.cli._output import plugins_json
+    from hookwire.testing import FakePlugins
+
+    assert isinstance(fake_plugins, FakePlugins)
+    fake_plugins.add_module("scale_events", SCALE_SIGNALS)
+    for index in range(200):
+        name = f"scale_{index:03d}"
+        fake_plugins.add_module(name)
+        fake_plugins.add_module(f"{name}.signals", SCALE_RECEIVERS.format(name=name))
+        fake_plugins.add(name, value=name)
+    registry = fake_plugins.load()
+    counted_descriptions[0] = 0
+
+    listed = plugins_json(registry, include_disabled=False)
+
+    assert [entry["receivers"] for entry in listed] == [4] * 200
+    assert counted_descriptions[0] == 4 * 200
+    names = [info.name for info in registry["scale_007"].receivers()]
+    expected = ["on_done", "on_both", "on_placed", "on_both"]
+    assert names == [f"scale_007.signals.{name}" for name in expected]

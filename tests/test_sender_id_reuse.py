@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
@@ -161,3 +162,64 @@ def test_a_subclass_connecting_like_djangos_model_signal_keeps_the_newcomer_apar
         assert signal.send(newcomer) == []
         signal.connect(second_receiver, sender=newcomer)
         assert signal.send_robust(newcomer) == [(second_receiver, "second")]
+
+
+def _die_at_the_recursion_limit(holder: list[Any]) -> None:
+    """Drop the references ``holder`` keeps where no Python function can be called any more,
+    so the callbacks of the weak references to what dies cannot run."""
+
+    def deeper() -> None:
+        try:
+            deeper()
+        except RecursionError:
+            holder.clear()
+
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None  # each callback's RecursionError
+    try:
+        deeper()
+    finally:
+        sys.unraisablehook = previous_hook
+
+
+@pytest.mark.usefixtures("collector_paused")
+@pytest.mark.parametrize("wrappers", ["none", "recorder+tracer"])
+@pytest.mark.parametrize("kind", sorted(CONNECTS))
+@pytest.mark.parametrize(
+    "method", ["send", "send_robust", "asend", "asend_robust", "has_listeners", "live"]
+)
+def test_a_plan_left_by_a_sender_dead_before_its_callback_ran_never_serves_a_newcomer(
+    method: str, kind: str, wrappers: str
+) -> None:
+    """Senders die at the recursion limit, where their weak references' callbacks cannot run
+    to drop the plans built for them: the plans stay under ids that newcomers then take. A
+    newcomer must get the any-sender receivers only, never a dead sender's."""
+    signal = Signal()
+    anyone = method != "has_listeners"  # which then has nothing to listen but the dead's
+    if anyone:
+        signal.connect(second_receiver)
+    holder = [Sender() for _ in range(200)]
+    for sender in holder:
+        CONNECTS[kind](signal, sender)
+        send(signal, "send_robust", sender)  # builds and keeps its plan
+    dead_ids = {id(sender) for sender in holder}
+    del sender
+    _die_at_the_recursion_limit(holder)
+    left = dead_ids & set(signal.sender_receivers_cache)
+    assert left, "every callback ran: nothing left to check"
+    newcomers = [Sender() for _ in range(2_000)]
+    reusing = [newcomer for newcomer in newcomers if id(newcomer) in left][:5]
+    assert reusing, "the allocator reused none of the dead senders' ids"
+    with wrapped(wrappers):
+        for newcomer in reusing:
+            if method == "has_listeners":
+                assert not signal.has_listeners(newcomer)
+            elif method == "live":
+                assert signal._live_receivers(newcomer) == ([second_receiver], [])
+            else:
+                assert send(signal, method, newcomer) == [(second_receiver, "second")]
+    # Once the dead registrations are purged, the newcomers' own connections work as usual.
+    signal._clear_dead_receivers()
+    CONNECTS[kind](signal, reusing[0])
+    responses = send(signal, "send_robust", reusing[0])
+    assert len(responses) == (2 if anyone else 1)

@@ -72,3 +72,36 @@ def test_a_module_planted_in_the_working_directory_is_never_taken_for_the_instal
     monkeypatch.chdir(plugin_site.path)
     importlib.invalidate_caches()
     assert working_directory_shadow("twin_mod", [""]) is None
+
+
+@pytest.mark.parametrize(
+    "planted", ["late_mod.py", "late_mod/__init__.py", "late_mod/", "Late_Mod.py"]
+)
+def test_a_module_planted_after_the_working_directory_was_read_is_still_seen(
+    plugin_site: PluginSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, planted: str
+) -> None:
+    """The working directory is read once and kept while it is unchanged, for hundreds of
+    plugins; a file planted there later (a package, a namespace folder, a module) changes it,
+    and the next plugin's check must see it."""
+    plugin_site.add("real", modules={"late_mod.py": "X = 'installed'\n"})
+    cwd = tmp_path / "downloads"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "path", ["", *sys.path])
+    importlib.invalidate_caches()
+    assert working_directory_shadow("late_mod", [""]) is None  # read now: nothing there
+
+    target = cwd / planted
+    if planted.endswith("/"):
+        target.mkdir()
+    else:
+        target.parent.mkdir(exist_ok=True)
+        target.write_text("X = 'planted'\n", encoding="utf-8")
+    importlib.invalidate_caches()
+    if planted == "Late_Mod.py" and not (cwd / "late_mod.py").exists():
+        # A case-sensitive file system: another module, which shadows nothing.
+        assert working_directory_shadow("late_mod", [""]) is None
+        return
+    assert "would be imported from the working directory" in (
+        working_directory_shadow("late_mod", [""]) or ""
+    )

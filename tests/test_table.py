@@ -9,6 +9,7 @@ returned may miss it.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from typing import Any
@@ -152,3 +153,112 @@ def test_sends_on_three_threads_never_see_a_stale_plan() -> None:
     assert errors == []
     assert iterations > 1000
     assert (called_after_disconnect, missed) == (0, 0), f"in {iterations} iterations"
+
+
+# -- plans built from the index by sender ----------------------------------------------------
+
+
+class Owner:
+    """An object some receivers listen to, one each."""
+
+
+def _receiver(index: int) -> Any:
+    def receive(sender: object, **kwargs: Any) -> int:
+        return index
+
+    return receive
+
+
+@pytest.fixture
+def counted_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many sends missed their plan and asked the table for one."""
+    from hookwire._dispatch.table import ReceiverTable
+
+    misses = [0]
+    plan_for = ReceiverTable.plan_for
+
+    def counting(self: ReceiverTable, sender: object) -> Any:
+        misses[0] += 1
+        return plan_for(self, sender)
+
+    monkeypatch.setattr(ReceiverTable, "plan_for", counting)
+    return misses
+
+
+def test_more_senders_with_receivers_than_the_plan_limit_keep_their_plans(
+    counted_builds: list[int],
+) -> None:
+    """800 senders, each with receivers of its own, sent from in turn: once each has sent,
+    no send builds a plan again. Starting the plans afresh past 512 made every send build
+    one, by a scan of all 8,000 registrations."""
+    signal = Signal(name="many_owners")
+    owners = [Owner() for _ in range(800)]
+    receivers = [_receiver(index) for index in range(8_000)]
+    for position in range(10):
+        for index, owner in enumerate(owners):
+            signal.connect(receivers[index * 10 + position], sender=owner)
+    anyone = _receiver(-1)
+    signal.connect(anyone)
+    for owner in owners:
+        signal.send(owner)
+    counted_builds[0] = 0
+    for index, owner in enumerate(owners):
+        responses = signal.send(owner)
+        expected = [*range(index * 10, index * 10 + 10), -1]
+        assert [response for _, response in responses] == expected
+    assert counted_builds[0] == 0
+
+
+def test_plans_of_senders_without_receivers_of_their_own_stay_bounded() -> None:
+    """A million short-lived senders must not grow the plans: those of senders without
+    receivers of their own are at most 512, and churning through them never drops the plans
+    of senders that have receivers."""
+    signal = Signal(name="churn")
+    owners = [Owner() for _ in range(600)]
+    for index, owner in enumerate(owners):
+        signal.connect(_receiver(index), sender=owner, weak=False)
+    anyone = _receiver(-1)
+    signal.connect(anyone)
+    for owner in owners:
+        signal.send(owner)
+    for _ in range(5_000):
+        assert signal.send(object()) == [(anyone, -1)]
+    plans = signal.sender_receivers_cache
+    assert all(id(owner) in plans for owner in owners)
+    assert len(plans) <= len(owners) + 512
+
+
+def test_a_plan_keeps_connect_order_across_the_sender_and_any_sender_receivers() -> None:
+    signal = Signal(name="merged")
+    owner, other = Owner(), Owner()
+    receivers = [_receiver(index) for index in range(12)]
+    targets = [owner, None, other, owner, None, None, owner, other, None, owner, None, owner]
+    for receiver, target in zip(receivers, targets, strict=True):
+        signal.connect(receiver, sender=target)
+    sent = [response for _, response in signal.send(owner)]
+    assert sent == [index for index, target in enumerate(targets) if target in (owner, None)]
+    assert signal.disconnect(receivers[3], sender=owner)
+    assert signal.disconnect(receivers[4])
+    sent = [response for _, response in signal.send(owner)]
+    assert sent == [0, 1, 5, 6, 8, 9, 10, 11]
+    assert [response for _, response in signal.send(other)] == [1, 2, 5, 7, 8, 10]
+    assert [response for _, response in signal.send(object())] == [1, 5, 8, 10]
+    snapshot = signal._snapshot_state()
+    signal.disconnect(receivers[9], sender=owner)
+    assert 9 not in [response for _, response in signal.send(owner)]
+    signal._restore_state(snapshot)
+    assert 9 in [response for _, response in signal.send(owner)]
+
+
+def test_a_dead_senders_receivers_leave_the_index() -> None:
+    signal = Signal(name="dying_owner")
+    anyone = _receiver(-1)
+    signal.connect(anyone)
+    owner, own = Owner(), _receiver(1)
+    signal.connect(own, sender=owner)
+    assert len(signal.send(owner)) == 2
+    dead = id(owner)
+    del owner
+    gc.collect()
+    assert dead not in signal.sender_receivers_cache
+    assert all(row[2] is None for row in signal.receivers)  # only the any-sender one left

@@ -95,6 +95,8 @@ def resolve_pending() -> None:
     Called by the plugin loader after each phase and when loading ends; safe to call at any
     time and from any thread. References whose module is still not imported stay pending.
     """
+    if not _tables_with_pending:
+        return  # the loader asks after every plugin's every phase: nothing pending, no lock
     with _tables_lock:
         tables = list(_tables_with_pending)
     for table in tables:

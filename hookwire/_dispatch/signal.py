@@ -38,7 +38,7 @@ from .receivers import (
     warn_dies_at_once,
 )
 from .recursion import calls_receivers, forwards_sends, recursive_send_error
-from .table import ReceiverTable, live_receivers, split_plan
+from .table import ReceiverTable, SenderPlan, live_receivers, split_plan
 
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
@@ -384,7 +384,10 @@ class Signal:
         # building the keywords once is what makes send faster than a hand-written loop.
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
-        if plan.__class__ is tuple:
+        # A SenderPlan whose sender is dead was built for another object: the general path.
+        if plan.__class__ is tuple or (
+            plan.__class__ is SenderPlan and plan.sender_ref() is not None
+        ):
             try:
                 for getter in plan:
                     receiver = getter()
@@ -459,7 +462,9 @@ class Signal:
             return signal_given_twice(self, self._table, plan, sender)
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
-        if plan.__class__ is tuple:
+        if plan.__class__ is tuple or (
+            plan.__class__ is SenderPlan and plan.sender_ref() is not None
+        ):
             for getter in plan:
                 receiver = getter()
                 if receiver is None:
@@ -591,15 +596,20 @@ class Signal:
         finally:
             wrappers.detach(mute, Signal, self)
 
-    def describe_receivers(self) -> list[ReceiverInfo]:
+    def describe_receivers(self, *, plugin: str | None = None) -> list[ReceiverInfo]:
         """Every receiver as a :class:`~hookwire.ReceiverInfo`, in the order send calls them.
 
         Sync receivers come before async ones, as ``send`` calls them; lazy-sender
         connections still pending come last with their ``"module:QualName"`` as sender.
+        With ``plugin``, only the receivers attributed to that plugin (the ones whose
+        ``plugin`` field it is), at the cost of describing those alone.
         """
         from .introspection import describe_registrations
 
-        return describe_registrations(self._table.registrations(), self._table.pending())
+        if plugin is None:
+            return describe_registrations(self._table.registrations(), self._table.pending())
+        registrations, pending = self._table.registrations_of(plugin)
+        return describe_registrations(registrations, pending)
 
     # -- test isolation ---------------------------------------------------------------
 

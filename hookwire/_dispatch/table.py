@@ -15,6 +15,22 @@ build it interrupts is not stored, and dead rows are removed by the next locked 
 
 A ``send`` that starts after ``disconnect()`` returned therefore never calls the disconnected
 receiver; a send already running works on the plan it took when it started (as in Django).
+
+**Plans are built from an index by sender.** Once per version the registrations are grouped by
+sender (:class:`_SenderIndex`), so a plan costs that sender's receivers plus the any-sender
+ones, never a scan of every registration. A sender with receivers of its own keeps its plan
+for as long as nothing changes (they are bounded by the registrations); senders without any
+share one plan, and at most :data:`_PLAN_LIMIT` of their entries are kept, so millions of
+short-lived senders cannot grow the plans.
+
+**A plan never serves a sender it was not built for.** A plan holding receivers connected for
+one sender alone (:class:`SenderPlan`, :class:`SenderMixedPlan`) keeps a weak reference to that
+sender. Its callback empties the plans when the sender dies, but the callback cannot run when
+the sender dies at the recursion limit: the plan then stays under an ``id()`` a new object may
+reuse. Two live objects never share an ``id()``, so a plan found under ``id(sender)`` whose
+sender is dead was built for another object, and it serves only the any-sender receivers it
+holds: exactly the new object's (anything connected for it, or any change of the any-sender
+receivers, would have emptied the plans).
 """
 
 from __future__ import annotations
@@ -22,12 +38,13 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from itertools import count, repeat
 from types import FunctionType, MethodType
 from typing import Any, cast
 
 from . import lazy
+from .attribution import plugin_for_module
 from .receivers import (
     FUNC,
     GETTER,
@@ -45,13 +62,16 @@ from .receivers import (
     is_bound_method,
     live_receiver,
     lookup_key,
+    names_of,
     not_weakrefable,
+    owner_name,
     pending_key,
     receiver_key,
     receiver_row,
+    registration_plugin,
 )
 
-__all__ = ["Plan", "ReceiverTable", "live_receivers", "split_plan"]
+__all__ = ["Plan", "ReceiverTable", "SenderMixedPlan", "SenderPlan", "live_receivers", "split_plan"]
 
 # Per-sender plans kept at most; past this the plans are simply started afresh, so a program
 # sending from millions of short-lived instances cannot grow them without bound.
@@ -81,6 +101,146 @@ class Plan:
         self.async_ = async_
 
 
+class SenderPlan(tuple):  # type: ignore[type-arg]
+    """A plan of plain sync receivers (a tuple of getters, walked as the common plan is) that
+    holds receivers connected for its sender alone.
+
+    :ivar sender_ref: a weak reference to the sender it was built for.
+    :ivar fallback: the plan of the any-sender receivers alone, what it serves once
+        ``sender_ref`` is dead (see the module docstring).
+    """
+
+    sender_ref: Any
+    fallback: Any
+    _pairs: tuple[Any, ...]
+
+    @property
+    def sync(self) -> tuple[Any, ...]:
+        """``(getter, func)`` entries, as :attr:`Plan.sync`."""
+        if self.sender_ref() is None:
+            return _entries_of(self.fallback)[0]
+        return self._pairs
+
+    @property
+    def async_(self) -> tuple[Any, ...]:
+        """Always empty while its sender lives, as :attr:`Plan.async_`."""
+        if self.sender_ref() is None:
+            return _entries_of(self.fallback)[1]
+        return ()
+
+
+class SenderMixedPlan:
+    """A :class:`Plan` (bound methods or async receivers) that holds receivers connected for
+    its sender alone; ``sync`` and ``async_`` are the fallback's once the sender is dead."""
+
+    __slots__ = ("_async", "_sync", "fallback", "sender_ref")
+
+    def __init__(
+        self, sync: tuple[Any, ...], async_: tuple[Any, ...], sender_ref: Any, fallback: Any
+    ) -> None:
+        self._sync = sync
+        self._async = async_
+        self.sender_ref = sender_ref
+        self.fallback = fallback
+
+    @property
+    def sync(self) -> tuple[Any, ...]:
+        """``(getter, func)`` entries of the sync receivers."""
+        if self.sender_ref() is None:
+            return _entries_of(self.fallback)[0]
+        return self._sync
+
+    @property
+    def async_(self) -> tuple[Any, ...]:
+        """``(getter, func)`` entries of the async receivers."""
+        if self.sender_ref() is None:
+            return _entries_of(self.fallback)[1]
+        return self._async
+
+
+def _entries_of(plan: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    # The (sync, async) entries of an any-sender plan: a tuple of getters or a Plan.
+    if plan.__class__ is tuple:
+        return tuple((getter, None) for getter in plan), ()
+    return plan.sync, plan.async_
+
+
+def _plan_of(registrations: list[Registration], sender_ref: Any, fallback: Any) -> Any:
+    """The plan calling ``registrations`` (in call order once split sync / async); with
+    ``sender_ref``, one that serves ``fallback`` once that sender is dead."""
+    sync: list[Any] = []
+    async_: list[Any] = []
+    simple = True
+    for reg in registrations:
+        if reg[IS_ASYNC]:
+            async_.append((reg[GETTER], reg[FUNC]))
+            simple = False
+        else:
+            sync.append((reg[GETTER], reg[FUNC]))
+            if reg[FUNC] is not None:
+                simple = False
+    if simple:
+        getters = tuple(getter for getter, _ in sync)
+        if sender_ref is None:
+            return getters
+        plan = SenderPlan(getters)
+        plan.sender_ref = sender_ref
+        plan.fallback = fallback
+        plan._pairs = tuple(sync)
+        return plan
+    if sender_ref is None:
+        return Plan(tuple(sync), tuple(async_))
+    return SenderMixedPlan(tuple(sync), tuple(async_), sender_ref, fallback)
+
+
+class _SenderIndex:
+    """One table version's registrations grouped by sender, with the any-sender plan.
+
+    ``by_sender`` maps ``id(sender)`` to ``(position, registration)`` pairs in connect order;
+    ``anyone`` holds the any-sender ones, ``anyone_plan`` their plan, shared by every sender
+    without receivers of its own.
+    """
+
+    __slots__ = ("anyone", "anyone_plan", "by_sender")
+
+    def __init__(self, registrations: Iterable[Registration]) -> None:
+        by_sender: dict[int, list[tuple[int, Registration]]] = {}
+        anyone: list[tuple[int, Registration]] = []
+        for position, reg in enumerate(registrations):
+            key = reg[SENDER_KEY]
+            if key == NONE_KEY:
+                anyone.append((position, reg))
+            else:
+                found = by_sender.get(key)
+                if found is None:
+                    by_sender[key] = [(position, reg)]
+                else:
+                    found.append((position, reg))
+        self.by_sender = by_sender
+        self.anyone = anyone
+        self.anyone_plan = _plan_of([reg for _, reg in anyone], None, None)
+
+    def plan(self, key: int) -> tuple[Any, bool]:
+        """The plan of the sender whose ``id()`` is ``key``, and whether it has receivers of its
+        own (whose plans are kept however many senders there are)."""
+        own = self.by_sender.get(key)
+        if own is None:
+            return self.anyone_plan, False
+        sender_ref = None
+        live: list[tuple[int, Registration]] = []
+        for position, reg in own:
+            ref = reg[SENDER_REF]
+            if ref is not None:
+                if ref() is None:
+                    continue  # a dead sender's, whose id() the one asking now reuses
+                sender_ref = ref
+            live.append((position, reg))
+        if not live:
+            return self.anyone_plan, False
+        merged = sorted(live + self.anyone, key=_first) if self.anyone else live
+        return _plan_of([reg for _, reg in merged], sender_ref, self.anyone_plan), True
+
+
 def _on_dead_callback(table_ref: weakref.ref[ReceiverTable]) -> Callable[[Any], None]:
     def on_dead(_reference: Any) -> None:
         # Runs during garbage collection, maybe while this thread holds table.lock: only
@@ -106,6 +266,9 @@ class ReceiverTable:
     __slots__ = (
         "__weakref__",
         "_aliases",
+        "_anonymous",
+        "_by_plugin",
+        "_by_sender",
         "_dead",
         "_on_dead",
         "_pending",
@@ -125,6 +288,12 @@ class ReceiverTable:
         self._version = next(_versions)
         self._dead = False
         self._on_dead = _on_dead_callback(weakref.ref(self))
+        # (version, index) of the registrations by plugin; see registrations_of().
+        self._by_plugin: tuple[int, _PluginIndex] | None = None
+        # (version, index) of the registrations by sender, which plans are built from.
+        self._by_sender: tuple[int, _SenderIndex] | None = None
+        # Keys of the plans of senders without receivers of their own (at most _PLAN_LIMIT).
+        self._anonymous: list[int] = []
 
     # -- writing (always under the lock) ----------------------------------------------------
 
@@ -132,6 +301,7 @@ class ReceiverTable:
         # Caller holds self.lock.
         self._version = next(_versions)
         self.plans.clear()
+        self._anonymous.clear()
 
     def _purge_dead(self) -> None:
         # Caller holds self.lock.
@@ -371,7 +541,8 @@ class ReceiverTable:
     # -- plans --------------------------------------------------------------------------
 
     def plan_for(self, sender: object) -> Any:
-        """The plan for ``sender``, built from the registrations (``send`` calls this on a miss).
+        """The plan for ``sender``, built from the index by sender (``send`` calls this on a
+        miss).
 
         Built and stored under the lock, and stored only if nothing changed meanwhile (see
         the module docstring). While lazy connections are pending the plan is not stored:
@@ -384,36 +555,33 @@ class ReceiverTable:
             if self._dead:
                 self._purge_dead()
             version = self._version
-            plan = self._build(key)
+            index = self._index(version)
+            plan, owned = index.plan(key)
             if self._version == version and not self._pending:
                 plans = self.plans
-                if len(plans) >= _PLAN_LIMIT:
-                    plans.clear()
+                if not owned:
+                    anonymous = self._anonymous
+                    if len(anonymous) >= _PLAN_LIMIT:
+                        # Only entries of the shared plan go: senders with receivers of their
+                        # own keep theirs, so sending from more senders than the limit costs
+                        # them nothing. (A key may be older than the callback of a dead
+                        # sender, which cannot take the lock to clear this list.)
+                        shared = index.anyone_plan
+                        for stale in anonymous:
+                            if plans.get(stale) is shared:
+                                plans.pop(stale, None)
+                        anonymous.clear()
+                    anonymous.append(key)
                 plans[key] = plan
         return plan
 
-    def _build(self, key: int) -> Any:
-        # Caller holds self.lock.
-        sync: list[Any] = []
-        async_: list[Any] = []
-        simple = True
-        for reg in tuple(self._registrations.values()):
-            sender_key = reg[SENDER_KEY]
-            if sender_key != key and sender_key != NONE_KEY:
-                continue
-            sender_ref = reg[SENDER_REF]
-            if sender_ref is not None and sender_ref() is None:
-                continue
-            if reg[IS_ASYNC]:
-                async_.append((reg[GETTER], reg[FUNC]))
-                simple = False
-            else:
-                sync.append((reg[GETTER], reg[FUNC]))
-                if reg[FUNC] is not None:
-                    simple = False
-        if simple:
-            return tuple(getter for getter, _ in sync)
-        return Plan(tuple(sync), tuple(async_))
+    def _index(self, version: int) -> _SenderIndex:
+        # Caller holds self.lock; ``version`` is the one read under it.
+        cached = self._by_sender
+        if cached is None or cached[0] != version:
+            cached = (version, _SenderIndex(self._registrations.values()))
+            self._by_sender = cached
+        return cached[1]
 
     # -- reading ------------------------------------------------------------------------
 
@@ -429,6 +597,31 @@ class ReceiverTable:
                 self._purge_dead()
             return [reg for reg in self._registrations.values() if is_alive(reg)]
 
+    def registrations_of(self, plugin: str) -> tuple[list[Registration], list[PendingConnection]]:
+        """The live registrations and pending connections attributed to ``plugin``, in
+        connect order: those made in its scope, and those made outside any scope whose
+        receiver's module the plugin owns.
+
+        Costs that plugin's registrations, not every one: the registrations are grouped by
+        plugin once per table version (any change takes a new version), so asking for each of
+        many plugins in turn stays linear in what is connected. Only the registrations made
+        outside any scope are looked at on every call, through their module (never described).
+        """
+        if self._pending:
+            # Pending connections are few and short-lived: filtered on each call.
+            pending = [c for c in self.pending() if _pending_plugin(c) == plugin]
+        else:
+            pending = []
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            version = self._version
+            cached = self._by_plugin
+            if cached is None or cached[0] != version:
+                cached = (version, _PluginIndex(self._registrations.values()))
+                self._by_plugin = cached
+        return cached[1].of(plugin), pending
+
     def pending(self) -> list[PendingConnection]:
         """The lazy-sender connections still waiting for their module, in connect order."""
         with self.lock:
@@ -439,11 +632,13 @@ class ReceiverTable:
         if self._pending:
             self.resolve_pending()
         key = id(sender)
-        regs = [
-            reg
-            for reg in self.registrations()
-            if reg[SENDER_KEY] == key or reg[SENDER_KEY] == NONE_KEY
-        ]
+        with self.lock:
+            if self._dead:
+                self._purge_dead()
+            index = self._index(self._version)
+            own = index.by_sender.get(key, [])
+            pairs = sorted(own + index.anyone, key=_first) if own else index.anyone
+            regs = [reg for _, reg in pairs if is_alive(reg)]
         return [reg for reg in regs if not reg[IS_ASYNC]] + [reg for reg in regs if reg[IS_ASYNC]]
 
     def rows(self) -> list[ReceiverRow]:
@@ -471,6 +666,56 @@ class ReceiverTable:
         return None
 
 
+def _module_of(reg: Registration) -> str | None:
+    return names_of(live_receiver(reg))[0]
+
+
+def _pending_plugin(connection: PendingConnection) -> str | None:
+    name = None if connection.owner is None else owner_name(connection.owner)
+    if name is None:
+        receiver = connection.receiver()
+        name = None if receiver is None else plugin_for_module(names_of(receiver)[0])
+    return name
+
+
+class _PluginIndex:
+    """One table version's live registrations grouped by the plugin that connected them.
+
+    Registrations connected outside any plugin scope are kept apart with their receiver's
+    module: which plugin owns a module can change after they connected (the loader registers
+    the modules of plugins the host imported itself), so they are matched when asked.
+    """
+
+    __slots__ = ("owned", "unowned")
+
+    def __init__(self, registrations: Iterable[Registration]) -> None:
+        self.owned: dict[str, list[tuple[int, Registration]]] = {}
+        self.unowned: list[tuple[int, str | None, Registration]] = []
+        for position, reg in enumerate(registrations):
+            if not is_alive(reg):
+                continue
+            name = registration_plugin(reg)
+            if name is None:
+                self.unowned.append((position, _module_of(reg), reg))
+            else:
+                self.owned.setdefault(name, []).append((position, reg))
+
+    def of(self, plugin: str) -> list[Registration]:
+        found = self.owned.get(plugin, [])
+        claimed = [
+            (position, reg)
+            for position, module, reg in self.unowned
+            if module is not None and plugin_for_module(module) == plugin
+        ]
+        if claimed:
+            found = sorted([*found, *claimed], key=_first)
+        return [reg for _, reg in found]
+
+
+def _first(item: tuple[int, Registration]) -> int:
+    return item[0]
+
+
 def live_receivers(entries: Any) -> list[Any]:
     """Dereference ``(getter, func)`` entries (or bare getters) into live receivers."""
     receivers = []
@@ -489,6 +734,6 @@ def live_receivers(entries: Any) -> list[Any]:
 
 def split_plan(plan: Any) -> tuple[list[Any], list[Any]]:
     """The live ``(sync receivers, async receivers)`` of a plan."""
-    if plan.__class__ is tuple:
+    if plan.__class__ is tuple or (plan.__class__ is SenderPlan and plan.sender_ref() is not None):
         return live_receivers(plan), []
     return live_receivers(plan.sync), live_receivers(plan.async_)

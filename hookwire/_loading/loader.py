@@ -40,6 +40,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from .. import signals as lifecycle
 from .._dispatch.attribution import claim_module, current_plugin
 from ..exceptions import (
     HostVersionError,
@@ -50,8 +51,16 @@ from ..exceptions import (
     PluginRequirementError,
     ReentrantLoadError,
 )
+
+# Imported here, not in the methods that use them: those run once or twice a plugin, and an
+# import statement in each call was a measurable part of loading hundreds of plugins.
+from .causes import describe_exception
 from .config import LoadConfig, resolve_config
+from .importing import EntryPointProblem, import_signals_module, load_plugin_object, split_value
+from .plugin import check_requires_host
 from .registry import PluginRecord, PluginState, Registry, normalize_name, publish
+from .requirements import unmet_requirement
+from .source_checks import static_requires_host, working_directory_shadow
 
 if TYPE_CHECKING:
     from importlib_metadata import Distribution
@@ -240,10 +249,6 @@ class Loader:
     ) -> list[PluginError]:
         """An error for each allow- or deny-list name that no installed distribution offers
         (a misspelt name would otherwise select or disable nothing, silently)."""
-        import difflib
-
-        from ..exceptions import UnknownPluginError
-
         # A name whose entry point is malformed is offered, badly: that problem says so.
         broken = {normalize_name(problem.plugin) for problem in problems if problem.plugin}
         offered = sorted(records)
@@ -253,6 +258,11 @@ class Loader:
             for name in names:
                 if name in records or name in broken:
                     continue
+                # Only for a name nothing offers: difflib costs a millisecond to import.
+                import difflib
+
+                from ..exceptions import UnknownPluginError
+
                 close = difflib.get_close_matches(name, offered, n=1, cutoff=0.6)
                 suggestion = close[0] if close else None
                 source = self.config.source_of(listed_in, name)
@@ -299,11 +309,6 @@ class Loader:
         self._imported = True
 
     def _import_one(self, record: PluginRecord) -> None:
-        from .causes import describe_exception
-        from .importing import EntryPointProblem, load_plugin_object, split_value
-        from .plugin import check_requires_host
-        from .source_checks import static_requires_host, working_directory_shadow
-
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
         try:
@@ -397,7 +402,8 @@ class Loader:
             _resolve_pending()
         self._readied = True
         ready_first = [key for key in order if key in self._records]
-        rest = [key for key in self._records if key not in set(ready_first)]
+        made_ready = set(ready_first)
+        rest = [key for key in self._records if key not in made_ready]
         self._records = {key: self._records[key] for key in (*ready_first, *rest)}
         self._publish()
         from .. import signals
@@ -405,9 +411,6 @@ class Loader:
         self._send(signals.plugins_ready, registry=self.registry)
 
     def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
-        from .causes import describe_exception
-        from .importing import import_signals_module
-        from .requirements import unmet_requirement
 
         unmet = unmet_requirement(record, self._records, cycle)
         if unmet is not None:
@@ -444,9 +447,7 @@ class Loader:
         record.state = PluginState.READY
         record.error = None
         if before is PluginState.IMPORTED:
-            from .. import signals
-
-            self._send(signals.plugin_loaded, plugin=record)
+            self._send(lifecycle.plugin_loaded, plugin=record)
 
     # -- failures -------------------------------------------------------------------------
 

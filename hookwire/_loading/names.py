@@ -5,12 +5,16 @@ are one name. Kept apart from the registry so discovery can use it without impor
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["normalize_name"]
 
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
+# Cached: the loader asks several times for every plugin (its record's key, requires, the
+# allow- and deny-lists), and the substitution cost more than the rest of a record's discovery.
+@lru_cache(maxsize=4096)
 def normalize_name(name: str) -> str:
     """The canonical spelling of a plugin name: ``My_Plugin`` and ``my.plugin`` are ``my-plugin``.
 

@@ -124,7 +124,7 @@ class PluginRecord:
 
         found: list[ReceiverInfo] = []
         for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
-            found.extend(info for info in signal.describe_receivers() if info.plugin == self.name)
+            found.extend(signal.describe_receivers(plugin=self.name))
         return found
 
     # -- what the loader writes, through these methods only ------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from importlib.machinery import ModuleSpec
+from importlib.machinery import FileFinder, ModuleSpec
 from typing import TYPE_CHECKING
 
 from .importing import EntryPointProblem, split_value
@@ -62,11 +62,41 @@ def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str |
     )
 
 
+# sys.path entry -> ((device, inode, mtime) of its folder, the stems of its names casefolded):
+# what _may_hold() read last. The folder's identity is part of the key, so an entry naming
+# another folder now ('' after a chdir) is read again.
+_listings: dict[str, tuple[tuple[int, int, int], frozenset[str]]] = {}
+
+
+def _may_hold(entry: str, name: str) -> bool:
+    """Whether the ``sys.path`` folder ``entry`` could hold the top-level module ``name``: a
+    name in it whose part before the first dot is ``name`` (a package or namespace folder,
+    ``name.py``, ``name.pyc``, an extension module). Read once per folder and modification
+    time, as the import system's own finder does, so that asking for each of hundreds of
+    plugins costs one ``stat``; ``True`` whenever the answer is not certain."""
+    importer = sys.path_importer_cache.get(entry)
+    if importer is not None and not isinstance(importer, FileFinder):
+        return True  # a zip file or a custom path hook: only its finder can tell
+    folder = entry or "."
+    try:
+        status = os.stat(folder)
+        identity = (status.st_dev, status.st_ino, status.st_mtime_ns)
+        cached = _listings.get(entry)
+        if cached is None or cached[0] != identity:
+            stems = frozenset(item.partition(".")[0].casefold() for item in os.listdir(folder))
+            cached = _listings[entry] = (identity, stems)
+    except (OSError, ValueError):
+        return True
+    return name.casefold() in cached[1]
+
+
 def _found_in(name: str, entries: Sequence[str]) -> bool:
     """Whether the path finder finds the top-level module ``name`` in one of ``entries``."""
     from importlib.machinery import PathFinder
 
     for entry in entries:
+        if not _may_hold(entry, name):
+            continue
         try:
             if PathFinder.find_spec(name, [entry]) is not None:
                 return True

@@ -66,9 +66,8 @@ def _receivers(record: PluginRecord) -> list[dict[str, Any]]:
 
     found = []
     for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
-        for info in signal.describe_receivers():
-            if info.plugin == record.name:
-                found.append({"signal": signal.qualified_name, **info.to_json()})
+        for info in signal.describe_receivers(plugin=record.name):
+            found.append({"signal": signal.qualified_name, **info.to_json()})
     for entry in found:
         # Receivers that run elsewhere carry "remote"; every other one runs in the process.
         entry.setdefault("remote", None)

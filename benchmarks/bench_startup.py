@@ -1,0 +1,282 @@
+"""Start-up benchmark: a whole process, from start to the return of one send, with N plugins.
+
+N installed plugins (10, 100, 400), each its own distribution whose ``signals`` module connects
+3 receivers with ``@receiver(..., dispatch_uid=...)``, in one fresh venv per N (see
+``_sites.py``). Three ways to get from a bare interpreter to one delivered signal, measured in the
+same run, interleaved round by round, the minimum kept:
+
+- **hookwire**: ``Host(...).load()`` then one ``send`` of the signal every plugin listens to;
+- **pluggy**: ``PluginManager.load_setuptools_entrypoints()`` of the same distributions (each
+  also offers a ``hooks`` module with 3 hook implementations) then one hook call;
+- **bare imports**: ``import hookwire`` and each plugin's ``signals`` module by name: the floor,
+  what the plugins' own code costs.
+
+Every child prints how many receivers the send reached, checked against N. Times are CPU time
+(``--clock cpu``, the default) or wall-clock time (``--clock wall``), shown above a bare
+interpreter (``python -c pass``). ``hookwire's own`` is hookwire minus the bare imports, per
+plugin: what loading adds to importing the plugins' code.
+
+Run: ``python benchmarks/bench_startup.py [--quick] [--repeat N] [--json [PATH]]``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import _benchutil as bu
+import _sites
+
+SIZES = (10, 100, 400)
+QUICK_SIZES = (3,)
+HOST = "benchhost"
+PLUGIN_GROUP = f"{HOST}.plugins"
+PLUGGY_GROUP = f"{HOST}_pluggy"
+
+HOST_SIGNALS = '''"""The signals of the benchmark's host."""
+
+from hookwire import Signal
+
+order_placed = Signal(name="order_placed")
+pizza_done = Signal(name="pizza_done")
+order_cancelled = Signal(name="order_cancelled")
+'''
+
+HOST_APP = '''"""The benchmark's host, for the command line."""
+
+from hookwire import Host
+
+from benchhost import signals
+
+host = Host("benchhost", signals=[signals])
+'''
+
+HOST_HOOKSPECS = '''"""The hook specifications of the benchmark's host, for pluggy."""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("benchhost")
+
+
+@hookspec
+def order_placed(order):
+    """An order was placed."""
+
+
+@hookspec
+def pizza_done(order):
+    """A pizza is ready."""
+
+
+@hookspec
+def order_cancelled(order):
+    """An order was cancelled."""
+'''
+
+PLUGIN_SIGNALS = '''"""Receivers of the generated plugin {name}."""
+
+from hookwire import receiver
+
+from benchhost.signals import order_cancelled, order_placed, pizza_done
+
+
+@receiver(order_placed, dispatch_uid="{name}.placed")
+def on_order_placed(sender, **kwargs):
+    return "{name}"
+
+
+@receiver(pizza_done, dispatch_uid="{name}.done")
+def on_pizza_done(sender, **kwargs):
+    return "{name}"
+
+
+@receiver(order_cancelled, dispatch_uid="{name}.cancelled")
+def on_order_cancelled(sender, **kwargs):
+    return "{name}"
+'''
+
+PLUGIN_HOOKS = '''"""Hook implementations of the generated plugin {name}, for pluggy."""
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("benchhost")
+
+
+@hookimpl
+def order_placed(order):
+    return "{name}"
+
+
+@hookimpl
+def pizza_done(order):
+    return "{name}"
+
+
+@hookimpl
+def order_cancelled(order):
+    return "{name}"
+'''
+
+HOOKWIRE_CODE = f"""
+from hookwire import Host
+import {HOST}.signals as signals
+Host({HOST!r}, signals=[signals]).load()
+print(len(signals.pizza_done.send(None, order=1)))
+"""
+
+PLUGGY_CODE = f"""
+import pluggy
+import {HOST}.hookspecs as hookspecs
+manager = pluggy.PluginManager({HOST!r})
+manager.add_hookspecs(hookspecs)
+manager.load_setuptools_entrypoints({PLUGGY_GROUP!r})
+print(len(manager.hook.pizza_done(order=1)))
+"""
+
+TOOLS = {
+    "hookwire": "hookwire Host.load() + send",
+    "pluggy": "pluggy load_setuptools_entrypoints + hook call",
+    "imports": "importing the same signals modules by name",
+}
+
+
+def plugin_module(index: int) -> str:
+    return f"benchstart_p{index:04d}"
+
+
+def imports_code(count: int) -> str:
+    """Import hookwire and every plugin's signals module by name; print how many receivers
+    the signal every plugin listens to has, as the other children print what they reached."""
+    lines = ["import hookwire", f"import {HOST}.signals as signals"]
+    lines += [f"import {plugin_module(index)}.signals" for index in range(count)]
+    lines.append("print(len(signals.pizza_done.send(None, order=1)))")
+    return "\n".join(lines) + "\n"
+
+
+def install(venv: _sites.BenchVenv, count: int) -> None:
+    """The host package and ``count`` plugin distributions, in the venv's site-packages."""
+    _sites.write_distribution(
+        venv.site_packages,
+        HOST,
+        "1.0.0",
+        modules={
+            f"{HOST}/__init__.py": '"""The benchmark\'s host."""\n',
+            f"{HOST}/signals.py": HOST_SIGNALS,
+            f"{HOST}/hookspecs.py": HOST_HOOKSPECS,
+            # For the command line: hookwire plugins list benchhost.app:host
+            f"{HOST}/app.py": HOST_APP,
+        },
+    )
+    for index in range(count):
+        module = plugin_module(index)
+        _sites.write_distribution(
+            venv.site_packages,
+            module.replace("_", "-"),
+            "1.0.0",
+            entry_points={
+                PLUGIN_GROUP: {module: module},
+                PLUGGY_GROUP: {module: f"{module}.hooks"},
+            },
+            modules={
+                f"{module}/__init__.py": f'"""Generated plugin {module}."""\n',
+                f"{module}/signals.py": PLUGIN_SIGNALS.format(name=module),
+                f"{module}/hooks.py": PLUGIN_HOOKS.format(name=module),
+            },
+        )
+
+
+def measure_size(count: int, options: bu.Options, root: Path) -> dict[str, Any]:
+    venv = _sites.create_bench_venv(root / f"n{count}", ["hookwire", "pluggy"])
+    install(venv, count)
+    env = venv.environment(root / f"n{count}" / "cache")
+    python = str(venv.python)
+    commands = {
+        "bare": [python, "-c", "pass"],
+        "hookwire": [python, "-c", HOOKWIRE_CODE],
+        "pluggy": [python, "-c", PLUGGY_CODE],
+        "imports": [python, "-c", imports_code(count)],
+    }
+    errors: dict[str, str] = {}
+    for key, argv in commands.items():  # every child must reach every plugin
+        if key == "bare":
+            continue
+        _, output = bu.run_timed(argv, clock=options.clock, env=env, cwd=str(root))
+        if output.strip() != str(count):
+            errors[key] = f"reached {output.strip()!r} receivers, expected {count}"
+    best = bu.min_process_times(
+        commands, options.repeat, clock=options.clock, env=env, cwd=str(root)
+    )
+    bare_ms = best["bare"] * 1e3
+    above = {key: best[key] * 1e3 - bare_ms for key in TOOLS}
+    own = (above["hookwire"] - above["imports"]) / count
+    return {
+        "plugins": count,
+        "bare_ms": bare_ms,
+        "above_bare_ms": above,
+        "hookwire_own_per_plugin_ms": own,
+        "hookwire_vs_pluggy": bu.ratio(above["hookwire"], above["pluggy"]),
+        "errors": errors,
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    machine = document["machine"]
+    lines = [
+        f"hookwire start-up benchmark  {machine['date']}  Python {machine['python']}  "
+        f"{machine['cpus']} CPUs ({machine['cpu_model']})",
+        f"whole process to the return of one send, ms above a bare interpreter; minimum of "
+        f"{document['repeat']} interleaved runs, {document['clock_description']}"
+        + ("  [--quick: figures are meaningless]" if document["quick"] else ""),
+        "",
+    ]
+    table = bu.Table(
+        ["N installed", *TOOLS.values(), "hookwire/pluggy", "hookwire's own, ms a plugin"]
+    )
+    for size in document["sizes"]:
+        above = size["above_bare_ms"]
+        table.add(
+            [
+                str(size["plugins"]),
+                *(f"{above[key]:.1f} ms" for key in TOOLS),
+                bu.format_ratio(size["hookwire_vs_pluggy"]),
+                f"{size['hookwire_own_per_plugin_ms']:.3f}",
+            ]
+        )
+    lines.append(table.render())
+    errors = [
+        (size["plugins"], key, e) for size in document["sizes"] for key, e in size["errors"].items()
+    ]
+    if errors:
+        lines += ["", "wrong results:"]
+        lines += [f"  N={count} {key}: {error}" for count, key, error in errors]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = bu.parse_options(__doc__.splitlines()[0], default_repeat=15, argv=argv)
+    sizes = QUICK_SIZES if options.quick else SIZES
+    with tempfile.TemporaryDirectory(prefix="startup-", dir=bu.scratch_root()) as tmp:
+        measured = [measure_size(count, options, Path(tmp)) for count in sizes]
+    document: dict[str, Any] = {
+        "benchmark": "startup",
+        "unit": "ms",
+        "quick": options.quick,
+        "repeat": options.repeat,
+        "clock": options.clock,
+        "clock_description": options.clock_description,
+        "machine": bu.machine_description(),
+        "versions": {name: bu.package_version(name) for name in ("hookwire", "pluggy")},
+        "tools": TOOLS,
+        "sizes": measured,
+    }
+    bu.emit_results(options, document, render(document))
+    return 1 if any(size["errors"] for size in measured) else 0
+
+
+if __name__ == "__main__":
+    os.environ.pop("HOOKWIRE_HOST", None)
+    sys.exit(main())
