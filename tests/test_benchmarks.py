@@ -248,3 +248,20 @@ def test_remote_benchmark_reports_publish_cost_throughput_and_latency(tmp_path: 
     for figures in report["workers"].values():
         assert is_number(figures["throughput_per_s"])
         assert figures["latency_p50_ms"] <= figures["latency_p99_ms"]
+
+
+def test_otel_benchmark_reports_every_mode_for_one_and_ten_receivers(tmp_path: Path) -> None:
+    table, report = run_quick("bench_otel.py", tmp_path)
+    assert [row["key"] for row in report["rows"]] == ["send_1", "send_10"]
+    for row in report["rows"]:
+        assert row["title"] in table
+        assert set(row["ns_per_op"]) == {
+            "uninstrumented",
+            "sampler_off",
+            "sampler_off_metrics",
+            "sampled",
+            "sdk_floor",
+        }
+        assert all(is_number(value) for value in row["ns_per_op"].values()), row
+        assert is_number(row["ratios"]["sampler_off/uninstrumented"])
+        assert row["result"] in {"PASS", "FAIL"}

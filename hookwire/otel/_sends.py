@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from contextvars import Token
+from types import MethodType
 from typing import Any
 
 from opentelemetry import context, trace
@@ -55,6 +57,44 @@ class SendTracing(SendObserver):
         self._tracer = tracer
         self._duration = duration
         self._failures = failures
+        # (id(signal), id(function)) -> (signal ref, function ref, span attributes, metric
+        # attributes). Naming a receiver and finding its plugin cost more than the rest of an
+        # unsampled send's receiver (benchmarks/bench_otel.py, "sampler off"); the references
+        # tell a reused id from the objects the entry was made for.
+        self._labels: dict[tuple[int, int], tuple[Any, Any, dict[str, Any], dict[str, Any]]] = {}
+
+    def _labels_of(
+        self, send: ObservedSend, receiver: Callable[..., Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The span attributes and the metric attributes of ``receiver`` in ``send``."""
+        signal = send.signal
+        target: Any = receiver
+        if target.__class__ is MethodType:
+            target = target.__func__
+        key = (id(signal), id(target))
+        entry = self._labels.get(key)
+        if entry is not None and entry[0]() is signal and entry[1]() is target:
+            return entry[2], entry[3]
+        span_attributes: dict[str, Any] = {names.RECEIVER: describe_callable(receiver)}
+        plugin = send.plugin_of(receiver)
+        if plugin is not None:
+            span_attributes[names.PLUGIN] = plugin
+        metric_attributes = {names.SIGNAL: signal.qualified_name, **span_attributes}
+        labels = self._labels
+
+        def forget(_: object) -> None:
+            labels.pop(key, None)
+
+        try:
+            labels[key] = (
+                weakref.ref(signal, forget),
+                weakref.ref(target, forget),
+                span_attributes,
+                metric_attributes,
+            )
+        except TypeError:
+            pass  # a receiver that cannot be weakly referenced is named at every call
+        return span_attributes, metric_attributes
 
     def send_started(self, send: ObservedSend) -> _SendState:
         signal_name = send.signal.qualified_name
@@ -79,14 +119,13 @@ class SendTracing(SendObserver):
         state: _SendState = token
         if not state.recording:
             return None
-        name = describe_callable(receiver)
-        attributes = {names.RECEIVER: name}
-        plugin = send.plugin_of(receiver)
-        if plugin is not None:
-            attributes[names.PLUGIN] = plugin
+        attributes, _ = self._labels_of(send, receiver)
         parent = trace.set_span_in_context(state.span)
         span = self._tracer.start_span(
-            name, context=parent, kind=SpanKind.INTERNAL, attributes=attributes
+            attributes[names.RECEIVER],
+            context=parent,
+            kind=SpanKind.INTERNAL,
+            attributes=attributes,
         )
         # Async receivers running together share one context: making one's span current
         # there would show it to the others (and leak it to the sender afterwards).
@@ -112,17 +151,10 @@ class SendTracing(SendObserver):
                 span.record_exception(error)
                 span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
             span.end()
-        attributes = {
-            names.SIGNAL: send.signal.qualified_name,
-            names.RECEIVER: describe_callable(receiver),
-        }
-        plugin = send.plugin_of(receiver)
-        if plugin is not None:
-            attributes[names.PLUGIN] = plugin
+        _, attributes = self._labels_of(send, receiver)
         self._duration.record(duration_ns / 1e9, attributes)
         if error is not None:
-            attributes[names.ERROR_TYPE] = type(error).__qualname__
-            self._failures.add(1, attributes)
+            self._failures.add(1, {**attributes, names.ERROR_TYPE: type(error).__qualname__})
 
     def send_ended(
         self,
