@@ -413,3 +413,17 @@ def test_opentelemetry_instrument_picks_the_instrumentor_from_its_entry_point(
     assert '"name": "send __main__.placed"' in result.stdout
     assert '"name": "__main__.bake"' in result.stdout
     assert '"hookwire.method": "send"' in result.stdout
+
+
+def test_a_load_that_only_returns_the_registry_again_is_not_traced_again(
+    telemetry: Telemetry,
+) -> None:
+    with FakePlugins() as plugins:
+        plugins.add("oven", OvenPlugin, distribution="pizzeria-oven")
+        loader = plugins.loader()
+        first = loader.load()
+        assert loader.load() is first
+    assert [span.name for span in telemetry.spans() if span.name.startswith("load ")] == [
+        f"load {loader.group}"
+    ]
+    assert len([span for span in telemetry.spans() if span.name == "plugin oven"]) == 1

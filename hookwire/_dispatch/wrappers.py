@@ -108,7 +108,7 @@ def start_send(send: ObservedSend) -> tuple[Told, ReceiverTiming | None, bool]:
     # breaks the contract exactly as a plain one does.
     signal._check_arguments(send.named)
     # Each tuple is kept sorted by attach(); only a send with both kinds sorts them together.
-    entries = _per_signal.get(signal, ())
+    entries = _per_signal.get(_id(signal), ())
     if _everywhere:
         entries = tuple(sorted(_everywhere + entries, key=_rank)) if entries else _everywhere
     begun: Told = []
@@ -142,9 +142,21 @@ _order = count()
 # (order, sequence, observer) for every signal, and per signal; swapped whole under _lock
 # and read without it by the observed send methods.
 _everywhere: tuple[tuple[int, int, SendObserver], ...] = ()
-_per_signal: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int, SendObserver], ...]] = (
-    weakref.WeakKeyDictionary()
-)
+# Keyed on id(signal), not a WeakKeyDictionary: its look-up makes a weak reference at every
+# send, a fifth of an observed send's own cost. A signal's entry goes when the signal does
+# (_forgets holds the weak references that drop it), before its id can be reused.
+_per_signal: dict[int, tuple[tuple[int, int, SendObserver], ...]] = {}
+_forgets: dict[int, weakref.ref[Any]] = {}
+_id = id
+
+
+def _forget(key: int) -> Any:
+    def forget(_: object) -> None:
+        # No lock: a collection may run this inside attach() or detach(), which hold it.
+        _per_signal.pop(key, None)
+        _forgets.pop(key, None)
+
+    return forget
 
 
 def _rank(entry: tuple[int, int, SendObserver]) -> tuple[int, int]:
@@ -172,10 +184,12 @@ def attach(observer: SendObserver, signal_class: Any, signal: Any = None) -> Non
                 signal_class._use_class_send_methods(_observed())
             _everywhere = tuple(sorted((*_everywhere, entry), key=_rank))
             return
-        entries = _per_signal.get(signal, ())
+        key = _id(signal)
+        entries = _per_signal.get(key, ())
         if not entries:
             signal._use_send_methods(_observed())
-        _per_signal[signal] = tuple(sorted((*entries, entry), key=_rank))
+            _forgets[key] = weakref.ref(signal, _forget(key))
+        _per_signal[key] = tuple(sorted((*entries, entry), key=_rank))
 
 
 def detach(observer: SendObserver, signal_class: Any, signal: Any = None) -> None:
@@ -189,9 +203,11 @@ def detach(observer: SendObserver, signal_class: Any, signal: Any = None) -> Non
             if not _everywhere:
                 signal_class._use_class_send_methods(None)
             return
-        entries = tuple(entry for entry in _per_signal.get(signal, ()) if entry[2] is not observer)
+        key = _id(signal)
+        entries = tuple(entry for entry in _per_signal.get(key, ()) if entry[2] is not observer)
         if entries:
-            _per_signal[signal] = entries
+            _per_signal[key] = entries
             return
-        if _per_signal.pop(signal, None) is not None:
+        _forgets.pop(key, None)
+        if _per_signal.pop(key, None) is not None:
             signal._use_send_methods(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,9 @@ from . import _names as names
 __all__ = ["trace_loads", "untrace_loads"]
 
 _plain_load: Callable[[Loader], Any] | None = None
+# Loaders whose load() completed under tracing: calling it again (Host.run() after
+# Host.load(), as the CLI does) only returns the registry, and is not traced again.
+_loaded: weakref.WeakSet[Loader] = weakref.WeakSet()
 
 
 def _plugin_spans(tracer: Tracer, loader: Loader, parent: trace.Span) -> int:
@@ -53,6 +57,8 @@ def trace_loads(tracer: Tracer) -> None:
     plain = _plain_load = Loader.load
 
     def load(self: Loader) -> Any:
+        if self in _loaded:
+            return plain(self)
         attributes: dict[str, Any] = {names.GROUP: self.group}
         host_name = getattr(self.host, "name", None)
         if isinstance(host_name, str):
@@ -63,7 +69,9 @@ def trace_loads(tracer: Tracer) -> None:
             attributes=attributes,
         ) as span:
             try:
-                return plain(self)
+                registry = plain(self)
+                _loaded.add(self)
+                return registry
             finally:
                 if span.is_recording():
                     span.set_attribute(names.PLUGINS, _plugin_spans(tracer, self, span))
