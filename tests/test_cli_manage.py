@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 from clitools import isolate, private_dependencies
-from venvtools import ROOT, Venv, _clean_env, build_wheel, create_venv
+from venvtools import ROOT, Venv, build_wheel, clean_env, create_venv
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ class Site:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-                env=_clean_env(env),
+                env=clean_env(env),
                 cwd=self.home,
                 timeout=300,
                 check=False,
@@ -567,7 +567,7 @@ def test_a_signal_during_an_install_stops_the_installer_and_its_build_backend(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_clean_env(env),
+        env=clean_env(env),
         cwd=site.home,
     )
     backend = 0

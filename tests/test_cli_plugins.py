@@ -16,7 +16,6 @@ from clitools import (
     World,
     install_world,
     isolated_venv,
-    shared_world,
 )
 
 pytestmark = pytest.mark.e2e
@@ -31,11 +30,6 @@ PLUGIN_KEYS = {
     "receivers",
     "requires",
 }
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
-    return shared_world(tmp_path_factory, hookwire_wheel)
 
 
 def table_rows(stdout: str) -> dict[str, list[str]]:

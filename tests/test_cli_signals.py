@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from clitools import World, shared_world
+from clitools import World
 
 pytestmark = pytest.mark.e2e
 
@@ -22,11 +21,6 @@ LIFECYCLE = [
     "hookwire.signals.setting_changed",
     "hookwire.signals.remote_failed",
 ]
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
-    return shared_world(tmp_path_factory, hookwire_wheel)
 
 
 def signals_json(world: World, *args: str) -> dict[str, list[dict[str, object]]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from redistools import RedisServer, require_redis_server
-from venvtools import ROOT, Venv, _clean_env, create_venv
+from venvtools import ROOT, Venv, clean_env, create_venv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -171,7 +171,7 @@ class Run:
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
                 text=True,
-                env=_clean_env(self.env),
+                env=clean_env(self.env),
                 cwd=self.home,
             )
         self.workers.append((process, log))

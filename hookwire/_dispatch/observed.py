@@ -18,16 +18,9 @@ from __future__ import annotations
 from types import MethodType
 from typing import Any
 
-from .failures import (
-    calls_receivers,
-    duplicate_signal_argument,
-    forwards_sends,
-    note_failure,
-    recursive_send_error,
-    robust_response,
-    signal_given_twice,
-)
+from .failures import duplicate_signal_argument, note_failure, robust_response, signal_given_twice
 from .observers import ObservedSend
+from .recursion import calls_receivers, forwards_sends, recursive_send_error
 from .signal import Signal
 from .table import live_receivers
 from .wrappers import end_send, start_send
