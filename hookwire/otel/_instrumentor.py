@@ -11,11 +11,12 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
-from .. import __version__
+from .. import __version__, _remote_hooks
 from .._dispatch.observers import add_observer, remove_observer
 from .._dispatch.signal import Signal
 from . import _names as names
 from ._load import trace_loads, untrace_loads
+from ._remote import RemoteSpans
 from ._sends import SendTracing
 
 __all__ = ["HookwireInstrumentor", "instrument", "uninstrument"]
@@ -25,7 +26,8 @@ _lock = threading.Lock()
 
 class HookwireInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Traces every send (or the sends of ``signals`` only), each receiver, every plugin
-    load, and records the receiver metrics.
+    load, the publishing and running of remote receivers' messages, and records the receiver
+    metrics.
 
     ``instrument()`` accepts ``tracer_provider`` and ``meter_provider`` (OpenTelemetry's
     global providers by default) and ``signals``: an iterable of :class:`~hookwire.Signal`
@@ -61,6 +63,7 @@ class HookwireInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 add_observer(observer, signal)
             self._observer, self._signals = observer, signals
             trace_loads(tracer)
+            _remote_hooks.set_tracing(RemoteSpans(tracer))
 
     def _uninstrument(self, **kwargs: Any) -> None:
         with _lock:
@@ -70,6 +73,7 @@ class HookwireInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                     remove_observer(observer, signal)
             self._observer = self._signals = None
             untrace_loads()
+            _remote_hooks.set_tracing(None)
 
 
 def instrument(

@@ -11,6 +11,11 @@ LOAD_SPAN: Final = "load {group}"
 #: Name of a plugin's span under a load.
 PLUGIN_SPAN: Final = "plugin {plugin}"
 
+#: A remote receiver's message being published (PRODUCER); ``{queue}`` is its queue.
+PUBLISH_SPAN: Final = "publish {queue}"
+#: A remote receiver's message run by a worker (CONSUMER).
+PROCESS_SPAN: Final = "process {queue}"
+
 SIGNAL: Final = "hookwire.signal"
 SENDER: Final = "hookwire.sender"
 METHOD: Final = "hookwire.method"
@@ -24,6 +29,14 @@ PLUGIN_STATE: Final = "hookwire.plugin.state"
 DISTRIBUTION: Final = "hookwire.distribution"
 DISTRIBUTION_VERSION: Final = "hookwire.distribution.version"
 ENTRY_POINT: Final = "hookwire.entry_point"
+DELIVERY_ATTEMPT: Final = "hookwire.delivery.attempt"
+# OpenTelemetry's messaging semantic conventions.
+MESSAGING_SYSTEM: Final = "messaging.system"
+MESSAGING_SYSTEM_CELERY: Final = "celery"
+MESSAGING_DESTINATION: Final = "messaging.destination.name"
+MESSAGING_OPERATION_NAME: Final = "messaging.operation.name"
+MESSAGING_OPERATION_TYPE: Final = "messaging.operation.type"
+MESSAGING_MESSAGE_ID: Final = "messaging.message.id"
 #: OpenTelemetry's general attribute for the class of an error (on the failures metric).
 ERROR_TYPE: Final = "error.type"
 
