@@ -35,12 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from docstools import DocsBuild, prose_text
+from docstools import SCHEMAS, DocsBuild, prose_text
 from onepython import DOCS_AS_WRITTEN, interpreter_independent
 from venvtools import ROOT, Venv
 
 DOCS = ROOT / "docs"
-SCHEMAS = DOCS / "schemas"
 
 # Pages whose code blocks are run by test_every_example_on_the_page_runs_as_shown.
 EXERCISED_PAGES = [

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from redistools import RedisServer
 from test_remote_e2e import HOST, Run, _project
-from venvtools import Venv, _clean_env, create_venv
+from venvtools import Venv, clean_env, create_venv
 
 pytest.importorskip("celery", reason="the hookwire[celery] extra is not installed")
 
@@ -211,7 +211,7 @@ def _start_worker(run: Run, log: Path) -> subprocess.Popen[str]:
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             text=True,
-            env=_clean_env(run.env),
+            env=clean_env(run.env),
             cwd=run.home,
         )
     run.workers.append((process, log))
@@ -304,7 +304,7 @@ def test_a_read_only_broker_folder_is_one_line_for_the_sender_and_for_the_worker
         [str(run.venv.bin / "hookwire"), "worker", "rshop:host"],
         capture_output=True,
         text=True,
-        env=_clean_env(run.env),
+        env=clean_env(run.env),
         cwd=run.home,
         timeout=60,
     )

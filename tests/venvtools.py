@@ -328,6 +328,39 @@ def write_dist_info(
     return dist_info
 
 
+def hatchling_pyproject(
+    name: str,
+    version: str = "1.0",
+    *,
+    entry_points: Mapping[str, Mapping[str, str]] | None = None,
+    packages: Sequence[str] = (),
+    extra: str = "",
+) -> str:
+    """A ``pyproject.toml`` that hatchling builds: ``name`` at ``version``, the
+    ``entry_points`` (group: {name: value}), the wheel's ``packages`` when given (otherwise
+    hatchling finds the package named after the project), then ``extra`` (more TOML)."""
+    lines = [
+        "[build-system]",
+        'requires = ["hatchling>=1.24"]',
+        'build-backend = "hatchling.build"',
+        "",
+        "[project]",
+        f'name = "{name}"',
+        f'version = "{version}"',
+        "",
+    ]
+    for group, entries in (entry_points or {}).items():
+        lines.append(f'[project.entry-points."{group}"]')
+        lines.extend(f'{key} = "{value}"' for key, value in entries.items())
+        lines.append("")
+    if packages:
+        quoted = ", ".join(f'"{package}"' for package in packages)
+        lines += ["[tool.hatch.build.targets.wheel]", f"packages = [{quoted}]", ""]
+    if extra:
+        lines.append(extra)
+    return "\n".join(lines)
+
+
 def create_venv(path: Path, *, wheels: Sequence[Path] = ()) -> Venv:
     """Create a venv at ``path`` that sees this environment's packages after its own.
 
