@@ -86,7 +86,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Venv
         _project(root, "rshop", "rshop", {"__init__.py": HOST}),
         _project(
             root, "rshop-texts", "rshop_texts", {"__init__.py": "", "signals.py": TEXTS},
-            entry="texts = \"rshop_texts\"",
+            plugin="texts",
         ),
     )  # fmt: skip
     return venv
