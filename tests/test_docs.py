@@ -444,9 +444,10 @@ def _run_console(
         # pip run by "hookwire plugins install" builds with what is installed, offline.
         "PIP_NO_BUILD_ISOLATION": "0",
         "PIP_NO_INDEX": "1",
-        # The user's data folder (where the embedded broker of remote receivers lives) is the
-        # page's own.
+        # The user's data and state folders (the embedded broker of remote receivers, the
+        # worker's attempt records) are the page's own.
         "XDG_DATA_HOME": str(workdir / "data"),
+        "XDG_STATE_HOME": str(workdir / "state"),
     }
     for command in read_commands(block.body):
         if re.match(r"^(python -m )?pip install ", command.command):

@@ -97,7 +97,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Venv
         _project(
             root, "rshop-guard", "rshop_guard",
             {"__init__.py": "", "signals.py": GUARD, "trap.py": TRAP},
-            entry='guard = "rshop_guard"',
+            plugin="guard",
         ),
     )  # fmt: skip
     return venv
