@@ -68,7 +68,7 @@ def tests(session: nox.Session) -> None:
     # session's venv, each of them would compile typer, rich, Celery, ... again.
     session.env["UV_COMPILE_BYTECODE"] = "1"
     # The celery extra: the remote-receiver tests run against a real Redis and real workers.
-    session.install("-e", ".[test,lint,docs,bench,celery]")
+    session.install("-e", ".[test,lint,docs,bench,celery,otel]")
     # The later sessions check that what those checks depend on is the same on their Python.
     record = Path(session.virtualenv.location).parent / "interpreter-independent"
     if _interpreter_independent_checked:
@@ -97,7 +97,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package."""
-    session.install("-e", ".[lint,celery]")
+    session.install("-e", ".[lint,celery,otel]")
     session.run("mypy", "--strict", "hookwire")
 
 
@@ -105,7 +105,7 @@ def typecheck(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the Sphinx site with warnings as errors."""
     # pytest too: the API reference documents the hookwire.testing pytest plugin, which imports it.
-    session.install("-e", ".[docs,celery]", "pytest")
+    session.install("-e", ".[docs,celery,otel]", "pytest")
     session.run(
         "sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html"
     )
@@ -114,7 +114,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Run every benchmark and print ns/op and ratios."""
-    session.install("-e", ".[bench,celery]")
+    session.install("-e", ".[bench,celery,otel]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 

@@ -13,6 +13,13 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ._dispatch.observers import (
+    ObservedSend,
+    SendObserver,
+    add_observer,
+    observing,
+    remove_observer,
+)
 from ._dispatch.signal import Signal, receiver
 
 if TYPE_CHECKING:
@@ -27,16 +34,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Host",
+    "ObservedSend",
     "Plugin",
     "PluginRecord",
     "PluginState",
     "ReceiverInfo",
     "Registry",
+    "SendObserver",
     "Signal",
     "TypedSignal",
     "__version__",
+    "add_observer",
     "exceptions",
+    "observing",
     "receiver",
+    "remove_observer",
     "signal_spec",
 ]
 

@@ -264,3 +264,20 @@ def test_startup_benchmark_reports_every_tool_for_every_size(tmp_path: Path) -> 
         assert is_number(size["above_bare_ms"][tool]), tool
     assert is_number(size["hookwire_own_per_plugin_ms"])
     assert is_number(size["hookwire_vs_pluggy"])
+
+
+def test_otel_benchmark_reports_every_mode_for_one_and_ten_receivers(tmp_path: Path) -> None:
+    table, report = run_quick("bench_otel.py", tmp_path)
+    assert [row["key"] for row in report["rows"]] == ["send_1", "send_10"]
+    for row in report["rows"]:
+        assert row["title"] in table
+        assert set(row["ns_per_op"]) == {
+            "uninstrumented",
+            "sampler_off",
+            "sampler_off_metrics",
+            "sampled",
+            "sdk_floor",
+        }
+        assert all(is_number(value) for value in row["ns_per_op"].values()), row
+        assert is_number(row["ratios"]["sampler_off/uninstrumented"])
+        assert row["result"] in {"PASS", "FAIL"}

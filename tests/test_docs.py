@@ -65,6 +65,7 @@ EXERCISED_PAGES = [
     "howto/migrate-from-blinker.md",
     "howto/remote-receivers.md",
     "howto/plugin-api.md",
+    "howto/opentelemetry.md",
 ]
 
 

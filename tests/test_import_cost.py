@@ -19,6 +19,7 @@ FORBIDDEN = (
     "click",
     "celery",
     "kombu",
+    "opentelemetry",
 )
 
 
@@ -49,6 +50,21 @@ def test_sending_a_signal_with_sync_receivers_stays_light() -> None:
     loaded = _modules_after(code) - _modules_after("")
     assert not loaded & set(FORBIDDEN)
     assert "inspect" not in loaded
+
+
+def test_observing_sends_imports_no_opentelemetry() -> None:
+    """The observer API is part of the dispatcher; only hookwire.otel imports OpenTelemetry."""
+    code = (
+        "import hookwire\n"
+        "s = hookwire.Signal()\n"
+        "def r(**kwargs): return 1\n"
+        "s.connect(r)\n"
+        "with hookwire.observing(hookwire.SendObserver(), s):\n"
+        "    assert s.send(None) == [(r, 1)]\n"
+    )
+    loaded = _modules_after(code) - _modules_after("")
+    assert not {name for name in loaded if name.split(".")[0] == "opentelemetry"}
+    assert "hookwire.otel" not in loaded
 
 
 def test_importtime_report_lists_no_forbidden_module() -> None:

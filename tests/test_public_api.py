@@ -6,16 +6,21 @@ import hookwire
 
 EXPECTED = [
     "Host",
+    "ObservedSend",
     "Plugin",
     "PluginRecord",
     "PluginState",
     "ReceiverInfo",
     "Registry",
+    "SendObserver",
     "Signal",
     "TypedSignal",
     "__version__",
+    "add_observer",
     "exceptions",
+    "observing",
     "receiver",
+    "remove_observer",
     "signal_spec",
 ]
 

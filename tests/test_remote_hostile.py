@@ -283,6 +283,33 @@ def test_malformed_bodies_are_rejected_acknowledged_and_the_worker_runs_on(guard
     assert [r for r in guard.records() if r.get("event") == "run" and r["n"] == "template"] == []
 
 
+def test_forged_trace_context_headers_are_rejected_and_a_well_formed_one_runs(
+    guard: Guard,
+) -> None:
+    """A tracer of remote deliveries adds ``traceparent``/``tracestate``; forged ones (huge,
+    escape sequences, not text) are refused before any propagator reads them."""
+    before = len(guard.rejections())
+    forgeries = [
+        _headers(traceparent="00-" + "a" * 500),
+        _headers(traceparent="00-\x1b[31mred\x1b[0m"),
+        _headers(traceparent={"not": "text"}),
+        _headers(tracestate="k=" + "v" * 100_000),
+    ]
+    for alter in forgeries:
+        guard.broker.push(guard.forger.forge(alter)[0])
+
+    def traced(envelope: dict[str, Any], body: Any) -> Any:
+        envelope["headers"]["traceparent"] = (
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        )
+        body[1]["kwargs"]["n"] = "traced"
+        return body
+
+    guard.broker.push(guard.forger.forge(traced)[0])
+    guard.expect_rejected(len(forgeries), before, "after-trace-context")
+    assert [r["receiver"] for r in guard.records("traced")] == ["filtered"]
+
+
 def test_forged_names_are_logged_escaped_on_one_line(guard: Guard) -> None:
     before = len(guard.rejections())
     evil = "evil\nINFO fake line\x1b[31m red \x1b]8;;https://example.invalid\x07link\x1b]8;;\x07"

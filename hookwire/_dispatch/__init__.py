@@ -15,9 +15,11 @@ Where things live:
 ``spec.py``          ``signal_spec``/``TypedSignal``: a contract from a typed signature.
 ``lazy.py``          ``"module:QualName"`` senders resolved when their module is imported.
 ``introspection.py`` :class:`ReceiverInfo`, what ``hookwire signals`` shows.
-``wrappers.py``      the one hook that ``muted()``, tracing and the test recorder attach to.
-``observed.py``      the send methods while a wrapper is attached.
-``tracing.py``       ``hookwire run --trace``: timed sends, a wrapper.
+``observers.py``     the public observer API (``SendObserver``, ``add_observer``): what
+                     ``muted()``, tracing, the test recorder and ``hookwire.otel`` attach.
+``wrappers.py``      how observers reach the sends: ordering, notifications, method switch.
+``observed.py``      the send methods while an observer is attached.
+``tracing.py``       ``hookwire run --trace``: timed sends, an observer.
 ``attribution.py``   which plugin is connecting now (``plugin_scope``), module fallback.
 """
 

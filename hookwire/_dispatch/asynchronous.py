@@ -38,7 +38,6 @@ import asyncio
 import contextvars
 import time
 from collections.abc import Awaitable, Callable
-from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -80,10 +79,10 @@ def _call_sync(
     # warnings.warn(stacklevel=...) points where it points under Django.
     arguments = {"signal": signal, "sender": sender, **named}
     responses = []
-    started = 0
+    started: Any = None
     for receiver in receivers:
         if timing is not None:
-            started = perf_counter_ns()
+            started = timing.starting(receiver)
         try:
             response: Any
             if start and (start_call := getattr(receiver, "start_call", None)) is not None:
@@ -183,8 +182,9 @@ async def _call_one(
     named: dict[str, Any],
     robust: bool,
     timing: ReceiverTiming | None = None,
+    concurrent: bool = False,
 ) -> Any:
-    started = perf_counter_ns() if timing is not None else 0
+    started: Any = timing.starting(receiver, concurrent) if timing is not None else None
     try:
         response = await receiver(signal=signal, sender=sender, **named)
     except BaseException as err:
@@ -205,9 +205,9 @@ async def _call_one(
 
 @stands_in
 async def _timed(receiver: Any, arguments: dict[str, Any], timing: ReceiverTiming) -> Any:
-    """An async receiver of a plain send, timed for the wrappers (failures are named by
-    :func:`_note_failures` afterwards, as for untimed receivers)."""
-    started = perf_counter_ns()
+    """An async receiver of a plain send run in a task of the group, watched by the observers
+    (failures are named by :func:`_note_failures` afterwards, as for unwatched receivers)."""
+    started = timing.starting(receiver, concurrent=True)
     try:
         response = await receiver(**arguments)
     except BaseException as err:
@@ -248,7 +248,9 @@ async def _send_async_group(
                 # plain sends run the receiver's coroutine as the task itself (one
                 # coroutine per receiver) and name a failing receiver afterwards.
                 if robust:
-                    coroutine = _call_one(signal, table, receiver, sender, named, True, timing)
+                    coroutine = _call_one(
+                        signal, table, receiver, sender, named, True, timing, concurrent=True
+                    )
                 elif timing is not None:
                     coroutine = _timed(receiver, arguments, timing)
                 else:
@@ -360,7 +362,7 @@ async def asend(
     timing: ReceiverTiming | None = None,
 ) -> list[tuple[Any, Any]]:
     """``asend``/``asend_robust``: see the module docstring. ``timing`` is given by the
-    observed sends when a wrapper times receivers."""
+    observed sends when an observer watches receivers."""
     try:
         plan = table.plans[id(sender)]
     except KeyError:

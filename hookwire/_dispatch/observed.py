@@ -1,35 +1,33 @@
-"""The send methods while a wrapper is attached (see :mod:`~hookwire._dispatch.wrappers`).
+"""The send methods while an observer is attached (see :mod:`~hookwire._dispatch.wrappers`).
 
-Each does what the plain method of :class:`~hookwire.Signal` does and tells the wrappers:
-when it starts (a wrapper may stop it there, as ``muted()`` does), after each receiver
-returned or raised (with how long it took, for the wrappers that time receivers) and when it
-ends (with its responses or its error).
+Each does what the plain method of :class:`~hookwire.Signal` does and tells the observers:
+when it starts (``muted()`` stops it there), around each receiver (before the call, and once
+it returned or raised with how long it took, for the observers that watch receivers) and when
+it ends (with its responses or its error).
 
 Like the plain methods, the sync ones call every sync receiver from their own frame, and the
 async ones hand their sync receivers to the same function behind ``sync_to_async``: a
 receiver finds the same frames above it, wrapped or not, as under Django. So the loops are
 written out here once more instead of going through a helper (or through the plain method).
 
-Imported when the first wrapper is attached, never by ``import hookwire``.
+Imported when the first observer is attached, never by ``import hookwire``.
 """
 
 from __future__ import annotations
 
-from time import perf_counter_ns
 from types import MethodType
 from typing import Any
 
 from .failures import duplicate_signal_argument, note_failure, robust_response, signal_given_twice
+from .observers import ObservedSend
 from .recursion import calls_receivers, forwards_sends, recursive_send_error
 from .signal import Signal
 from .table import live_receivers
-from .wrappers import Invocation, end_send, start_send
+from .wrappers import end_send, start_send
 
 __all__ = ["asend", "asend_robust", "send", "send_robust"]
 
 Responses = list[tuple[Any, Any]]
-
-_id = id
 
 
 def _entries(plan: Any) -> tuple[tuple[Any, ...], list[Any] | None]:
@@ -42,17 +40,13 @@ def _entries(plan: Any) -> tuple[tuple[Any, ...], list[Any] | None]:
 
 @calls_receivers
 def send(signal: Signal, sender: object, **named: Any) -> Responses:
-    """:meth:`hookwire.Signal.send`, told to the wrappers."""
-    invocation = Invocation(signal, "send", sender, named)
+    """:meth:`hookwire.Signal.send`, told to the observers."""
+    invocation = ObservedSend(signal, "send", sender, named)
     begun, timing, stopped = start_send(invocation)
     responses: Responses = []
     try:
         if not stopped:
-            table = signal._table
-            try:
-                plan = signal._plans[_id(sender)]
-            except KeyError:
-                plan = table.plan_for(sender)
+            plan, table = signal._plan_and_table(sender)
             if plan:
                 if "signal" in named:
                     raise duplicate_signal_argument()
@@ -64,7 +58,7 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
                     refusal = refusal_in_running_loop(signal, async_receivers, robust=False)
                     if refusal is not None:
                         raise refusal
-                started = 0
+                started: Any = None
                 try:
                     for getter, func in entries:
                         receiver = getter()
@@ -73,7 +67,7 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
                         if func is not None:
                             receiver = MethodType(func, receiver)
                         if timing is not None:
-                            started = perf_counter_ns()
+                            started = timing.starting(receiver)
                         try:
                             response = receiver(**arguments)
                         except BaseException as err:
@@ -98,7 +92,7 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
         error = end_send(invocation, begun, None, exc)
         if error is exc or error is None:
             raise
-        # A wrapper's own failure replaces the send's, which is already its __context__.
+        # An observer's own failure replaces the send's, which is already its __context__.
         raise error  # noqa: B904
     error = end_send(invocation, begun, responses, None)
     if error is not None:
@@ -108,17 +102,13 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
 
 @calls_receivers
 def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
-    """:meth:`hookwire.Signal.send_robust`, told to the wrappers."""
-    invocation = Invocation(signal, "send_robust", sender, named)
+    """:meth:`hookwire.Signal.send_robust`, told to the observers."""
+    invocation = ObservedSend(signal, "send_robust", sender, named)
     begun, timing, stopped = start_send(invocation)
     responses: Responses = []
     try:
         if not stopped:
-            table = signal._table
-            try:
-                plan = signal._plans[_id(sender)]
-            except KeyError:
-                plan = table.plan_for(sender)
+            plan, table = signal._plan_and_table(sender)
             if "signal" in named:
                 responses = signal_given_twice(signal, table, plan, sender)
             elif plan:
@@ -129,7 +119,7 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
                     from .asynchronous import refusal_in_running_loop
 
                     refusal = refusal_in_running_loop(signal, async_receivers, robust=True)
-                started = 0
+                started: Any = None
                 for getter, func in entries:
                     receiver = getter()
                     if receiver is None:
@@ -137,7 +127,7 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
                     if func is not None:
                         receiver = MethodType(func, receiver)
                     if timing is not None:
-                        started = perf_counter_ns()
+                        started = timing.starting(receiver)
                     try:
                         response = receiver(**arguments)
                     except BaseException as err:
@@ -173,7 +163,7 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
         error = end_send(invocation, begun, None, exc)
         if error is exc or error is None:
             raise
-        # A wrapper's own failure replaces the send's, which is already its __context__.
+        # An observer's own failure replaces the send's, which is already its __context__.
         raise error  # noqa: B904
     error = end_send(invocation, begun, responses, None)
     if error is not None:
@@ -185,20 +175,20 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
 async def _asend(signal: Signal, method: str, sender: object, named: dict[str, Any]) -> Responses:
     from .asynchronous import asend as run
 
-    invocation = Invocation(signal, method, sender, named)
+    invocation = ObservedSend(signal, method, sender, named)
     begun, timing, stopped = start_send(invocation)
     responses: Responses = []
     try:
         if not stopped:
             robust = method == "asend_robust"
-            responses = await run(
-                signal, signal._table, sender, named, robust=robust, timing=timing
-            )
+            # asend reads the plan again from the table: a dict hit once it is built.
+            _, table = signal._plan_and_table(sender)
+            responses = await run(signal, table, sender, named, robust=robust, timing=timing)
     except BaseException as exc:
         error = end_send(invocation, begun, None, exc)
         if error is exc or error is None:
             raise
-        # A wrapper's own failure replaces the send's, which is already its __context__.
+        # An observer's own failure replaces the send's, which is already its __context__.
         raise error  # noqa: B904
     error = end_send(invocation, begun, responses, None)
     if error is not None:
@@ -208,11 +198,11 @@ async def _asend(signal: Signal, method: str, sender: object, named: dict[str, A
 
 @forwards_sends
 async def asend(signal: Signal, sender: object, **named: Any) -> Responses:
-    """:meth:`hookwire.Signal.asend`, told to the wrappers."""
+    """:meth:`hookwire.Signal.asend`, told to the observers."""
     return await _asend(signal, "asend", sender, named)
 
 
 @forwards_sends
 async def asend_robust(signal: Signal, sender: object, **named: Any) -> Responses:
-    """:meth:`hookwire.Signal.asend_robust`, told to the wrappers."""
+    """:meth:`hookwire.Signal.asend_robust`, told to the observers."""
     return await _asend(signal, "asend_robust", sender, named)

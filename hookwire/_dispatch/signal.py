@@ -10,8 +10,10 @@ always right) and sends by walking the plan of the sender:
 
 ``send`` and ``send_robust`` are here; the async paths are in
 :mod:`~hookwire._dispatch.asynchronous`, failures in :mod:`~hookwire._dispatch.failures`, and
-anything that wraps a send (``muted()``, tracing, the test recorder) attaches through
-:mod:`~hookwire._dispatch.wrappers`.
+anything that observes a send (``muted()``, tracing, the test recorder, the public observers
+of :mod:`~hookwire._dispatch.observers`) attaches through :mod:`~hookwire._dispatch.wrappers`,
+which reaches a signal only through the few methods of "the interface of observed sends"
+below.
 """
 
 from __future__ import annotations
@@ -23,10 +25,16 @@ from contextlib import contextmanager
 from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import lazy, wrappers
+from . import lazy, observers, wrappers
 from .attribution import current_scope, module_claimant, plugin_for_module
 from .contracts import Contract, build_contract, check_receiver, check_send
-from .failures import duplicate_signal_argument, note_failure, robust_response, signal_given_twice
+from .failures import (
+    duplicate_signal_argument,
+    note_failure,
+    plugin_of,
+    robust_response,
+    signal_given_twice,
+)
 from .receivers import (
     ONLY_HELD_BY_CALL,
     ReceiverRow,
@@ -42,6 +50,7 @@ from .table import ReceiverTable, SenderPlan, live_receivers, split_plan
 
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
+    from .receivers import Registration
 
 __all__ = ["Signal", "all_signals", "disconnect_module_receivers", "receiver"]
 
@@ -89,12 +98,12 @@ def _creator_module(signal: object) -> str | None:
         return None
 
 
-class _Mute(wrappers.SendWrapper):
+class _Mute(observers.SendObserver):
     """What ``Signal.muted()`` attaches: every send returns ``[]`` without calling anyone."""
 
-    layer = wrappers.MUTE
+    order = wrappers.MUTE
 
-    def send_started(self, invocation: wrappers.Invocation) -> Any:
+    def send_started(self, send: observers.ObservedSend) -> Any:
         return wrappers.STOP
 
 
@@ -589,12 +598,8 @@ class Signal:
 
         Muting applies to every thread; blocks may nest. Costs nothing outside the block.
         """
-        mute = _Mute()
-        wrappers.attach(mute, Signal, self)
-        try:
+        with observers.observing(_Mute(), self):
             yield
-        finally:
-            wrappers.detach(mute, Signal, self)
 
     def describe_receivers(self, *, plugin: str | None = None) -> list[ReceiverInfo]:
         """Every receiver as a :class:`~hookwire.ReceiverInfo`, in the order send calls them.
@@ -611,6 +616,42 @@ class Signal:
         registrations, pending = self._table.registrations_of(plugin)
         return describe_registrations(registrations, pending)
 
+    # -- the interface of observed sends ----------------------------------------------
+    # All that wrappers.py, observed.py and tracing.py use of a signal (with the public
+    # attributes and _check_arguments): which methods it sends through, the plan of a sender
+    # with the table that names its receivers on failure, and who connected a receiver.
+
+    def _use_send_methods(self, methods: Mapping[str, Callable[..., Any]] | None) -> None:
+        """Send through ``methods`` (name -> function taking the signal first) on this
+        signal only, or (``None``) through its class's methods again."""
+        for name in _SEND_METHODS:
+            if methods is None:
+                self.__dict__.pop(name, None)
+            else:
+                self.__dict__[name] = MethodType(methods[name], self)
+
+    @classmethod
+    def _use_class_send_methods(cls, methods: Mapping[str, Callable[..., Any]] | None) -> None:
+        """Send through ``methods`` on every signal of this class, or (``None``) through the
+        plain send methods again."""
+        for name in _SEND_METHODS:
+            setattr(cls, name, _PLAIN_SEND_METHODS[name] if methods is None else methods[name])
+
+    def _plan_and_table(self, sender: object) -> tuple[Any, ReceiverTable]:
+        """The plan ``send(sender)`` walks and the table failures are named from."""
+        try:
+            return self._plans[_id(sender)], self._table
+        except KeyError:
+            return self._table.plan_for(sender), self._table
+
+    def _registrations_for(self, sender: object) -> list[Registration]:
+        """The live registrations ``send(sender)`` calls, in call order."""
+        return self._table.registrations_for(sender)
+
+    def _plugin_of(self, receiver: object, sender: object = None) -> str | None:
+        """The plugin that connected ``receiver`` for ``sender`` (or owns its module)."""
+        return plugin_of(self._table, receiver, sender)
+
     # -- test isolation ---------------------------------------------------------------
 
     def _snapshot_state(self) -> object:
@@ -620,6 +661,11 @@ class Signal:
     def _restore_state(self, state: object) -> None:
         """Put back exactly the registrations of a :meth:`_snapshot_state`."""
         self._table.restore(state)
+
+
+_SEND_METHODS = ("send", "send_robust", "asend", "asend_robust")
+# The plain send methods, put back on the class when the last observer of every signal goes.
+_PLAIN_SEND_METHODS = {name: Signal.__dict__[name] for name in _SEND_METHODS}
 
 
 def receiver(signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any) -> Callable[[F], F]:

@@ -1,8 +1,8 @@
 """Tracing every send, for ``hookwire run --trace``.
 
-:func:`install_tracer` attaches a wrapper to every signal (through
-:mod:`~hookwire._dispatch.wrappers`, innermost) that the send tells how long each receiver
-took; :func:`remove_tracer` detaches it. The receivers are called exactly as without tracing
+:func:`install_tracer` adds an observer to every signal (through the public observer API of
+:mod:`~hookwire._dispatch.observers`, innermost) that the send tells how long each receiver
+took; :func:`remove_tracer` removes it. The receivers are called exactly as without tracing
 (no stand-in sits between a send and its receivers). Without a tracer the send methods are
 exactly the untraced ones: tracing costs nothing unless installed.
 
@@ -21,9 +21,10 @@ from time import perf_counter_ns
 from typing import Any
 
 from .introspection import ReceiverInfo, describe_registration
+from .observers import ObservedSend, SendObserver, add_observer, remove_observer
 from .receivers import receiver_key
 from .signal import Signal
-from .wrappers import TRACE, Invocation, SendWrapper, attach, detach
+from .wrappers import TRACE
 
 __all__ = ["ReceiverCall", "SendTrace", "current_tracer", "install_tracer", "remove_tracer"]
 
@@ -72,27 +73,27 @@ class _SendState:
 def _infos(signal: Signal, sender: object) -> dict[Any, ReceiverInfo]:
     """The receivers ``send(sender)`` would call, described, by their identity."""
     infos = {}
-    for reg in signal._table.registrations_for(sender):
+    for reg in signal._registrations_for(sender):
         info = describe_registration(reg)
         if info is not None:
             infos[receiver_key(info.receiver)] = info
     return infos
 
 
-class _Tracer(SendWrapper):
+class _Tracer(SendObserver):
     """Innermost: times every receiver, then hands the callback the whole send."""
 
-    layer = TRACE
-    times_receivers = True
+    order = TRACE
 
-    def send_started(self, invocation: Invocation) -> _SendState:
-        return _SendState(_infos(invocation.signal, invocation.sender))
+    def send_started(self, send: ObservedSend) -> _SendState:
+        return _SendState(_infos(send.signal, send.sender))
 
-    def receiver_called(
+    def receiver_ended(
         self,
-        invocation: Invocation,
+        send: ObservedSend,
         token: Any,
         receiver: Any,
+        receiver_token: Any,
         duration_ns: int,
         error: BaseException | None,
     ) -> None:
@@ -103,7 +104,7 @@ class _Tracer(SendWrapper):
 
     def send_ended(
         self,
-        invocation: Invocation,
+        send: ObservedSend,
         token: Any,
         responses: list[tuple[Any, Any]] | None,
         error: BaseException | None,
@@ -112,9 +113,7 @@ class _Tracer(SendWrapper):
         callback = _callback
         if callback is not None:
             total = perf_counter_ns() - state.start
-            trace = SendTrace(
-                invocation.signal, invocation.sender, invocation.method, tuple(state.calls), total
-            )
+            trace = SendTrace(send.signal, send.sender, send.method, tuple(state.calls), total)
             callback(trace)
 
 
@@ -134,7 +133,7 @@ def install_tracer(callback: Callable[[SendTrace], None]) -> None:
     global _callback
     with _lock:
         if _callback is None:
-            attach(_tracer, Signal)
+            add_observer(_tracer)
         _callback = callback
 
 
@@ -143,5 +142,5 @@ def remove_tracer() -> None:
     global _callback
     with _lock:
         if _callback is not None:
-            detach(_tracer, Signal)
+            remove_observer(_tracer)
         _callback = None

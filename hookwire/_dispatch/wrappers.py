@@ -1,29 +1,21 @@
-"""The one hook for observing sends: what ``muted()``, ``hookwire run --trace`` and the test
-recorder attach to.
+"""How observers reach the sends: the machinery behind :mod:`~hookwire._dispatch.observers`.
 
-A :class:`SendWrapper` is attached to one signal or to every signal. While any wrapper is
-attached, the signal's four send methods (``send``, ``send_robust``, ``asend``,
-``asend_robust``) are the observed ones of :mod:`~hookwire._dispatch.observed`, which tell
-each wrapper when the send starts (:meth:`SendWrapper.send_started`, which may stop it there),
-after each receiver returned or raised (:meth:`SendWrapper.receiver_called`, for wrappers that
-time receivers) and when the send ended (:meth:`SendWrapper.send_ended`).
+While any observer is attached to a signal (through the public
+:func:`~hookwire._dispatch.observers.add_observer`, or ``muted()``), that signal's four send
+methods are the observed ones of :mod:`~hookwire._dispatch.observed`, which call
+:func:`start_send` before any receiver, hand the receivers' loop a :class:`ReceiverTiming`
+when some observer watches receivers, and call :func:`end_send` as the send ends.
 
-Wrappers are told, never asked to call: the observed send calls every sync receiver from its
-own frame, exactly as the plain send does (and as Django does), so a receiver's
-``warnings.warn(stacklevel=...)`` or a look at its caller's frame lands in the same place
-whether a wrapper is attached or not. A wrapper that ran the send itself (``proceed()``) would
-put its frames in between.
+Observers never know about each other; they are ordered by their ``order`` (lower starts first
+and ends last), then by when they were attached. ``muted()`` is the outermost (order
+:data:`MUTE`): its observer answers :data:`STOP`, so a muted send calls nobody and no observer
+after it sees it. The test recorder uses :data:`RECORD`, the tracer of ``run --trace``
+:data:`TRACE`.
 
-Wrappers never know about each other; they are ordered by their ``layer`` (lower starts first
-and ends last), then by when they were attached. The layers in use:
-
-* :data:`MUTE` (outermost): a muted send calls nobody, so no wrapper after it sees it;
-* :data:`RECORD`: the test recorder sees every send that happens, with its responses;
-* :data:`TRACE` (innermost): the tracer times each receiver.
-
-When no wrapper is attached, the send methods are exactly the plain ones: wrapping costs
-nothing unless used. Attaching to every signal replaces the methods on the ``Signal`` class,
-attaching to one signal sets them on that instance; this module is the only one that does.
+When no observer is attached, the send methods are exactly the plain ones: observing costs
+nothing unless used. Which methods a signal sends through is the signal's business: this
+module asks :meth:`Signal._use_send_methods` (one signal) or
+:meth:`Signal._use_class_send_methods` (every signal) and touches nothing else of it.
 """
 
 from __future__ import annotations
@@ -32,157 +24,114 @@ import threading
 import weakref
 from itertools import count
 from time import perf_counter_ns
-from types import MethodType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .observers import ObservedSend, SendObserver
 
 __all__ = [
     "MUTE",
     "RECORD",
-    "SEND_METHODS",
     "STOP",
     "TRACE",
-    "Invocation",
     "ReceiverTiming",
-    "SendWrapper",
     "attach",
     "detach",
     "end_send",
     "start_send",
 ]
 
-SEND_METHODS = ("send", "send_robust", "asend", "asend_robust")
-
-MUTE = 10
+MUTE = 0
 RECORD = 20
-TRACE = 30
+TRACE = 80
 
-#: What :meth:`SendWrapper.send_started` returns to end the send at once with ``[]``.
+#: What ``muted()``'s observer returns from ``send_started`` to end the send at once with
+#: ``[]``; not part of the public observer API, whose observers only watch.
 STOP: Any = object()
 
 Responses = list[tuple[Any, Any]]
-
-
-class Invocation:
-    """One send being observed.
-
-    :ivar signal: the signal being sent.
-    :ivar method: ``"send"``, ``"send_robust"``, ``"asend"`` or ``"asend_robust"``.
-    :ivar sender: the sender.
-    :ivar named: the keyword arguments.
-    """
-
-    __slots__ = ("method", "named", "sender", "signal")
-
-    def __init__(self, signal: Any, method: str, sender: object, named: dict[str, Any]) -> None:
-        self.signal = signal
-        self.method = method
-        self.sender = sender
-        self.named = named
-
-    @property
-    def robust(self) -> bool:
-        """Whether failures become responses (``send_robust``/``asend_robust``)."""
-        return self.method.endswith("_robust")
-
-    @property
-    def is_async(self) -> bool:
-        """Whether this is ``asend``/``asend_robust``."""
-        return self.method.startswith("a")
-
-
-class SendWrapper:
-    """Base of the wrappers; each method does nothing by default. ``layer`` orders wrappers
-    (lower starts first); ``times_receivers`` asks for :meth:`receiver_called`."""
-
-    layer = RECORD
-    times_receivers = False
-
-    def send_started(self, invocation: Invocation) -> Any:
-        """Called as the send begins, before any receiver (for ``asend``: when its coroutine
-        starts running). Returns a token handed back to the other two methods, or
-        :data:`STOP` to end the send there with ``[]``: wrappers after this one are then
-        never told of it."""
-        return None
-
-    def receiver_called(
-        self,
-        invocation: Invocation,
-        token: Any,
-        receiver: Any,
-        duration_ns: int,
-        error: BaseException | None,
-    ) -> None:
-        """Called once a receiver returned (``error`` is ``None``) or raised, on the thread
-        that called it, with how long the call took (for async receivers: until their
-        coroutine ended). Only for wrappers whose ``times_receivers`` is true."""
-
-    def send_ended(
-        self,
-        invocation: Invocation,
-        token: Any,
-        responses: Responses | None,
-        error: BaseException | None,
-    ) -> None:
-        """Called as the send ends, innermost wrapper first, with what it returns
-        (``responses``) or what it raises (``error``, ``responses`` then ``None``). An
-        exception raised here propagates to the sender and is what the wrappers told after
-        this one see as the send's error."""
+Told = list[tuple["SendObserver", Any]]
 
 
 class ReceiverTiming:
-    """What a send hands its receiver loop when some wrapper times receivers."""
+    """What a send hands its receiver loop when some observer watches receivers."""
 
-    __slots__ = ("invocation", "timers")
+    __slots__ = ("send", "single", "watchers")
 
-    def __init__(self, invocation: Invocation, timers: list[tuple[SendWrapper, Any]]) -> None:
-        self.invocation = invocation
-        self.timers = timers
+    def __init__(self, send: ObservedSend, watchers: Told) -> None:
+        self.send = send
+        self.watchers = watchers
+        # One watcher is the common case (an OpenTelemetry instrumentor, or the tracer): its
+        # path skips the lists, a third of an unsampled send's cost per receiver
+        # (benchmarks/bench_otel.py, "sampler off", 10 receivers).
+        self.single = watchers[0] if len(watchers) == 1 else None
 
-    def called(self, receiver: Any, started_ns: int, error: BaseException | None) -> None:
-        """Tell the timing wrappers that ``receiver``, called at ``started_ns``, ended."""
+    def starting(self, receiver: Any, concurrent: bool = False) -> tuple[Any, int]:
+        """Tell the watchers that ``receiver`` is about to be called; what the loop hands
+        :meth:`called` afterwards."""
+        single = self.single
+        if single is not None:
+            token = single[0].receiver_started(self.send, single[1], receiver, concurrent)
+            return token, perf_counter_ns()
+        send = self.send
+        tokens = [
+            observer.receiver_started(send, token, receiver, concurrent)
+            for observer, token in self.watchers
+        ]
+        return tokens, perf_counter_ns()
+
+    def called(self, receiver: Any, started: tuple[Any, int], error: BaseException | None) -> None:
+        """Tell the watchers, innermost first, that ``receiver`` (``started`` by
+        :meth:`starting`) returned or raised ``error``."""
+        tokens, started_ns = started
         duration = perf_counter_ns() - started_ns
-        for wrapper, token in self.timers:
-            wrapper.receiver_called(self.invocation, token, receiver, duration, error)
+        send = self.send
+        single = self.single
+        if single is not None:
+            single[0].receiver_ended(send, single[1], receiver, tokens, duration, error)
+            return
+        for (observer, token), receiver_token in zip(
+            reversed(self.watchers), reversed(tokens), strict=True
+        ):
+            observer.receiver_ended(send, token, receiver, receiver_token, duration, error)
 
 
-def start_send(
-    invocation: Invocation,
-) -> tuple[list[tuple[SendWrapper, Any]], ReceiverTiming | None, bool]:
-    """Tell the wrappers of ``invocation.signal`` that it starts, outermost first, once
-    its declared arguments hold (:class:`~hookwire.exceptions.SignalArgumentsError` if not).
+def start_send(send: ObservedSend) -> tuple[Told, ReceiverTiming | None, bool]:
+    """Tell the observers of ``send.signal`` that it starts, outermost first, once its
+    declared arguments hold (:class:`~hookwire.exceptions.SignalArgumentsError` if not).
 
-    :returns: the wrappers told and their tokens, the timing to hand the receivers' loop
-        (``None`` when no wrapper times receivers), and whether a wrapper stopped the send.
+    :returns: the observers told and their tokens, the timing to hand the receivers' loop
+        (``None`` when no observer watches receivers), and whether ``muted()`` stopped it.
     """
-    signal = invocation.signal
-    # Declared arguments are checked before any wrapper is told: a muted or traced send
+    signal = send.signal
+    # Declared arguments are checked before any observer is told: a muted or observed send
     # breaks the contract exactly as a plain one does.
-    signal._check_arguments(invocation.named)
-    entries = _everywhere + _per_signal.get(signal, ())
-    begun: list[tuple[SendWrapper, Any]] = []
-    for _, _, wrapper in sorted(entries, key=lambda entry: entry[:2]):
-        token = wrapper.send_started(invocation)
+    signal._check_arguments(send.named)
+    # Each tuple is kept sorted by attach(); only a send with both kinds sorts them together.
+    entries = _per_signal.get(_id(signal), ())
+    if _everywhere:
+        entries = tuple(sorted(_everywhere + entries, key=_rank)) if entries else _everywhere
+    begun: Told = []
+    for _, _, observer in entries:
+        token = observer.send_started(send)
         if token is STOP:
             return begun, None, True
-        begun.append((wrapper, token))
-    timers = [pair for pair in begun if pair[0].times_receivers]
-    return begun, ReceiverTiming(invocation, timers) if timers else None, False
+        begun.append((observer, token))
+    watchers = [pair for pair in begun if pair[0].observes_receivers]
+    return begun, ReceiverTiming(send, watchers) if watchers else None, False
 
 
 def end_send(
-    invocation: Invocation,
-    begun: list[tuple[SendWrapper, Any]],
-    responses: Responses | None,
-    error: BaseException | None,
+    send: ObservedSend, begun: Told, responses: Responses | None, error: BaseException | None
 ) -> BaseException | None:
-    """Tell the wrappers of :func:`start_send` how the send ended, innermost first.
+    """Tell the observers of :func:`start_send` how the send ended, innermost first.
 
-    :returns: the error the send raises now: ``error``, or the last one a wrapper raised
+    :returns: the error the send raises now: ``error``, or the last one an observer raised
         (``None`` when the send returns ``responses``).
     """
-    for wrapper, token in reversed(begun):
+    for observer, token in reversed(begun):
         try:
-            wrapper.send_ended(invocation, token, responses, error)
+            observer.send_ended(send, token, responses, error)
         except BaseException as exc:
             error, responses = exc, None
     return error
@@ -190,68 +139,75 @@ def end_send(
 
 _lock = threading.Lock()
 _order = count()
-# (layer, order, wrapper) for every signal, and per signal; swapped whole under _lock and
-# read without it by the observed send methods.
-_everywhere: tuple[tuple[int, int, SendWrapper], ...] = ()
-_per_signal: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int, SendWrapper], ...]] = (
-    weakref.WeakKeyDictionary()
-)
-# The plain send methods of the Signal class, saved when a wrapper is first attached.
-_plain: dict[str, Any] = {}
+# (order, sequence, observer) for every signal, and per signal; swapped whole under _lock
+# and read without it by the observed send methods.
+_everywhere: tuple[tuple[int, int, SendObserver], ...] = ()
+# Keyed on id(signal), not a WeakKeyDictionary: its look-up makes a weak reference at every
+# send, a fifth of an observed send's own cost. A signal's entry goes when the signal does
+# (_forgets holds the weak references that drop it), before its id can be reused.
+_per_signal: dict[int, tuple[tuple[int, int, SendObserver], ...]] = {}
+_forgets: dict[int, weakref.ref[Any]] = {}
+_id = id
+
+
+def _forget(key: int) -> Any:
+    def forget(_: object) -> None:
+        # No lock: a collection may run this inside attach() or detach(), which hold it.
+        _per_signal.pop(key, None)
+        _forgets.pop(key, None)
+
+    return forget
+
+
+def _rank(entry: tuple[int, int, SendObserver]) -> tuple[int, int]:
+    return entry[0], entry[1]
 
 
 def _observed() -> dict[str, Any]:
     # Imported here: the observed sends import the dispatcher, which imports this module.
     from . import observed
 
-    return {method: getattr(observed, method) for method in SEND_METHODS}
+    return {method: getattr(observed, method) for method in observed.__all__}
 
 
-def _save_plain(signal_class: type) -> None:
-    # Caller holds _lock. Nothing is attached yet whenever _plain is empty, so the class
-    # holds the plain methods.
-    if not _plain:
-        for method in SEND_METHODS:
-            _plain[method] = signal_class.__dict__[method]
-
-
-def attach(wrapper: SendWrapper, signal_class: type, signal: Any = None) -> None:
-    """Attach ``wrapper`` to ``signal``, or to every signal of ``signal_class`` (``None``).
+def attach(observer: SendObserver, signal_class: Any, signal: Any = None) -> None:
+    """Attach ``observer`` to ``signal``, or to every signal of ``signal_class`` (``None``).
 
     ``signal_class`` is :class:`hookwire.Signal` (passed in so that this module imports
     nothing of the dispatcher).
     """
     global _everywhere
-    entry = (wrapper.layer, next(_order), wrapper)
+    entry = (observer.order, next(_order), observer)
     with _lock:
-        _save_plain(signal_class)
         if signal is None:
             if not _everywhere:
-                for method, function in _observed().items():
-                    setattr(signal_class, method, function)
-            _everywhere = (*_everywhere, entry)
+                signal_class._use_class_send_methods(_observed())
+            _everywhere = tuple(sorted((*_everywhere, entry), key=_rank))
             return
-        entries = _per_signal.get(signal, ())
+        key = _id(signal)
+        entries = _per_signal.get(key, ())
         if not entries:
-            for method, function in _observed().items():
-                signal.__dict__[method] = MethodType(function, signal)
-        _per_signal[signal] = (*entries, entry)
+            signal._use_send_methods(_observed())
+            _forgets[key] = weakref.ref(signal, _forget(key))
+        _per_signal[key] = tuple(sorted((*entries, entry), key=_rank))
 
 
-def detach(wrapper: SendWrapper, signal_class: type, signal: Any = None) -> None:
-    """Undo :func:`attach` of ``wrapper`` (nothing happens if it is not attached)."""
+def detach(observer: SendObserver, signal_class: Any, signal: Any = None) -> None:
+    """Undo :func:`attach` of ``observer`` (nothing happens if it is not attached)."""
     global _everywhere
     with _lock:
         if signal is None:
-            _everywhere = tuple(entry for entry in _everywhere if entry[2] is not wrapper)
-            if not _everywhere and _plain:
-                for method in SEND_METHODS:
-                    setattr(signal_class, method, _plain[method])
+            if not _everywhere:
+                return
+            _everywhere = tuple(entry for entry in _everywhere if entry[2] is not observer)
+            if not _everywhere:
+                signal_class._use_class_send_methods(None)
             return
-        entries = tuple(entry for entry in _per_signal.get(signal, ()) if entry[2] is not wrapper)
+        key = _id(signal)
+        entries = tuple(entry for entry in _per_signal.get(key, ()) if entry[2] is not observer)
         if entries:
-            _per_signal[signal] = entries
+            _per_signal[key] = entries
             return
-        _per_signal.pop(signal, None)
-        for method in SEND_METHODS:
-            signal.__dict__.pop(method, None)
+        _forgets.pop(key, None)
+        if _per_signal.pop(key, None) is not None:
+            signal._use_send_methods(None)

@@ -88,6 +88,10 @@ _TEXT_HEADERS = {
     "origin": 300,
     "argsrepr": 1000,
     "kwargsrepr": 1000,
+    # W3C trace context, added by a tracer of remote deliveries (hookwire.otel); what is in
+    # them is read only by the tracer's propagator, which checks its format.
+    "traceparent": 64,
+    "tracestate": 512,
 }
 #: An ETA later than a receiver's longest backoff by this much (seconds) is not a retry.
 _ETA_SLACK = 300.0

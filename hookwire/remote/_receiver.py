@@ -19,6 +19,7 @@ from functools import update_wrapper
 from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .. import _remote_hooks
 from .._dispatch import attribution as _attribution
 from .._dispatch.introspection import REMOTE_MARKER
 from ..exceptions import RemoteDispatchError, RemoteSerializationError
@@ -185,7 +186,11 @@ class RemoteReceiver:
         # The publishing thread records each failed attempt here, for the error the caller
         # raises when it stops waiting first.
         failures: list[BaseException] = []
-        handoff = submit(lambda: self._publish(app, signal, body, deadline, failures))
+        tracer = _remote_hooks.tracing
+        traced = None
+        if tracer is not None:
+            traced = tracer.publishing(signal.qualified_name, self.name, self.queue, delivery_id)
+        handoff = submit(lambda: self._publish(app, signal, body, deadline, failures, traced))
 
         def expired() -> RemoteDispatchError:
             cause = failures[-1] if failures else None
@@ -210,8 +215,33 @@ class RemoteReceiver:
         body: dict[str, Any],
         deadline: float,
         failures: list[BaseException],
+        traced: tuple[dict[str, str], Callable[[BaseException | None], None]] | None = None,
     ) -> Dispatched:
-        """Publish ``body`` unless ``deadline`` passed; runs on a publishing thread."""
+        """Publish ``body`` unless ``deadline`` passed; runs on a publishing thread.
+
+        ``traced`` is the trace context headers and the call that ends the publish's span,
+        when a tracer is attached.
+        """
+        if traced is None:
+            return self._publish_now(app, signal, body, deadline, failures, None)
+        headers, finished = traced
+        try:
+            dispatched = self._publish_now(app, signal, body, deadline, failures, headers)
+        except BaseException as exc:
+            finished(exc)
+            raise
+        finished(None)
+        return dispatched
+
+    def _publish_now(
+        self,
+        app: Any,
+        signal: Signal,
+        body: dict[str, Any],
+        deadline: float,
+        failures: list[BaseException],
+        headers: dict[str, str] | None,
+    ) -> Dispatched:
         started = time.monotonic()
         if started >= deadline:
             # The caller has stopped waiting: publishing now would deliver a send it was told
@@ -237,6 +267,7 @@ class RemoteReceiver:
                 ignore_result=True,
                 retry=True,
                 retry_policy=_retry_policy(deadline, failures),
+                headers=headers,
             )
         except Exception as exc:
             waited = time.monotonic() - started

@@ -15,9 +15,11 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import _remote_hooks
 from .. import signals as lifecycle
 from .._text import describe_error, escape
 from ._attempts import AttemptRecord, state_folder
@@ -133,8 +135,16 @@ def install_delivery_task(
             delivery = Delivery(delivery_id=delivery_id, attempt=last, host=host.name)
             _failed_for_good(host, entry, delivery, lost, record)
             return
+        tracer = _remote_hooks.tracing
+        traced: AbstractContextManager[Any] = nullcontext()
+        if tracer is not None:
+            # Custom message headers (the trace context) are attributes of the request.
+            traced = tracer.consuming(
+                vars(request), entry.signal.qualified_name, receiver.name, receiver.queue,
+                delivery_id, attempt,
+            )  # fmt: skip
         try:
-            with delivery_scope(delivery):
+            with traced, delivery_scope(delivery):
                 result = receiver.func(
                     signal=entry.signal, sender=accepted.sender, **accepted.kwargs
                 )

@@ -1,11 +1,12 @@
 """Recording every signal sent, with its sender and arguments, and asserting on it.
 
-Recording attaches one send wrapper to every signal (the dispatcher's hook for wrapping sends,
-shared with ``Signal.muted()`` and ``hookwire run --trace``) while at least one
+Recording adds one observer to every signal (through the public observer API,
+:func:`hookwire.add_observer`, shared with ``Signal.muted()`` and ``hookwire run --trace``)
+while at least one
 :class:`SignalRecorder` is active, so it sees every signal — including ones created after
 recording started and ones nobody listens to — and the exact arguments each send was given.
 A muted signal sends nothing, so nothing is recorded for it. When no recorder is active the
-wrapper is detached and the send methods are the plain ones, so recording costs nothing
+observer is removed and the send methods are the plain ones, so recording costs nothing
 outside the tests that ask for it.
 """
 
@@ -17,15 +18,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
-from .._dispatch.wrappers import RECORD, Invocation, SendWrapper, attach, detach
+from .._dispatch.observers import ObservedSend, SendObserver, add_observer, remove_observer
+from .._dispatch.wrappers import RECORD
 from ._formatting import safe_repr, signal_label
 
 if TYPE_CHECKING:
     from .._dispatch.signal import Signal
 
 __all__ = ["ANY_SENDER", "SentSignal", "SignalRecorder", "record_signals"]
-
-SEND_METHODS: Final = ("send", "send_robust", "asend", "asend_robust")
 
 # How many sends a failure message lists before it summarises the rest.
 _MAX_LISTED: Final = 40
@@ -111,7 +111,7 @@ class SentSignal:
         return f"<SentSignal {self.describe()}>"
 
 
-# --- the wrapper, shared by every active recorder -------------------------------------------
+# --- the observer, shared by every active recorder -------------------------------------------
 
 _lock = threading.Lock()
 # The running recorders; swapped whole under _lock, read without it by every recorded send.
@@ -128,17 +128,17 @@ def _begin(signal: Signal, sender: object, named: dict[str, Any], method: str) -
     return record
 
 
-class _Recording(SendWrapper):
+class _Recording(SendObserver):
     """Records each send as it begins, then its responses or its exception."""
 
-    layer = RECORD
+    order = RECORD
 
-    def send_started(self, invocation: Invocation) -> SentSignal | None:
-        return _begin(invocation.signal, invocation.sender, invocation.named, invocation.method)
+    def send_started(self, send: ObservedSend) -> SentSignal | None:
+        return _begin(send.signal, send.sender, send.named, send.method)
 
     def send_ended(
         self,
-        invocation: Invocation,
+        send: ObservedSend,
         token: Any,
         responses: list[tuple[Any, Any]] | None,
         error: BaseException | None,
@@ -157,16 +157,12 @@ _recording = _Recording()
 
 def _install() -> None:
     # Called with _lock held when the first recorder starts.
-    from .._dispatch.signal import Signal
-
-    attach(_recording, Signal)
+    add_observer(_recording)
 
 
 def _uninstall() -> None:
     # Called with _lock held when the last recorder stops.
-    from .._dispatch.signal import Signal
-
-    detach(_recording, Signal)
+    remove_observer(_recording)
 
 
 class SignalRecorder:
