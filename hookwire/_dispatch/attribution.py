@@ -29,6 +29,7 @@ __all__ = [
     "current_plugin",
     "current_scope",
     "forget_module_owner",
+    "forget_owner",
     "module_owner",
     "plugin_for_module",
     "plugin_scope",
@@ -45,19 +46,28 @@ class PluginScope:
     those: never a registration another plugin (or the host) made under the same key, nor one
     of another plugin that happens to have the same name. ``owner`` is what the loader says
     the scope belongs to (its plugin record), or ``None``.
+
+    ``foreign`` holds the undo functions of connections made in the scope to another
+    dispatcher's signals (Django's, by :mod:`hookwire.django`): each removes exactly one
+    registration and returns whether it did.
     """
 
-    __slots__ = ("connections", "owner", "phase", "plugin")
+    __slots__ = ("connections", "foreign", "owner", "phase", "plugin")
 
     def __init__(self, plugin: str, phase: str | None = None, owner: object = None) -> None:
         self.plugin = plugin
         self.phase = phase
         self.owner = owner
         self.connections: list[tuple[weakref.ref[ReceiverTable], Hashable]] = []
+        self.foreign: list[Callable[[], bool]] = []
 
     def record(self, table: ReceiverTable, lookup_key: Hashable) -> None:
         """Remember that ``table`` gained the registration ``lookup_key`` in this scope."""
         self.connections.append((weakref.ref(table), lookup_key))
+
+    def record_foreign(self, undo: Callable[[], bool]) -> None:
+        """Remember a connection to another dispatcher's signal; ``undo()`` removes it."""
+        self.foreign.append(undo)
 
     def undo(self) -> int:
         """Disconnect every registration recorded here; return how many were removed."""
@@ -67,6 +77,10 @@ class PluginScope:
             if table is not None and table.remove(lookup_key, owner=self):
                 removed += 1
         self.connections.clear()
+        for undo_foreign in reversed(self.foreign):
+            if undo_foreign():
+                removed += 1
+        self.foreign.clear()
         return removed
 
     def __repr__(self) -> str:
@@ -118,6 +132,16 @@ def forget_module_owner(module: str) -> None:
     """Undo :func:`register_module_owner` (used by test isolation)."""
     with _owners_lock:
         _module_owners.pop(module, None)
+
+
+def forget_owner(owner: object) -> list[str]:
+    """Forget every module registered to ``owner`` (matched by identity); return their names
+    (used by :meth:`hookwire.Host.unload`)."""
+    with _owners_lock:
+        modules = [module for module, known in _module_owners.items() if known is owner]
+        for module in modules:
+            del _module_owners[module]
+    return modules
 
 
 def module_owner(module: str | None) -> Any:
