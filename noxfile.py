@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -14,6 +15,10 @@ import nox
 nox.options.error_on_missing_interpreters = False
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = False
+# uv makes and fills a session's venv several times faster than virtualenv and pip; a Python
+# that is not installed is skipped (saying so), never downloaded.
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.download_python = "never"
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 ROOT = Path(__file__).parent
@@ -46,12 +51,39 @@ def _expose_pyenv_interpreters() -> None:
 _expose_pyenv_interpreters()
 
 
+#: Set by the first ``tests`` session that runs the interpreter-independent checks: the
+#: sessions after it, on other Pythons, leave them out (``tests/conftest.py`` reads it).
+_interpreter_independent_checked: list[str] = []
+
+
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """The whole suite: unit, property, end-to-end, lint, typing and docs checks."""
+    """The whole suite: unit, property, end-to-end, lint, typing and docs checks.
+
+    Checks whose result cannot depend on the interpreter (marked ``interpreter_independent``:
+    the Sphinx build, mypy pinned to one Python version, the release build, ...) run in the
+    first of these sessions only.
+    """
+    # Test processes run with PYTHONDONTWRITEBYTECODE: without compiled bytecode in the
+    # session's venv, each of them would compile typer, rich, Celery, ... again.
+    session.env["UV_COMPILE_BYTECODE"] = "1"
     # The celery extra: the remote-receiver tests run against a real Redis and real workers.
     session.install("-e", ".[test,lint,docs,bench,celery]")
-    session.run("python", "-m", "pytest", *session.posargs)
+    # The later sessions check that what those checks depend on is the same on their Python.
+    record = Path(session.virtualenv.location).parent / "interpreter-independent"
+    if _interpreter_independent_checked:
+        (checked_on,) = _interpreter_independent_checked
+        session.env["TESTS_INTERPRETER_INDEPENDENT_CHECKED_ON"] = checked_on
+    else:
+        shutil.rmtree(record, ignore_errors=True)
+        record.mkdir(parents=True)
+    session.env["TESTS_INTERPRETER_INDEPENDENT_RECORD"] = str(record)
+    # One worker per core; tests that share a costly fixture built once per worker (the
+    # documentation build) are kept on one worker by their xdist_group.
+    parallel = ["-n", "auto", "--dist", "loadgroup"]
+    session.run("python", "-m", "pytest", *parallel, *session.posargs)
+    if not _interpreter_independent_checked:
+        _interpreter_independent_checked.append(session.name)
 
 
 @nox.session(python="3.11")

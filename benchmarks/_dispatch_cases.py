@@ -15,6 +15,9 @@ from typing import Any
 import _benchutil as bu
 
 IMPLEMENTATIONS = ("hookwire", "django", "blinker", "psygnal", "direct")
+#: Measured only in the rows that name it (``Case.extra``), interleaved with the others: the
+#: same hookwire send on a signal without declared arguments, the baseline of a declared one.
+UNDECLARED = "hookwire_undeclared"
 
 # --------------------------------------------------------------------------- receivers & senders
 
@@ -130,8 +133,13 @@ class Context:
     keep_alive: list[Any] = field(default_factory=list)
 
 
-def signal_for(ctx: Context, implementation: str, *, use_caching: bool = False) -> Any:
-    if implementation == "hookwire":
+def signal_for(
+    ctx: Context, implementation: str, *, use_caching: bool = False, declared: bool = False
+) -> Any:
+    if implementation == "hookwire" and declared:
+        # What every send of the cases passes, declared: the argument check runs on each send.
+        return ctx.hookwire(use_caching=use_caching, args=["value"])
+    if implementation in ("hookwire", UNDECLARED):
         return ctx.hookwire(use_caching=use_caching)
     if implementation == "django":
         return ctx.django(use_caching=use_caching)
@@ -166,8 +174,10 @@ def sync_send_case(
     bound: bool = False,
     filtered: bool = False,
     use_caching: bool = False,
+    declared: bool = False,
 ) -> Prepared | None:
-    """send(Sender, value=1) with ``count`` receivers (+ 90 on other senders when filtered)."""
+    """send(Sender, value=1) with ``count`` receivers (+ 90 on other senders when filtered);
+    ``declared``: hookwire's signal declares ``args=["value"]``."""
     if implementation == "psygnal":
         if filtered:
             return None  # psygnal has no notion of a sender to filter on
@@ -198,7 +208,7 @@ def sync_send_case(
         return Prepared(
             "send(sender, value=1)", {"send": direct_send_function(targets), "sender": Sender}
         )
-    signal = signal_for(ctx, implementation, use_caching=use_caching)
+    signal = signal_for(ctx, implementation, use_caching=use_caching, declared=declared)
     target_sender: Any = Sender if filtered else None
     if implementation == "blinker":
         import blinker
@@ -359,6 +369,10 @@ def faster_than_django(bound: float) -> Target:
     return Target("django/hookwire", True, bound)
 
 
+#: A send on a signal that declares its arguments costs at most this much more.
+DECLARED_AT_MOST = Target("declared/undeclared", False, 1.10)
+
+
 @dataclass(frozen=True)
 class Case:
     key: str
@@ -366,6 +380,7 @@ class Case:
     build: Callable[[Context, str], Prepared | None]
     targets: tuple[Target, ...]
     is_async: bool = False
+    extra: tuple[str, ...] = ()
 
 
 def cases(connect_count: int) -> list[Case]:
@@ -379,10 +394,24 @@ def cases(connect_count: int) -> list[Case]:
             (faster_than_django(2.0),),
         ),
         Case(
+            "send_1_declared",
+            "send, 1 receiver, declared",
+            lambda c, i: sync_send_case(c, i, count=1, declared=True),
+            (DECLARED_AT_MOST, faster_than_django(2.0)),
+            extra=(UNDECLARED,),
+        ),
+        Case(
             "send_10",
             "send, 10 receivers",
             lambda c, i: sync_send_case(c, i, count=10),
             (Target("hookwire/direct", False, 1.4), faster_than_django(1.5)),
+        ),
+        Case(
+            "send_10_declared",
+            "send, 10 receivers, declared",
+            lambda c, i: sync_send_case(c, i, count=10, declared=True),
+            (DECLARED_AT_MOST, faster_than_django(1.5)),
+            extra=(UNDECLARED,),
         ),
         Case(
             "send_100",

@@ -36,6 +36,15 @@ def _short(label: str) -> str:
     return label
 
 
+def _target(judged: dict[str, Any]) -> str:
+    # A ratio no column shows (declared/undeclared) is given next to its target.
+    label = _short(judged["target"])
+    known = [key for key, _ in RATIOS]
+    if judged["target"].split()[0] in known or judged["value"] is None:
+        return label
+    return f"{label} ({bu.format_ratio(judged['value'])})"
+
+
 def dispatch(document: dict[str, Any]) -> str:
     # Two tables, so that each fits a page: the times, then the ratios and verdicts.
     times, verdicts = [], []
@@ -46,7 +55,7 @@ def dispatch(document: dict[str, Any]) -> str:
             [
                 title,
                 *(bu.format_ratio(row["ratios"][key]) for key, _ in RATIOS),
-                "; ".join(_short(t["target"]) for t in row["targets"]),
+                "; ".join(_target(t) for t in row["targets"]),
                 row["result"],
             ]
         )

@@ -21,6 +21,7 @@ from typing import Any
 import _benchutil as bu
 from _dispatch_cases import (
     IMPLEMENTATIONS,
+    UNDECLARED,
     Case,
     Context,
     Prepared,
@@ -112,7 +113,7 @@ def prepare_benches(
     # rounds, and the minimum finds them.
     target_seconds = 0.002 if options.quick else 0.01
     benches: dict[str, tuple[Bench, int]] = {}
-    for implementation in IMPLEMENTATIONS:
+    for implementation in (*IMPLEMENTATIONS, *case.extra):
         if available.get(implementation):
             reasons[implementation] = str(available[implementation])
             continue
@@ -162,7 +163,8 @@ def measure_case(
                 seconds = sample(bench, number) / number
                 best[name] = min(best.get(name, float("inf")), seconds)
     results: dict[str, float | None] = {
-        name: (best[name] * 1e9 if name in best else None) for name in IMPLEMENTATIONS
+        name: (best[name] * 1e9 if name in best else None)
+        for name in (*IMPLEMENTATIONS, *case.extra)
     }
     return results, reasons
 
@@ -267,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "blinker/hookwire": bu.ratio(ns["blinker"], ns["hookwire"]),
             "psygnal/hookwire": bu.ratio(ns["psygnal"], ns["hookwire"]),
         }
+        if UNDECLARED in case.extra:
+            # The row's hookwire signal declares its arguments; the baseline does not.
+            ratios["declared/undeclared"] = bu.ratio(ns["hookwire"], ns[UNDECLARED])
         judged: list[dict[str, Any]] = [
             {
                 "target": t.label,
@@ -310,6 +315,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def target_text(judged: dict[str, Any]) -> str:
+    """A target as shown, with its measured value when no column shows that ratio."""
+    label = str(judged["target"])
+    if label.split()[0] in RATIO_KEYS or judged["value"] is None:
+        return label
+    return f"{label} ({bu.format_ratio(judged['value'])})"
+
+
 def render(document: dict[str, Any]) -> str:
     machine = document["machine"]
     versions = document["versions"]
@@ -335,7 +348,7 @@ def render(document: dict[str, Any]) -> str:
         ]
     )
     for row in document["rows"]:
-        targets = "; ".join(j["target"] for j in row["targets"])
+        targets = "; ".join(target_text(j) for j in row["targets"])
         table.add(
             [
                 row["title"],

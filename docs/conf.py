@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import sys
 from pathlib import Path
 
@@ -72,6 +73,8 @@ nitpick_ignore_regex = [
     (r"py:(class|func|exc|data|meth|obj)", _STDLIB + r"\..+"),
     (r"py:mod", _STDLIB),
     (r"py:class", r"(ModuleType|ExitStack|Path|Callable|Iterator|Iterable|Mapping)"),
+    # TypedSignal's ParamSpec: a type variable of the signatures, nothing to link to.
+    (r"py:class", r"P"),
 ]
 
 html_theme = "furo"
@@ -84,6 +87,22 @@ html_css_files = ["hookwire.css"]
 copybutton_prompt_text = r"\$ |>>> |\.\.\. "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
+
+
+def _no_enumeration_signature(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: object,
+    options: object,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    """Show an enumeration without the signature of its metaclass's call, which says nothing
+    to a reader and differs between Python versions."""
+    if what == "class" and isinstance(obj, type) and issubclass(obj, enum.Enum):
+        return "", None
+    return None
 
 
 def _drop_private_parameters(
@@ -154,6 +173,11 @@ def _link_internal_types(
     )
 
 
+#: What the reference does to each signature autodoc finds, in order; the first that returns
+#: something decides, as Sphinx does with the handlers of one event.
+SIGNATURE_HANDLERS = (_no_enumeration_signature, _drop_private_parameters)
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     # ":warns WarningClass: when" in docstrings becomes a "Warns" field like "Raises".
     from sphinx.domains.python import PyObject
@@ -163,6 +187,7 @@ def setup(app: Sphinx) -> dict[str, object]:
         PyObject.doc_field_types.append(
             GroupedField("warns", label="Warns", rolename="exc", names=("warns", "warn"))
         )
-    app.connect("autodoc-process-signature", _drop_private_parameters)
+    for handler in SIGNATURE_HANDLERS:
+        app.connect("autodoc-process-signature", handler)
     app.connect("missing-reference", _link_internal_types)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -18,6 +18,7 @@ from ._dispatch.signal import Signal, receiver
 if TYPE_CHECKING:
     from . import exceptions
     from ._dispatch.introspection import ReceiverInfo
+    from ._dispatch.spec import TypedSignal, signal_spec
     from ._host import Host
     from ._loading.plugin import Plugin
     from ._loading.registry import PluginRecord, PluginState, Registry
@@ -32,9 +33,11 @@ __all__ = [
     "ReceiverInfo",
     "Registry",
     "Signal",
+    "TypedSignal",
     "__version__",
     "exceptions",
     "receiver",
+    "signal_spec",
 ]
 
 # Public name -> the private module that defines it, imported on first access.
@@ -45,6 +48,8 @@ _LAZY = {
     "PluginState": "._loading.registry",
     "ReceiverInfo": "._dispatch.introspection",
     "Registry": "._loading.registry",
+    "TypedSignal": "._dispatch.spec",
+    "signal_spec": "._dispatch.spec",
 }
 
 

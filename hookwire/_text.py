@@ -6,7 +6,7 @@ anything, terminal escape sequences included; whatever prints them goes through 
 
 from __future__ import annotations
 
-__all__ = ["describe_error", "escape"]
+__all__ = ["describe_error", "escape", "escape_lines"]
 
 
 def escape(value: object) -> str:
@@ -19,6 +19,12 @@ def escape(value: object) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def escape_lines(text: str) -> str:
+    """``text`` (a traceback, several lines) with each line escaped as :func:`escape` does; the
+    line breaks themselves are kept."""
+    return "".join(escape(line) + "\n" for line in text.splitlines())
 
 
 def describe_error(error: BaseException) -> str:

@@ -4,9 +4,12 @@ The hierarchy::
 
     HookwireError
     ├── ReceiverTypeError (also TypeError)        a receiver that cannot be connected
-    ├── ReceiverSignatureError (also ValueError)  a receiver that does not take **kwargs
+    ├── ReceiverSignatureError (also ValueError)  a receiver that does not take **kwargs,
+    │                                             or names an argument its signal lacks
+    ├── SignalArgumentsError (also TypeError)     a send that breaks its signal's contract
     ├── SyncSendInEventLoopError (also RuntimeError)
     ├── RecursiveSendError (also RecursionError)
+    ├── DispatcherSwapError (also RuntimeError)   Django's signals exist before the swap
     ├── ReentrantLoadError (also RuntimeError)
     ├── ConfigError                               bad [tool.hookwire] / environment settings
     ├── PluginError                               one plugin, one phase, one cause
@@ -26,6 +29,8 @@ The hierarchy::
         └── HostImportError                       the host module raised on import
 
     WeakReceiverWarning (a UserWarning)           a weak receiver that would die at once
+    HookwireDeprecationWarning (a DeprecationWarning)
+                                                  a receiver naming a deprecated argument
 
 Subclasses carry their context as attributes (``plugin``, ``distribution``, ``phase``,
 ``receiver``) so callers never have to parse a message. Messages are one line and name the
@@ -39,7 +44,9 @@ from collections.abc import Sequence
 __all__ = [
     "ConfigError",
     "DiscoveryError",
+    "DispatcherSwapError",
     "DuplicatePluginError",
+    "HookwireDeprecationWarning",
     "HookwireError",
     "HostError",
     "HostImportError",
@@ -57,6 +64,7 @@ __all__ = [
     "RemoteDispatchError",
     "RemoteError",
     "RemoteSerializationError",
+    "SignalArgumentsError",
     "SyncSendInEventLoopError",
     "UnknownPluginError",
     "WeakReceiverWarning",
@@ -79,11 +87,62 @@ class ReceiverTypeError(HookwireError, TypeError):
 
 
 class ReceiverSignatureError(HookwireError, ValueError):
-    """A receiver does not accept ``**kwargs``. A ``ValueError`` too, as in Django."""
+    """A receiver cannot be connected because of its parameters. A ``ValueError`` too, as in
+    Django.
 
-    def __init__(self, message: str, *, receiver: object = None) -> None:
+    Raised when the receiver does not accept ``**kwargs``, or, on a signal that declares its
+    arguments, when it takes a parameter (other than ``signal`` and ``sender``) that is
+    neither declared nor given a default. Then ``parameter`` is that name, ``declared`` the
+    signal's declared arguments, ``suggestion`` the closest of them (or ``None``), and
+    ``file``/``line`` where the receiver is defined.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        receiver: object = None,
+        parameter: str | None = None,
+        declared: Sequence[str] = (),
+        suggestion: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.receiver = receiver
+        self.parameter = parameter
+        self.declared = tuple(declared)
+        self.suggestion = suggestion
+        self.file = file
+        self.line = line
+
+
+class SignalArgumentsError(HookwireError, TypeError):
+    """A send on a signal that declares its arguments passed an undeclared one or left out a
+    declared one; raised before any receiver runs. A ``TypeError`` too, as calling a function
+    with the wrong arguments is.
+
+    ``signal`` is the signal's qualified name, ``argument`` the first argument at fault,
+    ``missing``/``unexpected`` all of them, ``suggestion`` the closest declared name (or
+    ``None``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        signal: str,
+        argument: str,
+        missing: Sequence[str] = (),
+        unexpected: Sequence[str] = (),
+        suggestion: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.signal = signal
+        self.argument = argument
+        self.missing = tuple(missing)
+        self.unexpected = tuple(unexpected)
+        self.suggestion = suggestion
 
 
 class SyncSendInEventLoopError(HookwireError, RuntimeError):
@@ -105,11 +164,32 @@ class RecursiveSendError(HookwireError, RecursionError):
         self.chain = tuple(chain)
 
 
+class DispatcherSwapError(HookwireError, RuntimeError):
+    """hookwire cannot become Django's dispatcher: modules already use Django's own.
+
+    ``modules`` names the modules that hold Django's ``Signal``, a subclass of it, or a
+    signal made with it.
+    """
+
+    def __init__(self, message: str, *, modules: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.modules = tuple(modules)
+
+
 class WeakReceiverWarning(UserWarning):
     """A receiver connected with ``weak=True`` is referenced only by the ``connect()`` call.
 
     Lambdas, closures and :func:`functools.partial` objects created inline would be garbage
     collected at once and never called; keep a reference to them or pass ``weak=False``.
+    """
+
+
+class HookwireDeprecationWarning(DeprecationWarning):
+    """A receiver names an argument its signal has deprecated.
+
+    The message names the receiver, its plugin, the argument and what to use instead; the
+    warning is attributed to the receiver's definition (its file and line), so the usual
+    filters for the plugin's module apply.
     """
 
 

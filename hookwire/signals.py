@@ -1,6 +1,9 @@
 """hookwire's own lifecycle signals, for plugins that hook the host's life.
 
-Every one is sent with the :class:`~hookwire.Host` as ``sender``. During loading, each plugin
+Every one is sent with the :class:`~hookwire.Host` as ``sender`` and declares the arguments it
+passes (:attr:`Signal.args <hookwire.Signal.args>`; the types are named, as the
+documentation does, without importing the loader): a receiver naming anything else is refused
+at connect. During loading, each plugin
 is followed by ``plugin_loaded`` or ``plugin_failed``, then ``plugins_ready`` comes once;
 :meth:`~hookwire.Host.run` then sends ``host_started`` and, at the end, ``host_stopping``.
 ``setting_changed`` comes whenever a setting changes and ``remote_failed`` only on workers.
@@ -24,43 +27,63 @@ __all__ = [
 #: :class:`~hookwire.PluginRecord`.
 #:
 #: :meta hide-value:
-plugin_loaded = Signal(name="plugin_loaded", doc="A plugin passed its ready phase.")
+plugin_loaded = Signal(
+    name="plugin_loaded", doc="A plugin passed its ready phase.", args={"plugin": "PluginRecord"}
+)
 
 #: Sent when a plugin failed in some phase, with ``plugin=`` its record and ``error=``
 #: the :class:`~hookwire.exceptions.PluginError`.
 #:
 #: :meta hide-value:
-plugin_failed = Signal(name="plugin_failed", doc="A plugin failed in some phase.")
+plugin_failed = Signal(
+    name="plugin_failed",
+    doc="A plugin failed in some phase.",
+    args={"plugin": "PluginRecord", "error": "PluginError"},
+)
 
 #: Sent once every plugin has been tried, with ``registry=`` the
 #: :class:`~hookwire.Registry`.
 #:
 #: :meta hide-value:
-plugins_ready = Signal(name="plugins_ready", doc="Every plugin has been tried.")
+plugins_ready = Signal(
+    name="plugins_ready", doc="Every plugin has been tried.", args={"registry": "Registry"}
+)
 
 #: Sent by :meth:`~hookwire.Host.run` before it calls ``main``.
 #:
 #: :meta hide-value:
-host_started = Signal(name="host_started", doc="The host is about to call main.")
+host_started = Signal(name="host_started", doc="The host is about to call main.", args={})
 
 #: Sent by :meth:`~hookwire.Host.run` after ``main``, always: also after an exception,
 #: Ctrl-C or SIGTERM; ``exc=`` is the exception that stops the host, or ``None``.
 #:
 #: :meta hide-value:
-host_stopping = Signal(name="host_stopping", doc="The host is stopping (always sent).")
+host_stopping = Signal(
+    name="host_stopping",
+    doc="The host is stopping (always sent).",
+    args={"exc": "BaseException | None"},
+)
 
 #: Sent when a host setting changes, with ``setting=``, ``value=`` and ``enter=`` as in
 #: Django (``enter=False`` and ``value=None`` when the setting is removed or restored).
 #:
 #: :meta hide-value:
-setting_changed = Signal(name="setting_changed", doc="A host setting changed.")
+setting_changed = Signal(
+    name="setting_changed",
+    doc="A host setting changed.",
+    args={"setting": "str", "value": "Any", "enter": "bool"},
+)
 
 #: Sent on a worker when a remote receiver failed for the last time (no retry left),
 #: with ``receiver=`` its ``"module.qualname"``, ``plugin=``, ``delivery=`` the
 #: :class:`~hookwire.remote.Delivery` and ``error=`` the exception.
 #:
 #: :meta hide-value:
-remote_failed = Signal(name="remote_failed", doc="A remote receiver failed for the last time.")
+remote_failed = Signal(
+    name="remote_failed",
+    doc="A remote receiver failed for the last time.",
+    args={"receiver": "str", "plugin": "str | None", "delivery": "Delivery", "error": "Exception"},
+)
 
 # The order in which a Host sends the signals above, kept next to them so that the
 # documentation's diagram (docs/_ext/diagrams.py) is drawn from it and a test

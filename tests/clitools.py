@@ -28,6 +28,7 @@ Hosts (all in ``clihost.app``):
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -371,8 +372,24 @@ def copy_runtime_dependencies(target: Path) -> Path:
                 destination = target / file
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, destination)
+                if source.suffix == ".py":
+                    _copy_bytecode(source, destination)
         pending.extend(Requirement(text) for text in dist.requires or ())
     return target
+
+
+def _copy_bytecode(source: Path, destination: Path) -> None:
+    """Copy the compiled bytecode of ``source`` beside ``destination`` when it exists.
+
+    Installers need not list bytecode in ``RECORD`` (uv does not), and the processes tests
+    start never write it, so without this every one would compile typer, rich, ... again.
+    The copy stays valid: ``copy2`` keeps the source's modification time, which it records.
+    """
+    compiled = Path(importlib.util.cache_from_source(str(source)))
+    if compiled.is_file():
+        target = Path(importlib.util.cache_from_source(str(destination)))
+        target.parent.mkdir(exist_ok=True)
+        shutil.copy2(compiled, target)
 
 
 def isolate(venv: Venv, dependencies: Path) -> Venv:

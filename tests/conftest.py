@@ -1,21 +1,122 @@
-"""Shared fixtures: a wheel of hookwire built once, and fresh venvs that have it installed."""
+"""Shared fixtures: wheels of hookwire and the example packages built once, and fresh venvs
+that have them installed; the run's own home folder, checked at the end."""
 
 from __future__ import annotations
 
 import gc
+import importlib
 import os
+import pkgutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from docstools import DocsBuild, build_docs
-from venvtools import ROOT, PluginSite, Venv, build_wheel, create_venv, isolate_discovery_cache
+from onepython import MARKED
+from venvtools import (
+    ROOT,
+    PluginSite,
+    Venv,
+    build_wheel,
+    create_venv,
+    isolate_discovery_cache,
+    isolate_home,
+    written_under_home,
+)
+
+#: The example packages under ``plugins_example/``, each a folder with its ``pyproject.toml``.
+EXAMPLE_PACKAGES = sorted(
+    path.name
+    for path in (ROOT / "plugins_example").iterdir()
+    if (path / "pyproject.toml").is_file()
+)
+
+
+#: hookwire's modules that in-process tests use, imported before any test runs (see below).
+CORE_PACKAGES = ("hookwire._dispatch", "hookwire._loading", "hookwire.testing")
+
+
+def _import_hookwire_core() -> None:
+    """Import hookwire's dispatcher, loader and pytest plugin once, up front.
+
+    ``pytester.runpytest()`` runs pytest in this process and afterwards drops every module
+    first imported during that run. A hookwire module first imported there would come back
+    as a second copy on the next import (a second ``Plugin`` class, say), and whichever test
+    ran next would see plugins fail as "not a hookwire.Plugin subclass": the result of a test
+    would depend on which tests ran before it in the same process.
+    """
+    importlib.import_module("hookwire._host")
+    for name in CORE_PACKAGES:
+        package = importlib.import_module(name)
+        for module in pkgutil.walk_packages(package.__path__, prefix=f"{name}."):
+            importlib.import_module(module.name)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Every test, and every process a test starts, uses a discovery cache of this run."""
+    """Every test, and every process a test starts, uses a discovery cache of this run and a
+    home folder of this run (checked when the run ends)."""
     isolate_discovery_cache()
+    isolate_home()
+    _import_hookwire_core()
+
+
+#: Set by ``nox -s tests`` in the sessions after the first: the interpreter-independent checks
+#: already ran there (its name is the value), so these sessions leave them out.
+CHECKED_ELSEWHERE_VARIABLE = "TESTS_INTERPRETER_INDEPENDENT_CHECKED_ON"
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    checked_on = os.environ.get(CHECKED_ELSEWHERE_VARIABLE)
+    if checked_on:
+        return f"interpreter-independent checks: left out, they ran in {checked_on}"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist groups the items by their marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests that read the documentation build on one worker (it is built once per
+    worker); record the interpreter-independent checks, and leave them out where another
+    Python of this run made them."""
+    for item in items:
+        if "docs_build" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("docs-build"))
+    config.stash[MARKED] = [
+        (item.nodeid, marker.args[0])
+        for item in items
+        if (marker := item.get_closest_marker("interpreter_independent")) is not None
+    ]
+    if not os.environ.get(CHECKED_ELSEWHERE_VARIABLE):
+        return
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("interpreter_independent") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move what importing and collecting made into the collector's permanent generation.
+
+    Fixtures collect garbage between tests (dead plugin modules must not linger in signals);
+    without this, each full collection walks the ~90,000 objects of pytest, hookwire, Django
+    and Celery that live for the whole run.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any test, or any process a test started, wrote hookwire's files into
+    the user's home: a test run must leave the real user's caches and data alone."""
+    written = written_under_home(isolate_home())
+    if written:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the run wrote under HOME (it must use its own folders): " + ", ".join(written)
+        if reporter is not None:
+            reporter.write_line(f"ERROR: {message}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +129,16 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hookwire_wheel(wheelhouse: Path) -> Path:
     """A wheel of hookwire built from this checkout, once per test run."""
     return build_wheel(ROOT, wheelhouse / "hookwire")
+
+
+@pytest.fixture(scope="session")
+def example_wheels(wheelhouse: Path) -> dict[str, Path]:
+    """A wheel of each example package (by folder name), built once per test run for every
+    test and documentation page that installs one."""
+    return {
+        name: build_wheel(ROOT / "plugins_example" / name, wheelhouse / "examples")
+        for name in EXAMPLE_PACKAGES
+    }
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,9 @@ BENCHMARKS = ROOT / "benchmarks"
 DISPATCH_ROWS = {
     "send_0": "send, 0 receivers",
     "send_1": "send, 1 receiver",
+    "send_1_declared": "send, 1 receiver, declared",
     "send_10": "send, 10 receivers",
+    "send_10_declared": "send, 10 receivers, declared",
     "send_100": "send, 100 receivers",
     "send_10_bound_methods": "send, 10 bound methods",
     "send_10_of_100_by_sender": "send, 10 for sender + 90 others",

@@ -30,9 +30,10 @@ OFFLINE = {"PIP_NO_BUILD_ISOLATION": "0", "PIP_NO_INDEX": "1", "UV_OFFLINE": "1"
 class Site:
     """The shared venv, a working folder, and the venv's ``hookwire`` run from that folder."""
 
-    def __init__(self, venv: Venv, home: Path) -> None:
+    def __init__(self, venv: Venv, home: Path, wheels: dict[str, Path]) -> None:
         self.venv = venv
         self.home = home
+        self.wheels = wheels  # the example packages' wheels, by folder name
 
     def hookwire(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {**OFFLINE, "HOOKWIRE_CACHE_DIR": str(self.home.parent / "cache")}
@@ -99,14 +100,17 @@ def pyproject(name: str, package: str, entry_points: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Site:
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    hookwire_wheel: Path,
+    example_wheels: dict[str, Path],
+) -> Site:
     root = tmp_path_factory.mktemp("manage")
-    pizzeria = build_wheel(ROOT / "plugins_example" / "pizzeria", root / "wheels")
-    loyalty = build_wheel(ROOT / "plugins_example" / "pizzeria-loyalty", root / "wheels")
-    venv = create_venv(root / "venv", wheels=[hookwire_wheel, pizzeria, loyalty])
+    wheels = [example_wheels["pizzeria"], example_wheels["pizzeria-loyalty"]]
+    venv = create_venv(root / "venv", wheels=[hookwire_wheel, *wheels])
     home = root / "home"
     home.mkdir()
-    return Site(venv, home)
+    return Site(venv, home, example_wheels)
 
 
 def validate_info(document: Any) -> None:
@@ -135,6 +139,10 @@ def test_a_new_project_installs_loads_passes_its_own_tests_and_uninstalls(site: 
     assert '[project.entry-points."pizzeria.plugins"]' in pyproject_text
     assert 'hello = "pizzeria_hello:HelloPlugin"' in pyproject_text
     assert '"pizzeria"' in pyproject_text
+    # The host's first signal declares order=: the receiver takes it, the test sends it.
+    signals_text = (project / "pizzeria_hello" / "signals.py").read_text("utf-8")
+    assert "def on_pizza_ordered(sender, order, **kwargs):" in signals_text
+    assert '"order": None' in (project / "tests" / "test_plugin.py").read_text("utf-8")
 
     installed = site.hookwire("plugins", "install", str(project), "--host", HOST)
     assert installed.returncode == 0, installed.stderr
@@ -279,7 +287,7 @@ def test_install_for_a_host_that_does_not_resolve_installs_nothing(site: Site) -
 
 
 def test_installing_what_is_already_there_adds_nothing_and_succeeds(site: Site) -> None:
-    (wheel,) = (site.home.parent / "wheels").glob("pizzeria_loyalty-*.whl")
+    wheel = site.wheels["pizzeria-loyalty"]
     result = site.hookwire("plugins", "install", str(wheel), "--host", HOST)
     assert result.returncode == 0, result.stderr
     assert "No plugin of host pizzeria (pizzeria.plugins) was added or upgraded." in result.stdout
@@ -454,3 +462,206 @@ def test_in_a_uv_venv_without_pip_install_and_uninstall_use_uv_pip(
     assert "greeter (uv-greeter 1.0)" in removed.stdout
     listed = venv.run("hookwire", "plugins", "list", "--json", env=with_uv)
     assert json.loads(listed.stdout) == []
+
+
+# -- what to install is never an installer option ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["--target={folder}", "-r", "--index-url=http://127.0.0.1:9/simple", "-e"],
+    ids=["target", "requirements-file", "index-url", "editable"],
+)
+def test_an_argument_that_looks_like_an_option_is_refused_before_the_installer_runs(
+    site: Site, tmp_path: Path, option: str
+) -> None:
+    wheel = site.wheels["pizzeria-loyalty"]
+    elsewhere = tmp_path / "elsewhere"
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"{wheel}\n", encoding="utf-8")
+    argument = option.format(folder=elsewhere)
+    target = str(requirements) if option == "-r" else str(wheel)
+    result = site.hookwire(
+        "plugins", "install", "--host", HOST, "--upgrade", "--", argument, target
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"hookwire: error: {argument!r} is not a requirement or a path: what to install is never "
+        f"passed to the installer as an option; a file or folder of that name is './{argument}'"
+    ]
+    assert result.stdout == ""
+    assert not elsewhere.exists()
+
+
+# -- stopping an installation -----------------------------------------------------------------
+
+# A build backend that hangs while pip prepares the project's metadata, after saying where it is.
+HANGING_BACKEND = """
+import os
+import time
+
+
+def _hang(*args, **kwargs):
+    with open(os.environ["HANGING_BACKEND_PIDFILE"], "w", encoding="utf-8") as file:
+        file.write(str(os.getpid()))
+    while True:
+        time.sleep(0.05)
+
+
+get_requires_for_build_wheel = _hang
+prepare_metadata_for_build_wheel = _hang
+build_wheel = _hang
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting to be reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as file:
+            return file.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_for(predicate: Any, seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize(
+    ("signum", "status", "line"),
+    [(15, 143, "hookwire: terminated"), (2, 130, "hookwire: interrupted")],
+    ids=["sigterm", "ctrl-c"],
+)
+def test_a_signal_during_an_install_stops_the_installer_and_its_build_backend(
+    site: Site, tmp_path: Path, signum: int, status: int, line: str
+) -> None:
+    """SIGTERM, or Ctrl-C (the terminal signals hookwire's process group, not the installer's),
+    stops the installer's whole process group: no build backend is left running."""
+    import os
+    import signal
+
+    project = tmp_path / "hanging"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "hanging_backend"\nbackend-path = ["."]\n\n'
+        '[project]\nname = "pizzeria-hanging"\nversion = "1.0"\n',
+        encoding="utf-8",
+    )
+    (project / "hanging_backend.py").write_text(HANGING_BACKEND, encoding="utf-8")
+    pidfile = tmp_path / "backend.pid"
+    env = {
+        **OFFLINE,
+        "HOOKWIRE_CACHE_DIR": str(site.home.parent / "cache"),
+        "HANGING_BACKEND_PIDFILE": str(pidfile),
+    }
+    process = subprocess.Popen(
+        [str(site.venv.bin / "hookwire"), "plugins", "install", str(project), "--host", HOST],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_clean_env(env),
+        cwd=site.home,
+    )
+    backend = 0
+    try:
+        assert _wait_for(lambda: pidfile.exists() and pidfile.read_text("utf-8"), 120)
+        backend = int(pidfile.read_text("utf-8"))
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == status, stderr
+        assert stderr.splitlines()[-1] == line
+        assert _wait_for(lambda: not _alive(backend), 10), "the build backend was left running"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if backend and _alive(backend):
+            os.kill(backend, signal.SIGKILL)
+    assert not site.installed("pizzeria-hanging")
+
+
+# -- what hookwire and the host need stays ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "chain"),
+    [
+        ("typer", "hookwire -> typer"),
+        ("asgiref", "hookwire -> asgiref"),
+        ("packaging", "hookwire -> packaging"),
+        ("importlib-metadata", "hookwire -> importlib-metadata"),
+        ("zipp", "hookwire -> importlib-metadata -> zipp"),
+    ],
+)
+def test_uninstall_refuses_what_hookwire_needs_naming_the_chain(
+    site: Site, name: str, chain: str
+) -> None:
+    from importlib.metadata import distribution
+
+    installed = distribution(name).metadata["Name"]  # as its metadata spells it
+    result = site.hookwire("plugins", "uninstall", name, "--host", HOST, "--yes")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"hookwire: error: refusing to uninstall {installed}: hookwire needs it ({chain}); "
+        "remove what needs it first"
+    ]
+    assert "Will remove" not in result.stdout
+
+
+def test_uninstall_refuses_celery_while_a_plugin_with_remote_receivers_needs_it(
+    site: Site,
+) -> None:
+    texts = build_wheel(ROOT / "plugins_example" / "pizzeria-texts", site.home.parent / "wheels")
+    site.venv.install(texts)
+    try:
+        result = site.hookwire("plugins", "uninstall", "celery", "--host", HOST, "--yes")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.splitlines() == [
+            "hookwire: error: refusing to uninstall celery: plugin texts needs it "
+            "(pizzeria-texts -> hookwire[celery] -> celery[redis]); remove what needs it first"
+        ]
+        assert site.installed("pizzeria-texts")
+    finally:
+        site.venv.uninstall("pizzeria-texts")
+
+
+# -- a new plugin's name shadows nothing --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("os", "its package 'os' would shadow the module of Python's standard library"),
+        ("json", "its package 'json' would shadow the module of Python's standard library"),
+        ("hookwire", "it is hookwire's own name"),
+        ("pizzeria", "it is the name of host pizzeria (pizzeria)"),
+        ("typer", "hookwire needs the distribution of that name (hookwire -> typer)"),
+        ("pizzeria-loyalty", "distribution pizzeria-loyalty 0.3.0 is already installed"),
+        ("dateutil", "its package 'dateutil' would shadow the installed module of python-dateutil"),
+    ],
+)
+def test_new_refuses_a_name_that_shadows_what_exists(site: Site, name: str, why: str) -> None:
+    result = site.hookwire("plugins", "new", name, "--host", HOST)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"hookwire: error: refusing the name {name!r}: {why}")
+    other = f"{name}-plugin" if name.startswith("pizzeria-") else f"pizzeria-{name}"
+    assert line.endswith(f"; choose another name (e.g. '{other}')")
+    assert not (site.home / name).exists()
+
+
+def test_new_says_a_keyword_is_a_keyword(site: Site) -> None:
+    result = site.hookwire("plugins", "new", "class", "--host", HOST)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "hookwire: error: 'class' does not make a Python package name ('class' is a Python "
+        "keyword): add a word to it (e.g. 'shop-class')"
+    ]

@@ -16,6 +16,12 @@ from hookwire.cli._install import requested_distribution
 from hookwire.cli._new import module_name, project_names, render_project, template_values
 
 order_placed = Signal(name="order_placed")
+order_paid = Signal(
+    name="order_paid",
+    doc="An order was paid for.",
+    args={"order": int, "amount": "decimal.Decimal"},
+    deprecated_args={"total": "use amount"},
+)
 
 
 @pytest.mark.parametrize(
@@ -108,3 +114,47 @@ def test_a_project_folder_names_its_distribution_in_pyproject(
     monkeypatch.chdir(tmp_path)
     assert requested_distribution("mailer") == "mail"
     assert requested_distribution("mailer2") == "mailer2"
+
+
+def test_the_receiver_takes_and_the_test_sends_what_the_chosen_signal_declares() -> None:
+    host = Host("shop", signals=[order_placed, order_paid])
+    values = template_values(
+        project_names("shop-till", "shop"), host, "shop.app:host", "order_paid"
+    )
+    files = render_project(values)
+    signals = files["shop_till/signals.py"]
+    assert "def on_order_paid(sender, order, amount, **kwargs):" in signals
+    assert f"# {__name__}.order_paid: An order was paid for. Sent with sender and order: int," in (
+        signals
+    )
+    tests = files["tests/test_plugin.py"]
+    assert (
+        'ARGUMENTS = {\n    "order": None,  # int\n    "amount": None,  # decimal.Decimal\n}'
+        in (tests)
+    )
+    assert 'order_paid.send(sender="test", **ARGUMENTS)' in tests
+    for path, text in files.items():
+        if path.endswith(".py"):
+            compile(text, path, "exec")
+
+
+def test_a_signal_without_a_declaration_gets_a_receiver_taking_kwargs_only() -> None:
+    host = Host("shop", signals=[order_placed, order_paid])
+    files = render_project(template_values(project_names("shop-a", "shop"), host, "m:host"))
+    assert "def on_order_placed(sender, **kwargs):" in files["shop_a/signals.py"]
+    assert "It declares no arguments" in files["shop_a/signals.py"]
+    assert "ARGUMENTS = {}" in files["tests/test_plugin.py"]
+
+
+def test_a_lifecycle_signal_may_be_chosen_by_its_qualified_name() -> None:
+    host = Host("shop", signals=[order_placed])
+    values = template_values(
+        project_names("shop-b", "shop"), host, "m:host", "hookwire.signals.plugins_ready"
+    )
+    assert values["receiver_parameters"] == "sender, registry, **kwargs"
+
+
+def test_an_unknown_signal_is_refused_with_the_closest_name() -> None:
+    host = Host("shop", signals=[order_placed, order_paid])
+    with pytest.raises(ValueError, match="has no signal 'order_pad'; did you mean 'order_paid'"):
+        template_values(project_names("shop-c", "shop"), host, "m:host", "order_pad")

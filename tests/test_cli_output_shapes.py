@@ -181,7 +181,9 @@ def test_signals_json_lists_receivers_in_call_order_with_every_documented_key(
 
 def test_signals_json_keeps_a_signal_without_receivers() -> None:
     lonely = Signal(name="lonely")
-    assert signals_json([lonely]) == [{"signal": lonely.qualified_name, "receivers": []}]
+    assert signals_json([lonely]) == [
+        {"signal": lonely.qualified_name, "doc": None, "args": None, "receivers": []}
+    ]
 
 
 def test_signals_lines_show_each_signal_then_its_receivers(order_placed: Signal) -> None:

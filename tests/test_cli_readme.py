@@ -117,11 +117,15 @@ def test_the_matcher_allows_extra_lines_only_where_the_readme_shows_dots(
 
 
 @pytest.fixture(scope="module")
-def pizzeria(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Venv:
+def pizzeria(
+    tmp_path_factory: pytest.TempPathFactory,
+    hookwire_wheel: Path,
+    example_wheels: dict[str, Path],
+) -> Venv:
     root = tmp_path_factory.mktemp("readme")
-    venv = create_venv(root / "venv", wheels=[hookwire_wheel])
-    # Built with the build backend of the environment running the tests, then cut off from it.
-    venv.install(*(ROOT / "plugins_example" / name for name in EXAMPLE))
+    wheels = [example_wheels[name] for name in EXAMPLE]
+    venv = create_venv(root / "venv", wheels=[hookwire_wheel, *wheels])
+    # Cut off from the environment running the tests once everything is installed.
     return isolate(venv, private_dependencies(tmp_path_factory))
 
 

@@ -125,7 +125,8 @@ def test_the_text_form_shows_each_signal_and_a_row_per_receiver(world: World) ->
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     start = lines.index("clihost.signals.order_placed (2 receivers)")
-    header, first, second = lines[start + 1 : start + 4]
+    assert lines[start + 1] == "  An order was placed."
+    header, first, second = lines[start + 2 : start + 5]
     assert header.split() == ["#", "RECEIVER", "PLUGIN", "SENDER", "KIND", "DEFINED", "AT"]
     assert first.split()[:6] == [
         "1",

@@ -7,12 +7,11 @@ import marshal
 import os
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from venvtools import Venv, create_venv, write_dist_info
+from venvtools import Venv, backdate, create_venv, write_dist_info
 
 from hookwire._loading import discovery_cache as _discovery_cache
 from hookwire._loading.discovery import discover
@@ -362,27 +361,25 @@ def test_pip_install_and_uninstall_between_runs_are_seen_and_a_warm_start_skips_
         return data
 
     def warm() -> dict[str, object]:
-        """The first answer from the cache (written once the install has settled, 2 s)."""
-        deadline = time.monotonic() + 30
-        while True:
-            data = run()
-            if data["from_cache"] or time.monotonic() > deadline:
-                return data
-            time.sleep(0.5)
+        """The first answer from the cache, once the install has settled (backdated, so no
+        test waits two seconds for it): the first run writes it, the next reads it."""
+        backdate(venv.path, tmp_path)
+        assert run()["from_cache"] is False
+        return run()
 
-    venv.install(make_project(tmp_path / "sms", "shop-sms", "sms"))
+    venv.pip_install(make_project(tmp_path / "sms", "shop-sms", "sms"))
     cold = run()
     assert cold["plugins"] == ["sms"]
     assert cold["from_cache"] is False
     assert warm() == {"from_cache": True, "plugins": ["sms"], "metadata_imported": []}
 
-    venv.install(make_project(tmp_path / "loyalty", "shop-loyalty", "loyalty"))
+    venv.pip_install(make_project(tmp_path / "loyalty", "shop-loyalty", "loyalty"))
     assert run()["plugins"] == ["loyalty", "sms"]
     assert warm()["from_cache"] is True
     # An upgrade that renames the entry point replaces the dist-info folder in place.
-    venv.install(make_project(tmp_path / "sms", "shop-sms", "texts", version="2.0"))
+    venv.pip_install(make_project(tmp_path / "sms", "shop-sms", "texts", version="2.0"))
     assert run()["plugins"] == ["loyalty", "texts"]
-    venv.uninstall("shop-sms")
+    venv.pip_uninstall("shop-sms")
     after = run()
     assert after["plugins"] == ["loyalty"]
     assert after["from_cache"] is False
@@ -599,16 +596,13 @@ def test_every_change_to_the_environment_is_seen_on_the_next_run_with_the_cache_
         return data
 
     def warm(expected: list[str], **extra: str) -> None:
-        """Run until the answer comes from the cache (a change settles in 2 s): the next
-        change is then made with a cached answer in place, the one that could go stale."""
-        deadline = time.monotonic() + 30
-        while True:
+        """Let the change settle (backdated), then see the answer written to the cache and
+        read from it: the next change is then made with a cached answer in place, the one
+        that could go stale."""
+        backdate(venv.path, tmp_path)
+        for from_cache in (False, True):  # the first run writes the answer, the next reads it
             data = run(**extra)
-            assert data["plugins"] == expected
-            if data["from_cache"]:
-                return
-            assert time.monotonic() < deadline, "the answer was never cached"
-            time.sleep(0.5)
+            assert data == {"plugins": expected, "from_cache": from_cache}
 
     def seen(expected: list[str], **extra: str) -> None:
         data = run(**extra)
@@ -618,11 +612,11 @@ def test_every_change_to_the_environment_is_seen_on_the_next_run_with_the_cache_
 
     warm([])
     # pip install, upgrade (the entry point renamed), uninstall.
-    venv.install(make_project(tmp_path / "sms", "shop-sms", "sms"))
+    venv.pip_install(make_project(tmp_path / "sms", "shop-sms", "sms"))
     seen(["sms"])
-    venv.install(make_project(tmp_path / "sms", "shop-sms", "texts", version="2.0"))
+    venv.pip_install(make_project(tmp_path / "sms", "shop-sms", "texts", version="2.0"))
     seen(["texts"])
-    venv.uninstall("shop-sms")
+    venv.pip_uninstall("shop-sms")
     seen([])
 
     # pip install -e of a hatchling project (a .pth file and a dist-info in site-packages).

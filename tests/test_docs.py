@@ -30,12 +30,13 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from docstools import DocsBuild, prose_text
+from onepython import DOCS_AS_WRITTEN, interpreter_independent
 from venvtools import ROOT, Venv
 
 DOCS = ROOT / "docs"
@@ -60,9 +61,11 @@ EXERCISED_PAGES = [
     "reference/cli.md",
     "reference/json.md",
     "howto/migrate-from-django.md",
+    "howto/django-dispatcher.md",
     "howto/migrate-from-pluggy.md",
     "howto/migrate-from-blinker.md",
     "howto/remote-receivers.md",
+    "howto/plugin-api.md",
 ]
 
 
@@ -190,6 +193,7 @@ def line_matches(expected: str, actual: str) -> bool:
 # The build
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_the_documentation_builds_without_warnings(docs_build: DocsBuild) -> None:
     assert docs_build.returncode == 0, docs_build.stdout[-3000:] + docs_build.stderr
     assert "WARNING" not in docs_build.stderr, docs_build.stderr
@@ -205,6 +209,7 @@ _RAW_MARKUP = re.compile(
 )
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_no_page_shows_raw_markup(docs_build: DocsBuild) -> None:
     """Outside code (where a page may show markup on purpose, as the changelog does), no page
     shows reST or MyST syntax as text."""
@@ -226,6 +231,7 @@ def test_the_api_reference_shows_no_markup_in_its_preformatted_text_either(
     assert _RAW_MARKUP.findall(text) == []
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_file_name_captions_keep_their_underscores(docs_build: DocsBuild) -> None:
     page = docs_build.page("tutorials/first-plugin")
     captions = re.findall(r'<span class="caption-text">(.*?)</span>', page)
@@ -233,6 +239,7 @@ def test_file_name_captions_keep_their_underscores(docs_build: DocsBuild) -> Non
     assert not any("<strong>" in caption for caption in captions)
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_the_api_reference_shows_no_private_name(docs_build: DocsBuild) -> None:
     """Outside code examples, the reference names only public objects: no ``_module``,
     ``_Class`` or ``_parameter`` (dunder methods such as ``__getitem__`` are public)."""
@@ -246,6 +253,7 @@ def test_the_api_reference_shows_no_private_name(docs_build: DocsBuild) -> None:
     assert "Type:" not in text
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_every_public_name_has_a_linkable_entry(docs_build: DocsBuild) -> None:
     """Each public object of the API is an entry of the inventory that Sphinx publishes
     (``objects.inv``), so any page (or another project) can link to it."""
@@ -272,6 +280,7 @@ def test_every_public_name_has_a_linkable_entry(docs_build: DocsBuild) -> None:
     assert sorted(set(expected) - documented) == []
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_code_blocks_copy_commands_without_prompts_or_output(docs_build: DocsBuild) -> None:
     script = (docs_build.html / "_static" / "copybutton.js").read_text(encoding="utf-8")
     # The configured call: prompts "$ ", ">>> " and "... " as a regular expression, only lines
@@ -333,10 +342,20 @@ def test_the_signals_schema_accepts_the_documented_shape_and_rejects_a_missing_k
         "dispatch_uid": None,
         "async": False,
     }
-    signal = {"signal": "pizzeria.signals.pizza_done", "receivers": [receiver]}
+    argument = {"name": "size", "type": "str", "deprecated": False, "replacement": None}
+    signal = {
+        "signal": "pizzeria.signals.pizza_done",
+        "doc": "A pizza is ready.",
+        "args": [argument],
+        "receivers": [receiver],
+    }
     assert list(validator.iter_errors([signal])) == []
+    assert list(validator.iter_errors([{**signal, "doc": None, "args": None}])) == []
     without_async = {key: value for key, value in receiver.items() if key != "async"}
     assert list(validator.iter_errors([{**signal, "receivers": [without_async]}]))
+    without_args = {key: value for key, value in signal.items() if key != "args"}
+    assert list(validator.iter_errors([without_args]))
+    assert list(validator.iter_errors([{**signal, "args": [{"name": "size"}]}]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,12 +414,15 @@ def test_expected_output_matching_honours_ellipsis_lines_and_nothing_else() -> N
 # Running the pages
 
 
-def _pip_install(venv: Venv, workdir: Path, command: str) -> None:
+def _pip_install(venv: Venv, workdir: Path, command: str, prebuilt: Mapping[Path, Path]) -> None:
+    """Install what a page's ``pip install`` names, offline; a folder of ``prebuilt`` (the
+    example packages) as the wheel the run built of it once."""
     args = shlex.split(command)
     install_at = args.index("install")
     targets = [arg for arg in args[install_at + 1 :] if not arg.startswith("-")]
     editable = "-e" in args[install_at + 1 :] or "--editable" in args[install_at + 1 :]
-    paths = [str((workdir / target).resolve()) for target in targets]
+    folders = [(workdir / target).resolve() for target in targets]
+    paths = [str(folder if editable else prebuilt.get(folder, folder)) for folder in folders]
     if editable:
         for path in paths:
             venv.pip("install", "--quiet", "--no-deps", "--no-build-isolation", "-e", path)
@@ -408,7 +430,9 @@ def _pip_install(venv: Venv, workdir: Path, command: str) -> None:
         venv.install(*paths)
 
 
-def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
+def _run_console(
+    venv: Venv, workdir: Path, block: Block, page: str, prebuilt: Mapping[Path, Path]
+) -> None:
     env = {
         "PATH": f"{venv.bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "COLUMNS": "100",
@@ -426,7 +450,7 @@ def _run_console(venv: Venv, workdir: Path, block: Block, page: str) -> None:
     }
     for command in read_commands(block.body):
         if re.match(r"^(python -m )?pip install ", command.command):
-            _pip_install(venv, workdir, command.command)
+            _pip_install(venv, workdir, command.command, prebuilt)
             continue
         result = venv.run("bash", "-c", command.command + " 2>&1", env=env, cwd=workdir)
         actual = [line.rstrip() for line in result.stdout.splitlines()]
@@ -469,8 +493,12 @@ def _run_doctests(venv: Venv, workdir: Path, blocks: list[Block], page: str) -> 
     assert result.returncode == 0, f"{page}: pycon examples failed\n{result.stdout}{result.stderr}"
 
 
-def run_page(page: str, venv: Venv, workdir: Path) -> int:
+def run_page(
+    page: str, venv: Venv, workdir: Path, prebuilt: Mapping[Path, Path] | None = None
+) -> int:
     """Run every example of ``page``; return how many blocks were exercised.
+
+    ``prebuilt`` maps project folders to wheels already built of them, installed instead.
 
     ``pycon`` blocks form one interpreter session, as a reader typing along would have; it runs
     after the page's last ``pycon`` block has been reached, so files written and commands run
@@ -494,7 +522,7 @@ def run_page(page: str, venv: Venv, workdir: Path) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(block.body, encoding="utf-8")
         elif block.language == "console":
-            _run_console(venv, workdir, block, page)
+            _run_console(venv, workdir, block, page, prebuilt or {})
         elif block.language == "pycon":
             if index == last_pycon:
                 pycon = [b for b in blocks if b.language == "pycon" and not b.skip]
@@ -514,14 +542,19 @@ def run_page(page: str, venv: Venv, workdir: Path) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("page", EXERCISED_PAGES)
 def test_every_example_on_the_page_runs_as_shown(
-    page: str, make_venv: Callable[[], Venv], tmp_path: Path
+    page: str,
+    make_venv: Callable[[], Venv],
+    tmp_path: Path,
+    example_wheels: dict[str, Path],
 ) -> None:
     venv = make_venv()
     workdir = tmp_path / "work"
     workdir.mkdir()
-    # Pages that install the example do it from ./plugins_example, as from a checkout.
+    # Pages that install the example do it from ./plugins_example, as from a checkout; each
+    # of those packages is installed from the wheel the run built of it.
     (workdir / "plugins_example").symlink_to(ROOT / "plugins_example")
-    assert run_page(page, venv, workdir) > 0
+    prebuilt = {ROOT / "plugins_example" / name: wheel for name, wheel in example_wheels.items()}
+    assert run_page(page, venv, workdir, prebuilt) > 0
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from docstools import DocsBuild
+from onepython import DOCS_AS_WRITTEN, interpreter_independent
 from venvtools import ROOT, PluginSite
 
 from hookwire import Host, PluginState, Signal
@@ -84,6 +85,7 @@ def figure_svg(build: DocsBuild, page: str, figure_id: str) -> str:
 # On the built pages
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_the_loading_phases_page_shows_every_plugin_state_and_phase(docs_build: DocsBuild) -> None:
     svg = figure_svg(docs_build, "concepts/loading-phases", "loading-diagram")
     words = {text for _, text in svg_texts(svg)}
@@ -91,6 +93,7 @@ def test_the_loading_phases_page_shows_every_plugin_state_and_phase(docs_build: 
     assert {"discover", "import", "ready"} <= words
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_the_lifecycle_page_shows_every_lifecycle_signal_in_the_order_it_is_sent(
     docs_build: DocsBuild,
 ) -> None:
@@ -103,6 +106,7 @@ def test_the_lifecycle_page_shows_every_lifecycle_signal_in_the_order_it_is_sent
         assert max(heights[name] for name in earlier) < min(heights[name] for name in later)
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_the_benchmarks_page_charts_every_case_against_every_compared_library(
     docs_build: DocsBuild,
 ) -> None:

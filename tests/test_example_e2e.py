@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-from venvtools import ROOT, Venv, build_wheel, create_venv
+from venvtools import ROOT, Venv, create_venv
 
 pytestmark = pytest.mark.e2e
 
@@ -100,11 +100,9 @@ DEMO_OUTPUT = """\
 
 
 @pytest.fixture(scope="session")
-def example_wheels(wheelhouse: Path) -> dict[str, Path]:
-    """A wheel of each example package, built once per test run."""
-    return {
-        name: build_wheel(EXAMPLES / name, wheelhouse / "examples") for name in EXAMPLE_PACKAGES
-    }
+def example_wheels(example_wheels: dict[str, Path]) -> dict[str, Path]:
+    """The wheels of the quick start's example packages (of the run's shared wheelhouse)."""
+    return {name: example_wheels[name] for name in EXAMPLE_PACKAGES}
 
 
 @pytest.fixture(scope="module")

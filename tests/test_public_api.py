@@ -12,9 +12,11 @@ EXPECTED = [
     "ReceiverInfo",
     "Registry",
     "Signal",
+    "TypedSignal",
     "__version__",
     "exceptions",
     "receiver",
+    "signal_spec",
 ]
 
 

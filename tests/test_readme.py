@@ -30,3 +30,11 @@ def test_the_signals_example_prints_what_the_readme_shows(tmp_path: Path) -> Non
     )
     printed = re.sub(r"0x[0-9a-f]+", "0x...", result.stdout)
     assert printed == shown.group(1)
+
+
+def test_ci_runs_the_readme_s_test_command() -> None:
+    quick_start = _section("Quick start")
+    commands = re.findall(r"```console\n(.*?)\n```", quick_start, re.S)
+    assert len(commands) == 2  # one that runs the example, one that runs the whole suite
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1] == commands[1]

@@ -10,11 +10,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from onepython import PURE_PYTHON, interpreter_independent
 from venvtools import ROOT, _clean_env
 
 import hookwire
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, interpreter_independent(PURE_PYTHON)]
 
 
 @pytest.fixture(scope="module")

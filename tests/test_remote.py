@@ -15,8 +15,10 @@ import hookwire
 from hookwire import Signal, receiver
 from hookwire.exceptions import (
     ConfigError,
+    ReceiverSignatureError,
     RemoteDispatchError,
     RemoteSerializationError,
+    SignalArgumentsError,
 )
 
 pytest.importorskip("celery", reason="the hookwire[celery] extra is not installed")
@@ -124,6 +126,35 @@ def test_a_message_that_travels_reaches_the_broker_step_and_fails_there_in_bound
     assert isinstance(error, RemoteDispatchError)
     assert error.cause is not None
     assert error.__cause__ is error.cause
+
+
+@pytest.mark.usefixtures("unreachable_broker")
+@pytest.mark.parametrize("method", ["send", "send_robust"])
+def test_a_declared_signal_checks_its_arguments_before_anything_is_published(method: str) -> None:
+    signal = Signal(name="order_placed", args={"order": list})
+    calls: list[str] = []
+
+    @receiver(signal, weak=False)
+    def local_before(sender: object, **kwargs: object) -> None:
+        calls.append("before")
+
+    @remote_receiver(signal)
+    def remote(sender: object, order: list[object], **kwargs: object) -> None:
+        raise AssertionError("a remote receiver never runs in the sending process")
+
+    with pytest.raises(SignalArgumentsError, match="undeclared argument 'ordr'"):
+        getattr(signal, method)(sender=Store, ordr=[1])
+    assert calls == []  # nothing ran, so nothing was published
+
+
+def test_a_remote_function_naming_an_undeclared_argument_is_refused_at_connect() -> None:
+    signal = Signal(name="order_placed", args={"order": list})
+
+    def remote(sender: object, ordr: list[object], **kwargs: object) -> None: ...
+
+    with pytest.raises(ReceiverSignatureError, match=r"takes 'ordr'.*did you mean 'order'"):
+        remote_receiver(signal)(remote)
+    assert signal.describe_receivers() == []
 
 
 def test_senders_travel_as_values_or_module_references() -> None:

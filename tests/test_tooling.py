@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from onepython import TARGET_PINNED, interpreter_independent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,16 +25,19 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
 
 
+@interpreter_independent(TARGET_PINNED)
 def test_ruff_finds_nothing_to_report() -> None:
     result = _run(_tool("ruff"), "check", "--output-format", "concise", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@interpreter_independent(TARGET_PINNED)
 def test_every_file_is_formatted_as_ruff_format_writes_it() -> None:
     result = _run(_tool("ruff"), "format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@interpreter_independent(TARGET_PINNED)
 def test_the_package_is_mypy_strict_clean() -> None:
     result = _run(sys.executable, "-m", "mypy", "--strict", "hookwire")
     assert result.returncode == 0, result.stdout + result.stderr

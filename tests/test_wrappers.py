@@ -3,6 +3,7 @@ order, and leave the send methods exactly as they were once they are gone."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -102,4 +103,34 @@ def test_runaway_recursion_is_found_with_wrappers_between_the_sends() -> None:
     with tracing(traces), SignalRecorder([signal]), pytest.raises(RecursiveSendError) as info:
         signal.send(None)
     assert any("again" in name for name in info.value.chain)
+    _assert_untouched(signal)
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+def test_a_wrapper_failing_as_the_send_ends_is_what_the_outer_ones_and_the_sender_see(
+    method: str,
+) -> None:
+    """The tracer's callback raising replaces the send's result: the recorder (outside it)
+    records that exception, and the sender gets it."""
+    signal = Signal(name="wrapped")
+    signal.connect(answer)
+
+    def broken_callback(trace: SendTrace) -> None:
+        raise LookupError("tracer callback broke")
+
+    def send() -> None:
+        sent = getattr(signal, method)(None)
+        if asyncio.iscoroutine(sent):
+            asyncio.run(sent)
+
+    recorder = SignalRecorder([signal])
+    install_tracer(broken_callback)
+    try:
+        with recorder, pytest.raises(LookupError, match="tracer callback broke"):
+            send()
+    finally:
+        remove_tracer()
+    [call] = recorder.calls
+    assert isinstance(call.exception, LookupError)
+    assert call.responses is None
     _assert_untouched(signal)

@@ -1,15 +1,17 @@
 """Real virtual environments and real installed distributions for end-to-end tests.
 
-A :class:`Venv` is a fresh ``python -m venv --without-pip`` environment. Its own
-site-packages receives what a test installs (with the running interpreter's pip, through
-``pip --python``), and a ``.pth`` file makes the running environment's site-packages visible
-after it, so hookwire's runtime dependencies need no network. Everything a test asserts on
-(hookwire itself, plugin packages, hand-made ``*.dist-info`` folders) lives in the venv.
+A :class:`Venv` is a fresh environment without pip, made by ``uv venv``. Its own
+site-packages receives what a test installs (with ``uv pip --python``, or with the running
+interpreter's pip through ``pip --python`` where pip itself is what a test checks), and a
+``.pth`` file makes the running environment's site-packages visible after it, so hookwire's
+runtime dependencies need no network. Everything a test asserts on (hookwire itself, plugin
+packages, hand-made ``*.dist-info`` folders) lives in the venv.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib
 import os
 import shutil
@@ -18,6 +20,7 @@ import sys
 import sysconfig
 import tempfile
 import textwrap
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +48,39 @@ def isolate_discovery_cache() -> Path:
     return Path(root)
 
 
+#: Names the folder that stands in for the user's home during this test run.
+RUN_HOME_VARIABLE = "TESTS_RUN_HOME"
+
+
+def isolate_home() -> Path:
+    """Point ``HOME`` of this test run, and of every process it starts, at an empty temporary
+    folder, and drop the ``XDG_*`` variables, so whatever hookwire writes "in the user's home"
+    lands there and :func:`written_under_home` can tell at the end of the run.
+
+    pip's and uv's caches stay where they were (they are not hookwire's, and a cold cache
+    would only slow the run). Called once per run; later calls reuse the same folder.
+    """
+    root = os.environ.get(RUN_HOME_VARIABLE)
+    if root is None:
+        real_home = Path.home()
+        os.environ.setdefault("PIP_CACHE_DIR", str(real_home / ".cache" / "pip"))
+        os.environ.setdefault("UV_CACHE_DIR", str(real_home / ".cache" / "uv"))
+        for variable in [name for name in os.environ if name.startswith("XDG_")]:
+            del os.environ[variable]
+        root = tempfile.mkdtemp(prefix="hookwire-tests-home-")
+        atexit.register(shutil.rmtree, root, True)
+        os.environ[RUN_HOME_VARIABLE] = root
+    os.environ["HOME"] = root
+    return Path(root)
+
+
+def written_under_home(home: Path) -> list[str]:
+    """What hookwire left in ``home``: every path below it that names hookwire."""
+    return sorted(
+        str(path.relative_to(home)) for path in home.rglob("*") if "hookwire" in path.name.lower()
+    )
+
+
 def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {
         key: value
@@ -62,6 +98,14 @@ def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     if extra:
         env.update(extra)
     return env
+
+
+@functools.cache
+def uv() -> str:
+    """The ``uv`` executable of the environment running the tests (the ``test`` extra)."""
+    from uv import find_uv_bin
+
+    return find_uv_bin()
 
 
 def build_wheel(source: Path, out_dir: Path) -> Path:
@@ -108,8 +152,9 @@ class Venv:
     def python(self) -> Path:
         return self.bin / ("python.exe" if os.name == "nt" else "python")
 
-    @property
+    @functools.cached_property
     def site_packages(self) -> Path:
+        """The venv's own site-packages (asked of its interpreter once)."""
         out = subprocess.run(
             [str(self.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
             check=True,
@@ -130,11 +175,37 @@ class Venv:
             timeout=300,
         )
 
+    def uv_pip(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``uv pip`` against this venv, offline: everything comes from local files or
+        from the environment the venv sees through its ``.pth`` file."""
+        return subprocess.run(
+            [uv(), "pip", *args, "--python", str(self.python), "--offline"],
+            check=check,
+            capture_output=True,
+            text=True,
+            env=_clean_env(),
+            timeout=300,
+        )
+
     def install(self, *targets: Path | str) -> None:
+        """Install wheels or project folders (built without isolation), without dependencies,
+        with ``uv pip`` and bytecode compiled, as pip would.
+
+        Tests whose subject is pip's own behaviour use :meth:`pip_install`.
+        """
+        options = ("--quiet", "--no-deps", "--no-build-isolation", "--compile-bytecode")
+        self.uv_pip("install", *options, *map(str, targets))
+
+    def uninstall(self, *names: str) -> None:
+        """Uninstall distributions with ``uv pip`` (see :meth:`pip_uninstall`)."""
+        self.uv_pip("uninstall", "--quiet", *names)
+
+    def pip_install(self, *targets: Path | str) -> None:
         """``pip install --no-deps`` wheels or project folders (built without isolation)."""
         self.pip("install", "--quiet", "--no-deps", "--no-build-isolation", *map(str, targets))
 
-    def uninstall(self, *names: str) -> None:
+    def pip_uninstall(self, *names: str) -> None:
+        """``pip uninstall`` distributions."""
         self.pip("uninstall", "--yes", "--quiet", *names)
 
     def run(
@@ -195,6 +266,29 @@ class Venv:
         )
 
 
+#: How far :func:`backdate` moves modification times into the past: well beyond the two
+#: seconds the discovery cache waits for an installation to settle before it writes a result.
+BACKDATE_NS = 30_000_000_000
+
+
+def backdate(*roots: Path) -> None:
+    """Make every file and folder under ``roots`` look modified ``BACKDATE_NS`` ago, as if the
+    installation that wrote them had settled long before, so a test need not sleep until the
+    discovery cache agrees to write.
+
+    Each call moves them to a time no earlier call used, so a later change that is then
+    backdated again still differs from what a cache recorded before it.
+    """
+    when = time.time_ns() - BACKDATE_NS
+    for root in roots:
+        for folder, _, files in os.walk(root):
+            for name in files:
+                path = os.path.join(folder, name)
+                if not os.path.islink(path):
+                    os.utime(path, ns=(when, when))
+            os.utime(folder, ns=(when, when))
+
+
 def write_dist_info(
     site: Path,
     name: str,
@@ -237,7 +331,7 @@ def create_venv(path: Path, *, wheels: Sequence[Path] = ()) -> Venv:
     ``wheels`` (typically hookwire's own wheel) are installed into it with ``--no-deps``.
     """
     subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(path)],
+        [uv(), "venv", "--quiet", "--python", sys.executable, str(path)],
         check=True,
         capture_output=True,
         text=True,

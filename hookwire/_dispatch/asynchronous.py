@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -46,6 +47,7 @@ from .failures import (
     note_failure,
     recursive_send_error,
     robust_response,
+    stands_in,
 )
 from .receivers import describe_callable
 from .table import split_plan
@@ -53,8 +55,9 @@ from .table import split_plan
 if TYPE_CHECKING:
     from .signal import Signal
     from .table import ReceiverTable
+    from .wrappers import ReceiverTiming
 
-__all__ = ["asend", "send_with_async_receivers"]
+__all__ = ["asend", "refusal_in_running_loop", "refused_responses", "send_to_async_receivers"]
 
 
 @calls_receivers
@@ -65,13 +68,24 @@ def _call_sync(
     sender: object,
     named: dict[str, Any],
     robust: bool,
+    timing: ReceiverTiming | None = None,
 ) -> list[tuple[Any, Any]]:
+    # Django's asend calls its sync receivers from one function behind sync_to_async; this is
+    # that function, and it calls each receiver itself (timing included) so that a receiver's
+    # warnings.warn(stacklevel=...) points where it points under Django.
     arguments = {"signal": signal, "sender": sender, **named}
     responses = []
+    started = 0
     for receiver in receivers:
+        if timing is not None:
+            started = perf_counter_ns()
         try:
             response = receiver(**arguments)
-        except Exception as err:
+        except BaseException as err:
+            if timing is not None:
+                timing.called(receiver, started, err)
+            if not isinstance(err, Exception):
+                raise
             if robust:
                 response = robust_response(signal.qualified_name, table, receiver, err, sender)
             elif isinstance(err, RecursionError):
@@ -79,6 +93,9 @@ def _call_sync(
             else:
                 note_failure(signal.qualified_name, table, err, receiver)
                 raise
+        else:
+            if timing is not None:
+                timing.called(receiver, started, None)
         responses.append((receiver, response))
     return responses
 
@@ -109,16 +126,39 @@ async def _call_one(
     sender: object,
     named: dict[str, Any],
     robust: bool,
+    timing: ReceiverTiming | None = None,
 ) -> Any:
+    started = perf_counter_ns() if timing is not None else 0
     try:
-        return await receiver(signal=signal, sender=sender, **named)
-    except Exception as err:
+        response = await receiver(signal=signal, sender=sender, **named)
+    except BaseException as err:
+        if timing is not None:
+            timing.called(receiver, started, err)
+        if not isinstance(err, Exception):
+            raise
         if robust:
             return robust_response(signal.qualified_name, table, receiver, err, sender)
         if isinstance(err, RecursionError):
             raise recursive_send_error(err) from None
         note_failure(signal.qualified_name, table, err, receiver)
         raise
+    if timing is not None:
+        timing.called(receiver, started, None)
+    return response
+
+
+@stands_in
+async def _timed(receiver: Any, arguments: dict[str, Any], timing: ReceiverTiming) -> Any:
+    """An async receiver of a plain send, timed for the wrappers (failures are named by
+    :func:`_note_failures` afterwards, as for untimed receivers)."""
+    started = perf_counter_ns()
+    try:
+        response = await receiver(**arguments)
+    except BaseException as err:
+        timing.called(receiver, started, err)
+        raise
+    timing.called(receiver, started, None)
+    return response
 
 
 async def _send_async_group(
@@ -128,13 +168,14 @@ async def _send_async_group(
     sender: object,
     named: dict[str, Any],
     robust: bool,
+    timing: ReceiverTiming | None = None,
 ) -> list[tuple[Any, Any]]:
     """Run async receivers concurrently; see the module docstring for the failure policy."""
     if len(receivers) == 1:
         # One receiver: a task would only add a context copy and a loop round trip; awaiting
         # it here gives the same results, context effects, errors and cancellation.
         receiver = receivers[0]
-        return [(receiver, await _call_one(signal, table, receiver, sender, named, robust))]
+        return [(receiver, await _call_one(signal, table, receiver, sender, named, robust, timing))]
     before = contextvars.copy_context()
     # Every receiver runs in a task of its own, all sharing one copy of the caller's
     # context, as in Django 6.1: a receiver sees what one before it set, and failures that
@@ -150,11 +191,12 @@ async def _send_async_group(
                 # Robust sends wrap each receiver to turn its failure into its response;
                 # plain sends run the receiver's coroutine as the task itself (one
                 # coroutine per receiver) and name a failing receiver afterwards.
-                coroutine = (
-                    _call_one(signal, table, receiver, sender, named, robust=True)
-                    if robust
-                    else receiver(**arguments)
-                )
+                if robust:
+                    coroutine = _call_one(signal, table, receiver, sender, named, True, timing)
+                elif timing is not None:
+                    coroutine = _timed(receiver, arguments, timing)
+                else:
+                    coroutine = receiver(**arguments)
                 tasks.append(group.create_task(coroutine, context=context))
     except BaseExceptionGroup as grouped:
         if not robust:
@@ -193,46 +235,63 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
     return asyncio._get_running_loop()
 
 
-def send_with_async_receivers(
+def refusal_in_running_loop(
+    signal: Signal, async_receivers: list[Any], *, robust: bool
+) -> SyncSendInEventLoopError | None:
+    """The error ``send``/``send_robust`` gives async receivers when called from a running
+    event loop (``send`` raises it before calling anyone); ``None`` outside a loop."""
+    if _running_loop() is None:
+        return None
+    names = [describe_callable(r) for r in async_receivers]
+    name = signal.qualified_name
+    message = (
+        f"{name}.{'send_robust' if robust else 'send'}() was called from a "
+        f"running event loop, but async receivers are connected ({', '.join(names)}); "
+        f"use 'await {name}.{'asend_robust' if robust else 'asend'}()'"
+    )
+    return SyncSendInEventLoopError(message, receivers=names)
+
+
+def refused_responses(
     signal: Signal,
     table: ReceiverTable,
-    plan: Any,
+    async_receivers: list[Any],
+    refusal: SyncSendInEventLoopError,
+    sender: object,
+) -> list[tuple[Any, Any]]:
+    """``send_robust`` in a running loop: each async receiver's response is a
+    :class:`SyncSendInEventLoopError` of its own (with its traceback), logged as a failure."""
+    responses: list[tuple[Any, Any]] = []
+    for receiver in async_receivers:
+        try:
+            raise SyncSendInEventLoopError(str(refusal), receivers=refusal.receivers)
+        except SyncSendInEventLoopError as err:
+            log_robust_failure(signal.qualified_name, table, receiver, err, sender)
+            responses.append((receiver, err))
+    return responses
+
+
+def send_to_async_receivers(
+    signal: Signal,
+    table: ReceiverTable,
+    async_receivers: list[Any],
     sender: object,
     named: dict[str, Any],
     *,
     robust: bool,
+    timing: ReceiverTiming | None = None,
 ) -> list[tuple[Any, Any]]:
-    """``send``/``send_robust`` when async receivers are connected."""
-    sync_receivers, async_receivers = split_plan(plan)
-    if async_receivers and _running_loop() is not None:
-        names = [describe_callable(r) for r in async_receivers]
-        message = (
-            f"{signal.qualified_name}.{'send_robust' if robust else 'send'}() was called from a "
-            f"running event loop, but async receivers are connected ({', '.join(names)}); "
-            f"use 'await {signal.qualified_name}.{'asend_robust' if robust else 'asend'}()'"
+    """``send``/``send_robust`` reaching async receivers, after the sync ones: one
+    ``async_to_sync`` call running them concurrently."""
+    outer = NESTED_SENDS.get()
+    inner = nest_send(outer, signal, awaited=False) if outer else ([signal, None, True],)
+    NESTED_SENDS.set(inner)
+    try:
+        return _send_async_group_blocking(
+            signal, table, async_receivers, sender, named, robust, timing
         )
-        if not robust:
-            raise SyncSendInEventLoopError(message, receivers=names)
-        responses = _call_sync(signal, table, sync_receivers, sender, named, robust=True)
-        for receiver in async_receivers:
-            try:
-                raise SyncSendInEventLoopError(message, receivers=names)
-            except SyncSendInEventLoopError as err:
-                log_robust_failure(signal.qualified_name, table, receiver, err, sender)
-                responses.append((receiver, err))
-        return responses
-    responses = _call_sync(signal, table, sync_receivers, sender, named, robust)
-    if async_receivers:
-        outer = NESTED_SENDS.get()
-        inner = nest_send(outer, signal, awaited=False) if outer else ([signal, None, True],)
-        NESTED_SENDS.set(inner)
-        try:
-            responses.extend(
-                _send_async_group_blocking(signal, table, async_receivers, sender, named, robust)
-            )
-        finally:
-            leave_send(outer, inner)
-    return responses
+    finally:
+        leave_send(outer, inner)
 
 
 async def asend(
@@ -242,15 +301,14 @@ async def asend(
     named: dict[str, Any],
     *,
     robust: bool,
-    plan: Any = None,
+    timing: ReceiverTiming | None = None,
 ) -> list[tuple[Any, Any]]:
-    """``asend``/``asend_robust``: see the module docstring. ``plan`` replaces the signal's
-    own plan for ``sender`` (the tracer's timed receivers)."""
-    if plan is None:
-        try:
-            plan = table.plans[id(sender)]
-        except KeyError:
-            plan = table.plan_for(sender)
+    """``asend``/``asend_robust``: see the module docstring. ``timing`` is given by the
+    observed sends when a wrapper times receivers."""
+    try:
+        plan = table.plans[id(sender)]
+    except KeyError:
+        plan = table.plan_for(sender)
     sync_receivers, async_receivers = split_plan(plan)
     responses: list[tuple[Any, Any]] = []
     if not (sync_receivers or async_receivers):
@@ -263,11 +321,13 @@ async def asend(
     try:
         if sync_receivers:
             responses = await _call_sync_in_thread(
-                signal, table, sync_receivers, sender, named, robust
+                signal, table, sync_receivers, sender, named, robust, timing
             )
         if async_receivers:
             responses.extend(
-                await _send_async_group(signal, table, async_receivers, sender, named, robust)
+                await _send_async_group(
+                    signal, table, async_receivers, sender, named, robust, timing
+                )
             )
     finally:
         leave_send(outer, inner)

@@ -6,17 +6,19 @@ exception (partials, callable objects, broken ``__repr__``/``__str__``).
 
 **The log line** is Django's, word for word: ``"Error calling %s in Signal.send_robust()
 (%s)"`` with the receiver's ``__qualname__`` and the exception as its arguments, at ERROR on
-the logger ``hookwire.dispatch``, with the traceback. What hookwire knows beyond that is on the
-record as attributes: ``signal`` (its qualified name), ``receiver`` (``module.qualname``),
-``receiver_module`` and ``plugin`` (the plugin that connected the receiver, or ``None``).
+the logger ``hookwire.dispatch`` (and, once hookwire is Django's dispatcher, on
+``django.dispatch``: see :func:`also_log_on`), with the traceback. What hookwire knows beyond
+that is on the record as attributes: ``signal`` (its qualified name), ``receiver``
+(``module.qualname``), ``receiver_module`` and ``plugin`` (the plugin that connected the
+receiver, or ``None``).
 
 **Recursion** is told by an explicit marker, not by names: the functions that call receivers
 are registered with :func:`calls_receivers` (their code objects are kept), stand-ins that sit
-between a send and the receiver (the tracer's timers) with :func:`stands_in`, and the steps
-between a sender and the dispatcher (the public ``asend`` methods, the wrapper chain) with
-:func:`forwards_sends`. On a ``RecursionError`` the stack is walked once; if the same (signal,
-receiver) pair appears many times, receivers keep sending signals from inside each other, and
-the error names the chain.
+between a send and an async receiver (its timer while a wrapper times receivers) with
+:func:`stands_in`, and the steps between a sender and the dispatcher (the public ``asend``
+methods, the observed async sends) with :func:`forwards_sends`. On a ``RecursionError`` the
+stack is walked once; if the same (signal, receiver) pair appears many times, receivers keep
+sending signals from inside each other, and the error names the chain.
 
 A chain of sends can also leave the stack: a receiver that runs in a task of its own (the
 task group of ``asend``, or a task the receiver creates) or behind asgiref in another thread
@@ -31,20 +33,20 @@ import contextvars
 import sys
 from collections.abc import Callable
 from itertools import pairwise
-from types import CodeType, FunctionType, MethodType
-from typing import TYPE_CHECKING, Any, TypeVar
+from types import CodeType
+from typing import Any, TypeVar
 
 from ..exceptions import RecursiveSendError
 from . import attribution
 from .receivers import OWNER, describe_callable, names_of, registration_plugin
-
-if TYPE_CHECKING:
-    from .table import ReceiverTable
+from .table import ReceiverTable, split_plan
 
 __all__ = [
     "LOGGER_NAME",
     "NESTED_SENDS",
+    "also_log_on",
     "calls_receivers",
+    "duplicate_signal_argument",
     "forwards_sends",
     "leave_send",
     "log_robust_failure",
@@ -55,6 +57,7 @@ __all__ = [
     "recursive_send_error",
     "robust_response",
     "safe_str",
+    "signal_given_twice",
     "stands_in",
 ]
 
@@ -97,20 +100,9 @@ def forwards_sends(function: _F) -> _F:
     return function
 
 
-def _real_receiver(receiver: object) -> object:
-    """The receiver a stand-in (``stands_in_for_receiver = True``) calls, else ``receiver``."""
-    kind = receiver.__class__
-    if kind is FunctionType or kind is MethodType:
-        return receiver  # the common case, without a failing attribute lookup
-    if getattr(kind, "stands_in_for_receiver", False):
-        return receiver.receiver  # type: ignore[attr-defined]
-    return receiver
-
-
 def plugin_of(table: ReceiverTable, receiver: object, sender: object = None) -> str | None:
     """The plugin that connected ``receiver``, or owns its module; ``None`` if neither."""
     try:
-        receiver = _real_receiver(receiver)
         reg = table.find(receiver, sender)
         if reg is not None and reg[OWNER] is not None:
             return registration_plugin(reg)
@@ -139,8 +131,7 @@ def note_failure(
         plugin = plugin_of(table, receiver)
         owner = f" of plugin {plugin!r}" if plugin else ""
         exc.add_note(
-            f"raised by receiver {describe_callable(_real_receiver(receiver))}{owner} "
-            f"while sending {signal_name}"
+            f"raised by receiver {describe_callable(receiver)}{owner} while sending {signal_name}"
         )
     except Exception:
         pass
@@ -160,6 +151,9 @@ class _SafeStr:
 
 _logger: Any = None
 _logging: Any = None
+# A second logger every failure reaches (``django.dispatch`` once hookwire is Django's
+# dispatcher), or None; set by also_log_on().
+_companion: Any = None
 
 
 def _qualname(receiver: object) -> str:
@@ -167,6 +161,63 @@ def _qualname(receiver: object) -> str:
     if isinstance(qualname, str):
         return qualname
     return names_of(receiver)[1]  # partials and callable objects, where Django would crash
+
+
+def also_log_on(name: str | None) -> None:
+    """Make every failure :func:`log_robust_failure` logs reach the logger ``name`` too
+    (``None``: only ``hookwire.dispatch`` again).
+
+    That logger gets a record of its own, named after it, handled the standard way (its
+    handlers, then its ancestors' up to the root, as ``propagate`` allows); the record of
+    ``hookwire.dispatch`` then goes only to the handlers the first one did not reach, so a
+    handler both loggers lead to (the root's, typically) sees each failure once.
+    """
+    global _companion
+    import logging
+
+    _companion = None if name is None else logging.getLogger(name)
+
+
+def _reached(logger: Any) -> set[Any]:
+    """The handlers a record handled by ``logger`` is given to (as ``Logger.callHandlers``
+    walks them)."""
+    handlers: set[Any] = set()
+    while logger is not None:
+        handlers.update(logger.handlers)
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    return handlers
+
+
+def _handle_with_companion(record: Any, companion: Any) -> None:
+    """Hand ``record`` to the companion logger under its name, then to the handlers of
+    ``hookwire.dispatch`` (and its ancestors) that the companion's did not include."""
+    own_enabled = _logger.isEnabledFor(40)
+    if not companion.isEnabledFor(40):
+        if own_enabled:
+            _logger.handle(record)
+        return
+    twin = _logging.makeLogRecord(record.__dict__)
+    twin.name = companion.name
+    companion.handle(twin)
+    if not own_enabled or _logger.disabled:
+        return
+    # What Logger.handle does, except for the handlers already served.
+    filtered = _logger.filter(record)
+    if not filtered:
+        return
+    if isinstance(filtered, _logging.LogRecord):
+        record = filtered
+    served = _reached(companion)
+    logger = _logger
+    while logger is not None:
+        for handler in logger.handlers:
+            if handler not in served and record.levelno >= handler.level:
+                handler.handle(record)
+        if not logger.propagate:
+            break
+        logger = logger.parent
 
 
 def log_robust_failure(
@@ -177,23 +228,25 @@ def log_robust_failure(
     sender: object = None,
 ) -> None:
     """Log a failure caught by ``send_robust``/``asend_robust``: Django's line, at ERROR,
-    with the traceback and hookwire's attributes (see the module docstring)."""
+    with the traceback and hookwire's attributes (see the module docstring); on the
+    companion logger too when :func:`also_log_on` named one."""
     global _logger, _logging
     if _logger is None:
         import logging
 
         _logging = logging
         _logger = logging.getLogger(LOGGER_NAME)
-    if not _logger.isEnabledFor(40):  # logging.ERROR, without importing logging's constants
+    companion = _companion
+    # logging.ERROR is 40, written out so as not to import logging's constants.
+    if not _logger.isEnabledFor(40) and (companion is None or not companion.isEnabledFor(40)):
         return
     try:
-        real = _real_receiver(receiver)
-        module, qualname = names_of(real)
+        module, qualname = names_of(receiver)
         extra = {
             "signal": signal_name,
             "receiver": f"{module}.{qualname}" if module else qualname,
             "receiver_module": module,
-            "plugin": plugin_of(table, real, sender),
+            "plugin": plugin_of(table, receiver, sender),
         }
         name = _qualname(receiver)
     except Exception:
@@ -220,7 +273,10 @@ def log_robust_failure(
         "send_robust",
     )
     record.__dict__.update(extra)
-    _logger.handle(record)
+    if companion is None:
+        _logger.handle(record)
+    else:
+        _handle_with_companion(record, companion)
 
 
 def robust_response(
@@ -243,6 +299,27 @@ def robust_response(
             raise error from None
     log_robust_failure(signal_name, table, receiver, err, sender)
     return err
+
+
+def duplicate_signal_argument() -> TypeError:
+    # What calling a receiver with signal= twice raises; said before any receiver runs.
+    return TypeError("send() got multiple values for keyword argument 'signal'")
+
+
+def signal_given_twice(
+    signal: Any, table: ReceiverTable, plan: Any, sender: object
+) -> list[tuple[Any, Any]]:
+    """``send_robust(..., signal=...)``: calling any receiver with ``signal=`` twice fails
+    before it runs, so each one's response is that ``TypeError``, logged, as in Django."""
+    sync, async_ = split_plan(plan)
+    responses: list[tuple[Any, Any]] = []
+    for receiver in sync + async_:
+        try:
+            raise duplicate_signal_argument()
+        except TypeError as err:
+            response = robust_response(signal.qualified_name, table, receiver, err, sender)
+        responses.append((receiver, response))
+    return responses
 
 
 # -- runaway recursion ------------------------------------------------------------------

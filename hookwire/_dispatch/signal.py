@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import sys
 import weakref
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import lazy, wrappers
-from .attribution import current_scope, module_owner
+from .attribution import current_scope, module_owner, plugin_for_module
+from .contracts import Contract, build_contract, check_receiver, check_send
 from .failures import (
     calls_receivers,
+    duplicate_signal_argument,
     forwards_sends,
     note_failure,
     recursive_send_error,
     robust_response,
+    signal_given_twice,
 )
 from .receivers import (
     ONLY_HELD_BY_CALL,
@@ -42,7 +45,7 @@ from .receivers import (
     validate_receiver,
     warn_dies_at_once,
 )
-from .table import ReceiverTable, split_plan
+from .table import ReceiverTable, live_receivers, split_plan
 
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
@@ -98,11 +101,8 @@ class _Mute(wrappers.SendWrapper):
 
     layer = wrappers.MUTE
 
-    def wrap(self, proceed: Any, invocation: wrappers.Invocation) -> list[tuple[Any, Any]]:
-        return []
-
-    async def awrap(self, proceed: Any, invocation: wrappers.Invocation) -> list[tuple[Any, Any]]:
-        return []
+    def send_started(self, invocation: wrappers.Invocation) -> Any:
+        return wrappers.STOP
 
 
 class Signal:
@@ -113,6 +113,15 @@ class Signal:
         weakly referenced or hashed either way).
     :param name: the signal's name for introspection (a :class:`~hookwire.Host` may set it).
     :param doc: a one-line description for introspection.
+    :param args: the arguments every send passes besides ``sender``: a dict of name -> type,
+        or a list of names. Without it the signal is exactly Django's; with it, receivers are
+        checked at connect and sends at send (see :attr:`args`).
+    :param deprecated_args: arguments senders may still pass but receivers should stop
+        naming: a dict of name -> what to use instead, or a list of names. Needs ``args``.
+    :raises TypeError: ``args`` or ``deprecated_args`` has the wrong shape, or
+        ``deprecated_args`` is given without ``args``.
+    :raises ValueError: a declared name is not an identifier, is ``signal`` or ``sender``, or
+        is both declared and deprecated.
 
     ``module`` is the module that created the signal; ``qualified_name`` is
     ``"<module>.<name>"``; ``lock`` is the lock every change takes (as in Django).
@@ -128,12 +137,27 @@ class Signal:
     module: str | None
 
     def __init__(
-        self, use_caching: bool = False, *, name: str | None = None, doc: str | None = None
+        self,
+        use_caching: bool = False,
+        *,
+        name: str | None = None,
+        doc: str | None = None,
+        args: Mapping[str, Any] | Iterable[str] | None = None,
+        deprecated_args: Mapping[str, str] | Iterable[str] | None = None,
     ) -> None:
         self.use_caching = use_caching
         self.name = name
         self.doc = doc
         self.module = _creator_module(self)
+        contract: Contract | None = None
+        if args is not None:
+            contract = build_contract(args, deprecated_args)
+        elif deprecated_args is not None:
+            raise TypeError("Signal(deprecated_args=...) needs args=... as well")
+        self._contract = contract
+        # What a send may pass (declared and deprecated names), compared with its keywords at
+        # the top of every send method; None on signals without a contract.
+        self._accepted = None if contract is None else tuple(contract.accepted)
         self._table = table = ReceiverTable()
         self.lock = table.lock
         # The table empties this dict in place and never replaces it, so it can be kept here
@@ -167,6 +191,37 @@ class Signal:
     def __repr__(self) -> str:
         return f"<Signal {self.qualified_name}>"
 
+    # -- the contract -----------------------------------------------------------------
+
+    @property
+    def args(self) -> Mapping[str, Any] | None:
+        """The declared arguments, name -> type (``None`` for names declared without one), in
+        declaration order; ``None`` when the signal declares none (Django's behaviour).
+
+        On a signal with arguments, every send must pass exactly these (deprecated ones may
+        also be passed), else :class:`~hookwire.exceptions.SignalArgumentsError`; and a
+        receiver's parameters other than ``signal``, ``sender`` and ``**kwargs`` must be
+        declared or have a default, else
+        :class:`~hookwire.exceptions.ReceiverSignatureError`.
+        """
+        contract = self._contract
+        return None if contract is None else contract.types
+
+    @property
+    def deprecated_args(self) -> Mapping[str, str] | None:
+        """Deprecated argument -> what to use instead (``""`` when nothing was said); ``None``
+        on a signal without declared arguments. A receiver naming one gets a
+        :class:`~hookwire.exceptions.HookwireDeprecationWarning` at connect."""
+        contract = self._contract
+        return None if contract is None else contract.deprecated
+
+    def _check_arguments(self, named: dict[str, Any]) -> None:
+        """Raise :class:`~hookwire.exceptions.SignalArgumentsError` unless ``named`` keeps
+        the contract (the send methods call it when the names differ from what is accepted;
+        leaving out deprecated arguments is allowed)."""
+        if self._contract is not None:
+            check_send(self.qualified_name, self._contract, named)
+
     # -- registration -----------------------------------------------------------------
 
     def connect(
@@ -186,9 +241,13 @@ class Signal:
 
         :raises ReceiverTypeError: ``receiver`` is not callable, or ``weak=True`` and it
             cannot be weakly referenced.
-        :raises ReceiverSignatureError: ``receiver`` does not accept ``**kwargs``.
+        :raises ReceiverSignatureError: ``receiver`` does not accept ``**kwargs``; or the
+            signal declares its arguments and ``receiver`` takes a parameter (other than
+            ``signal`` and ``sender``) that is neither declared nor given a default.
         :warns ~hookwire.exceptions.WeakReceiverWarning: a lambda, closure or partial connected
             weakly is referenced by nothing else and would be collected at once.
+        :warns ~hookwire.exceptions.HookwireDeprecationWarning: ``receiver`` takes an argument
+            the signal has deprecated.
         """
         if receiver.__class__ is FunctionType and not receiver.__dict__:
             # The common case, checked inline: a plain function, not wrapped or marked.
@@ -196,9 +255,14 @@ class Signal:
                 validate_receiver(receiver)  # raises the readable error
         else:
             validate_receiver(receiver)
+        scope = current_scope()
+        if self._contract is not None:
+            plugin = scope.plugin if scope is not None else None
+            if plugin is None:
+                plugin = plugin_for_module(getattr(receiver, "__module__", None))
+            check_receiver(self, self._contract, receiver, plugin)
         if weak and _getrefcount(receiver) <= ONLY_HELD_BY_CALL and might_die_at_once(receiver):
             warn_dies_at_once(self.qualified_name, receiver)
-        scope = current_scope()
         table = self._table
         if sender.__class__ is str and lazy.is_lazy_reference(sender):
             target = lazy.lookup(sender)
@@ -281,6 +345,11 @@ class Signal:
 
     # -- sending ----------------------------------------------------------------------
 
+    # The send methods call every sync receiver from their own frame, as Django's do, on
+    # every path (plain functions, bound methods, async receivers too): a receiver's
+    # warnings.warn(stacklevel=...) or a look at its caller's frame then lands where it lands
+    # under Django. That is why the loops are written out here rather than in one helper.
+
     @calls_receivers
     def send(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
         """Call every receiver of ``sender`` with ``signal=self, sender=sender, **named``.
@@ -294,7 +363,22 @@ class Signal:
             receivers are connected; raised before any receiver is called.
         :raises RecursiveSendError: receivers kept sending signals from inside each other
             until the interpreter's recursion limit; the message names the chain.
+        :raises SignalArgumentsError: the signal declares its arguments and ``named`` passes
+            an undeclared one or leaves out a declared one; raised before any receiver runs.
         """
+        # The contract, written out in each send method (signals without one pay one
+        # attribute read). A keys view compared with a frozenset, issuperset() or a helper
+        # call cost 120-150 ns a send; this loop over the names costs ~80 ns: the benchmark
+        # row "send, 1 receiver, declared" is 1.16x the undeclared send (703 against ~606 ns),
+        # "send, 10 receivers, declared" 1.03x.
+        accepted = self._accepted
+        if accepted is not None:
+            if len(named) == len(accepted):
+                for name in accepted:
+                    if name not in named:
+                        self._check_arguments(named)
+            else:
+                self._check_arguments(named)
         try:
             plan = self._plans[_id(sender)]
         except KeyError:
@@ -302,23 +386,50 @@ class Signal:
         if not plan:
             return []
         if "signal" in named:
-            raise _duplicate_signal_argument()
-        if plan.__class__ is not tuple:
-            return self._send_general(plan, sender, named, robust=False)
+            raise duplicate_signal_argument()
         # One dict for every receiver: each call still gets its own **kwargs copy, and
         # building the keywords once is what makes send faster than a hand-written loop.
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
+        if plan.__class__ is tuple:
+            try:
+                for getter in plan:
+                    receiver = getter()
+                    if receiver is not None:
+                        responses.append((receiver, receiver(**arguments)))
+            except RecursionError as exc:
+                raise recursive_send_error(exc) from None
+            except Exception as exc:
+                note_failure(self.qualified_name, self._table, exc, receiver)
+                raise
+            return responses
+        # Bound methods or async receivers.
+        async_receivers = live_receivers(plan.async_) if plan.async_ else None
+        if async_receivers:
+            from .asynchronous import refusal_in_running_loop
+
+            refusal = refusal_in_running_loop(self, async_receivers, robust=False)
+            if refusal is not None:
+                raise refusal
         try:
-            for getter in plan:
+            for getter, func in plan.sync:
                 receiver = getter()
-                if receiver is not None:
-                    responses.append((receiver, receiver(**arguments)))
+                if receiver is None:
+                    continue
+                if func is not None:
+                    receiver = MethodType(func, receiver)
+                responses.append((receiver, receiver(**arguments)))
         except RecursionError as exc:
             raise recursive_send_error(exc) from None
         except Exception as exc:
             note_failure(self.qualified_name, self._table, exc, receiver)
             raise
+        if async_receivers:
+            from .asynchronous import send_to_async_receivers
+
+            responses += send_to_async_receivers(
+                self, self._table, async_receivers, sender, named, robust=False
+            )
         return responses
 
     @calls_receivers
@@ -329,91 +440,73 @@ class Signal:
         with Django's message (``"Error calling %s in Signal.send_robust() (%s)"``, the
         receiver's ``__qualname__`` and the exception; the record also carries ``signal``,
         ``receiver``, ``receiver_module`` and ``plugin``) and returned with its
-        ``__traceback__``. ``BaseException`` (``KeyboardInterrupt``, ``SystemExit``, ...)
-        still propagates, and so does :class:`~hookwire.exceptions.RecursiveSendError`. Called
-        from a running event loop, each async receiver gets a
+        ``__traceback__``. When hookwire is Django's dispatcher
+        (:func:`hookwire.django.dispatcher.install`) the failure reaches the handlers of
+        ``django.dispatch`` too. ``BaseException`` (``KeyboardInterrupt``, ``SystemExit``,
+        ...) still propagates, and so does :class:`~hookwire.exceptions.RecursiveSendError`.
+        Called from a running event loop, each async receiver gets a
         :class:`~hookwire.exceptions.SyncSendInEventLoopError` as its
-        response while sync receivers are served.
+        response while sync receivers are served. A send that breaks the signal's declared
+        arguments raises :class:`~hookwire.exceptions.SignalArgumentsError` before any
+        receiver runs, as :meth:`send` does.
         """
+        accepted = self._accepted
+        if accepted is not None:
+            if len(named) == len(accepted):
+                for name in accepted:
+                    if name not in named:
+                        self._check_arguments(named)
+            else:
+                self._check_arguments(named)
         try:
             plan = self._plans[_id(sender)]
         except KeyError:
             plan = self._table.plan_for(sender)
-        if plan.__class__ is not tuple or "signal" in named:
-            # The general path passes keywords per call: signal= given twice then fails in
-            # each receiver, as in Django.
-            return self._send_general(plan, sender, named, robust=True)
+        if "signal" in named:
+            return signal_given_twice(self, self._table, plan, sender)
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
-        for getter in plan:
-            receiver = getter()
-            if receiver is None:
-                continue
-            try:
-                responses.append((receiver, receiver(**arguments)))
-            except Exception as err:
-                response = robust_response(self.qualified_name, self._table, receiver, err, sender)
-                responses.append((receiver, response))
-        return responses
-
-    @calls_receivers
-    def _send_general(
-        self, plan: Any, sender: object, named: dict[str, Any], *, robust: bool
-    ) -> list[tuple[Any, Any]]:
-        """Walk any plan: bound methods, async receivers, ``signal=`` passed twice."""
         if plan.__class__ is tuple:
-            entries: Any = tuple((getter, None) for getter in plan)
-        else:
-            if plan.async_:
-                from .asynchronous import send_with_async_receivers
+            for getter in plan:
+                receiver = getter()
+                if receiver is None:
+                    continue
+                try:
+                    responses.append((receiver, receiver(**arguments)))
+                except Exception as err:
+                    response = robust_response(
+                        self.qualified_name, self._table, receiver, err, sender
+                    )
+                    responses.append((receiver, response))
+            return responses
+        # Bound methods or async receivers.
+        async_receivers = live_receivers(plan.async_) if plan.async_ else None
+        refusal = None
+        if async_receivers:
+            from .asynchronous import refusal_in_running_loop
 
-                return send_with_async_receivers(
-                    self, self._table, plan, sender, named, robust=robust
-                )
-            entries = plan.sync
-        responses = []
-        for getter, func in entries:
+            refusal = refusal_in_running_loop(self, async_receivers, robust=True)
+        for getter, func in plan.sync:
             receiver = getter()
             if receiver is None:
                 continue
             if func is not None:
                 receiver = MethodType(func, receiver)
             try:
-                response = receiver(signal=self, sender=sender, **named)
-            except RecursionError as exc:
-                if robust:
-                    response = robust_response(
-                        self.qualified_name, self._table, receiver, exc, sender
-                    )
-                else:
-                    raise recursive_send_error(exc) from None
-            except Exception as exc:
-                if not robust:
-                    note_failure(self.qualified_name, self._table, exc, receiver)
-                    raise
-                response = robust_response(self.qualified_name, self._table, receiver, exc, sender)
+                response = receiver(**arguments)
+            except Exception as err:
+                response = robust_response(self.qualified_name, self._table, receiver, err, sender)
             responses.append((receiver, response))
+        if async_receivers:
+            from .asynchronous import refused_responses, send_to_async_receivers
+
+            if refusal is not None:
+                responses += refused_responses(self, self._table, async_receivers, refusal, sender)
+            else:
+                responses += send_to_async_receivers(
+                    self, self._table, async_receivers, sender, named, robust=True
+                )
         return responses
-
-    @forwards_sends
-    def _send_plan(self, invocation: wrappers.Invocation) -> Any:
-        """Send along ``invocation.plan`` instead of the signal's own (the tracer's timed
-        receivers); a coroutine for the async methods."""
-        plan = invocation.plan
-        if invocation.is_async:
-            from .asynchronous import asend
-
-            return asend(
-                self,
-                self._table,
-                invocation.sender,
-                invocation.named,
-                robust=invocation.robust,
-                plan=plan,
-            )
-        return self._send_general(
-            plan, invocation.sender, invocation.named, robust=invocation.robust
-        )
 
     @forwards_sends
     async def asend(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
@@ -426,7 +519,18 @@ class Signal:
         Cancelling ``asend`` raises :class:`asyncio.CancelledError` at once.
 
         **Context variables:** changes receivers make are visible to the caller afterwards.
+
+        **Declared arguments** are checked as :meth:`send` checks them, before any receiver
+        runs.
         """
+        accepted = self._accepted
+        if accepted is not None:
+            if len(named) == len(accepted):
+                for name in accepted:
+                    if name not in named:
+                        self._check_arguments(named)
+            else:
+                self._check_arguments(named)
         from .asynchronous import asend
 
         return await asend(self, self._table, sender, named, robust=False)
@@ -435,7 +539,16 @@ class Signal:
     async def asend_robust(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
         """Like :meth:`asend`, but each ``Exception`` becomes its receiver's response (logged
         at ERROR on ``hookwire.dispatch`` as :meth:`send_robust` logs it); cancellation and
-        ``BaseException`` propagate."""
+        ``BaseException`` propagate. Declared arguments are checked as :meth:`send` checks
+        them."""
+        accepted = self._accepted
+        if accepted is not None:
+            if len(named) == len(accepted):
+                for name in accepted:
+                    if name not in named:
+                        self._check_arguments(named)
+            else:
+                self._check_arguments(named)
         from .asynchronous import asend
 
         return await asend(self, self._table, sender, named, robust=True)
@@ -504,11 +617,6 @@ class Signal:
     def _restore_state(self, state: object) -> None:
         """Put back exactly the registrations of a :meth:`_snapshot_state`."""
         self._table.restore(state)
-
-
-def _duplicate_signal_argument() -> TypeError:
-    # What calling a receiver with signal= twice raises; said before any receiver runs.
-    return TypeError("send() got multiple values for keyword argument 'signal'")
 
 
 def receiver(signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any) -> Callable[[F], F]:

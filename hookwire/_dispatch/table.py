@@ -51,7 +51,7 @@ from .receivers import (
     receiver_row,
 )
 
-__all__ = ["Plan", "ReceiverTable", "split_plan"]
+__all__ = ["Plan", "ReceiverTable", "live_receivers", "split_plan"]
 
 # Per-sender plans kept at most; past this the plans are simply started afresh, so a program
 # sending from millions of short-lived instances cannot grow them without bound.
@@ -471,7 +471,7 @@ class ReceiverTable:
         return None
 
 
-def _live(entries: Any) -> list[Any]:
+def live_receivers(entries: Any) -> list[Any]:
     """Dereference ``(getter, func)`` entries (or bare getters) into live receivers."""
     receivers = []
     for entry in entries:
@@ -490,5 +490,5 @@ def _live(entries: Any) -> list[Any]:
 def split_plan(plan: Any) -> tuple[list[Any], list[Any]]:
     """The live ``(sync receivers, async receivers)`` of a plan."""
     if plan.__class__ is tuple:
-        return _live(plan), []
-    return _live(plan.sync), _live(plan.async_)
+        return live_receivers(plan), []
+    return live_receivers(plan.sync), live_receivers(plan.async_)

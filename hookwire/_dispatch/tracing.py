@@ -1,8 +1,9 @@
 """Tracing every send, for ``hookwire run --trace``.
 
 :func:`install_tracer` attaches a wrapper to every signal (through
-:mod:`~hookwire._dispatch.wrappers`, innermost) that gives each send a plan of timed stand-ins
-for its receivers; :func:`remove_tracer` detaches it. Without a tracer the send methods are
+:mod:`~hookwire._dispatch.wrappers`, innermost) that the send tells how long each receiver
+took; :func:`remove_tracer` detaches it. The receivers are called exactly as without tracing
+(no stand-in sits between a send and its receivers). Without a tracer the send methods are
 exactly the untraced ones: tracing costs nothing unless installed.
 
 While installed, after every send the callback receives a :class:`SendTrace`: the signal, the
@@ -16,15 +17,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import repeat
 from time import perf_counter_ns
 from typing import Any
 
-from .failures import forwards_sends, stands_in
 from .introspection import ReceiverInfo, describe_registration
-from .receivers import IS_ASYNC
+from .receivers import receiver_key
 from .signal import Signal
-from .table import Plan
 from .wrappers import TRACE, Invocation, SendWrapper, attach, detach
 
 __all__ = ["ReceiverCall", "SendTrace", "current_tracer", "install_tracer", "remove_tracer"]
@@ -60,95 +58,64 @@ _callback: Callable[[SendTrace], None] | None = None
 _lock = threading.Lock()
 
 
-class _TimedSync:
-    """Stands in for a sync receiver: calls it and records how long it took."""
+class _SendState:
+    """What the tracer keeps for one send: when it started and what its receivers did."""
 
-    stands_in_for_receiver = True
+    __slots__ = ("calls", "infos", "start")
 
-    def __init__(self, receiver: Any, info: ReceiverInfo, calls: list[ReceiverCall]) -> None:
-        self.receiver = receiver
-        self.info = info
-        self.calls = calls
-        # Named like the receiver, so error notes and log lines name the receiver.
-        self.__qualname__ = info.qualname
-        self.__module__ = info.module or ""
-
-    @stands_in
-    def __call__(self, **named: Any) -> Any:
-        start = perf_counter_ns()
-        try:
-            result = self.receiver(**named)
-        except BaseException as error:
-            self.calls.append(ReceiverCall(self.info, perf_counter_ns() - start, error))
-            raise
-        self.calls.append(ReceiverCall(self.info, perf_counter_ns() - start, None))
-        return result
+    def __init__(self, infos: dict[Any, ReceiverInfo]) -> None:
+        self.infos = infos
+        self.calls: list[ReceiverCall] = []
+        self.start = perf_counter_ns()
 
 
-class _TimedAsync(_TimedSync):
-    @stands_in
-    async def __call__(self, **named: Any) -> Any:
-        start = perf_counter_ns()
-        try:
-            result = await self.receiver(**named)
-        except BaseException as error:
-            self.calls.append(ReceiverCall(self.info, perf_counter_ns() - start, error))
-            raise
-        self.calls.append(ReceiverCall(self.info, perf_counter_ns() - start, None))
-        return result
-
-
-def _timed_plan(signal: Signal, sender: object, calls: list[ReceiverCall]) -> Plan:
-    sync: list[Any] = []
-    async_: list[Any] = []
+def _infos(signal: Signal, sender: object) -> dict[Any, ReceiverInfo]:
+    """The receivers ``send(sender)`` would call, described, by their identity."""
+    infos = {}
     for reg in signal._table.registrations_for(sender):
         info = describe_registration(reg)
-        if info is None:
-            continue
-        if reg[IS_ASYNC]:
-            async_.append((repeat(_TimedAsync(info.receiver, info, calls)).__next__, None))
-        else:
-            sync.append((repeat(_TimedSync(info.receiver, info, calls)).__next__, None))
-    return Plan(tuple(sync), tuple(async_))
-
-
-def _unwrap(responses: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    return [(r.receiver if isinstance(r, _TimedSync) else r, response) for r, response in responses]
-
-
-def _emit(
-    signal: Signal, sender: object, method: str, calls: list[ReceiverCall], start: int
-) -> None:
-    callback = _callback
-    if callback is not None:
-        callback(SendTrace(signal, sender, method, tuple(calls), perf_counter_ns() - start))
+        if info is not None:
+            infos[receiver_key(info.receiver)] = info
+    return infos
 
 
 class _Tracer(SendWrapper):
-    """Innermost: the plan it sets is walked by the plain send, and it unwraps the stand-ins
-    from the responses before any other wrapper sees them."""
+    """Innermost: times every receiver, then hands the callback the whole send."""
 
     layer = TRACE
+    times_receivers = True
 
-    @forwards_sends
-    def wrap(self, proceed: Any, invocation: Invocation) -> list[tuple[Any, Any]]:
-        calls: list[ReceiverCall] = []
-        start = perf_counter_ns()
-        try:
-            invocation.plan = _timed_plan(invocation.signal, invocation.sender, calls)
-            return _unwrap(proceed())
-        finally:
-            _emit(invocation.signal, invocation.sender, invocation.method, calls, start)
+    def send_started(self, invocation: Invocation) -> _SendState:
+        return _SendState(_infos(invocation.signal, invocation.sender))
 
-    @forwards_sends
-    async def awrap(self, proceed: Any, invocation: Invocation) -> list[tuple[Any, Any]]:
-        calls: list[ReceiverCall] = []
-        start = perf_counter_ns()
-        try:
-            invocation.plan = _timed_plan(invocation.signal, invocation.sender, calls)
-            return _unwrap(await proceed())
-        finally:
-            _emit(invocation.signal, invocation.sender, invocation.method, calls, start)
+    def receiver_called(
+        self,
+        invocation: Invocation,
+        token: Any,
+        receiver: Any,
+        duration_ns: int,
+        error: BaseException | None,
+    ) -> None:
+        state: _SendState = token
+        info = state.infos.get(receiver_key(receiver))
+        if info is not None:
+            state.calls.append(ReceiverCall(info, duration_ns, error))
+
+    def send_ended(
+        self,
+        invocation: Invocation,
+        token: Any,
+        responses: list[tuple[Any, Any]] | None,
+        error: BaseException | None,
+    ) -> None:
+        state: _SendState = token
+        callback = _callback
+        if callback is not None:
+            total = perf_counter_ns() - state.start
+            trace = SendTrace(
+                invocation.signal, invocation.sender, invocation.method, tuple(state.calls), total
+            )
+            callback(trace)
 
 
 _tracer = _Tracer()

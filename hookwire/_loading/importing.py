@@ -152,11 +152,16 @@ def _raised_at(traceback: TracebackType | None) -> str | None:
     last = None
     while traceback is not None:
         frame = traceback.tb_frame
-        # Frames of the import machinery say nothing about the plugin.
-        if not frame.f_code.co_filename.startswith("<frozen"):
-            last = f"{frame.f_code.co_filename}:{traceback.tb_lineno}"
+        filename = frame.f_code.co_filename
+        # Frames of the import machinery say nothing about the plugin, and hookwire's own
+        # frames (a connect refusing a receiver) would point away from the line to change.
+        if not filename.startswith(("<frozen", _PACKAGE_DIR)):
+            last = f"{filename}:{traceback.tb_lineno}"
         traceback = traceback.tb_next
     return last
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def owner_module_name(plugin: Plugin, module: ModuleType) -> str:

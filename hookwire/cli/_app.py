@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from .._loading.loader import LOADING_LOGGER
-from .._text import describe_error, escape
+from .._text import describe_error, escape, escape_lines
 from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError, LoadError
 from . import _info, _install, _new, _output, _silence_stdout
 from ._output import PROG
@@ -225,14 +225,16 @@ def _load(
     """Resolve the host and load its plugins with the command-line settings.
 
     When stdout carries the command's data (tables, JSON), whatever the host module or the
-    plugins print while they are imported and readied goes to stderr instead, so that
+    plugins write to stdout while they are imported and readied — with ``print``, to the
+    descriptor itself, or from a subprocess — goes to stderr instead, so that
     ``hookwire plugins list --json | jq`` works even with chatty plugins.
     """
-    from contextlib import nullcontext, redirect_stdout
+    from contextlib import nullcontext
 
     from ._resolve import resolve_host
+    from ._streams import stdout_to_stderr
 
-    with redirect_stdout(sys.stderr) if stdout_is_data else nullcontext():
+    with stdout_to_stderr() if stdout_is_data else nullcontext():
         host = resolve_host(host_reference)
         registry = host.load(
             plugins=plugin if plugin else None,
@@ -288,7 +290,7 @@ def run(
 def _print_traceback(record: PluginRecord) -> None:
     """The traceback of a failed plugin, on stderr, under ``--traceback``."""
     if _Options.traceback and record.traceback:
-        sys.stderr.write(record.traceback)
+        sys.stderr.write(escape_lines(record.traceback))
 
 
 @contextmanager
@@ -404,8 +406,20 @@ def signals(
         typer.Option(
             "--json",
             help=(
-                "Print a JSON array of {signal, receivers: [{receiver, file, line, plugin, "
-                "sender, weak, dispatch_uid, async}]} instead of text."
+                "Print a JSON array of {signal, doc, args: [{name, type, deprecated}], "
+                "receivers: [{receiver, file, line, plugin, sender, weak, dispatch_uid, "
+                "async}]} instead of text."
+            ),
+        ),
+    ] = False,
+    markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown",
+            help=(
+                "Print the host's plugin API as a Markdown reference page instead: each of "
+                "its signals and hookwire's lifecycle signals with its doc, its declared "
+                "arguments and a receiver taking them. Loads no plugin."
             ),
         ),
     ] = False,
@@ -417,10 +431,23 @@ def signals(
 ) -> int:
     """Show every signal and its receivers: the host's, hookwire's, then any other.
 
-    Receivers are listed in the order they will be called, with the plugin that connected
-    them, their sender filter, weak or strong, sync or async, and where they are defined.
+    Each signal comes with its doc and the arguments it declares. Receivers are listed in the
+    order they will be called, with the plugin that connected them, their sender filter, weak
+    or strong, sync or async, and where they are defined.
     """
+    if json and markdown:
+        raise typer.BadParameter("give --json or --markdown, not both", param_hint="--markdown")
     with _output_guard():
+        if markdown:
+            from contextlib import redirect_stdout
+
+            from ._api_page import api_page
+            from ._resolve import resolve_host
+
+            with redirect_stdout(sys.stderr):
+                resolved = resolve_host(host)
+            _output.write_lines(escape(line) for line in api_page(resolved))
+            return EXIT_OK
         loaded_host, _ = _load(host, plugin, disable, no_autoload, strict)
         shown = _signals_of(loaded_host)
         if json:
@@ -462,10 +489,17 @@ def _report(message: str, exc: BaseException | None = None) -> None:
             # The loader's own frames tell nothing: show what each plugin raised.
             for failure in exc.failures:
                 if failure.__cause__ is not None:
-                    traceback_module.print_exception(failure.__cause__, file=sys.stderr)
+                    _print_exception(failure.__cause__)
         else:
-            traceback_module.print_exception(exc, file=sys.stderr)
+            _print_exception(exc)
     sys.stderr.write(f"{PROG}: error: {escape(message)}\n")
+
+
+def _print_exception(exc: BaseException) -> None:
+    """``exc``'s traceback on stderr, escaped: its message and source lines come from plugin
+    code and may hold terminal control characters."""
+    text = "".join(traceback_module.format_exception(exc))
+    sys.stderr.write(escape_lines(text))
 
 
 def _lower_first(message: str) -> str:
@@ -534,7 +568,7 @@ def _install_log_handler() -> None:
                     _silence_stdout()
                     return
                 if exc is not None and _Options.traceback:
-                    traceback_module.print_exception(exc, file=sys.stderr)
+                    _print_exception(exc)
                 sys.stderr.write(
                     f"{PROG}: {record.levelname.lower()}: {escape(_one_line(record))}\n"
                 )

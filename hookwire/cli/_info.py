@@ -8,7 +8,6 @@ JSON (the shape is documented in ``docs/schemas/plugins-info.schema.json``).
 from __future__ import annotations
 
 import sys
-from contextlib import redirect_stdout
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -187,9 +186,17 @@ def plugins_info(
     file, requires, requires_host, and each receiver it connected (signal, receiver, where it is
     defined, sender, whether it runs remotely). An unknown name exits 1 with a suggestion.
     """
-    from ._resolve import resolve_host
+    from ._app import _Options, _output_guard
 
-    with redirect_stdout(sys.stderr):
+    with _output_guard():
+        return _show_info(name, host, json=json, with_traceback=traceback or _Options.traceback)
+
+
+def _show_info(name: str, host: str | None, *, json: bool, with_traceback: bool) -> int:
+    from ._resolve import resolve_host
+    from ._streams import stdout_to_stderr
+
+    with stdout_to_stderr():
         loaded = resolve_host(host)
         registry = loaded.load()
     record = registry.get(name)
@@ -200,5 +207,5 @@ def plugins_info(
     if json:
         write_json(info)
     else:
-        write_lines(_lines(info, with_traceback=traceback))
+        write_lines(_lines(info, with_traceback=with_traceback))
     return 0

@@ -109,9 +109,63 @@ def _run_installer(action: str, arguments: Sequence[str]) -> None:
         )
     sys.stdout.flush()
     # Inherited streams: the installer's own progress is shown as it happens.
-    status = subprocess.run(found.command(action, arguments), check=False).returncode
+    status = run_in_own_group(found.command(action, arguments))
     if status != 0:
         raise _Failed(f"{found.name} {action} failed (exit status {status})")
+
+
+#: How long the installer and what it started (a build backend) get to stop after SIGTERM or
+#: Ctrl-C before they are killed.
+STOP_GRACE_SECONDS = 5.0
+
+
+def run_in_own_group(argv: Sequence[str]) -> int:
+    """Run ``argv`` in a process group of its own and return its exit status.
+
+    When this process is stopped meanwhile (SIGTERM, Ctrl-C), the whole group — the installer
+    and whatever it started, such as a build backend — gets the same signal, then SIGKILL if it
+    is still there after :data:`STOP_GRACE_SECONDS`; then the interruption goes on. In its own
+    group the installer no longer receives a terminal's Ctrl-C itself: it is passed on here.
+    """
+    import os
+
+    own_group = os.name == "posix"
+    process = subprocess.Popen(list(argv), process_group=0 if own_group else None)
+    try:
+        return process.wait()
+    except BaseException as exc:
+        if own_group:
+            import signal
+
+            interrupt = isinstance(exc, KeyboardInterrupt)
+            stop_group(process, signal.SIGINT if interrupt else signal.SIGTERM)
+        else:  # pragma: no cover - no process groups to stop
+            process.kill()
+            process.wait()
+        raise
+
+
+def stop_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Send ``signum`` to the process group led by ``process``, wait for the group to be gone
+    (at most :data:`STOP_GRACE_SECONDS`), then kill what is left of it."""
+    import os
+    import signal
+    import time
+
+    group = process.pid
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    try:
+        os.killpg(group, signum)
+        while time.monotonic() < deadline:
+            process.poll()  # reaped, the leader no longer counts as a member
+            os.killpg(group, 0)  # ProcessLookupError once every member is gone
+            time.sleep(0.02)
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    except PermissionError:  # pragma: no cover - a member changed its user: not ours to stop
+        pass
+    process.wait()
 
 
 def _probe(host: str | None, *, load: bool, distributions: Sequence[str] = ()) -> dict[str, Any]:
@@ -180,7 +234,10 @@ def plugins_install(
         Optional[list[str]],  # noqa: UP045
         typer.Argument(
             metavar="NAME_OR_PATH",
-            help="Requirements ('name', 'name>=1.2') or paths to project folders, wheels, sdists.",
+            help=(
+                "Requirements ('name', 'name>=1.2') or paths to project folders, wheels, sdists; "
+                "never installer options (an argument starting with '-' is refused)."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -210,11 +267,26 @@ def plugins_install(
     editables = list(editable or [])
     if not names and not editables:
         raise typer.BadParameter("name what to install (NAME_OR_PATH... or --editable PATH)")
+    for target in [*names, *editables]:
+        if target.startswith("-"):
+            _error(_not_an_option(target))
+            return EXIT_USAGE
+    from ._app import _output_guard
+
     try:
-        return _install(names, editables, host, upgrade)
+        with _output_guard():
+            return _install(names, editables, host, upgrade)
     except _Failed as failure:
         _error(str(failure))
         return failure.status
+
+
+def _not_an_option(target: str) -> str:
+    """Why ``target`` is refused: what is installed is named, never given as pip options."""
+    return (
+        f"{target!r} is not a requirement or a path: what to install is never passed to the "
+        f"installer as an option; a file or folder of that name is './{target}'"
+    )
 
 
 def _install(names: list[str], editables: list[str], host: str | None, upgrade: bool) -> int:
@@ -222,9 +294,10 @@ def _install(names: list[str], editables: list[str], host: str | None, upgrade: 
     wanted = [name for name in requested if name is not None]
     before = _probe(host, load=False)
     arguments = ["--upgrade"] if upgrade else []
-    arguments += names
     for path in editables:
         arguments += ["--editable", path]
+    # After "--" the installer reads every argument as a requirement or a path, never an option.
+    arguments += ["--", *names]
     _run_installer("install", arguments)
     after = _probe(host, load=True, distributions=wanted)
     return _report_install(before, after, wanted)
@@ -321,11 +394,16 @@ def plugins_uninstall(
     """Remove plugins from the environment hookwire runs in.
 
     Each NAME is a plugin of the host (its distribution is removed) or a distribution name.
-    Asks before removing unless --yes is given. Refuses to remove hookwire itself or the
-    distribution of the host. Then lists the plugins the host lost.
+    Asks before removing unless --yes is given. Refuses to remove hookwire itself, the
+    distribution of the host, and whatever hookwire, the host or its other plugins need to run
+    (their requirements, read from the installed metadata, transitively). Then lists the
+    plugins the host lost.
     """
+    from ._app import _output_guard
+
     try:
-        return _uninstall(names, host, yes)
+        with _output_guard():
+            return _uninstall(names, host, yes)
     except _Failed as failure:
         _error(str(failure))
         return failure.status
@@ -356,6 +434,7 @@ def _uninstall(names: list[str], host: str | None, yes: bool) -> int:
                 f"refusing to uninstall {dist}: it is the distribution of host "
                 f"{before['host']} (use pip to remove it)"
             )
+    _refuse_what_is_needed(chosen, before)
     losing = {
         key: [
             entry["name"]
@@ -373,7 +452,7 @@ def _uninstall(names: list[str], host: str | None, yes: bool) -> int:
         if not typer.confirm("Proceed?", default=False):
             _note("nothing removed")
             return EXIT_FAILURE
-    _run_installer("uninstall", ["--yes", *chosen.values()])
+    _run_installer("uninstall", ["--yes", "--", *chosen.values()])
     after = _probe(host, load=True)
     remaining = {normalize_name(entry["name"]): entry for entry in after["plugins"]}
     gone = [entry for key, entry in plugins.items() if key not in remaining]
@@ -390,6 +469,82 @@ def _uninstall(names: list[str], host: str | None, yes: bool) -> int:
         if entry["state"] == "failed":
             _note(f"warning: plugin {entry['name']} now fails to load: {entry['error']}")
     return EXIT_OK
+
+
+def requirement_chains(roots: Sequence[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:
+    """What the installed distributions ``roots`` need to run, transitively, from their
+    metadata: normalised distribution name → who needs it and the shortest chain of
+    requirements leading to it (``["hookwire", "importlib-metadata", "zipp"]``).
+
+    Each root is ``(requirement, who)``: a requirement such as ``hookwire[celery]`` (its
+    extras count) and how the one who needs it is named. Requirements whose markers do not
+    hold here are left out; a distribution that is not installed ends its chain.
+    """
+    from collections import deque
+
+    import importlib_metadata
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    chains: dict[str, tuple[str, list[str]]] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    pending: deque[tuple[Requirement, str, list[str]]] = deque()
+    for text, who in roots:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue  # a distribution name no requirement can spell (forged metadata)
+        pending.append((requirement, who, [_shown(requirement)]))
+    while pending:
+        requirement, who, chain = pending.popleft()
+        extras = frozenset(requirement.extras)
+        state = (normalize_name(requirement.name), extras)
+        if state in seen:
+            continue
+        seen.add(state)
+        try:
+            dist = importlib_metadata.distribution(requirement.name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+        for line in dist.requires or ():
+            try:
+                needed = Requirement(line)
+            except InvalidRequirement:
+                continue  # malformed metadata of someone else: not ours to judge here
+            marker = needed.marker
+            if marker is not None and not any(
+                marker.evaluate({"extra": extra}) for extra in ("", *sorted(extras))
+            ):
+                continue
+            longer = [*chain, _shown(needed)]
+            chains.setdefault(normalize_name(needed.name), (who, longer))
+            pending.append((needed, who, longer))
+    return chains
+
+
+def _shown(requirement: Any) -> str:
+    extras = sorted(requirement.extras)
+    return str(requirement.name) + (f"[{','.join(extras)}]" if extras else "")
+
+
+def _refuse_what_is_needed(chosen: dict[str, str], before: dict[str, Any]) -> None:
+    """Refuse to remove what hookwire, the host or the host's other plugins need to run."""
+    roots = [("hookwire", "hookwire")]
+    if before.get("celery_app"):
+        roots.append(("hookwire[celery]", f"host {before['host']} (it has a Celery app)"))
+    if before["distribution"]:
+        roots.append((before["distribution"], f"host {before['host']}"))
+    for entry in before["plugins"]:
+        dist = entry["distribution"]
+        if dist and normalize_name(dist) not in chosen:
+            roots.append((dist, f"plugin {entry['name']}"))
+    chains = requirement_chains(roots)
+    for key, dist in chosen.items():
+        if key in chains:
+            who, chain = chains[key]
+            raise _Failed(
+                f"refusing to uninstall {dist}: {who} needs it ({' -> '.join(chain)}); "
+                "remove what needs it first"
+            )
 
 
 def _unknown(name: str, before: dict[str, Any]) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     from .._dispatch.signal import Signal
     from .._host import Host
 
-__all__ = ["module_name", "plugins_new", "project_names", "render_project"]
+__all__ = ["module_name", "plugins_new", "project_names", "render_project", "shadowing"]
 
 # A valid distribution name (the core metadata specification), ASCII letters and digits.
 _DISTRIBUTION_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -56,11 +55,71 @@ def module_name(name: str) -> str:
             "'-', '_' or '.' between them (e.g. 'pizzeria-hello')"
         )
     module = re.sub(r"[-_.]+", "_", name).lower()
-    if not module.isidentifier() or keyword.iskeyword(module):
+    if keyword.iskeyword(module) or keyword.issoftkeyword(module):
+        raise ValueError(
+            f"{name!r} does not make a Python package name ({module!r} is a Python keyword): "
+            "add a word to it (e.g. 'shop-class')"
+        )
+    if not module.isidentifier():
         raise ValueError(
             f"{name!r} does not make a Python package name ({module!r}): start it with a letter"
         )
     return module
+
+
+def shadowing(names: ProjectNames, host: Host, host_module: str) -> str | None:
+    """Why the project ``names`` would shadow what already exists, or ``None``.
+
+    Its package must not hide a module of the standard library, hookwire, a distribution
+    hookwire needs, the host's package, or any module already importable here; its
+    distribution must not be hookwire, the host's or one already installed (installing the
+    project would replace it).
+    """
+    import importlib.util
+
+    import importlib_metadata
+
+    from .._loading.names import normalize_name
+    from ._install import requirement_chains
+    from ._probe import distribution_of_module
+
+    module, distribution = names.module, normalize_name(names.distribution)
+    if module in sys.stdlib_module_names:
+        return f"its package {module!r} would shadow the module of Python's standard library"
+    if "hookwire" in (module, distribution):
+        return "it is hookwire's own name"
+    host_top = host_module.partition(".")[0]
+    host_distribution = distribution_of_module(host_module)
+    if module == host_top or (
+        host_distribution and distribution == normalize_name(host_distribution)
+    ):
+        return f"it is the name of host {host.name} ({host_top})"
+    needed = requirement_chains([("hookwire", "hookwire")])
+    if distribution in needed:
+        chain = " -> ".join(needed[distribution][1])
+        return f"hookwire needs the distribution of that name ({chain})"
+    providers = importlib_metadata.packages_distributions().get(module) or []
+    for provider in providers:
+        if normalize_name(provider) in needed:
+            return f"its package {module!r} is that of {provider}, which hookwire needs"
+    try:
+        installed = importlib_metadata.distribution(names.distribution)
+    except importlib_metadata.PackageNotFoundError:
+        pass
+    else:
+        return (
+            f"distribution {installed.metadata['Name']} {installed.version} is already "
+            "installed, and installing the new project would replace it"
+        )
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):  # a broken module of that name still takes the name
+        return f"its package {module!r} would shadow a module of that name (it fails to load)"
+    if spec is not None:
+        where = f" ({spec.origin})" if spec.origin else ""
+        owner = f" of {providers[0]}" if providers else ""
+        return f"its package {module!r} would shadow the installed module{owner}{where}"
+    return None
 
 
 def project_names(name: str, host_name: str) -> ProjectNames:
@@ -78,15 +137,83 @@ def project_names(name: str, host_name: str) -> ProjectNames:
     return ProjectNames(name, module, entry_point, class_name)
 
 
-def _signal_of(host: Host) -> tuple[str, str]:
-    """(module, attribute) of the host's first public signal, else hookwire's
-    ``host_started``, which every host sends."""
-    signal: Signal
-    for signal in host.signals.values():
-        module, _, attribute = signal.qualified_name.rpartition(".")
-        if module and module != "hookwire.signals" and attribute.isidentifier():
-            return module, attribute
-    return "hookwire.signals", "host_started"
+def _signal_of(host: Host, chosen: str | None = None) -> Signal:
+    """The signal the new plugin's receiver listens to: ``chosen`` (an attribute or qualified
+    name among the host's public signals and hookwire's lifecycle signals), else the host's
+    first public signal, else hookwire's ``host_started``, which every host sends.
+
+    :raises ValueError: ``chosen`` names no such signal (the message suggests the closest).
+    """
+    from .. import signals as lifecycle
+
+    own = [
+        signal
+        for signal in host.signals.values()
+        if signal.qualified_name.rpartition(".")[2].isidentifier()
+        and signal.qualified_name.rpartition(".")[0]
+    ]
+    known = list(
+        {
+            id(signal): signal
+            for signal in own + [getattr(lifecycle, name) for name in lifecycle.__all__]
+        }.values()
+    )
+    if chosen is None:
+        for signal in own:
+            if signal.module != "hookwire.signals":
+                return signal
+        return lifecycle.host_started
+    by_name: dict[str, Signal] = {}
+    for signal in known:
+        by_name.setdefault(signal.qualified_name, signal)
+        by_name.setdefault(signal.qualified_name.rpartition(".")[2], signal)
+    if chosen in by_name:
+        return by_name[chosen]
+    import difflib
+
+    close = difflib.get_close_matches(chosen, list(by_name), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    names = ", ".join(signal.qualified_name for signal in known)
+    raise ValueError(f"host {host.name!r} has no signal {chosen!r}{hint} (it has: {names})")
+
+
+def _comment(text: str, width: int = 88) -> str:
+    """``text`` as ``#`` comment lines, escaped and wrapped."""
+    import textwrap
+
+    lines = textwrap.wrap(escape(" ".join(text.split())), width - 2) or [""]
+    return "\n".join(f"# {line}" for line in lines)
+
+
+def _signal_values(signal: Signal) -> dict[str, str]:
+    """What the templates say about the chosen signal: its doc and declared arguments, the
+    receiver's parameters, and the arguments the generated test sends."""
+    from ._output import describe_args, signal_args_json
+
+    declared = [arg for arg in signal_args_json(signal) or () if not arg["deprecated"]]
+    about = signal.qualified_name + (f": {signal.doc}" if signal.doc else "")
+    arguments = describe_args(signal)
+    if arguments is None:
+        about += " It declares no arguments: read what the host documents from kwargs."
+    elif declared:
+        about += f" Sent with sender and {arguments}."
+    else:
+        about += " Sent with sender only."
+    if declared:
+        entries = "".join(
+            f'    "{arg["name"]}": None,{"  # " + escape(arg["type"]) if arg["type"] else ""}\n'
+            for arg in declared
+        )
+        literal = "{\n" + entries + "}"
+    else:
+        literal = "{}"
+    return {
+        "signal_comment": _comment(about),
+        "receiver_parameters": ", ".join(
+            ["sender", *(arg["name"] for arg in declared), "**kwargs"]
+        ),
+        "arguments": literal,
+    }
 
 
 def _host_dependency(host_module: str) -> str | None:
@@ -98,12 +225,19 @@ def _host_dependency(host_module: str) -> str | None:
     return distribution
 
 
-def template_values(names: ProjectNames, host: Host, host_reference: str) -> dict[str, str]:
-    """The values the templates are filled with; ``host_reference`` is ``module:attribute``."""
+def template_values(
+    names: ProjectNames, host: Host, host_reference: str, signal_name: str | None = None
+) -> dict[str, str]:
+    """The values the templates are filled with; ``host_reference`` is ``module:attribute``,
+    ``signal_name`` the signal to listen to (see :func:`_signal_of`).
+
+    :raises ValueError: ``signal_name`` names no signal of the host.
+    """
     from .. import __version__
 
     host_module = host_reference.partition(":")[0]
-    signal_module, signal_attr = _signal_of(host)
+    signal = _signal_of(host, signal_name)
+    signal_module, _, signal_attr = signal.qualified_name.rpartition(".")
     dependencies = [f"hookwire>={'.'.join(__version__.split('.')[:2])}"]
     host_distribution = _host_dependency(host_module)
     if host_distribution is not None:
@@ -136,6 +270,7 @@ def template_values(names: ProjectNames, host: Host, host_reference: str) -> dic
         "signal_path": f"{signal_module}.{signal_attr}",
         "receiver": f"on_{signal_attr}",
         "host_argument": "" if builtin else f" {host_reference}",
+        **_signal_values(signal),
     }
 
 
@@ -203,34 +338,60 @@ def plugins_new(
             show_default=False,
         ),
     ] = None,
+    signal: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--signal",
+            metavar="SIGNAL",
+            help=(
+                "The signal the plugin's receiver listens to: a name such as 'pizza_done' or "
+                "'hookwire.signals.host_started'. Default: the host's first public signal."
+            ),
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
     """Write a new plugin project for the host, ready to 'pip install -e'.
 
     The project has a pyproject.toml (hatchling; the entry point in the host's group; a
     dependency on hookwire and on the host's distribution), a package with a Plugin subclass,
-    a signals.py whose receiver listens to one of the host's signals, a README, and tests
-    written with hookwire.testing that pass as generated.
+    a signals.py whose receiver listens to one of the host's signals and takes the arguments
+    it declares, a README, and tests written with hookwire.testing that send those arguments
+    and pass as generated.
     """
     from ._resolve import find_host_reference, import_host
+    from ._streams import stdout_to_stderr
 
     try:
         module_name(name)
     except ValueError as exc:
-        sys.stderr.write(f"{PROG} plugins new: error: {escape(exc)}\n")
+        sys.stderr.write(f"{PROG}: error: {escape(exc)}\n")
         return 2
     reference = find_host_reference(host)
-    with redirect_stdout(sys.stderr):
+    with stdout_to_stderr():
         loaded = import_host(reference)
     names = project_names(name, loaded.name)
+    why = shadowing(names, loaded, reference.text.partition(":")[0])
+    if why is not None:
+        prefix = f"{loaded.name}-"
+        other = f"{name}-plugin" if name.lower().startswith(prefix.lower()) else prefix + name
+        sys.stderr.write(
+            f"{PROG}: error: refusing the name {name!r}: {escape(why)}; choose another name "
+            f"(e.g. '{escape(other)}')\n"
+        )
+        return 2
     target = directory if directory is not None else Path(name)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         what = "a file" if not target.is_dir() else "a folder that is not empty"
         sys.stderr.write(
-            f"{PROG} plugins new: error: {escape(target)} is {what}; "
-            "choose another place with --dir\n"
+            f"{PROG}: error: {escape(target)} is {what}; choose another place with --dir\n"
         )
         return 1
-    values = template_values(names, loaded, reference.text)
+    try:
+        values = template_values(names, loaded, reference.text, signal)
+    except ValueError as exc:
+        sys.stderr.write(f"{PROG} plugins new: error: {escape(exc)}\n")
+        return 2
     files = render_project(values)
     for relative, text in files.items():
         path = target / relative

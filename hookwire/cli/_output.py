@@ -23,10 +23,13 @@ if TYPE_CHECKING:
     from .._loading.registry import PluginRecord, Registry
 
 __all__ = [
+    "deprecated_uses",
+    "describe_args",
     "plugin_check_lines",
     "plugins_json",
     "plugins_table",
     "render_table",
+    "signal_args_json",
     "signals_json",
     "signals_lines",
     "warn",
@@ -163,7 +166,9 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
     load (:attr:`Registry.blocking_problems`): those of a plugin that would be loaded, and an
     allow- or deny-list name that nothing offers. A problem of a distribution that offers the
     host nothing (a malformed ``[console_scripts]`` line), or of a plugin that is not selected,
-    is shown, not counted: the check answers for what would load.
+    is shown, not counted: the check answers for what would load. Receivers of ready plugins
+    that take a deprecated signal argument get a ``~`` line each and are named in the summary;
+    they are not failures.
     """
     records = list(registry)
     problems = list(registry.problems)
@@ -190,20 +195,94 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
         summary += ": " + ", ".join(f"{counts[state]} {state}" for state in states)
     if problems:
         summary += f"; {len(problems)} discovery problem{'s' if len(problems) > 1 else ''}"
+    deprecations = deprecated_uses(registry)
+    lines.extend(line for _, line in deprecations)
+    if deprecations:
+        users = len({plugin for plugin, _ in deprecations})
+        summary += (
+            f"; {users} plugin{'s' if users > 1 else ''} "
+            f"use{'' if users > 1 else 's'} deprecated signal arguments"
+        )
     lines.append(summary)
     return lines, counts.get("failed", 0) + len(registry.blocking_problems)
 
 
+def deprecated_uses(registry: Registry) -> list[tuple[str, str]]:
+    """``(plugin, line)`` for every receiver of a ready plugin that takes a deprecated signal
+    argument (what it was warned about when it connected); the line reads ``~ plugin 'NAME':
+    <receiver> takes 'ARG', a deprecated argument of SIGNAL: <what to use instead>``."""
+    from .._dispatch.contracts import deprecated_names_used, deprecation_message
+    from .._dispatch.signal import all_signals
+
+    ready = {record.name for record in registry.by_state(PluginState.READY)}
+    found: list[tuple[str, str]] = []
+    for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
+        deprecated = signal.deprecated_args
+        if not deprecated:
+            continue
+        for info in signal.describe_receivers():
+            plugin = info.plugin
+            if plugin is None or plugin not in ready or info.receiver is None:
+                continue
+            for name in deprecated_names_used(deprecated, info.receiver):
+                message = deprecation_message(
+                    signal.qualified_name, deprecated, info.receiver, name, None
+                )
+                found.append((plugin, escape(f"~ plugin {plugin!r}: {message}")))
+    return found
+
+
+def signal_args_json(signal: Signal) -> list[dict[str, Any]] | None:
+    """The declared arguments of ``signal`` as ``[{name, type, deprecated, replacement}]``
+    (declared ones first, in declaration order, then the deprecated ones); ``None`` for a
+    signal that declares none."""
+    from .._dispatch.contracts import type_name
+
+    if signal.args is None:
+        return None
+    shown: list[dict[str, Any]] = [
+        {"name": name, "type": type_name(kind), "deprecated": False, "replacement": None}
+        for name, kind in signal.args.items()
+    ]
+    shown.extend(
+        {"name": name, "type": None, "deprecated": True, "replacement": replacement or None}
+        for name, replacement in (signal.deprecated_args or {}).items()
+    )
+    return shown
+
+
 def signals_json(signals: Sequence[Signal]) -> list[dict[str, Any]]:
-    """The ``signals --json`` array (``docs/reference/json.md``): receivers in the order they
-    will be called."""
+    """The ``signals --json`` array (``docs/reference/json.md``): each signal's doc and
+    declared arguments, and its receivers in the order they will be called."""
     return [
         {
             "signal": signal.qualified_name,
+            "doc": signal.doc,
+            "args": signal_args_json(signal),
             "receivers": [info.to_json() for info in signal.describe_receivers()],
         }
         for signal in signals
     ]
+
+
+def describe_args(signal: Signal) -> str | None:
+    """``"order: Order, size: str; deprecated: toppings (use pizza.toppings)"``, ``"none"``
+    for a signal that declares no argument, ``None`` for one without a declaration."""
+    declared = signal_args_json(signal)
+    if declared is None:
+        return None
+    current = [
+        f"{arg['name']}: {arg['type']}" if arg["type"] else arg["name"]
+        for arg in declared
+        if not arg["deprecated"]
+    ]
+    old = [
+        f"{arg['name']} ({arg['replacement']})" if arg["replacement"] else arg["name"]
+        for arg in declared
+        if arg["deprecated"]
+    ]
+    text = ", ".join(current) or "none"
+    return f"{text}; deprecated: {', '.join(old)}" if old else text
 
 
 def _flags(info: ReceiverInfo) -> str:
@@ -222,7 +301,8 @@ def _location(info: ReceiverInfo) -> str:
 
 
 def signals_lines(signals: Sequence[Signal]) -> list[str]:
-    """``signals`` for people: each signal, then its receivers in call order."""
+    """``signals`` for people: each signal, its doc and declared arguments, then its receivers
+    in call order."""
     lines: list[str] = []
     for signal in signals:
         infos = signal.describe_receivers()
@@ -230,6 +310,11 @@ def signals_lines(signals: Sequence[Signal]) -> list[str]:
         if lines:
             lines.append("")
         lines.append(f"{escape(signal.qualified_name)} ({len(infos)} {noun})")
+        if signal.doc:
+            lines.append(f"  {escape(' '.join(signal.doc.split()))}")
+        arguments = describe_args(signal)
+        if arguments is not None:
+            lines.append(f"  arguments: {escape(arguments)}")
         if not infos:
             continue
         rows = [

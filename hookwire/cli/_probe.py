@@ -7,12 +7,15 @@ view of the host's plugins is taken by this module in a new process, which print
 document on stdout:
 
 ``{"host", "group", "distribution", "plugins": [plugins list --json with disabled ones],
-"distributions": {requested name: {"name", "version", "groups", "plugins"} or null}}``
+"distributions": {requested name: {"name", "version", "groups", "plugins"} or null},
+"celery_app": whether the host was given a Celery application}``
 
 ``REQUEST`` is a JSON object: ``host`` (the reference or ``null``), ``load`` (``false`` lists
 the plugins without importing any plugin code) and ``distributions`` (names to look up).
-Whatever the host or its plugins print goes to stderr. A host that cannot be found or
-imported is one line on stderr and exit status 2 (not found) or 1 (import failed).
+Whatever the host or its plugins write to stdout goes to stderr, at the file-descriptor level
+and for the whole life of the process (subprocesses and exit handlers included): the JSON is
+written to a descriptor of the original stdout that nothing else holds. A host that cannot be
+found or imported is one line on stderr and exit status 2 (not found) or 1 (import failed).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ def probe(host_reference: str | None, *, load: bool, distributions: list[str]) -
         "distribution": distribution_of_module(reference.text.partition(":")[0]),
         "plugins": registry.to_json(include_disabled=True),
         "distributions": found,
+        "celery_app": getattr(host, "celery", None) is not None,
     }
 
 
@@ -82,8 +86,10 @@ def _main(argv: list[str]) -> int:
     from .._text import escape
     from ..exceptions import HookwireError, HostNotFoundError
     from ._output import PROG
+    from ._streams import data_descriptor
 
     request = json.loads(argv[0])
+    data = data_descriptor()
     try:
         document = probe(
             request.get("host"),
@@ -93,7 +99,12 @@ def _main(argv: list[str]) -> int:
     except HookwireError as exc:
         sys.stderr.write(f"{PROG}: error: {escape(exc)}\n")
         return 2 if isinstance(exc, HostNotFoundError) else 1
-    sys.stdout.write(json.dumps(document) + "\n")
+    text = json.dumps(document) + "\n"
+    if data is None:  # pragma: no cover - started without descriptors 1 and 2
+        sys.stdout.write(text)
+    else:
+        with os.fdopen(data, "w", encoding="utf-8") as out:
+            out.write(text)
     return 0
 
 

@@ -12,12 +12,11 @@ outside the tests that ask for it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
-from .._dispatch.failures import forwards_sends
 from .._dispatch.wrappers import RECORD, Invocation, SendWrapper, attach, detach
 from ._formatting import safe_repr, signal_label
 
@@ -134,31 +133,23 @@ class _Recording(SendWrapper):
 
     layer = RECORD
 
-    @forwards_sends
-    def wrap(self, proceed: Callable[[], Any], invocation: Invocation) -> Any:
-        record = _begin(invocation.signal, invocation.sender, invocation.named, invocation.method)
-        try:
-            responses = proceed()
-        except BaseException as exc:
-            if record is not None:
-                record.exception = exc
-            raise
-        if record is not None:
-            record.responses = list(responses)
-        return responses
+    def send_started(self, invocation: Invocation) -> SentSignal | None:
+        return _begin(invocation.signal, invocation.sender, invocation.named, invocation.method)
 
-    @forwards_sends
-    async def awrap(self, proceed: Callable[[], Awaitable[Any]], invocation: Invocation) -> Any:
-        record = _begin(invocation.signal, invocation.sender, invocation.named, invocation.method)
-        try:
-            responses = await proceed()
-        except BaseException as exc:
-            if record is not None:
-                record.exception = exc
-            raise
-        if record is not None:
-            record.responses = list(responses)
-        return responses
+    def send_ended(
+        self,
+        invocation: Invocation,
+        token: Any,
+        responses: list[tuple[Any, Any]] | None,
+        error: BaseException | None,
+    ) -> None:
+        record: SentSignal | None = token
+        if record is None:
+            return
+        if error is not None:
+            record.exception = error
+        else:
+            record.responses = list(responses or ())
 
 
 _recording = _Recording()

@@ -14,7 +14,11 @@ from hookwire.remote import current_delivery, remote_receiver
 
 __all__ = ["queue_text", "text_customer", "text_requested"]
 
-text_requested = Signal(name="text_requested", doc="customer=, size=, toppings= (JSON only).")
+text_requested = Signal(
+    name="text_requested",
+    doc="A text to a customer was asked for (JSON values only).",
+    args={"customer": str, "size": str, "toppings": list},
+)
 
 
 @receiver(pizza_done, sender=PizzaStore)
