@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from venvtools import Venv, _clean_env, create_venv
+from venvtools import Venv, _clean_env, create_venv, write_project
 
 from hookwire import Host
 from hookwire import signals as lifecycle
@@ -160,16 +160,6 @@ BROKEN = {
         raise ImportError("no oven in this shop")
     """,
 }
-
-
-def write_project(root: Path, files: Mapping[str, str]) -> Path:
-    import textwrap
-
-    for relative, text in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
 
 
 class World:

@@ -25,6 +25,7 @@ from . import _info, _install, _new, _output, _silence_stdout
 from ._output import PROG
 
 if TYPE_CHECKING:
+    from .._dispatch.foreign import ForeignSignal
     from .._dispatch.signal import Signal
     from .._host import Host
     from .._loading.registry import PluginRecord, Registry
@@ -449,7 +450,7 @@ def signals(
             _output.write_lines(escape(line) for line in api_page(resolved))
             return EXIT_OK
         loaded_host, _ = _load(host, plugin, disable, no_autoload, strict)
-        shown = _signals_of(loaded_host)
+        shown = _shown_signals(loaded_host)
         if json:
             _output.write_json(_output.signals_json(shown))
         else:
@@ -466,6 +467,14 @@ def _signals_of(host: Host) -> list[Signal]:
     others = [signal for signal in all_signals() if id(signal) not in known]
     others.sort(key=lambda signal: str(signal.qualified_name))
     return shown + others
+
+
+def _shown_signals(host: Host) -> list[Signal | ForeignSignal]:
+    """What ``signals`` lists: :func:`_signals_of`, then the signals of another dispatcher
+    that an integration shows (Django's own, under ``hookwire.django``)."""
+    from .._dispatch.foreign import foreign_signals
+
+    return [*_signals_of(host), *foreign_signals()]
 
 
 plugins_app.command("info", short_help="Show everything known about one plugin.")(
