@@ -66,6 +66,9 @@ EXERCISED_PAGES = [
     "howto/migrate-from-blinker.md",
     "howto/remote-receivers.md",
     "howto/plugin-api.md",
+    "howto/embed-fastapi.md",
+    "howto/embed-django.md",
+    "howto/embed-flask.md",
 ]
 
 
