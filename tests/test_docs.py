@@ -69,6 +69,7 @@ EXERCISED_PAGES = [
     "howto/embed-fastapi.md",
     "howto/embed-django.md",
     "howto/embed-flask.md",
+    "howto/embed-script.md",
 ]
 
 
