@@ -324,12 +324,28 @@ def test_manage_py_hookwire_lists_plugins_and_django_signals(world: World, tmp_p
     assert "no oven in this shop" in checked.stdout + checked.stderr
 
 
-def test_manage_py_hookwire_without_the_setting_is_one_clear_error(
-    world: World, tmp_path: Path
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("", "settings.HOOKWIRE_HOST is not set"),
+        (
+            "HOOKWIRE_HOST = 42",
+            "settings.HOOKWIRE_HOST must be 'module:attribute' or a hookwire.Host",
+        ),
+        (
+            "HOOKWIRE_HOST = 'nowhere_at_all:host'",
+            "'nowhere_at_all:host' (from settings.HOOKWIRE_HOST)",
+        ),
+        ("HOOKWIRE_HOST = 'shopsignals:order_placed'", "shopsignals:order_placed"),
+    ],
+    ids=["missing", "not a string", "no such module", "not a host"],
+)
+def test_a_bad_hookwire_host_setting_is_improperly_configured(
+    world: World, tmp_path: Path, setting: str, said: str
 ) -> None:
     (tmp_path / "nohost").mkdir()
     (tmp_path / "nohost" / "nohost_settings.py").write_text(
-        'SECRET_KEY = "x"\nINSTALLED_APPS = ["hookwire.django"]\n', encoding="utf-8"
+        f'SECRET_KEY = "x"\nINSTALLED_APPS = ["hookwire.django"]\n{setting}\n', encoding="utf-8"
     )
     result = world.run(
         tmp_path,
@@ -344,7 +360,10 @@ def test_manage_py_hookwire_without_the_setting_is_one_clear_error(
         },
     )
     assert result.returncode != 0
-    assert "settings.HOOKWIRE_HOST is not set" in result.stderr
+    # Django's way: the exception's traceback, ending in the one line that says what is wrong.
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith("django.core.exceptions.ImproperlyConfigured: "), result.stderr
+    assert said in error, result.stderr
 
 
 def test_with_hookwire_as_djangos_dispatcher_each_signal_is_listed_once(
