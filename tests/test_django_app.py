@@ -111,6 +111,9 @@ BROKEN = {
 
 
         request_finished.connect(on_finished)
+        # Already connected by the project under this uid: Django adds nothing, so the
+        # plugin's failure must not take the project's receiver with it.
+        request_finished.connect(on_finished, dispatch_uid="shop-finished")
     """,
 }
 
@@ -121,10 +124,23 @@ SITE = {
         order_placed = Signal(name="order_placed", doc="An order was placed.")
     """,
     "shophost.py": """
+        import os
+
+        from django.core.signals import request_finished
+
         import shopsignals
         from hookwire import Host
 
         host = Host("shop", signals=[shopsignals])
+
+
+        def site_finished(sender, **kwargs):
+            with open(os.environ["SHOP_LOG"], "a", encoding="utf-8") as stream:
+                stream.write("site finished\\n")
+
+
+        # The project's own receiver, under the uid the broken plugin uses too.
+        request_finished.connect(site_finished, dispatch_uid="shop-finished")
     """,
     "shopsite/__init__.py": "",
     "shopsite/settings.py": """
@@ -262,7 +278,16 @@ def test_the_app_loads_once_and_django_signal_receivers_belong_to_their_plugin(
     # after unload() audit's Django receivers are gone with its others, and a load without
     # audit leaves them uncalled; host_stopping is sent at exit (audit's receiver was
     # unloaded by then, so nothing logs it).
-    assert events(tmp_path) == ["started", "request", "order margherita", "finished"]
+    # The project's receiver stays through all of it.
+    assert events(tmp_path) == [
+        "started",
+        "request",
+        "order margherita",
+        "site finished",
+        "finished",
+        "site finished",
+        "site finished",
+    ]
 
 
 def test_the_host_stops_when_the_process_exits(world: World, tmp_path: Path) -> None:
