@@ -38,6 +38,7 @@ AUDIT = {
         import os
 
         from django.core.signals import request_finished, request_started
+        from django.db.models.signals import post_save
         from django.dispatch import receiver as django_receiver
 
         from hookwire import receiver
@@ -53,6 +54,11 @@ AUDIT = {
         @django_receiver(request_finished)
         def on_finished(sender, **kwargs):
             log("finished")
+
+
+        @django_receiver(post_save, sender="auth.User")
+        def on_user_saved(sender, instance, **kwargs):
+            log(f"user {instance.username}")
 
 
         @receiver(request_started)
@@ -147,7 +153,7 @@ SITE = {
         SECRET_KEY = "only-for-tests"
         DEBUG = False
         ALLOWED_HOSTS = ["testserver"]
-        INSTALLED_APPS = ["hookwire.django"]
+        INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "hookwire.django"]
         ROOT_URLCONF = "shopsite.urls"
         DATABASES = {}
         USE_TZ = True
@@ -269,8 +275,8 @@ def test_the_app_loads_once_and_django_signal_receivers_belong_to_their_plugin(
     assert report["status"] == 200
     assert report["answers"] == 1
     assert report["states"] == {"audit": "ready", "broken": "failed"}
-    # audit's receivers on Django's two signals count with its three on hookwire's signals.
-    assert report["receivers"] == {"audit": 5, "broken": 0}
+    # audit's receivers on Django's three signals count with its three on hookwire's signals.
+    assert report["receivers"] == {"audit": 6, "broken": 0}
     [warning] = report["warnings"]
     assert warning[:4] == ["WARNING", "broken", "shop-broken", "ready"]
     assert "no oven in this shop" in warning[4]
@@ -323,7 +329,7 @@ def test_manage_py_hookwire_lists_plugins_and_django_signals(world: World, tmp_p
     listed = world.manage(tmp_path, "hookwire", "plugins", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     plugins = {entry["name"]: entry for entry in json.loads(listed.stdout)}
-    assert plugins["audit"]["receivers"] == 5
+    assert plugins["audit"]["receivers"] == 6
     assert plugins["broken"]["state"] == "failed"
     assert plugins["broken"]["receivers"] == 0
     # Once, while the app loaded; the command does not repeat it.
@@ -342,7 +348,17 @@ def test_manage_py_hookwire_lists_plugins_and_django_signals(world: World, tmp_p
     assert finished["weak"] is True
     started = by_name["django.core.signals.request_started"]
     assert [entry["plugin"] for entry in started if entry["plugin"]] == ["audit"]
-    assert "django.db.models.signals.post_save" in by_name
+    # A model sender given as "app_label.Model" is shown as the model it resolved to.
+    [saved] = [entry for entry in by_name["django.db.models.signals.post_save"] if entry["plugin"]]
+    assert saved["receiver"] == "shop_audit.signals.on_user_saved"
+    assert saved["plugin"] == "audit"
+    assert saved["sender"] == "django.contrib.auth.models.User"
+
+    table = world.manage(tmp_path, "hookwire", "signals")
+    assert table.returncode == 0, table.stderr
+    [row] = [line for line in table.stdout.splitlines() if "on_user_saved" in line]
+    assert "audit" in row
+    assert "django.contrib.auth.models.User" in row
 
     checked = world.manage(tmp_path, "hookwire", "plugins", "check")
     assert checked.returncode == 1
