@@ -6,7 +6,10 @@
 2. **throughput**: sends per second from the first publish to the last receiver done, with
    ``hookwire worker`` running 1 and then 2 pool processes;
 3. **latency**: p50 / p99 from ``send()`` to the receiver starting on a worker, sends paced so
-   that the queue stays short.
+   that the queue stays short;
+4. **embedded default broker** (no server): the same publish cost, throughput (1 pool process)
+   and latency through the folder broker, and Celery's ``apply_async`` through kombu's own
+   filesystem transport (what the embedded default was before) for comparison.
 
 Run: ``python benchmarks/bench_remote.py [--quick] [--json [PATH]]`` (needs ``redis-server`` and
 the ``hookwire[celery]`` extra).
@@ -135,6 +138,58 @@ def measure_publish(rounds: int, per_round: int) -> dict[str, float]:
     return best
 
 
+def measure_embedded_publish(rounds: int, per_round: int, folder: Path) -> dict[str, float]:
+    """Best mean per operation, in microseconds, of hookwire's send on the embedded default
+    broker and of Celery's apply_async on kombu's filesystem transport."""
+    import benchhost
+    from celery import Celery
+
+    benchhost.host.load()
+    old = folder / "kombu-filesystem"
+    for sub in ("queue", "processed", "control"):
+        (old / sub).mkdir(parents=True, exist_ok=True)
+    plain = Celery("plain-fs", broker="filesystem://", set_as_current=False)
+    plain.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        broker_transport_options={
+            "data_folder_in": str(old / "queue"),
+            "data_folder_out": str(old / "queue"),
+            "processed_folder": str(old / "processed"),
+            "control_folder": str(old / "control"),
+            "store_processed": False,
+        },
+    )
+
+    @plain.task(name="plain.record", ignore_result=True)
+    def plain_record(**kwargs: Any) -> None:
+        pass
+
+    signal = benchhost.order_placed
+
+    def hookwire_send() -> None:
+        signal.send(sender=None, sent_at=0.0, **PAYLOAD)
+
+    def filesystem_apply() -> None:
+        plain_record.apply_async(kwargs={"sent_at": 0.0, **PAYLOAD}, queue="plain")
+
+    for warm in (hookwire_send, filesystem_apply):
+        for _ in range(50):
+            warm()
+    best = {"hookwire": float("inf"), "kombu_filesystem": float("inf")}
+    for _ in range(rounds):
+        for name, operation in (
+            ("hookwire", hookwire_send),
+            ("kombu_filesystem", filesystem_apply),
+        ):
+            started = time.perf_counter()
+            for _ in range(per_round):
+                operation()
+            best[name] = min(best[name], (time.perf_counter() - started) / per_round * 1e6)
+    return best
+
+
 def read_lines(path: Path) -> list[tuple[float, float, float]]:
     if not path.exists():
         return []
@@ -173,14 +228,14 @@ def wait_for(path: Path, count: int, timeout: float = 300) -> list[tuple[float, 
 
 
 def measure_worker(
-    env: dict[str, str], folder: Path, processes: int, sends: int, paced: int
+    env: dict[str, str], folder: Path, processes: int, sends: int, paced: int, label: str = ""
 ) -> dict[str, float]:
     import benchhost
 
-    out = folder / f"out-{processes}.txt"
+    out = folder / f"out{label}-{processes}.txt"
     env = {**env, "BENCH_OUT": str(out)}
     os.environ["BENCH_OUT"] = str(out)
-    worker = start_worker(env, processes, folder / f"worker-{processes}.log")
+    worker = start_worker(env, processes, folder / f"worker{label}-{processes}.log")
     try:
         signal = benchhost.order_placed
         first = time.time()
@@ -218,18 +273,25 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(parents=True, exist_ok=True)
     site = Path(tempfile.mkdtemp(prefix="site-", dir=scratch))
     write_site(site)
+    # The workers import hookwire as this process does (a checkout on PYTHONPATH included).
+    python_path = os.pathsep.join([str(site), *filter(None, [os.environ.get("PYTHONPATH")])])
+    os.environ["HOOKWIRE_CACHE_DIR"] = str(scratch / "cache")
+    os.environ["XDG_DATA_HOME"] = str(scratch / "data")
+    sys.path.insert(0, str(site))
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "HOOKWIRE_"))}
+    base_env.update(HOOKWIRE_CACHE_DIR=str(scratch / "cache"), PYTHONPATH=python_path)
+    embedded_publish = measure_embedded_publish(rounds, per_round, scratch)
+    # The publish runs' messages must not be served to the workers measured next.
+    shutil.rmtree(scratch / "data" / "hookwire" / "broker", ignore_errors=True)
+    from hookwire.remote import _broker
+
+    embedded_worker = measure_worker(base_env, scratch, 1, sends, paced, label="-embedded")
+    _broker._apps.clear()  # the next sends go to Redis
     redis, port = start_redis(scratch)
     try:
         url = f"redis://127.0.0.1:{port}/0"
         os.environ["HOOKWIRE_BROKER_URL"] = url
-        os.environ["HOOKWIRE_CACHE_DIR"] = str(scratch / "cache")
-        sys.path.insert(0, str(site))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "HOOKWIRE_"))}
-        env.update(
-            HOOKWIRE_BROKER_URL=url,
-            HOOKWIRE_CACHE_DIR=str(scratch / "cache"),
-            PYTHONPATH=str(site),
-        )
+        env = {**base_env, "HOOKWIRE_BROKER_URL": url}
         publish = measure_publish(rounds, per_round)
         import redis as redis_client
 
@@ -245,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         "publish_ratio": ratio,
         "publish_goal": 1.15,
         "workers": {str(n): figures for n, figures in workers.items()},
+        "embedded": {"publish_us": embedded_publish, "worker": embedded_worker},
         "quick": args.quick,
     }
     lines = [
@@ -261,6 +324,19 @@ def main(argv: list[str] | None = None) -> int:
             f"| {n} | {figures['throughput_per_s']:.0f} | {figures['latency_p50_ms']:.1f} | "
             f"{figures['latency_p99_ms']:.1f} |"
         )
+    lines += [
+        "",
+        "| embedded default broker | hookwire | kombu filesystem `apply_async` |",
+        "|---|---|---|",
+        f"| publish one message (us/send) | {embedded_publish['hookwire']:.1f} | "
+        f"{embedded_publish['kombu_filesystem']:.1f} |",
+        "",
+        "| embedded, 1 worker process | throughput (sends/s) | latency p50 (ms) | "
+        "latency p99 (ms) |",
+        "|---|---|---|---|",
+        f"| 1 | {embedded_worker['throughput_per_s']:.0f} | "
+        f"{embedded_worker['latency_p50_ms']:.1f} | {embedded_worker['latency_p99_ms']:.1f} |",
+    ]
     if args.json != "-":
         print("\n".join(lines))
     if args.json:

@@ -182,6 +182,10 @@ def _exit_status(result: object) -> int:
     )
 
 
+# A host's loading state, as hookwire.testing snapshots and restores it.
+_LoadingState = tuple["Loader | None", "LoadConfig | None", bool]
+
+
 class Host:
     """An application that plugins extend.
 
@@ -442,6 +446,29 @@ class Host:
 
             return asyncio.run(_await())
         return result
+
+    # -- for hookwire.testing: adopting a loader, snapshot and restore -------------------
+
+    def _adopt_loader(self, loader: Loader, config: LoadConfig) -> None:
+        """From now on load with ``loader`` (made for ``config``), unless a loader was made
+        already; :attr:`registry`, :meth:`load` and :meth:`run` then use it."""
+        with self._lock:
+            if self._loader is None:
+                self._loader, self._config = loader, config
+
+    def _current_loader(self) -> Loader | None:
+        """The loader :meth:`load` uses, or ``None`` before one was made or adopted."""
+        return self._loader
+
+    def _snapshot_state(self) -> _LoadingState:
+        """What :meth:`_restore_state` puts back: the loader, its configuration, and whether
+        :meth:`load` has returned."""
+        return (self._loader, self._config, self._loaded)
+
+    def _restore_state(self, state: _LoadingState) -> None:
+        """Put back a state taken by :meth:`_snapshot_state`."""
+        with self._lock:
+            self._loader, self._config, self._loaded = state
 
 
 class HostRunning:

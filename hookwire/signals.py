@@ -76,7 +76,8 @@ setting_changed = Signal(
 
 #: Sent on a worker when a remote receiver failed for the last time (no retry left),
 #: with ``receiver=`` its ``"module.qualname"``, ``plugin=``, ``delivery=`` the
-#: :class:`~hookwire.remote.Delivery` and ``error=`` the exception.
+#: :class:`~hookwire.remote.Delivery` and ``error=`` the exception — a
+#: ``celery.exceptions.WorkerLostError`` when the process running its last attempt died.
 #:
 #: :meta hide-value:
 remote_failed = Signal(

@@ -446,9 +446,9 @@ class World:
         return [str(self.venv.bin / "hookwire"), *args]
 
     def popen_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        from venvtools import _clean_env
+        from venvtools import clean_env
 
-        return _clean_env(self.env(extra))
+        return clean_env(self.env(extra))
 
 
 _worlds: dict[Path, World] = {}

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from clitools import World, shared_world
 from docstools import DocsBuild, build_docs
 from onepython import MARKED
 from venvtools import (
@@ -146,6 +147,14 @@ def docs_build(tmp_path_factory: pytest.TempPathFactory) -> DocsBuild:
     """The documentation, built once per test run with warnings as errors and every
     cross-reference resolved."""
     return build_docs(tmp_path_factory.mktemp("docs"))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
+    """The CLI tests' shared world (:func:`clitools.shared_world`): one venv with the CLI
+    host and plugins, built once per run. A module that needs another installation defines
+    its own ``world``."""
+    return shared_world(tmp_path_factory, hookwire_wheel)
 
 
 @pytest.fixture

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from venvtools import ROOT
 
 DOCS = ROOT / "docs"
+#: The JSON schemas of the CLI's output: what tests know of the JSON shapes comes from here.
+SCHEMAS = DOCS / "schemas"
+
+
+def _object_schema(schema_name: str, definition: str) -> dict[str, Any]:
+    schema = json.loads((SCHEMAS / schema_name).read_text(encoding="utf-8"))
+    return schema["$defs"][definition]  # type: ignore[no-any-return]
+
+
+def required_keys(schema_name: str, definition: str) -> list[str]:
+    """The keys the object ``definition`` of ``schema_name`` requires, in documented order."""
+    return list(_object_schema(schema_name, definition)["required"])
+
+
+def documented_keys(schema_name: str, definition: str) -> list[str]:
+    """Every key the object ``definition`` of ``schema_name`` describes, in documented order."""
+    return list(_object_schema(schema_name, definition)["properties"])
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from venvtools import Venv, _clean_env, create_venv, write_project
+from venvtools import Venv, clean_env, create_venv, write_project
 
 from hookwire import Host
 from hookwire import signals as lifecycle
@@ -262,7 +262,7 @@ def serve(world: World, tmp_path: Path, app: str) -> Iterator[Server]:
     process = subprocess.Popen(
         [str(world.venv.python), "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", "0"],
         cwd=world.workdir,
-        env=_clean_env(env),
+        env=clean_env(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from venvtools import RUN_CACHE_VARIABLE, RUN_HOME_VARIABLE, _clean_env, written_under_home
+from venvtools import RUN_CACHE_VARIABLE, RUN_HOME_VARIABLE, clean_env, written_under_home
 
 
 def test_this_run_caches_discovery_in_a_temporary_folder() -> None:
@@ -20,8 +20,8 @@ def test_this_run_caches_discovery_in_a_temporary_folder() -> None:
 
 
 def test_processes_started_by_tests_inherit_the_run_s_cache_folder() -> None:
-    assert _clean_env()["HOOKWIRE_CACHE_DIR"] == os.environ["HOOKWIRE_CACHE_DIR"]
-    assert _clean_env({"HOOKWIRE_CACHE_DIR": "/elsewhere"})["HOOKWIRE_CACHE_DIR"] == "/elsewhere"
+    assert clean_env()["HOOKWIRE_CACHE_DIR"] == os.environ["HOOKWIRE_CACHE_DIR"]
+    assert clean_env({"HOOKWIRE_CACHE_DIR": "/elsewhere"})["HOOKWIRE_CACHE_DIR"] == "/elsewhere"
 
 
 def test_the_run_s_home_is_a_temporary_folder_that_processes_started_by_tests_see() -> None:
@@ -31,7 +31,7 @@ def test_the_run_s_home_is_a_temporary_folder_that_processes_started_by_tests_se
     assert not [name for name in os.environ if name.startswith("XDG_")]
     seen = subprocess.run(
         [sys.executable, "-c", "import pathlib; print(pathlib.Path.home())"],
-        env=_clean_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         check=True,

@@ -11,17 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clitools import HOSTILE_PLUGIN, World, shared_world
+from clitools import HOSTILE_PLUGIN, World
 from venvtools import Venv
 
 import hookwire
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
-    return shared_world(tmp_path_factory, hookwire_wheel)
 
 
 def plugin_names(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -7,16 +7,14 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from docstools import SCHEMAS
 from venvtools import PluginSite
 
 from hookwire.cli._app import invoke
 from hookwire.exceptions import HookwireDeprecationWarning
-
-SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 
 MENU = """
 from __future__ import annotations

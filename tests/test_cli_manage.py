@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 from clitools import isolate, private_dependencies
-from venvtools import ROOT, Venv, _clean_env, build_wheel, create_venv
+from venvtools import ROOT, Venv, build_wheel, clean_env, create_venv, hatchling_pyproject
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ class Site:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-                env=_clean_env(env),
+                env=clean_env(env),
                 cwd=self.home,
                 timeout=300,
                 check=False,
@@ -80,23 +80,6 @@ class Site:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
         return folder
-
-
-def pyproject(name: str, package: str, entry_points: str) -> str:
-    return f"""
-        [build-system]
-        requires = ["hatchling>=1.24"]
-        build-backend = "hatchling.build"
-
-        [project]
-        name = "{name}"
-        version = "1.0"
-
-        {entry_points}
-
-        [tool.hatch.build.targets.wheel]
-        packages = ["{package}"]
-    """
 
 
 @pytest.fixture(scope="module")
@@ -307,13 +290,11 @@ def test_a_package_offering_the_host_nothing_exits_1_and_stays_installed(site: S
     project = site.project(
         "elsewhere",
         {
-            "pyproject.toml": pyproject(
+            "pyproject.toml": hatchling_pyproject(
                 "elsewhere-tool",
-                "elsewhere_tool",
-                '[project.entry-points."bakery.plugins"]\n'
-                'bread = "elsewhere_tool"\n\n'
-                "[project.scripts]\n"
-                'elsewhere = "elsewhere_tool:main"',
+                entry_points={"bakery.plugins": {"bread": "elsewhere_tool"}},
+                packages=["elsewhere_tool"],
+                extra='[project.scripts]\nelsewhere = "elsewhere_tool:main"\n',
             ),
             "elsewhere_tool/__init__.py": "def main():\n    pass\n",
         },
@@ -344,10 +325,10 @@ def test_a_plugin_failing_to_load_is_reported_with_its_error_and_exits_1(site: S
     project = site.project(
         "burnt",
         {
-            "pyproject.toml": pyproject(
+            "pyproject.toml": hatchling_pyproject(
                 "pizzeria-burnt",
-                "pizzeria_burnt",
-                '[project.entry-points."pizzeria.plugins"]\nburnt = "pizzeria_burnt:Burnt"',
+                entry_points={"pizzeria.plugins": {"burnt": "pizzeria_burnt:Burnt"}},
+                packages=["pizzeria_burnt"],
             ),
             "pizzeria_burnt/__init__.py": """
                 from hookwire import Plugin
@@ -432,12 +413,10 @@ def test_in_a_uv_venv_without_pip_install_and_uninstall_use_uv_pip(
     source = tmp_path / "uvplugin"
     (source / "uv_greeter").mkdir(parents=True)
     (source / "pyproject.toml").write_text(
-        textwrap.dedent(
-            pyproject(
-                "uv-greeter",
-                "uv_greeter",
-                '[project.entry-points."hookwire.plugins"]\ngreeter = "uv_greeter"',
-            )
+        hatchling_pyproject(
+            "uv-greeter",
+            entry_points={"hookwire.plugins": {"greeter": "uv_greeter"}},
+            packages=["uv_greeter"],
         ),
         encoding="utf-8",
     )
@@ -567,7 +546,7 @@ def test_a_signal_during_an_install_stops_the_installer_and_its_build_backend(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_clean_env(env),
+        env=clean_env(env),
         cwd=site.home,
     )
     backend = 0

@@ -9,14 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from clitools import World, shared_world
+from clitools import World
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
-    return shared_world(tmp_path_factory, hookwire_wheel)
 
 
 def test_run_calls_main_which_sends_to_the_plugins_receivers_and_exits_0(world: World) -> None:

@@ -6,12 +6,11 @@ import json
 import marshal
 import os
 import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from venvtools import Venv, backdate, create_venv, write_dist_info
+from venvtools import Venv, backdate, create_venv, hatchling_pyproject, write_dist_info
 
 from hookwire._loading import discovery_cache as _discovery_cache
 from hookwire._loading.discovery import discover
@@ -327,20 +326,7 @@ def make_project(root: Path, name: str, plugin: str, version: str = "1.0") -> Pa
     (root / module).mkdir(parents=True, exist_ok=True)
     (root / module / "__init__.py").write_text("", encoding="utf-8")
     (root / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""
-            [build-system]
-            requires = ["hatchling"]
-            build-backend = "hatchling.build"
-
-            [project]
-            name = "{name}"
-            version = "{version}"
-
-            [project.entry-points."shop.plugins"]
-            {plugin} = "{module}"
-            """
-        ),
+        hatchling_pyproject(name, version, entry_points={"shop.plugins": {plugin: module}}),
         encoding="utf-8",
     )
     return root

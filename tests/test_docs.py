@@ -35,12 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from docstools import DocsBuild, prose_text
+from docstools import SCHEMAS, DocsBuild, prose_text
 from onepython import DOCS_AS_WRITTEN, interpreter_independent
 from venvtools import ROOT, Venv
 
 DOCS = ROOT / "docs"
-SCHEMAS = DOCS / "schemas"
 
 # Pages whose code blocks are run by test_every_example_on_the_page_runs_as_shown.
 EXERCISED_PAGES = [
@@ -448,9 +447,10 @@ def _run_console(
         # pip run by "hookwire plugins install" builds with what is installed, offline.
         "PIP_NO_BUILD_ISOLATION": "0",
         "PIP_NO_INDEX": "1",
-        # The user's data folder (where the embedded broker of remote receivers lives) is the
-        # page's own.
+        # The user's data and state folders (the embedded broker of remote receivers, the
+        # worker's attempt records) are the page's own.
         "XDG_DATA_HOME": str(workdir / "data"),
+        "XDG_STATE_HOME": str(workdir / "state"),
     }
     for command in read_commands(block.body):
         if re.match(r"^(python -m )?pip install ", command.command):

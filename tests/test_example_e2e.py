@@ -19,12 +19,12 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
+from docstools import SCHEMAS
 from venvtools import ROOT, Venv, create_venv
 
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = ROOT / "plugins_example"
-SCHEMAS = ROOT / "docs" / "schemas"
 HOST = "pizzeria.app:host"
 EXAMPLE_PACKAGES = ("pizzeria", "pizzeria-audit", "pizzeria-loyalty", "pizzeria-sms")
 

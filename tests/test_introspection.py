@@ -13,7 +13,8 @@ import pytest
 
 import hookwire
 from hookwire import ReceiverInfo, Signal
-from hookwire._dispatch.attribution import forget_module_owner, plugin_scope, register_module_owner
+from hookwire._dispatch import attribution
+from hookwire._dispatch.attribution import claim_module, plugin_scope
 
 
 def first(**kwargs: Any) -> None:
@@ -105,11 +106,12 @@ def test_the_plugin_comes_from_the_connect_scope_then_from_the_module_owner() ->
     with plugin_scope("scoped"):
         signal.connect(first)
     signal.connect(third)
-    register_module_owner(__name__, "owner")
+    claims = attribution._snapshot_claims()
+    claim_module(__name__, "owner")
     try:
         plugins = [info.plugin for info in signal.describe_receivers()]
     finally:
-        forget_module_owner(__name__)
+        attribution._restore_claims(claims)
     assert plugins == ["scoped", "owner"]
 
 

@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +49,27 @@ def ping_receivers() -> list[tuple[str, str | None]]:
     return [(info.qualname, info.plugin) for info in events.ping.describe_receivers()]
 
 
+def add_distribution(
+    site: PluginSite,
+    distribution: str,
+    plugins: Mapping[str, str],
+    modules: Mapping[str, str] | None = None,
+    *,
+    events: bool = False,
+) -> Path:
+    """Write ``distribution`` offering ``plugins`` (entry point name: value) in ``GROUP``, with
+    ``modules`` and, with ``events``, the ``events`` module holding the ``ping`` signal."""
+    return site.add(
+        distribution,
+        entry_points={GROUP: dict(plugins)},
+        modules={**(modules or {}), **(EVENTS if events else {})},
+    )
+
+
 def add_plugin(site: PluginSite, name: str, source: str, *, value: str | None = None) -> None:
     module = name.replace("-", "_") + "_plugin"
-    site.add(
-        name,
-        entry_points={GROUP: {name: value or f"{module}:Plugin"}},
-        modules={f"{module}.py": source, **EVENTS},
+    add_distribution(
+        site, name, {name: value or f"{module}:Plugin"}, {f"{module}.py": source}, events=True
     )
 
 
@@ -103,10 +118,11 @@ def test_a_later_phase_runs_the_earlier_ones_first(plugin_site: PluginSite) -> N
 def test_a_bare_module_gets_a_default_plugin_and_its_signals_module_is_imported(
     plugin_site: PluginSite,
 ) -> None:
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "beta-dist",
-        entry_points={GROUP: {"beta": "beta_pkg"}},
-        modules={
+        {"beta": "beta_pkg"},
+        {
             "beta_pkg/__init__.py": "verbose_name = 'Beta things'\n",
             "beta_pkg/signals.py": """
                 from hookwire import receiver
@@ -116,8 +132,8 @@ def test_a_bare_module_gets_a_default_plugin_and_its_signals_module_is_imported(
                 def on_ping(sender, **kwargs):
                     return "beta"
             """,
-            **EVENTS,
         },
+        events=True,
     )
     record = make_loader(plugin_site).load()["beta"]
     assert record.state is PluginState.READY
@@ -132,10 +148,11 @@ def test_a_bare_module_gets_a_default_plugin_and_its_signals_module_is_imported(
 def test_an_explicitly_named_signals_module_that_does_not_exist_fails_the_plugin(
     plugin_site: PluginSite,
 ) -> None:
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "gamma",
-        entry_points={GROUP: {"gamma": "gamma_pkg:Plugin"}},
-        modules={
+        {"gamma": "gamma_pkg:Plugin"},
+        {
             "gamma_pkg/__init__.py": """
                 import hookwire
                 class Plugin(hookwire.Plugin):
@@ -152,13 +169,11 @@ def test_an_explicitly_named_signals_module_that_does_not_exist_fails_the_plugin
 def test_a_default_signals_module_that_exists_but_fails_to_import_fails_the_plugin(
     plugin_site: PluginSite,
 ) -> None:
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "delta",
-        entry_points={GROUP: {"delta": "delta_pkg"}},
-        modules={
-            "delta_pkg/__init__.py": "",
-            "delta_pkg/signals.py": "import not_installed_anywhere\n",
-        },
+        {"delta": "delta_pkg"},
+        {"delta_pkg/__init__.py": "", "delta_pkg/signals.py": "import not_installed_anywhere\n"},
     )
     record = make_loader(plugin_site).load()["delta"]
     assert record.state is PluginState.FAILED
@@ -261,10 +276,11 @@ def test_receivers_connected_at_import_are_disconnected_when_the_import_then_fai
 
 
 def test_ready_raising_after_connecting_leaves_nothing_connected(plugin_site: PluginSite) -> None:
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "flaky",
-        entry_points={GROUP: {"flaky": "flaky_pkg:Plugin"}},
-        modules={
+        {"flaky": "flaky_pkg:Plugin"},
+        {
             "flaky_pkg/__init__.py": """
                 import hookwire, events
                 def at_import(sender, **kwargs): pass
@@ -282,8 +298,8 @@ def test_ready_raising_after_connecting_leaves_nothing_connected(plugin_site: Pl
                 @receiver(events.ping)
                 def from_signals_module(sender, **kwargs): pass
             """,
-            **EVENTS,
         },
+        events=True,
     )
     add_plugin(plugin_site, "steady", pinging())
     registry = make_loader(plugin_site).load()
@@ -428,10 +444,11 @@ def test_a_plugin_with_hostile_metadata_loads_and_keeps_its_strings_raw(
     plugin_site: PluginSite,
 ) -> None:
     hostile = "\x1b[2J\x1b[31m"
-    dist_info = plugin_site.add(
+    dist_info = add_distribution(
+        plugin_site,
         "hostile",
-        entry_points={GROUP: {f"ev{hostile}il": "hostile_mod"}},
-        modules={"hostile_mod.py": "raise RuntimeError('\\x1b[0mboom')\n"},
+        {f"ev{hostile}il": "hostile_mod"},
+        {"hostile_mod.py": "raise RuntimeError('\\x1b[0mboom')\n"},
     )
     (dist_info / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: host{hostile}ile\nVersion: 1{hostile}\n",
@@ -449,7 +466,7 @@ def test_a_name_offered_twice_is_loaded_from_the_first_and_fails_a_strict_load(
     plugin_site: PluginSite,
 ) -> None:
     add_plugin(plugin_site, "aaa", pinging(), value="aaa_plugin:Plugin")
-    plugin_site.add("zzz", entry_points={GROUP: {"AAA": "zzz_plugin:Plugin"}})
+    add_distribution(plugin_site, "zzz", {"AAA": "zzz_plugin:Plugin"})
     registry = make_loader(plugin_site).load()
     assert registry["aaa"].distribution == "aaa"
     assert registry["aaa"].state is PluginState.READY
@@ -489,10 +506,11 @@ class Plugin(hookwire.Plugin):
 """
     events = {"events.py": "from hookwire import Signal\nping = Signal()\norder = []\n"}
     for name, requires in [("web", ("db", "cache")), ("cache", ("db",)), ("db", ())]:
-        plugin_site.add(
+        add_distribution(
+            plugin_site,
             name,
-            entry_points={GROUP: {name: f"{name}_plugin:Plugin"}},
-            modules={f"{name}_plugin.py": order_source.format(requires=requires), **events},
+            {name: f"{name}_plugin:Plugin"},
+            {f"{name}_plugin.py": order_source.format(requires=requires), **events},
         )
     registry = make_loader(plugin_site).load()
     assert importlib.import_module("events").order == ["db", "cache", "web"]
@@ -578,16 +596,15 @@ def test_an_inherited_requires_host_is_checked_after_import(plugin_site: PluginS
 def test_a_bare_module_requires_host_is_checked_and_a_matching_one_loads(
     plugin_site: PluginSite,
 ) -> None:
-    plugin_site.add("old", entry_points={GROUP: {"old": "old_mod"}}, modules={"old_mod.py": ""})
-    plugin_site.add(
-        "fits",
-        entry_points={GROUP: {"fits": "fits_mod"}},
-        modules={"fits_mod.py": "requires_host = '>=1.4,<2'\n"},
+    add_distribution(plugin_site, "old", {"old": "old_mod"}, {"old_mod.py": ""})
+    add_distribution(
+        plugin_site, "fits", {"fits": "fits_mod"}, {"fits_mod.py": "requires_host = '>=1.4,<2'\n"}
     )
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "computed",
-        entry_points={GROUP: {"computed": "computed_mod"}},
-        modules={"computed_mod.py": "requires_host = '>=' + '3'\n"},
+        {"computed": "computed_mod"},
+        {"computed_mod.py": "requires_host = '>=' + '3'\n"},
     )
     registry = make_loader(plugin_site, host_version="1.4.0").load()
     assert registry["old"].state is PluginState.READY
@@ -750,10 +767,11 @@ def test_a_strict_load_from_many_threads_gives_every_thread_the_same_error(
 def test_loading_again_or_readying_again_never_registers_a_receiver_twice(
     plugin_site: PluginSite,
 ) -> None:
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "twice",
-        entry_points={GROUP: {"twice": "twice_pkg:Plugin"}},
-        modules={
+        {"twice": "twice_pkg:Plugin"},
+        {
             "twice_pkg/__init__.py": """
                 import hookwire, events
                 class Handler:
@@ -774,8 +792,8 @@ def test_loading_again_or_readying_again_never_registers_a_receiver_twice(
                 @receiver(events.ping)
                 def from_signals_module(sender, **kwargs): pass
             """,
-            **EVENTS,
         },
+        events=True,
     )
     loader = make_loader(plugin_site)
     loader.load()
@@ -859,8 +877,8 @@ def test_strict_ignores_a_problem_of_a_plugin_that_is_not_selected(
     plugin_site: PluginSite,
 ) -> None:
     add_plugin(plugin_site, "alpha", pinging())
-    plugin_site.add("twin-a", entry_points={GROUP: {"twin": "twin_a"}})
-    plugin_site.add("twin-b", entry_points={GROUP: {"twin": "twin_b"}})
+    add_distribution(plugin_site, "twin-a", {"twin": "twin_a"})
+    add_distribution(plugin_site, "twin-b", {"twin": "twin_b"})
     registry = make_loader(plugin_site, allow=("alpha",), strict=True).load()
     assert [problem.plugin for problem in registry.problems] == ["twin"]
     assert registry.blocking_problems == ()
@@ -872,10 +890,11 @@ def test_strict_ignores_a_problem_of_a_plugin_that_is_not_selected(
 def test_receivers_of_a_plugin_the_host_imported_before_loading_are_attributed_to_it(
     plugin_site: PluginSite,
 ) -> None:
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "early-bird",
-        entry_points={GROUP: {"early": "early_pkg"}},
-        modules={
+        {"early": "early_pkg"},
+        {
             "early_pkg/__init__.py": "from . import handlers\n",
             "early_pkg/handlers.py": """
                 from hookwire import receiver
@@ -883,8 +902,8 @@ def test_receivers_of_a_plugin_the_host_imported_before_loading_are_attributed_t
                 @receiver(events.ping)
                 def on_ping(sender, **kwargs): pass
             """,
-            **EVENTS,
         },
+        events=True,
     )
     importlib.import_module("early_pkg")  # the host imports it itself, before loading
     assert ping_receivers() == [("on_ping", None)]
@@ -895,10 +914,11 @@ def test_receivers_of_a_plugin_the_host_imported_before_loading_are_attributed_t
 def test_a_failing_plugin_the_host_imported_before_loading_leaves_no_receiver_behind(
     plugin_site: PluginSite,
 ) -> None:
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "early-bird",
-        entry_points={GROUP: {"early": "early_pkg"}},
-        modules={
+        {"early": "early_pkg"},
+        {
             "early_pkg/__init__.py": "from . import handlers\nrequires = ['ghost']\n",
             "early_pkg/handlers.py": """
                 from hookwire import receiver
@@ -906,8 +926,8 @@ def test_a_failing_plugin_the_host_imported_before_loading_leaves_no_receiver_be
                 @receiver(events.ping)
                 def on_ping(sender, **kwargs): pass
             """,
-            **EVENTS,
         },
+        events=True,
     )
     add_plugin(plugin_site, "steady", pinging())
     importlib.import_module("early_pkg")  # the host imports it itself, before loading
@@ -929,15 +949,16 @@ def test_two_pre_imported_plugins_of_one_package_keep_their_own_receivers(
         class P(hookwire.Plugin):
             requires = {requires!r}
     """
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "duo",
-        entry_points={GROUP: {"a": "duo_pkg.a:P", "b": "duo_pkg.b:P"}},
-        modules={
+        {"a": "duo_pkg.a:P", "b": "duo_pkg.b:P"},
+        {
             "duo_pkg/__init__.py": "",
             "duo_pkg/a.py": receiver_module.format(name="a", requires=[]),
             "duo_pkg/b.py": receiver_module.format(name="b", requires=["ghost"]),
-            **EVENTS,
         },
+        events=True,
     )
     importlib.import_module("duo_pkg.a")  # the host imports both itself, before loading
     importlib.import_module("duo_pkg.b")
@@ -996,13 +1017,12 @@ def test_a_lazy_sender_naming_a_plugin_class_binds_once_the_plugin_is_imported(
     def on_ping(sender: object, **kwargs: Any) -> None:
         received.append(sender)
 
-    plugin_site.add(
+    add_distribution(
+        plugin_site,
         "lazy",
-        entry_points={GROUP: {"lazy": "lazy_plugin:Plugin"}},
-        modules={
-            "lazy_plugin.py": "import hookwire\nclass Plugin(hookwire.Plugin): pass\n",
-            **EVENTS,
-        },
+        {"lazy": "lazy_plugin:Plugin"},
+        {"lazy_plugin.py": "import hookwire\nclass Plugin(hookwire.Plugin): pass\n"},
+        events=True,
     )
     events = importlib.import_module("events")
     events.ping.connect(on_ping, sender="lazy_plugin:Plugin")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from onepython import PURE_PYTHON, interpreter_independent
-from venvtools import ROOT, _clean_env
+from venvtools import ROOT, clean_env
 
 import hookwire
 
@@ -28,7 +28,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         check=True,
         capture_output=True,
         text=True,
-        env=_clean_env(),
+        env=clean_env(),
         timeout=300,
     )
     (sdist,) = out.glob("*.tar.gz")
@@ -113,7 +113,7 @@ def test_twine_check_strict_passes_for_both(dist: dict[str, Path]) -> None:
         ],
         capture_output=True,
         text=True,
-        env=_clean_env({"NO_COLOR": "1"}),
+        env=clean_env({"NO_COLOR": "1"}),
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

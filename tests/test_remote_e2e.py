@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from redistools import RedisServer, require_redis_server
-from venvtools import ROOT, Venv, _clean_env, create_venv
+from venvtools import ROOT, Venv, clean_env, create_venv, hatchling_pyproject
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -94,26 +94,17 @@ def other(sender, n, **kwargs):
 """
 
 
-def _project(root: Path, name: str, module: str, files: dict[str, str], entry: str = "") -> Path:
+def _project(
+    root: Path, name: str, module: str, files: dict[str, str], plugin: str | None = None
+) -> Path:
+    """A project folder for ``name`` with the package ``module``, offering it as ``plugin``."""
     folder = root / name
     (folder / module).mkdir(parents=True)
     for relative, source in files.items():
         (folder / module / relative).write_text(textwrap.dedent(source), encoding="utf-8")
-    entry_points = f'\n[project.entry-points."rshop.plugins"]\n{entry}\n' if entry else ""
+    entry_points = {"rshop.plugins": {plugin: module}} if plugin else None
     (folder / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""\
-            [build-system]
-            requires = ["hatchling"]
-            build-backend = "hatchling.build"
-
-            [project]
-            name = "{name}"
-            version = "1.0"
-            """
-        )
-        + entry_points,
-        encoding="utf-8",
+        hatchling_pyproject(name, entry_points=entry_points), encoding="utf-8"
     )
     return folder
 
@@ -127,11 +118,11 @@ def venv(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Venv
         _project(root, "rshop", "rshop", {"__init__.py": HOST}),
         _project(
             root, "rshop-texts", "rshop_texts", {"__init__.py": "", "signals.py": TEXTS},
-            entry="texts = \"rshop_texts\"",
+            plugin="texts",
         ),
         _project(
             root, "rshop-other", "rshop_other", {"__init__.py": "", "signals.py": OTHER},
-            entry="other = \"rshop_other\"",
+            plugin="other",
         ),
     )  # fmt: skip
     return venv
@@ -171,7 +162,7 @@ class Run:
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
                 text=True,
-                env=_clean_env(self.env),
+                env=clean_env(self.env),
                 cwd=self.home,
             )
         self.workers.append((process, log))

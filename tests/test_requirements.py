@@ -42,19 +42,19 @@ def test_the_message_walks_the_chain() -> None:
 
 def test_an_unmet_requirement_extends_the_chain_of_the_plugin_it_waits_for() -> None:
     from hookwire._loading.registry import PluginRecord, PluginState
-    from hookwire.exceptions import PluginRequirementError
+    from hookwire.exceptions import PluginImportError, PluginRequirementError
 
-    c = PluginRecord("c", state=PluginState.FAILED, phase="import", _cause="ImportError: x")
+    c = PluginRecord("c")
+    c.mark_failed("import", PluginImportError("..."), "ImportError: x")
     b = PluginRecord("b", requires=("c",))
     assert unmet_requirement(b, {"c": c}, None) == (
         ("b", "c"),
         ", which failed in the import phase: ImportError: x",
     )
-    b.state = PluginState.FAILED
-    b.exception = PluginRequirementError("...", chain=("b", "c"))
-    b._tail = ", which failed in the import phase: ImportError: x"
+    tail = ", which failed in the import phase: ImportError: x"
+    b.mark_failed("ready", PluginRequirementError("...", chain=("b", "c")), "...", tail)
     a = PluginRecord("a", requires=("B",))
-    assert unmet_requirement(a, {"b": b, "c": c}, None) == (("a", "b", "c"), b._tail)
+    assert unmet_requirement(a, {"b": b, "c": c}, None) == (("a", "b", "c"), tail)
     ready = PluginRecord("b", state=PluginState.READY)
     assert unmet_requirement(a, {"b": ready}, None) is None
     off = PluginRecord("b", state=PluginState.DISABLED, reason="not in the allow-list")

@@ -18,7 +18,8 @@ import pytest
 from onepython import TARGET_PINNED, interpreter_independent
 
 from hookwire import Signal, receiver
-from hookwire._dispatch.attribution import forget_module_owner, plugin_scope, register_module_owner
+from hookwire._dispatch import attribution
+from hookwire._dispatch.attribution import claim_module, plugin_scope
 from hookwire._dispatch.signal import all_signals
 from hookwire.exceptions import (
     ReceiverSignatureError,
@@ -433,12 +434,13 @@ def test_the_plugin_of_an_unscoped_receiver_comes_from_its_module() -> None:
         raise LookupError("boom")
 
     signal.connect(failing)
-    register_module_owner(__name__, "owner-plugin")
+    claims = attribution._snapshot_claims()
+    claim_module(__name__, "owner-plugin")
     try:
         with pytest.raises(LookupError) as info:
             signal.send(None)
     finally:
-        forget_module_owner(__name__)
+        attribution._restore_claims(claims)
     assert "'owner-plugin'" in " ".join(info.value.__notes__)
 
 

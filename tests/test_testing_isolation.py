@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hookwire import Host, Signal
-from hookwire._dispatch.attribution import plugin_for_module, register_module_owner
+from hookwire._dispatch.attribution import claim_module, plugin_for_module
 from hookwire.exceptions import HostError
 from hookwire.testing import FakePlugins, HookwireState, isolated
 
@@ -60,7 +60,7 @@ def test_signals_created_during_the_block_keep_their_receivers() -> None:
 
 def test_the_attribution_table_is_restored() -> None:
     with isolated():
-        register_module_owner("pizzeria_sms_isolation_check", "sms")
+        claim_module("pizzeria_sms_isolation_check", "sms")
         assert plugin_for_module("pizzeria_sms_isolation_check.signals") == "sms"
     assert plugin_for_module("pizzeria_sms_isolation_check.signals") is None
 
@@ -72,7 +72,7 @@ def test_modules_of_plugins_registered_during_the_block_are_unloaded() -> None:
         )
         sys.modules["pizzeria_sms_isolation_check.signals"] = types.ModuleType("x")
         sys.modules["unrelated_isolation_check"] = types.ModuleType("unrelated_isolation_check")
-        register_module_owner("pizzeria_sms_isolation_check", "sms")
+        claim_module("pizzeria_sms_isolation_check", "sms")
     assert "pizzeria_sms_isolation_check" not in sys.modules
     assert "pizzeria_sms_isolation_check.signals" not in sys.modules
     assert sys.modules.pop("unrelated_isolation_check") is not None

@@ -81,7 +81,10 @@ def written_under_home(home: Path) -> list[str]:
     )
 
 
-def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a process a test starts: this one's without ``HOOKWIRE_*``,
+    ``PYTHON*``, ``COV_*`` and ``VIRTUAL_ENV*`` (the run's cache folder kept), pip quiet and
+    non-interactive, no bytecode written, then ``extra``."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -128,7 +131,7 @@ def build_wheel(source: Path, out_dir: Path) -> Path:
         check=True,
         capture_output=True,
         text=True,
-        env=_clean_env(),
+        env=clean_env(),
         timeout=300,
     )
     built = set(out_dir.glob("*.whl")) - before
@@ -160,7 +163,7 @@ class Venv:
             check=True,
             capture_output=True,
             text=True,
-            env=_clean_env(),
+            env=clean_env(),
         )
         return Path(out.stdout.strip())
 
@@ -171,7 +174,7 @@ class Venv:
             check=check,
             capture_output=True,
             text=True,
-            env=_clean_env(),
+            env=clean_env(),
             timeout=300,
         )
 
@@ -183,7 +186,7 @@ class Venv:
             check=check,
             capture_output=True,
             text=True,
-            env=_clean_env(),
+            env=clean_env(),
             timeout=300,
         )
 
@@ -229,7 +232,7 @@ class Venv:
             [program, *args[1:]],
             capture_output=True,
             text=True,
-            env=_clean_env(env),
+            env=clean_env(env),
             cwd=cwd or self.path,
             timeout=timeout,
             input=input,
@@ -335,6 +338,39 @@ def write_project(root: Path, files: Mapping[str, str]) -> Path:
     return root
 
 
+def hatchling_pyproject(
+    name: str,
+    version: str = "1.0",
+    *,
+    entry_points: Mapping[str, Mapping[str, str]] | None = None,
+    packages: Sequence[str] = (),
+    extra: str = "",
+) -> str:
+    """A ``pyproject.toml`` that hatchling builds: ``name`` at ``version``, the
+    ``entry_points`` (group: {name: value}), the wheel's ``packages`` when given (otherwise
+    hatchling finds the package named after the project), then ``extra`` (more TOML)."""
+    lines = [
+        "[build-system]",
+        'requires = ["hatchling>=1.24"]',
+        'build-backend = "hatchling.build"',
+        "",
+        "[project]",
+        f'name = "{name}"',
+        f'version = "{version}"',
+        "",
+    ]
+    for group, entries in (entry_points or {}).items():
+        lines.append(f'[project.entry-points."{group}"]')
+        lines.extend(f'{key} = "{value}"' for key, value in entries.items())
+        lines.append("")
+    if packages:
+        quoted = ", ".join(f'"{package}"' for package in packages)
+        lines += ["[tool.hatch.build.targets.wheel]", f"packages = [{quoted}]", ""]
+    if extra:
+        lines.append(extra)
+    return "\n".join(lines)
+
+
 def create_venv(path: Path, *, wheels: Sequence[Path] = ()) -> Venv:
     """Create a venv at ``path`` that sees this environment's packages after its own.
 
@@ -345,7 +381,7 @@ def create_venv(path: Path, *, wheels: Sequence[Path] = ()) -> Venv:
         check=True,
         capture_output=True,
         text=True,
-        env=_clean_env(),
+        env=clean_env(),
     )
     venv = Venv(path)
     outer = sysconfig.get_paths()["purelib"]

@@ -9,8 +9,8 @@ Where things live:
 ``receivers.py``     receiver validation, the lookup key (computed there only), weak
                      references, :class:`Registration` records, safe names for any callable.
 ``asynchronous.py``  ``asend``/``asend_robust`` and the sync/async adaptation (asgiref).
-``failures.py``      the note ``send`` adds, Django's log line for ``send_robust``, runaway
-                     recursion through signals (on the stack, and nested across tasks).
+``failures.py``      the note ``send`` adds, Django's log line for ``send_robust``.
+``recursion.py``     runaway recursion through signals (on the stack, and nested across tasks).
 ``contracts.py``     declared arguments (``Signal(args=...)``): the send and connect checks.
 ``spec.py``          ``signal_spec``/``TypedSignal``: a contract from a typed signature.
 ``lazy.py``          ``"module:QualName"`` senders resolved when their module is imported.

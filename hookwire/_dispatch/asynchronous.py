@@ -6,7 +6,12 @@ first time an async path runs, never by ``import hookwire``.
 Semantics follow Django 6.1:
 
 * ``asend``: sync receivers run first, together, in one ``sync_to_async`` call (asgiref's
-  thread-sensitive executor); then async receivers run concurrently.
+  thread-sensitive executor); then async receivers run concurrently. A sync receiver that
+  does its work on a thread of its own (a remote receiver's publish) has a ``start_call``
+  method: that is called instead, returns a started call (``future()`` of the response,
+  monotonic ``deadline``, ``expired()`` the error once it passed), and the send awaits it on
+  the loop after the other sync receivers returned. So concurrent ``asend`` calls do not wait
+  on that one thread for each other's publishes.
 * ``send`` with async receivers: sync receivers are called directly, then the async ones
   concurrently inside one ``async_to_sync`` call.
 * Async receivers run concurrently under one ``asyncio.TaskGroup``, each in a task of its
@@ -20,7 +25,7 @@ Semantics follow Django 6.1:
   handing async receivers to ``async_to_sync``) records itself in a context variable for as
   long as it runs; the tasks it creates and asgiref carry that record along, so a send nested
   as deep as Python's recursion limit is refused with a ``RecursiveSendError`` even when every
-  level runs on a fresh stack (see :mod:`hookwire._dispatch.failures`).
+  level runs on a fresh stack (see :mod:`hookwire._dispatch.recursion`).
 * Failure policy (``asend`` and ``send``), Django 6.1's: the first failing async receiver
   makes the task group cancel the others and wait for them (no task outlives the send).
   Receivers already scheduled still start, so several can fail in the same loop step. One
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import Awaitable, Callable
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
@@ -38,18 +44,16 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import async_to_sync, sync_to_async
 
 from ..exceptions import SyncSendInEventLoopError
-from .failures import (
+from .failures import log_robust_failure, note_failure, robust_response
+from .receivers import describe_callable
+from .recursion import (
     NESTED_SENDS,
     calls_receivers,
     leave_send,
-    log_robust_failure,
     nest_send,
-    note_failure,
     recursive_send_error,
-    robust_response,
     stands_in,
 )
-from .receivers import describe_callable
 from .table import split_plan
 
 if TYPE_CHECKING:
@@ -69,6 +73,7 @@ def _call_sync(
     named: dict[str, Any],
     robust: bool,
     timing: ReceiverTiming | None = None,
+    start: bool = False,
 ) -> list[tuple[Any, Any]]:
     # Django's asend calls its sync receivers from one function behind sync_to_async; this is
     # that function, and it calls each receiver itself (timing included) so that a receiver's
@@ -80,7 +85,11 @@ def _call_sync(
         if timing is not None:
             started = perf_counter_ns()
         try:
-            response = receiver(**arguments)
+            response: Any
+            if start and (start_call := getattr(receiver, "start_call", None)) is not None:
+                response = _Started(start_call(**arguments))
+            else:
+                response = receiver(**arguments)
         except BaseException as err:
             if timing is not None:
                 timing.called(receiver, started, err)
@@ -102,6 +111,53 @@ def _call_sync(
 
 # Built once: asgiref's wrapper is reusable, and building it per send costs more than the hop.
 _call_sync_in_thread: Callable[..., Awaitable[list[tuple[Any, Any]]]] = sync_to_async(_call_sync)
+
+
+class _Started:
+    """A sync receiver's call started by ``start_call``, to be awaited on the loop."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Any) -> None:
+        self.call = call
+
+
+async def _finish(call: Any) -> Any:
+    remaining = max(0.0, call.deadline - time.monotonic())
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(call.future()), remaining)
+    except TimeoutError:
+        raise call.expired() from None
+
+
+async def _finish_started(
+    signal: Signal,
+    table: ReceiverTable,
+    responses: list[tuple[Any, Any]],
+    sender: object,
+    robust: bool,
+) -> None:
+    """Replace each started call in ``responses`` by its outcome, all awaited together."""
+    started = [i for i, (_, response) in enumerate(responses) if type(response) is _Started]
+    if not started:
+        return
+    outcomes = await asyncio.gather(
+        *(_finish(responses[i][1].call) for i in started), return_exceptions=True
+    )
+    failure: Exception | None = None
+    for index, outcome in zip(started, outcomes, strict=True):
+        receiver = responses[index][0]
+        if isinstance(outcome, BaseException):
+            if not isinstance(outcome, Exception):
+                raise outcome
+            if robust:
+                outcome = robust_response(signal.qualified_name, table, receiver, outcome, sender)
+            elif failure is None:
+                note_failure(signal.qualified_name, table, outcome, receiver)
+                failure = outcome
+        responses[index] = (receiver, outcome)
+    if failure is not None:
+        raise failure
 
 
 _UNSET = object()
@@ -321,8 +377,9 @@ async def asend(
     try:
         if sync_receivers:
             responses = await _call_sync_in_thread(
-                signal, table, sync_receivers, sender, named, robust, timing
+                signal, table, sync_receivers, sender, named, robust, timing, True
             )
+            await _finish_started(signal, table, responses, sender, robust)
         if async_receivers:
             responses.extend(
                 await _send_async_group(

@@ -6,7 +6,9 @@ scope. That gives the loader two things: attribution for introspection, and the 
 registrations to undo when the plugin fails ("a failed plugin leaves nothing behind").
 
 Plugins the host imported *before* loading ran connected their receivers outside any scope. For
-those, the loader registers the plugin's top-level module names here, and introspection falls
+those, the loader claims the plugin's own modules here (:func:`claim_module`): the module its
+entry point names, and the module defining its ``Plugin`` class when that is another one; a
+claim covers the module's submodules too, never its parent package. Introspection then falls
 back to :func:`plugin_for_module` on the receiver's ``__module__``.
 
 This module must stay import-light: it is imported by the dispatcher.
@@ -26,14 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PluginScope",
+    "claim_module",
     "current_plugin",
     "current_scope",
-    "forget_module_owner",
-    "forget_owner",
-    "module_owner",
+    "forget_claimant",
+    "module_claimant",
     "plugin_for_module",
     "plugin_scope",
-    "register_module_owner",
 ]
 
 
@@ -44,20 +45,18 @@ class PluginScope:
     order; the table is held weakly so a scope never keeps a signal alive. Registrations made
     in the scope record the scope itself as their owner, so undoing the scope removes exactly
     those: never a registration another plugin (or the host) made under the same key, nor one
-    of another plugin that happens to have the same name. ``owner`` is what the loader says
-    the scope belongs to (its plugin record), or ``None``.
+    of another plugin that happens to have the same name.
 
     ``foreign`` holds the undo functions of connections made in the scope to another
     dispatcher's signals (Django's, by :mod:`hookwire.django`): each removes exactly one
     registration and returns whether it did.
     """
 
-    __slots__ = ("connections", "foreign", "owner", "phase", "plugin")
+    __slots__ = ("connections", "foreign", "phase", "plugin")
 
-    def __init__(self, plugin: str, phase: str | None = None, owner: object = None) -> None:
+    def __init__(self, plugin: str, phase: str | None = None) -> None:
         self.plugin = plugin
         self.phase = phase
-        self.owner = owner
         self.connections: list[tuple[weakref.ref[ReceiverTable], Hashable]] = []
         self.foreign: list[Callable[[], bool]] = []
 
@@ -102,12 +101,9 @@ def current_plugin() -> str | None:
 
 
 @contextmanager
-def plugin_scope(
-    plugin: str, phase: str | None = None, *, owner: object = None
-) -> Iterator[PluginScope]:
-    """Attribute every connect made inside the block to ``plugin`` (whose record, for the
-    loader, is ``owner``)."""
-    scope = PluginScope(plugin, phase, owner)
+def plugin_scope(plugin: str, phase: str | None = None) -> Iterator[PluginScope]:
+    """Attribute every connect made inside the block to ``plugin``."""
+    scope = PluginScope(plugin, phase)
     token = _current_scope.set(scope)
     try:
         yield scope
@@ -115,45 +111,39 @@ def plugin_scope(
         _current_scope.reset(token)
 
 
-# Module name -> owner (a plugin name, or the loader's plugin record), for receivers
+# Module name -> claimant (a plugin name, or the loader's plugin record), for receivers
 # connected outside any scope.
-_module_owners: dict[str, Any] = {}
-_owners_lock = threading.Lock()
+_claims: dict[str, Any] = {}
+_claims_lock = threading.Lock()
 
 
-def register_module_owner(module: str, owner: Any) -> None:
-    """Attribute receivers defined in ``module`` (and its submodules) to ``owner``: a plugin
+def claim_module(module: str, claimant: Any) -> None:
+    """Attribute receivers defined in ``module`` (and its submodules) to ``claimant``: a plugin
     name, or an object whose ``name`` is the plugin's (the loader passes its record)."""
-    with _owners_lock:
-        _module_owners[module] = owner
+    with _claims_lock:
+        _claims[module] = claimant
 
 
-def forget_module_owner(module: str) -> None:
-    """Undo :func:`register_module_owner` (used by test isolation)."""
-    with _owners_lock:
-        _module_owners.pop(module, None)
-
-
-def forget_owner(owner: object) -> list[str]:
-    """Forget every module registered to ``owner`` (matched by identity); return their names
+def forget_claimant(claimant: object) -> list[str]:
+    """Forget every module ``claimant`` claimed (matched by identity); return their names
     (used by :meth:`hookwire.Host.unload`)."""
-    with _owners_lock:
-        modules = [module for module, known in _module_owners.items() if known is owner]
+    with _claims_lock:
+        modules = [module for module, known in _claims.items() if known is claimant]
         for module in modules:
-            del _module_owners[module]
+            del _claims[module]
     return modules
 
 
-def module_owner(module: str | None) -> Any:
-    """The owner registered for ``module`` or its nearest registered parent package."""
+def module_claimant(module: str | None) -> Any:
+    """Who claimed ``module`` or its nearest claimed parent package, or ``None``."""
     if not module:
         return None
-    owners = _module_owners
+    claims = _claims
     name = module
     while True:
-        owner = owners.get(name)
-        if owner is not None:
-            return owner
+        claimant = claims.get(name)
+        if claimant is not None:
+            return claimant
         dot = name.rfind(".")
         if dot < 0:
             return None
@@ -161,21 +151,21 @@ def module_owner(module: str | None) -> Any:
 
 
 def plugin_for_module(module: str | None) -> str | None:
-    """The name of the plugin that owns ``module`` or its nearest registered parent package."""
-    owner = module_owner(module)
-    if owner is None or isinstance(owner, str):
-        return owner
-    name = getattr(owner, "name", None)
+    """The name of the plugin that claimed ``module`` or its nearest claimed parent package."""
+    claimant = module_claimant(module)
+    if claimant is None or isinstance(claimant, str):
+        return claimant
+    name = getattr(claimant, "name", None)
     return name if isinstance(name, str) else None
 
 
-def _snapshot_owners() -> dict[str, Any]:
-    """A copy of the module-owner table (for test isolation)."""
-    with _owners_lock:
-        return dict(_module_owners)
+def _snapshot_claims() -> dict[str, Any]:
+    """A copy of the module claims (for test isolation)."""
+    with _claims_lock:
+        return dict(_claims)
 
 
-def _restore_owners(snapshot: dict[str, str]) -> None:
-    with _owners_lock:
-        _module_owners.clear()
-        _module_owners.update(snapshot)
+def _restore_claims(snapshot: dict[str, Any]) -> None:
+    with _claims_lock:
+        _claims.clear()
+        _claims.update(snapshot)

@@ -1,5 +1,4 @@
-"""A receiver's failure: the note ``send`` adds, the log line ``send_robust`` writes, and
-telling runaway recursion through signals from a receiver's own ``RecursionError``.
+"""A receiver's failure: the note ``send`` adds and the log line ``send_robust`` writes.
 
 Everything here runs on failure paths only and never raises, whatever the receiver or the
 exception (partials, callable objects, broken ``__repr__``/``__str__``).
@@ -12,92 +11,35 @@ that is on the record as attributes: ``signal`` (its qualified name), ``receiver
 (``module.qualname``), ``receiver_module`` and ``plugin`` (the plugin that connected the
 receiver, or ``None``).
 
-**Recursion** is told by an explicit marker, not by names: the functions that call receivers
-are registered with :func:`calls_receivers` (their code objects are kept), stand-ins that sit
-between a send and an async receiver (its timer while a wrapper times receivers) with
-:func:`stands_in`, and the steps between a sender and the dispatcher (the public ``asend``
-methods, the observed async sends) with :func:`forwards_sends`. On a ``RecursionError`` the
-stack is walked once; if the same (signal, receiver) pair appears many times, receivers keep
-sending signals from inside each other, and the error names the chain.
-
-A chain of sends can also leave the stack: a receiver that runs in a task of its own (the
-task group of ``asend``, or a task the receiver creates) or behind asgiref in another thread
-starts on a fresh stack, so nesting never reaches the recursion limit there. The async paths
-therefore also count nested sends in a context variable, which tasks and asgiref carry along;
-:func:`nested_send_error` names the chain when that count reaches the recursion limit.
+A ``RecursionError`` that receivers sending signals from inside each other caused is never
+recorded as a receiver's failure: :mod:`hookwire._dispatch.recursion` tells it.
 """
 
 from __future__ import annotations
 
-import contextvars
-import sys
-from collections.abc import Callable
-from itertools import pairwise
-from types import CodeType
-from typing import Any, TypeVar
+from typing import Any
 
-from ..exceptions import RecursiveSendError
 from . import attribution
 from .receivers import OWNER, describe_callable, names_of, registration_plugin
+from .recursion import recursive_send_error
 from .table import ReceiverTable, split_plan
 
 __all__ = [
     "LOGGER_NAME",
-    "NESTED_SENDS",
     "also_log_on",
-    "calls_receivers",
     "duplicate_signal_argument",
-    "forwards_sends",
-    "leave_send",
     "log_robust_failure",
-    "nest_send",
-    "nested_send_error",
     "note_failure",
     "plugin_of",
-    "recursive_send_error",
     "robust_response",
     "safe_str",
     "signal_given_twice",
-    "stands_in",
 ]
 
 LOGGER_NAME = "hookwire.dispatch"
 
 #: Django's message for a receiver failing under ``send_robust``/``asend_robust``.
 ROBUST_FAILURE_MESSAGE = "Error calling %s in Signal.send_robust() (%s)"
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-# A (signal, receiver) pair seen this many times on one stack is a runaway chain.
-_REPEATS = 8
-
-# Code objects of the functions that call receivers (their first argument is the signal),
-# and of the stand-ins that call a receiver on a send's behalf.
-_SEND_CODES: set[CodeType] = set()
-_STAND_IN_CODES: set[CodeType] = set()
-# Every code object above, and those of the steps between a sender and the dispatcher.
-_DISPATCH_CODES: set[CodeType] = set()
-
-
-def calls_receivers(function: _F) -> _F:
-    """Mark ``function`` (whose first parameter is the signal) as one that calls receivers."""
-    _SEND_CODES.add(function.__code__)
-    _DISPATCH_CODES.add(function.__code__)
-    return function
-
-
-def stands_in(function: _F) -> _F:
-    """Mark ``function`` as calling a receiver on a send's behalf (a timer, a wrapper)."""
-    _STAND_IN_CODES.add(function.__code__)
-    _DISPATCH_CODES.add(function.__code__)
-    return function
-
-
-def forwards_sends(function: _F) -> _F:
-    """Mark ``function`` as a step between a sender and the dispatcher (``Signal.asend``, a
-    send wrapper): the sender is the first frame outside such steps."""
-    _DISPATCH_CODES.add(function.__code__)
-    return function
 
 
 def plugin_of(table: ReceiverTable, receiver: object, sender: object = None) -> str | None:
@@ -320,168 +262,3 @@ def signal_given_twice(
             response = robust_response(signal.qualified_name, table, receiver, err, sender)
         responses.append((receiver, response))
     return responses
-
-
-# -- runaway recursion ------------------------------------------------------------------
-
-
-def _frame_name(frame: Any) -> str:
-    return f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}"
-
-
-def _chain_on_stack() -> list[tuple[str, str]]:
-    """``(signal, receiver)`` name pairs of the sends on the current stack, outermost first.
-
-    Walking outwards, the receiver of a send is the nearest frame inside it that is neither a
-    send nor a stand-in.
-    """
-    pairs: list[tuple[str, str]] = []
-    frame: Any = sys._getframe(1)
-    inner: Any = None
-    while frame is not None:
-        code = frame.f_code
-        if code in _SEND_CODES:
-            signal = frame.f_locals.get(code.co_varnames[0]) if code.co_varnames else None
-            if inner is not None and signal is not None:
-                pairs.append((str(getattr(signal, "qualified_name", "?")), _frame_name(inner)))
-            inner = None
-        elif code not in _STAND_IN_CODES:
-            inner = frame
-        frame = frame.f_back
-    pairs.reverse()
-    return pairs
-
-
-def _runaway_error(
-    pairs: list[tuple[str, str]], repeats: int, until: str
-) -> RecursiveSendError | None:
-    """The :class:`RecursiveSendError` naming the cycle in ``pairs`` (outermost first), or
-    ``None`` when no pair appears ``repeats`` times."""
-    counts: dict[tuple[str, str], int] = {}
-    for pair in pairs:
-        counts[pair] = counts.get(pair, 0) + 1
-    if not counts or max(counts.values()) < repeats:
-        return None
-    # The cycle: from the first pair that repeats up to its next occurrence.
-    first = next(pair for pair in pairs if counts[pair] >= repeats)
-    start = pairs.index(first)
-    end = pairs.index(first, start + 1)
-    cycle = pairs[start:end]
-    chain = [name for pair in cycle for name in pair] + [cycle[0][0]]
-    message = (
-        f"signal {cycle[0][0]} was sent recursively from its own receivers: "
-        f"{' -> '.join(chain)} -> ... (at least {counts[first]} times, {until}); "
-        "guard the receiver against re-entry or send from elsewhere"
-    )
-    return RecursiveSendError(message, chain=chain)
-
-
-def recursive_send_error(error: RecursionError, *, robust: bool = False) -> Any:
-    """The :class:`RecursiveSendError` that ``error`` amounts to, if any.
-
-    Returns ``error`` itself when it already is one, or when the stack is too exhausted to
-    look (an outer send will look again). When the stack shows no runaway chain of sends,
-    returns ``error`` (``None`` with ``robust=True``, so ``send_robust`` records it as the
-    receiver's own failure).
-    """
-    if isinstance(error, RecursiveSendError):
-        return error
-    try:
-        until = "until Python's recursion limit"
-        found = _runaway_error(_chain_on_stack(), _REPEATS, until)
-        if found is None:
-            # The limit may have been reached on another stack (a thread behind asgiref)
-            # while sends nested across tasks: the context's record of them tells.
-            nested = NESTED_SENDS.get()
-            if len(nested) > _REPEATS:
-                found = _runaway_error(_nested_pairs(nested), _REPEATS, until)
-        if found is None:
-            return None if robust else error
-        return found
-    except RecursionError:
-        return error
-
-
-# -- sends nested across tasks and threads ----------------------------------------------
-
-# The sends that can leave the stack, recorded in the context they run in, outermost first.
-# Each entry is a list ``[signal, sender, running]``: ``sender`` is what _sending_frame found,
-# ``running`` turns false when the send returns. A task a receiver leaves running keeps a copy
-# of the record; sends it makes later are nested only in the sends still running then.
-NESTED_SENDS: contextvars.ContextVar[tuple[list[Any], ...]] = contextvars.ContextVar(
-    "hookwire_nested_sends", default=()
-)
-SIGNAL, SENDER, RUNNING = 0, 1, 2
-
-# CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
-_ASYNC_CODE_FLAGS = 0x80 | 0x100 | 0x200
-
-
-def _sending_frame(frame: Any, awaited: bool) -> tuple[CodeType, str] | None:
-    """The code and module of the function that sent from ``frame`` outwards: the first
-    frame that is none of the dispatcher's own steps. ``None`` when an awaited send was
-    started by a task rather than awaited by a coroutine (the sender waits in another task)."""
-    while frame is not None and frame.f_code in _DISPATCH_CODES:
-        frame = frame.f_back
-    if frame is None or (awaited and not frame.f_code.co_flags & _ASYNC_CODE_FLAGS):
-        return None
-    return frame.f_code, str(frame.f_globals.get("__name__", "?"))
-
-
-def _nested_pairs(entries: tuple[list[Any], ...]) -> list[tuple[str, str]]:
-    """``(signal, receiver)`` name pairs of nested sends: each send's sender is a receiver of
-    the send around it."""
-    pairs = []
-    for outer, inner in pairwise(entries):
-        sender = inner[SENDER]
-        name = "(a task)" if sender is None else f"{sender[1]}.{sender[0].co_qualname}"
-        pairs.append((str(getattr(outer[SIGNAL], "qualified_name", "?")), name))
-    return pairs
-
-
-def nested_send_error(entries: tuple[list[Any], ...]) -> RecursiveSendError:
-    """The error for sends nested as deep as Python's recursion limit, each maybe on a
-    stack of its own. ``entries`` are those of :data:`NESTED_SENDS`, ending with the send
-    that is refused."""
-    pairs = _nested_pairs(entries)
-    until = f"{len(pairs)} sends deep across tasks or threads, Python's recursion limit"
-    error = _runaway_error(pairs, 2, until)
-    if error is None:  # no pair repeats: name the innermost sends
-        chain = [name for pair in pairs[-_REPEATS:] for name in pair]
-        error = RecursiveSendError(
-            f"signals were sent from inside each other's receivers {until}: "
-            f"... -> {' -> '.join(chain)}",
-            chain=chain,
-        )
-    return error
-
-
-def nest_send(outer: tuple[list[Any], ...], signal: Any, *, awaited: bool) -> tuple[list[Any], ...]:
-    """What :data:`NESTED_SENDS` holds while a send (``awaited``: ``asend``) runs where it
-    held ``outer`` (not empty): the sends among them still running, and this one, naming who
-    sent it.
-
-    :raises RecursiveSendError: sends are already nested as deep as Python's recursion limit.
-    """
-    running = tuple(entry for entry in outer if entry[RUNNING])
-    if not running:
-        return ([signal, None, True],)
-    # Who sent it: from the caller of this function's caller outwards.
-    entry = [signal, _sending_frame(sys._getframe(2), awaited), True]
-    if len(running) >= sys.getrecursionlimit():
-        raise nested_send_error((*running, entry))
-    return (*running, entry)
-
-
-def leave_send(outer: tuple[list[Any], ...], inner: tuple[list[Any], ...]) -> None:
-    """Take a finished send out of :data:`NESTED_SENDS`: ``inner`` is what it set there,
-    ``outer`` what it found."""
-    entry = inner[-1]
-    entry[RUNNING] = False
-    current = NESTED_SENDS.get()
-    if current is inner:
-        NESTED_SENDS.set(outer)
-    else:
-        # Receivers running in one task group share one context: another one's send began or
-        # ended meanwhile. Take out only this send's entry.
-        NESTED_SENDS.set(tuple(e for e in current if e is not entry))

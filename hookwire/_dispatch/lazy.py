@@ -22,13 +22,13 @@ if TYPE_CHECKING:
     from .table import ReceiverTable
 
 __all__ = [
-    "forget",
     "is_lazy_reference",
     "is_missing",
     "lookup",
     "mark_pending",
     "module_of",
     "resolve_pending",
+    "unmark_pending",
 ]
 
 _tables_with_pending: weakref.WeakSet[ReceiverTable] = weakref.WeakSet()
@@ -83,7 +83,7 @@ def mark_pending(table: ReceiverTable) -> None:
         _tables_with_pending.add(table)
 
 
-def forget(table: ReceiverTable) -> None:
+def unmark_pending(table: ReceiverTable) -> None:
     """``table`` has no pending lazy connections any more."""
     with _tables_lock:
         _tables_with_pending.discard(table)

@@ -19,15 +19,8 @@ from time import perf_counter_ns
 from types import MethodType
 from typing import Any
 
-from .failures import (
-    calls_receivers,
-    duplicate_signal_argument,
-    forwards_sends,
-    note_failure,
-    recursive_send_error,
-    robust_response,
-    signal_given_twice,
-)
+from .failures import duplicate_signal_argument, note_failure, robust_response, signal_given_twice
+from .recursion import calls_receivers, forwards_sends, recursive_send_error
 from .signal import Signal
 from .table import live_receivers
 from .wrappers import Invocation, end_send, start_send

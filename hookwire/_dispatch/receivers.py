@@ -191,7 +191,6 @@ def _names_of(receiver: object) -> tuple[str | None, str]:
     if target.__class__ is FunctionType:  # the common case, checked first
         defined_in = target.__module__
         return (defined_in if isinstance(defined_in, str) else None), target.__qualname__
-    prefix = ""
     if isinstance(target, partial):
         inner_module, inner_name = _names_of(target.func)
         return inner_module, f"partial({inner_name})"
@@ -201,9 +200,8 @@ def _names_of(receiver: object) -> tuple[str | None, str]:
     if not isinstance(qualname, str):
         target = type(target)
         qualname = target.__qualname__
-        prefix = ""
     module = getattr(target, "__module__", None)
-    return (module if isinstance(module, str) else None), prefix + qualname
+    return (module if isinstance(module, str) else None), qualname
 
 
 def describe_callable(receiver: object) -> str:

@@ -24,17 +24,9 @@ from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import lazy, wrappers
-from .attribution import current_scope, module_owner, plugin_for_module
+from .attribution import current_scope, module_claimant, plugin_for_module
 from .contracts import Contract, build_contract, check_receiver, check_send
-from .failures import (
-    calls_receivers,
-    duplicate_signal_argument,
-    forwards_sends,
-    note_failure,
-    recursive_send_error,
-    robust_response,
-    signal_given_twice,
-)
+from .failures import duplicate_signal_argument, note_failure, robust_response, signal_given_twice
 from .receivers import (
     ONLY_HELD_BY_CALL,
     ReceiverRow,
@@ -45,6 +37,7 @@ from .receivers import (
     validate_receiver,
     warn_dies_at_once,
 )
+from .recursion import calls_receivers, forwards_sends, recursive_send_error
 from .table import ReceiverTable, live_receivers, split_plan
 
 if TYPE_CHECKING:
@@ -66,16 +59,16 @@ def all_signals() -> list[Signal]:
     return list(_all_signals)
 
 
-def disconnect_module_receivers(owner: object) -> int:
+def disconnect_module_receivers(claimant: object) -> int:
     """Disconnect, from every signal, the receivers connected outside any plugin scope whose
-    module is registered to ``owner`` (by ``register_module_owner``); return how many.
+    module ``claimant`` claimed (by ``claim_module``); return how many.
 
     The loader calls it when a plugin the host imported itself fails.
     """
 
     def claimed(reg: Any) -> bool:
         module = getattr(live_receiver(reg), "__module__", None)
-        return isinstance(module, str) and module_owner(module) is owner
+        return isinstance(module, str) and module_claimant(module) is claimant
 
     return sum(signal._table.remove_unowned(claimed) for signal in all_signals())
 

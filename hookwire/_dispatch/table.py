@@ -301,7 +301,7 @@ class ReceiverTable:
         removed = self._pending.pop(key, None) is not None
         key = self._aliases.pop(key, key)
         if not self._pending:
-            lazy.forget(self)
+            lazy.unmark_pending(self)
         if self._registrations.pop(key, None) is not None:
             removed = True
         if removed:
@@ -333,7 +333,7 @@ class ReceiverTable:
                 self._changed()
         with self.lock:
             if not self._pending:
-                lazy.forget(self)
+                lazy.unmark_pending(self)
 
     def clear_dead(self) -> None:
         """Remove the registrations whose receiver or sender was garbage collected."""
@@ -366,7 +366,7 @@ class ReceiverTable:
             if self._pending:
                 lazy.mark_pending(self)
             else:
-                lazy.forget(self)
+                lazy.unmark_pending(self)
 
     # -- plans --------------------------------------------------------------------------
 

@@ -268,7 +268,7 @@ def scan_distributions(
             where = _dist_location(dist) or repr(dist)
             problems.append(
                 DiscoveryError(
-                    f"distribution at {where}: cannot read its metadata: {_one_line(error)}",
+                    f"distribution at {where}: cannot read its metadata: {_error_line(error)}",
                     phase="discover",
                     cause=error,
                 )
@@ -299,7 +299,7 @@ def _read_distribution(
     if isinstance(raw, OSError):
         return [], [
             DiscoveryError(
-                f"distribution at {label}: cannot read entry_points.txt: {_one_line(raw)}",
+                f"distribution at {label}: cannot read entry_points.txt: {_error_line(raw)}",
                 phase="discover",
                 cause=raw,
             )
@@ -394,7 +394,7 @@ def _name_and_version(
     except FileNotFoundError:  # importlib_metadata's MetadataNotFound
         return None, None, "has no METADATA file"
     except Exception as error:
-        return None, None, f"has unreadable METADATA ({_one_line(error)})"
+        return None, None, f"has unreadable METADATA ({_error_line(error)})"
     return _checked_name_and_version(name, version)
 
 
@@ -408,7 +408,7 @@ def _folder_name_and_version(folder: _MetadataFolder) -> tuple[str | None, str |
             return None, None, "has no METADATA file"
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return None, None, f"has unreadable METADATA ({_one_line(error)})"
+        return None, None, f"has unreadable METADATA ({_error_line(error)})"
     name, version = _header_values(text, ("name", "version"))
     return _checked_name_and_version(name, version)
 
@@ -491,7 +491,8 @@ def _dist_location(dist: Distribution | _MetadataFolder) -> str | None:
     return None if base is None else str(base)
 
 
-def _one_line(error: BaseException) -> str:
+def _error_line(error: BaseException) -> str:
+    """``Type: message``, the message's whitespace (line breaks too) collapsed to spaces."""
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 

@@ -40,11 +40,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .._dispatch.attribution import (
-    current_plugin,
-    plugin_scope,
-    register_module_owner,
-)
+from .._dispatch.attribution import claim_module, current_plugin
 from ..exceptions import (
     HostVersionError,
     LoadError,
@@ -55,7 +51,7 @@ from ..exceptions import (
     ReentrantLoadError,
 )
 from .config import LoadConfig, resolve_config
-from .registry import PluginRecord, PluginState, Registry, normalize_name
+from .registry import PluginRecord, PluginState, Registry, normalize_name, publish
 
 if TYPE_CHECKING:
     from importlib_metadata import Distribution
@@ -173,16 +169,13 @@ class Loader:
         """
         import sys
 
-        from .._dispatch.attribution import forget_owner
+        from .._dispatch.attribution import forget_claimant
 
         with self._phase("unload()"):
             roots: set[str] = set()
             for record in reversed(list(self._records.values())):
-                for scope in reversed(list(record._scopes.values())):
-                    scope.undo()
-                record._scopes.clear()
-                record._signals_imported = False
-                roots.update(forget_owner(record))
+                record.undo_all()
+                roots.update(forget_claimant(record))
             before = self._modules_before
             if before is not None and roots:
                 for module in list(sys.modules):
@@ -255,7 +248,7 @@ class Loader:
             )
             reason = self.config.disabled_reason(entry.name)
             if reason is not None:
-                from .importing import static_requires
+                from .source_checks import static_requires
 
                 record.state = PluginState.DISABLED
                 record.reason = reason
@@ -345,15 +338,10 @@ class Loader:
         self._imported = True
 
     def _import_one(self, record: PluginRecord) -> None:
-        from .importing import (
-            EntryPointProblem,
-            describe_exception,
-            load_plugin_object,
-            split_value,
-            static_requires_host,
-            working_directory_shadow,
-        )
+        from .causes import describe_exception
+        from .importing import EntryPointProblem, load_plugin_object, split_value
         from .plugin import check_requires_host
+        from .source_checks import static_requires_host, working_directory_shadow
 
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
@@ -375,8 +363,7 @@ class Loader:
             return
 
         failure: BaseException | None = None
-        with plugin_scope(record.name, "import", owner=record) as scope:
-            record._scopes["import"] = scope
+        with record.connecting("import"):
             try:
                 plugin, module = load_plugin_object(record.name, value)
             except (Exception, SystemExit) as error:
@@ -384,7 +371,7 @@ class Loader:
                 failure = error
             except BaseException:
                 # Interrupted: undo what the import connected, back to "discovered".
-                record._scopes.pop("import").undo()
+                record.undo("import")
                 record.phase = "discover"
                 raise
         if failure is not None:
@@ -400,10 +387,10 @@ class Loader:
         # when they are defined in its own modules: the entry point's module and below
         # ("pkg.sub:Cls" claims pkg.sub, never pkg, which may be the host's own package), and
         # the module defining its Plugin class when the entry point re-exports it.
-        register_module_owner(module_name, record)
+        claim_module(module_name, record)
         defined_in = type(plugin).__module__
         if defined_in != module_name and defined_in.partition(".")[0] != "hookwire":
-            register_module_owner(defined_in, record)
+            claim_module(defined_in, record)
         if self.host_version is not None and plugin.requires_host is not None:
             why = check_requires_host(plugin.requires_host, self.host_version)
             if why is not None:
@@ -457,7 +444,8 @@ class Loader:
         self._send(signals.plugins_ready, registry=self.registry)
 
     def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
-        from .importing import describe_exception, import_signals_module
+        from .causes import describe_exception
+        from .importing import import_signals_module
         from .requirements import unmet_requirement
 
         unmet = unmet_requirement(record, self._records, cycle)
@@ -471,18 +459,13 @@ class Loader:
         record.phase = "ready"
         stage = "ready"
         try:
-            if not record._signals_imported:
+            if not record.signals_imported:
                 stage = "signals"
-                with plugin_scope(record.name, "ready", owner=record) as signals_scope:
-                    record._scopes["signals"] = signals_scope
+                with record.connecting("signals"):
                     import_signals_module(plugin)
-                record._signals_imported = True
             stage = "ready"
-            previous = record._scopes.pop("ready", None)
-            if previous is not None:
-                previous.undo()  # ready() again: never register a receiver twice
-            with plugin_scope(record.name, "ready", owner=record) as ready_scope:
-                record._scopes["ready"] = ready_scope
+            record.undo("ready")  # ready() again: never register a receiver twice
+            with record.connecting("ready"):
                 plugin.ready()
         except (Exception, SystemExit) as error:
             cause = describe_exception(error)
@@ -494,11 +477,7 @@ class Loader:
             return
         except BaseException:
             # Interrupted: undo the unfinished step, leave the record as it was.
-            interrupted = record._scopes.pop(stage, None)
-            if interrupted is not None:
-                interrupted.undo()
-            if stage == "signals":
-                record._signals_imported = False
+            record.undo(stage)
             record.state = before
             raise
         record.state = PluginState.READY
@@ -521,8 +500,7 @@ class Loader:
             distribution=record.distribution,
             phase="ready",
         )
-        record._tail = tail
-        self._record_failure(record, "ready", cause, error)
+        self._record_failure(record, "ready", cause, error, unmet_requirement_end=tail)
 
     def _fail(
         self,
@@ -547,21 +525,19 @@ class Loader:
         self._record_failure(record, phase, cause, error)
 
     def _record_failure(
-        self, record: PluginRecord, phase: str, cause: str, error: PluginError
+        self,
+        record: PluginRecord,
+        phase: str,
+        cause: str,
+        error: PluginError,
+        unmet_requirement_end: str | None = None,
     ) -> None:
         # A failed plugin leaves nothing behind: undo every phase's connections, newest first,
         # then what it connected before loading ran (the host imported it itself), which no
         # scope saw and only attribution knows.
-        for scope in reversed(list(record._scopes.values())):
-            scope.undo()
-        record._scopes.clear()
+        record.undo_all()
         _disconnect_attributed(record)
-        # The state last: a reader on another thread never sees FAILED without its error.
-        record.phase = phase
-        record.error = error.message
-        record.exception = error
-        record._cause = cause
-        record.state = PluginState.FAILED
+        record.mark_failed(phase, error, cause, unmet_requirement_end)
         if not self.config.strict:
             # Under strict the failure comes back in the LoadError instead (as discovery
             # problems do): said once, by the exception.
@@ -586,7 +562,7 @@ class Loader:
     # -- plumbing -------------------------------------------------------------------------
 
     def _publish(self) -> None:
-        self.registry._replace(self._records, self._problems, self._blocking)
+        publish(self.registry, self._records, self._problems, self._blocking)
 
     def _send(self, signal: Signal, **named: Any) -> None:
         # send_robust: a failing lifecycle receiver is logged, it does not stop loading.

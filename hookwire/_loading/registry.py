@@ -1,13 +1,16 @@
 """What was loaded: one :class:`PluginRecord` per discovered plugin, kept in a :class:`Registry`.
 
-The loader is the only writer; it replaces the registry's table wholesale under its own lock,
-so readers (the CLI, ``plugins_ready`` receivers, other threads) never see a half-built table.
+The loader is the only writer, through what this module offers it: :func:`publish` replaces a
+registry's table wholesale under the loader's lock, so readers (the CLI, ``plugins_ready``
+receivers, other threads) never see a half-built table; a record's connections and failure are
+written by the record's own methods.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .names import normalize_name
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
     from .plugin import Plugin
     from .records import EntryPointRecord
 
-__all__ = ["PluginRecord", "PluginState", "Registry", "normalize_name"]
+__all__ = ["PluginRecord", "PluginState", "Registry", "normalize_name", "publish"]
 
 
 class PluginState(enum.StrEnum):
@@ -66,8 +69,6 @@ class PluginRecord:
         reason: str | None = None,
         shadowed: tuple[EntryPointRecord, ...] = (),
         traceback: str | None = None,
-        _cause: str | None = None,
-        _tail: str | None = None,
     ) -> None:
         self.name = name
         self.distribution = distribution
@@ -84,14 +85,12 @@ class PluginRecord:
         self.reason = reason
         self.shadowed = shadowed
         self.traceback = traceback
-        # The cause without the "plugin x (dist), phase:" prefix, and for requirement failures
-        # the end of the chain message, so dependents can extend the chain ("a requires b,
-        # which ...").
-        self._cause = _cause
-        self._tail = _tail
-        # The connections each phase made, so a failure or a repeated ready() can undo them.
+        # Set by mark_failed(), read through failure_cause / unmet_requirement_end.
+        self._failure_cause: str | None = None
+        self._unmet_requirement_end: str | None = None
+        # The connections each loading step made (by step: "import", "signals", "ready"), so a
+        # failure or a repeated ready() can undo them.
         self._scopes: dict[str, PluginScope] = {}
-        self._signals_imported = False
 
     def __repr__(self) -> str:
         shown = (
@@ -133,6 +132,71 @@ class PluginRecord:
             found.extend(info for info in other.describe_receivers() if info.plugin == self.name)
         return found
 
+    # -- what the loader writes, through these methods only ------------------------------
+
+    @contextmanager
+    def connecting(self, step: str) -> Iterator[PluginScope]:
+        """Attribute every connect made inside the block to this plugin, and keep those
+        connections as the ones of ``step`` (``"import"``, ``"signals"`` for the signals
+        module, ``"ready"``) until :meth:`undo` or :meth:`undo_all` removes them."""
+        from .._dispatch.attribution import plugin_scope
+
+        with plugin_scope(self.name, _STEP_PHASES[step]) as scope:
+            self._scopes[step] = scope
+            yield scope
+
+    def undo(self, step: str) -> None:
+        """Disconnect what ``step`` connected (nothing when it has not run)."""
+        scope = self._scopes.pop(step, None)
+        if scope is not None:
+            scope.undo()
+
+    def undo_all(self) -> None:
+        """Disconnect what every step connected, newest first."""
+        for scope in reversed(list(self._scopes.values())):
+            scope.undo()
+        self._scopes.clear()
+
+    @property
+    def signals_imported(self) -> bool:
+        """Whether the signals module was imported and what it connected is still kept (it is
+        imported once; ``ready()`` run again does not import it again)."""
+        return "signals" in self._scopes
+
+    def mark_failed(
+        self,
+        phase: str,
+        error: PluginError,
+        cause: str,
+        unmet_requirement_end: str | None = None,
+    ) -> None:
+        """Record that the plugin failed in ``phase`` with ``error``, whose message is
+        ``cause`` behind the ``"plugin x (dist), phase:"`` prefix; for a plugin failing for
+        want of its requirements, ``unmet_requirement_end`` is the end of the chain message
+        (``", which is not installed"``), which the chains of plugins requiring this one end
+        with too."""
+        self.phase = phase
+        self.error = error.message
+        self.exception = error
+        self._failure_cause = cause
+        self._unmet_requirement_end = unmet_requirement_end
+        # The state last: a reader on another thread never sees FAILED without its error.
+        self.state = PluginState.FAILED
+
+    @property
+    def failure_cause(self) -> str | None:
+        """Why the plugin failed, without the ``"plugin x (dist), phase:"`` prefix of
+        :attr:`error`; ``None`` unless it failed."""
+        return self._failure_cause
+
+    @property
+    def unmet_requirement_end(self) -> str | None:
+        """For a plugin that failed for want of its requirements, the end of the chain message
+        after the names (``", which is not installed"``); otherwise ``None``."""
+        return self._unmet_requirement_end
+
+    # -- output ---------------------------------------------------------------------------
+
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``hookwire plugins list --json`` (see
         ``docs/reference/json.md``), plus ``module_file``, ``phase``, ``dist_path``, ``reason``
@@ -162,6 +226,10 @@ class PluginRecord:
         }
 
 
+# The phase each loading step's connections are attributed to.
+_STEP_PHASES = {"import": "import", "signals": "ready", "ready": "ready"}
+
+
 class Registry:
     """The plugins of one loader, in load order, looked up by any spelling of their name.
 
@@ -174,18 +242,6 @@ class Registry:
         self._records: dict[str, PluginRecord] = {}
         self._problems: tuple[PluginError, ...] = ()
         self._blocking: tuple[PluginError, ...] = ()
-
-    def _replace(
-        self,
-        records: dict[str, PluginRecord],
-        problems: tuple[PluginError, ...] | None = None,
-        blocking: tuple[PluginError, ...] = (),
-    ) -> None:
-        # Swap whole tables so concurrent readers see either the old or the new one.
-        self._records = dict(records)
-        if problems is not None:
-            self._problems = problems
-            self._blocking = blocking
 
     def __iter__(self) -> Iterator[PluginRecord]:
         return iter(tuple(self._records.values()))
@@ -244,3 +300,19 @@ class Registry:
             counts[record.state.value] = counts.get(record.state.value, 0) + 1
         summary = ", ".join(f"{count} {state}" for state, count in counts.items()) or "empty"
         return f"<Registry {summary}>"
+
+
+def publish(
+    registry: Registry,
+    records: dict[str, PluginRecord],
+    problems: tuple[PluginError, ...] | None = None,
+    blocking: tuple[PluginError, ...] = (),
+) -> None:
+    """Make ``records`` (and, unless ``problems`` is ``None``, the discovery problems and
+    those of them that are ``blocking``) what ``registry`` holds: the loader's one way of
+    writing a registry."""
+    # Swap whole tables so concurrent readers see either the old or the new one.
+    registry._records = dict(records)
+    if problems is not None:
+        registry._problems = problems
+        registry._blocking = blocking

@@ -78,11 +78,12 @@ def unmet_requirement(
             return (record.name, dependency.name), f", which is {dependency.reason}"
         if dependency.state is PluginState.FAILED:
             failure = dependency.exception
-            if isinstance(failure, PluginRequirementError) and dependency._tail is not None:
-                return (record.name, *failure.chain), dependency._tail
+            chain_end = dependency.unmet_requirement_end
+            if isinstance(failure, PluginRequirementError) and chain_end is not None:
+                return (record.name, *failure.chain), chain_end
             return (
                 (record.name, dependency.name),
-                f", which failed in the {dependency.phase} phase: {dependency._cause}",
+                f", which failed in the {dependency.phase} phase: {dependency.failure_cause}",
             )
         if dependency.state is not PluginState.READY:
             return (record.name, dependency.name), f", which is {dependency.state.value}"

@@ -84,15 +84,16 @@ def worker(
 ) -> int:
     """Load the plugins as 'run' does (main is never called) and run a Celery worker.
 
-    The worker executes only remote receivers connected by plugins ready in it; a message
-    naming anything else is rejected and logged. Messages are acknowledged after the receiver
+    The worker executes only remote receivers connected by plugins ready in it; any other
+    message (another task, a malformed or forged one) is rejected, logged and acknowledged.
+    Messages are acknowledged after the receiver
     returns, so a receiver may run more than once (at least once). Ctrl-C and SIGTERM let the
     running receivers finish, then exit 130 / 143.
     """
 
     try:
-        from ..remote._broker import DEFAULT_QUEUE, app_for, broker_settings
-        from ..remote._worker import build_table, install_delivery_task
+        from ..remote._broker import DEFAULT_QUEUE, app_for, broker_settings, check_broker
+        from ..remote._worker import build_table, guarded_consumer, install_delivery_task
     except ImportError as exc:
         raise HookwireError(str(exc)) from exc
 
@@ -101,15 +102,33 @@ def worker(
     loaded_host, registry = _load(host, plugin, disable, no_autoload, strict, stdout_is_data=False)
     table = build_table(_signals_of(loaded_host), registry)
     celery_app, _ = app_for(loaded_host)
-    install_delivery_task(celery_app, loaded_host, table)
+    try:
+        install_delivery_task(celery_app, loaded_host, table)
+    except OSError as exc:
+        raise HookwireError(f"the worker's state folder cannot be used: {exc}") from exc
+    # Remote control commands (shutdown, pool restart, new consumers...) are messages anyone
+    # who can write to the broker can send; a hookwire worker obeys none.
+    celery_app.conf.worker_enable_remote_control = False
+    if str(celery_app.conf.broker_url or "").startswith("redis://") and not (
+        celery_app.conf.broker_transport
+    ):
+        from ..remote._transport import GuardedRedisTransport
+
+        celery_app.conf.broker_transport = GuardedRedisTransport
+    consumer = guarded_consumer(celery_app, table)
     queues = list(
         dict.fromkeys(queue or [DEFAULT_QUEUE, *(e.receiver.queue for e in table.values())])
     )
-    where = (
-        "the host's Celery app"
-        if getattr(loaded_host, "celery", None) is not None
-        else broker_settings(loaded_host.name).source
-    )
+    if getattr(loaded_host, "celery", None) is not None:
+        where = "the host's Celery app"
+    else:
+        settings = broker_settings(loaded_host.name)
+        where = settings.source
+        try:
+            check_broker(settings)
+        except Exception as exc:
+            # Before Celery starts: it would report this as a long traceback.
+            raise HookwireError(f"worker for host {loaded_host.name}: no broker: {exc}") from exc
     names = ", ".join(sorted({entry.receiver.name for entry in table.values()})) or "none"
     sys.stderr.write(
         f"{_output.PROG}: worker for host {escape(loaded_host.name)}: broker from "
@@ -117,11 +136,14 @@ def worker(
         f"{escape(names)}\n"
     )
     sys.stderr.flush()
-    return _run_worker(celery_app, loaded_host.name, queues, pool.value, concurrency, loglevel)
+    return _run_worker(
+        celery_app, consumer, loaded_host.name, queues, pool.value, concurrency, loglevel
+    )
 
 
 def _run_worker(
     celery_app: Any,
+    consumer: type[Any],
     host_name: str,
     queues: list[str],
     pool: str,
@@ -147,6 +169,7 @@ def _run_worker(
     node = f"hookwire-{host_name}-{os.getpid()}@{socket.gethostname()}"
     celery_worker = celery_app.Worker(
         hostname=node,
+        consumer_cls=consumer,
         pool_cls=pool,
         concurrency=concurrency or os.cpu_count() or 1,
         queues=queues,

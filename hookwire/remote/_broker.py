@@ -2,8 +2,9 @@
 
 The broker is chosen in this order: the host's own application (``Host(..., celery=app)``),
 ``HOOKWIRE_BROKER_URL``, ``broker`` in ``[tool.hookwire]``, else an embedded default that needs
-no server: kombu's filesystem transport in a folder per host under the user's data folder, so
-that ``hookwire run`` and ``hookwire worker`` on one machine meet there.
+no server: hookwire's own kombu transport (:mod:`hookwire.remote._embedded`) over a private
+folder per host under the user's data folder, so that ``hookwire run`` and ``hookwire worker``
+on one machine meet there.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_QUEUE",
     "DELIVER_TASK",
+    "EMBEDDED_URL",
     "BrokerSettings",
     "app_for",
     "broker_settings",
+    "check_broker",
     "default_broker_folder",
     "host_for_plugin",
     "remember_host",
@@ -37,6 +40,9 @@ __all__ = [
 DELIVER_TASK = "hookwire.deliver"
 #: The queue of a remote receiver connected without ``queue=``.
 DEFAULT_QUEUE = "hookwire"
+#: The URL of the embedded default broker, a kombu transport registered under that name (with
+#: a host name, so that kombu logs no warning about choosing one).
+EMBEDDED_URL = "hookwire://localhost"
 #: How long publishing may take before it fails with RemoteDispatchError, in seconds.
 DEFAULT_TIMEOUT = 3.0
 
@@ -105,23 +111,30 @@ def broker_settings(host_name: str) -> BrokerSettings:
             raise ConfigError(f"{table_source} broker must be a URL string", source=str(path))
         return BrokerSettings(url, f"{table_source} broker", timeout, _socket_options(timeout))
     folder = default_broker_folder(host_name)
-    for sub in ("queue", "processed", "control"):
-        (folder / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-    options = {
-        "data_folder_in": str(folder / "queue"),
-        "data_folder_out": str(folder / "queue"),
-        "processed_folder": str(folder / "processed"),
-        "control_folder": str(folder / "control"),
-        "store_processed": False,
-        "polling_interval": 0.1,
-    }
-    return BrokerSettings("filesystem://", f"the embedded default ({folder})", timeout, options)
+    # The folder is created (0700) and checked by the transport when a channel opens, so that
+    # a folder that cannot be written fails the send or the worker with one clear error.
+    options = {"folder": str(folder), "polling_interval": 0.1}
+    return BrokerSettings(EMBEDDED_URL, f"the embedded default ({folder})", timeout, options)
+
+
+def check_broker(settings: BrokerSettings) -> None:
+    """Fail early, with the folder and the cause, when the embedded broker cannot be used.
+
+    :raises ~hookwire.remote._embedded.BrokerFolderError: its folder cannot be created or
+        written. Other brokers are not checked here (Celery reports them itself).
+    """
+    if settings.url == EMBEDDED_URL:
+        from ._embedded import prepare_folder
+
+        prepare_folder(Path(settings.transport_options["folder"]))
 
 
 def _socket_options(timeout: float) -> dict[str, Any]:
     # Bound every socket operation by the publish timeout, so a broker that accepts the
-    # connection but never answers cannot hang a send.
-    return {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+    # connection but never answers cannot hang a publishing thread for long. A failed
+    # connection is not retried by kombu inside the publish but by the publish's own retry
+    # policy, which stops at the send's deadline and records each cause.
+    return {"socket_connect_timeout": timeout, "socket_timeout": timeout, "max_retries": 0}
 
 
 def configure(app: Celery, settings: BrokerSettings | None) -> None:
@@ -136,6 +149,13 @@ def configure(app: Celery, settings: BrokerSettings | None) -> None:
 def _new_app(host_name: str, settings: BrokerSettings) -> Celery:
     from celery import Celery
 
+    if settings.url == EMBEDDED_URL:
+        from kombu.transport import TRANSPORT_ALIASES
+
+        from ._embedded import TRANSPORT_NAME
+
+        TRANSPORT_ALIASES[TRANSPORT_NAME] = "hookwire.remote._embedded:Transport"
+
     app = Celery(f"hookwire-{host_name}", set_as_current=False)
     configure(app, settings)
     app.conf.update(
@@ -148,9 +168,9 @@ def _new_app(host_name: str, settings: BrokerSettings) -> Celery:
         # A receiver's print() goes to the worker's stdout as written, not through a logger.
         worker_redirect_stdouts=False,
         worker_prefetch_multiplier=1,
-        # The embedded transport has no broadcast support worth relying on, and hookwire's
-        # workers need no remote control to do their job.
-        worker_enable_remote_control=settings.url != "filesystem://",
+        # The embedded transport has no broadcast (fanout) support, and hookwire's workers need
+        # no remote control to do their job.
+        worker_enable_remote_control=settings.url != EMBEDDED_URL,
     )
     return app
 

@@ -14,7 +14,11 @@ class Delivery:
 
     :ivar delivery_id: the same for every attempt of one send to one receiver — across
         retries and redelivery after a worker died — so receivers can be idempotent on it.
-    :ivar attempt: 1 for the first run, 2 for the first retry or redelivered run, ...
+    :ivar attempt: 1 for the first run, 2 for the next run of the same delivery (a retry
+        after an exception, or a redelivery after the process running it died), and so on, up
+        to the receiver's ``max_retries + 1``. Counted by the worker in a record of its own
+        that survives a killed process, never read from the message; a redelivered message is
+        at least attempt 2.
     :ivar host: the name of the host whose worker runs the receiver.
     """
 
@@ -27,7 +31,12 @@ _current: ContextVar[Delivery | None] = ContextVar("hookwire_remote_delivery", d
 
 
 def current_delivery() -> Delivery | None:
-    """The :class:`Delivery` being served, inside a remote receiver on a worker; else ``None``."""
+    """The :class:`Delivery` being served, inside a remote receiver on a worker; else ``None``.
+
+    A receiver is only ever called for a message the worker checked first: a well-formed
+    delivery for a remote receiver that a plugin ready on that worker connected, whose sender
+    that receiver's sender filter accepts; anything else is rejected before it runs.
+    """
     return _current.get()
 
 

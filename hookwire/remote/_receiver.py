@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import update_wrapper
 from types import FunctionType, ModuleType
@@ -22,11 +23,13 @@ from .._dispatch import attribution as _attribution
 from .._dispatch.introspection import REMOTE_MARKER
 from ..exceptions import RemoteDispatchError, RemoteSerializationError
 from ._broker import DEFAULT_QUEUE, DELIVER_TASK, app_for, host_for_plugin
+from ._publishing import Handoff, submit
+from ._wire import SERIALIZER
 
 if TYPE_CHECKING:
     from .._dispatch.signal import Signal
 
-__all__ = ["Dispatched", "RemoteReceiver", "encode_sender", "remote_receiver"]
+__all__ = ["Dispatched", "RemoteReceiver", "StartedPublish", "encode_sender", "remote_receiver"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,6 +150,21 @@ class RemoteReceiver:
                 ) from exc
 
     def __call__(self, signal: Signal, sender: object, **named: Any) -> Dispatched:
+        started = self.start_call(signal, sender, **named)
+        try:
+            return started.handoff.wait(started.deadline - time.monotonic())
+        except TimeoutError:
+            raise started.expired() from None
+
+    def start_call(self, signal: Signal, sender: object, **named: Any) -> StartedPublish:
+        """Check the message and start publishing it on a publishing thread.
+
+        ``asend`` calls this instead of the receiver, so that concurrent sends do not wait
+        for each other's publishes on asgiref's one thread; a plain call waits for the result.
+
+        :raises RemoteSerializationError: the sender or a keyword argument cannot travel.
+        :raises RemoteDispatchError: no broker could be set up.
+        """
         body = self.message(signal, sender, named)
         host = host_for_plugin(self.plugin)
         try:
@@ -161,7 +179,50 @@ class RemoteReceiver:
         delivery_id = uuid.uuid4().hex
         body["delivery_id"] = delivery_id
         body["host"] = "hookwire" if host is None else host.name
+        # One deadline for the whole publish, reconnections and retries included, counted
+        # from here: the caller stops waiting at it whatever the broker does.
+        deadline = time.monotonic() + timeout
+        # The publishing thread records each failed attempt here, for the error the caller
+        # raises when it stops waiting first.
+        failures: list[BaseException] = []
+        handoff = submit(lambda: self._publish(app, signal, body, deadline, failures))
+
+        def expired() -> RemoteDispatchError:
+            cause = failures[-1] if failures else None
+            last = f"; last error: {type(cause).__name__}: {cause}" if cause else ""
+            error = RemoteDispatchError(
+                f"remote receiver {self.name} of {signal.qualified_name}: the broker did not "
+                f"take the message within {timeout:g}s (the broker timeout){last}; a publish "
+                "still under way may yet be delivered",
+                signal=signal,
+                receiver=self.name,
+                cause=cause,
+            )
+            error.__cause__ = cause
+            return error
+
+        return StartedPublish(handoff, deadline, expired)
+
+    def _publish(
+        self,
+        app: Any,
+        signal: Signal,
+        body: dict[str, Any],
+        deadline: float,
+        failures: list[BaseException],
+    ) -> Dispatched:
+        """Publish ``body`` unless ``deadline`` passed; runs on a publishing thread."""
         started = time.monotonic()
+        if started >= deadline:
+            # The caller has stopped waiting: publishing now would deliver a send it was told
+            # failed.
+            raise RemoteDispatchError(
+                f"remote receiver {self.name} of {signal.qualified_name}: no publishing thread "
+                "was free before the broker timeout",
+                signal=signal,
+                receiver=self.name,
+            )
+        delivery_id = body["delivery_id"]
         try:
             app.send_task(
                 DELIVER_TASK,
@@ -172,10 +233,10 @@ class RemoteReceiver:
                 kwargsrepr=f"{{signal: {body['signal']!r}, receiver: {self.name!r}}}",
                 task_id=delivery_id,
                 queue=self.queue,
-                serializer="json",
+                serializer=SERIALIZER,
                 ignore_result=True,
                 retry=True,
-                retry_policy=_retry_policy(timeout),
+                retry_policy=_retry_policy(deadline, failures),
             )
         except Exception as exc:
             waited = time.monotonic() - started
@@ -189,20 +250,70 @@ class RemoteReceiver:
         return Dispatched(delivery_id=delivery_id, task_id=delivery_id, queue=self.queue)
 
 
+class StartedPublish:
+    """A publish under way: its hand-off to a publishing thread, the monotonic deadline by
+    which the caller stops waiting, and the error to raise then."""
+
+    __slots__ = ("deadline", "expired", "handoff")
+
+    def __init__(
+        self,
+        handoff: Handoff[Dispatched],
+        deadline: float,
+        expired: Callable[[], RemoteDispatchError],
+    ) -> None:
+        self.handoff = handoff
+        self.deadline = deadline
+        self.expired = expired
+
+    def future(self) -> Future[Dispatched]:
+        """The publish's outcome as a future, for an event loop to await."""
+        return self.handoff.future()
+
+
 def _check_json(value: object) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``value`` is JSON (without NaN or infinity)."""
+    """Raise ``TypeError``/``ValueError`` unless ``value`` is JSON (without NaN or infinity).
+
+    A dict key that is not a string is refused too: JSON would turn it into one silently, and
+    the receiver would get ``{"1": ...}`` for ``{1: ...}``.
+    """
     json.dumps(value, allow_nan=False)
+    if isinstance(value, dict | list | tuple):
+        _check_keys(value)
 
 
-def _retry_policy(timeout: float) -> dict[str, float]:
-    # kombu retries a failed publish (reconnecting first); each connection attempt is itself
-    # bounded by the socket timeouts, so these retries keep the total within about `timeout`.
-    step = min(0.5, timeout / 4)
+def _check_keys(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> None:
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, nested in item.items():
+                if not isinstance(key, str):
+                    raise TypeError(
+                        f"dict key {_short_repr(key)} ({type(key).__qualname__}) is not a "
+                        "string; JSON would turn it into one"
+                    )
+                if isinstance(nested, dict | list | tuple):
+                    pending.append(nested)
+        else:
+            pending.extend(nested for nested in item if isinstance(nested, dict | list | tuple))
+
+
+def _retry_policy(deadline: float, failures: list[BaseException]) -> dict[str, Any]:
+    # kombu reconnects and retries a failed publish; the errback, called before each wait,
+    # ends the retries once the deadline is near, so a publishing thread does not outlive its
+    # send by more than one socket timeout.
+    def give_up_at_deadline(exc: BaseException, interval: float) -> None:
+        failures.append(exc)
+        if time.monotonic() + interval >= deadline:
+            raise exc
+
     return {
-        "max_retries": max(1, int(timeout / max(step, 0.01)) // 2),
+        "max_retries": 100,
         "interval_start": 0,
-        "interval_step": step,
-        "interval_max": step,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+        "errback": give_up_at_deadline,
     }
 
 
@@ -228,7 +339,9 @@ def remote_receiver(
 
     :param sender: as for :meth:`~hookwire.Signal.connect`, including lazy ``"module:QualName"``.
     :param queue: the Celery queue (default ``"hookwire"``).
-    :param max_retries: how many times a failing run is retried on a worker.
+    :param max_retries: how many times a failing run is retried on a worker; a delivery
+        runs at most ``max_retries + 1`` times on one machine, redeliveries after the process
+        running it died included.
     :param retry_backoff: seconds before the first retry, doubled for each next one.
     :param autoretry_for: the exceptions that cause a retry; others fail at once.
     :param dispatch_uid: the connection's uid; default ``"hookwire.remote:<module>.<name>"``,

@@ -275,9 +275,9 @@ class FakePlugins:
             config=config,
             distributions=self.distributions(group),
         )
-        if host is not None and host._loader is None:
+        if host is not None:
             # The host then answers host.registry / host.load() / host.run() with this loader.
-            host._loader, host._config = loader, config
+            host._adopt_loader(loader, config)
         self.last_loader = loader
         return loader
 
@@ -311,7 +311,7 @@ class FakePlugins:
             autoload=autoload,
             strict=strict,
         )
-        if host is not None and host._loader is loader:
+        if host is not None and host._current_loader() is loader:
             return host.load()
         return loader.load()
 

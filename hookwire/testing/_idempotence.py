@@ -69,8 +69,9 @@ def assert_ready_idempotent(loader: ReadyPhase | Host) -> None:
 
     if isinstance(loader, Host):
         loader.load()
-        assert loader._loader is not None  # set by load()
-        loader = loader._loader
+        adopted = loader._current_loader()
+        assert adopted is not None  # set by load()
+        loader = adopted
     registry = loader.load()
     ready_before = {record.name for record in registry.by_state(PluginState.READY)}
     before = _registrations()

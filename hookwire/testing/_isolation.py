@@ -52,10 +52,6 @@ def _module_level_hosts() -> list[Host]:
     return list(found.values())
 
 
-def _host_state(host: Host) -> tuple[object, object, bool]:
-    return (host._loader, host._config, host._loaded)
-
-
 def _current_tracer() -> object:
     tracing = sys.modules.get("hookwire._dispatch.tracing")
     return None if tracing is None else tracing.current_tracer()
@@ -86,9 +82,9 @@ class HookwireState:
         self._signals: list[tuple[weakref.ref[Signal], object]] = [
             (weakref.ref(signal), signal._snapshot_state()) for signal in all_signals()
         ]
-        self._owners = _attribution._snapshot_owners()
+        self._claims = _attribution._snapshot_claims()
         self._modules = frozenset(sys.modules)
-        self._hosts = [(host, _host_state(host)) for host in _module_level_hosts()]
+        self._hosts = [(host, host._snapshot_state()) for host in _module_level_hosts()]
         self._tracer = _current_tracer()
         self._forget: set[str] = set()
         self._keep: set[str] = set()
@@ -123,18 +119,18 @@ class HookwireState:
             if signal is not None:
                 signal._restore_state(state)
                 restored.add(id(signal))
-        owners_now = _attribution._snapshot_owners()
-        new_owner_modules = {
+        claims_now = _attribution._snapshot_claims()
+        newly_claimed = {
             module
-            for module, plugin in owners_now.items()
-            if self._owners.get(module) != plugin
+            for module, plugin in claims_now.items()
+            if self._claims.get(module) != plugin
             and not any(_is_same_or_submodule(kept, {module}) for kept in self._keep)
         }
-        _attribution._restore_owners(self._owners)
-        for host, (loader, config, loaded) in self._hosts:
-            host._loader, host._config, host._loaded = loader, config, loaded  # type: ignore[assignment]
+        _attribution._restore_claims(self._claims)
+        for host, host_state in self._hosts:
+            host._restore_state(host_state)
         self._restore_tracer()
-        self._unload(self._forget | new_owner_modules)
+        self._unload(self._forget | newly_claimed)
         # A signal created during the test whose module is gone is an orphan: importing the
         # module again makes a new one. Until the collector finds it, it must not keep the
         # receivers (and plugin attributions) the test gave it.
