@@ -248,3 +248,13 @@ def test_remote_benchmark_reports_publish_cost_throughput_and_latency(tmp_path: 
     for figures in report["workers"].values():
         assert is_number(figures["throughput_per_s"])
         assert figures["latency_p50_ms"] <= figures["latency_p99_ms"]
+
+
+def test_asgi_benchmark_reports_every_variant_against_the_goal(tmp_path: Path) -> None:
+    table, report = run_quick("bench_asgi.py", tmp_path)
+    assert set(report["seconds"]) == {"middleware", "no middleware", "to_thread"}
+    for variant, seconds in report["seconds"].items():
+        assert is_number(seconds), variant
+        assert variant in table
+    assert is_number(report["middleware_vs_to_thread"])
+    assert report["goal"] == 1.5
