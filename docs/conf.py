@@ -75,6 +75,10 @@ nitpick_ignore_regex = [
     (r"py:class", r"(ModuleType|ExitStack|Path|Callable|Iterator|Iterable|Mapping)"),
     # TypedSignal's ParamSpec: a type variable of the signatures, nothing to link to.
     (r"py:class", r"P"),
+    # hookwire.asgi's type aliases of ASGI callables: spelled out in the docstrings.
+    (r"py:class", r"(ASGIApp|Lifespan)"),
+    # Django's and Flask's own names: no inventory without network.
+    (r"py:(class|exc|func)", r"(django|flask)\..+"),
 ]
 
 html_theme = "furo"

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from . import exceptions
     from ._dispatch.introspection import ReceiverInfo
     from ._dispatch.spec import TypedSignal, signal_spec
-    from ._host import Host
+    from ._host import Host, HostRunning
     from ._loading.plugin import Plugin
     from ._loading.registry import PluginRecord, PluginState, Registry
 
@@ -34,6 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Host",
+    "HostRunning",
     "ObservedSend",
     "Plugin",
     "PluginRecord",
@@ -55,6 +56,7 @@ __all__ = [
 # Public name -> the private module that defines it, imported on first access.
 _LAZY = {
     "Host": "._host",
+    "HostRunning": "._host",
     "Plugin": "._loading.plugin",
     "PluginRecord": "._loading.registry",
     "PluginState": "._loading.registry",

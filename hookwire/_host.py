@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from types import FrameType, ModuleType
+from types import FrameType, ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import signals as lifecycle
@@ -31,6 +31,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_TERMINATED",
     "Host",
+    "HostRunning",
     "HostSettings",
     "Terminated",
     "default_host",
@@ -332,6 +333,63 @@ class Host:
         self._loaded = True
         return registry
 
+    def unload(self) -> None:
+        """Undo :meth:`load` exactly, so that :meth:`load` can run again, perhaps with another
+        selection of plugins (an application factory, a test).
+
+        Every registration the plugins' loading made is removed (on hookwire's signals and, in
+        a Django project, on Django's), the plugin modules loading imported are forgotten by
+        ``sys.modules`` (loading again imports them afresh), and the registry is emptied. The
+        signals themselves stay: they are process-wide, as in Django. A plugin's other side
+        effects (a thread it started) are its own to undo, typically on ``host_stopping``.
+        Unloading a host that is not loaded does nothing.
+
+        :raises ~hookwire.exceptions.ReentrantLoadError: called while the plugins are loading
+            (from a plugin's ``ready()``).
+        """
+        with self._lock:
+            loader = self._loader
+            if loader is None:
+                return
+            loader.unload()
+            self._loader, self._config = None, None
+            self._loaded = False
+
+    def running(
+        self,
+        *,
+        plugins: Iterable[str] | None = None,
+        disable: Iterable[str] = (),
+        autoload: bool | None = None,
+        strict: bool | None = None,
+    ) -> HostRunning:
+        """The host's life as a context manager, for applications that run themselves.
+
+        ``with host.running() as registry:`` (or ``async with`` from a running event loop)
+        loads the plugins with the same options as :meth:`load`, sends ``host_started`` and
+        gives the :class:`~hookwire.Registry`; leaving the block, however it is left, sends
+        ``host_stopping`` with ``exc=`` the exception that ends it (or ``None``), to every
+        receiver even if some fail. The exception itself is never swallowed. Under
+        ``async with`` both signals are awaited (``asend`` / ``asend_robust``), so async
+        receivers run in the application's own event loop.
+
+        A ``host_started`` receiver that raises stops the host at once: ``host_stopping`` is
+        sent with that exception, which then propagates. When loading fails (``strict``), the
+        host never started and neither signal is sent.
+
+        :raises ~hookwire.exceptions.LoadError: loading failed under ``strict``.
+        :raises HostError: loaded before with a different selection (see :meth:`load`).
+        """
+        return HostRunning(
+            self,
+            {
+                "plugins": None if plugins is None else tuple(plugins),
+                "disable": tuple(disable),
+                "autoload": autoload,
+                "strict": strict,
+            },
+        )
+
     # -- running -------------------------------------------------------------------------
 
     def run(
@@ -359,27 +417,16 @@ class Host:
         :raises ~hookwire.exceptions.LoadError: loading failed under ``strict``; the host was
             not started, so neither ``host_started`` nor ``host_stopping`` is sent.
         """
+        # Loaded before SIGTERM is handled: a host that never started has nothing to stop.
         self.load(plugins=plugins, disable=disable, autoload=autoload, strict=strict)
-        stopping_exc: BaseException | None = None
         with _sigterm_raises():
             try:
-                try:
-                    lifecycle.host_started.send(sender=self)
+                with self.running():
                     return _exit_status(self._call_main())
-                except Terminated as exc:
-                    stopping_exc = exc
-                    return EXIT_TERMINATED
-                except KeyboardInterrupt as exc:
-                    stopping_exc = exc
-                    return EXIT_INTERRUPTED
-                except BaseException as exc:
-                    stopping_exc = exc
-                    raise
-                finally:
-                    lifecycle.host_stopping.send_robust(sender=self, exc=stopping_exc)
-            finally:
-                # Break the cycle exception -> frame -> local, so the traceback's frames go.
-                stopping_exc = None
+            except Terminated:
+                return EXIT_TERMINATED
+            except KeyboardInterrupt:
+                return EXIT_INTERRUPTED
 
     def _call_main(self) -> object:
         main = self.main
@@ -422,6 +469,62 @@ class Host:
         """Put back a state taken by :meth:`_snapshot_state`."""
         with self._lock:
             self._loader, self._config, self._loaded = state
+
+
+class HostRunning:
+    """What :meth:`Host.running` returns: a context manager for ``with`` and ``async with``.
+
+    Entering loads the host's plugins, sends ``host_started`` and gives the registry; leaving
+    sends ``host_stopping`` with ``exc=``. It may be entered again after it was left (each time
+    is a start and a stop; loading is done once).
+    """
+
+    __slots__ = ("_host", "_options")
+
+    def __init__(self, host: Host, options: dict[str, Any]) -> None:
+        self._host = host
+        self._options = options
+
+    def __repr__(self) -> str:
+        return f"<HostRunning of {self._host!r}>"
+
+    def __enter__(self) -> Registry:
+        host = self._host
+        registry = host.load(**self._options)
+        try:
+            lifecycle.host_started.send(sender=host)
+        except BaseException as exc:
+            lifecycle.host_stopping.send_robust(sender=host, exc=exc)
+            raise
+        return registry
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        lifecycle.host_stopping.send_robust(sender=self._host, exc=exc)
+
+    async def __aenter__(self) -> Registry:
+        host = self._host
+        # Loading stays on the loop's thread: plugins' imports and ready() run where the
+        # application runs, in its context, as Django's app registry does at startup.
+        registry = host.load(**self._options)
+        try:
+            await lifecycle.host_started.asend(sender=host)
+        except BaseException as exc:
+            await lifecycle.host_stopping.asend_robust(sender=host, exc=exc)
+            raise
+        return registry
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await lifecycle.host_stopping.asend_robust(sender=self._host, exc=exc)
 
 
 def _is_coroutine_function(function: object) -> bool:

@@ -22,6 +22,8 @@ Hosts (all in ``clihost.app``):
 ``mixed``     "mixed": the ``oven`` plugin connects an async receiver of ``pizza_baked`` before
               a sync one (sync receivers are called first); main sends ``pizza_baked``
 ``make_host`` a factory returning a "calm" host
+
+``clihost.logged:host`` is ``host`` in a module that configures logging (``basicConfig``).
 """
 
 from __future__ import annotations
@@ -110,6 +112,15 @@ CLIHOST = {
     """,
     "clihost/depbroken.py": """
         import clihost_missing_dependency  # noqa: F401
+    """,
+    "clihost/logged.py": """
+        # An application that configures logging itself, as every web framework does.
+        import logging
+        import sys
+
+        logging.basicConfig(stream=sys.stderr, format="LOG %(levelname)s %(name)s %(message)s")
+
+        from clihost.app import host  # noqa: E402
     """,
 }
 

@@ -281,3 +281,13 @@ def test_otel_benchmark_reports_every_mode_for_one_and_ten_receivers(tmp_path: P
         assert all(is_number(value) for value in row["ns_per_op"].values()), row
         assert is_number(row["ratios"]["sampler_off/uninstrumented"])
         assert row["result"] in {"PASS", "FAIL"}
+
+
+def test_asgi_benchmark_reports_every_variant_against_the_goal(tmp_path: Path) -> None:
+    table, report = run_quick("bench_asgi.py", tmp_path)
+    assert set(report["seconds"]) == {"middleware", "no middleware", "to_thread"}
+    for variant, seconds in report["seconds"].items():
+        assert is_number(seconds), variant
+        assert variant in table
+    assert is_number(report["middleware_vs_to_thread"])
+    assert report["goal"] == 1.5

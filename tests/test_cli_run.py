@@ -39,6 +39,25 @@ def test_each_failed_plugin_is_one_warning_line_on_stderr_and_the_host_runs_anyw
     assert any("broken_syntax (shop-broken-syntax 0.0.2)" in line for line in warnings)
 
 
+def test_an_application_that_configures_logging_gets_each_failure_once_through_it(
+    world: World,
+) -> None:
+    result = world.hookwire("run", "clihost.logged:host")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 4, lines
+    assert all(line.startswith("LOG WARNING hookwire.loading plugin ") for line in lines)
+
+
+def test_listing_shows_failed_plugins_in_the_table_without_warnings_on_stderr(
+    world: World,
+) -> None:
+    result = world.hookwire("plugins", "list", "clihost.app:host")
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert "broken_syntax" in result.stdout
+
+
 def test_run_under_strict_stops_before_main_with_one_error_line(world: World) -> None:
     result = world.hookwire("run", "clihost.app:host", "--strict")
     assert result.returncode == 1

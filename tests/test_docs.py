@@ -66,6 +66,10 @@ EXERCISED_PAGES = [
     "howto/remote-receivers.md",
     "howto/plugin-api.md",
     "howto/opentelemetry.md",
+    "howto/embed-fastapi.md",
+    "howto/embed-django.md",
+    "howto/embed-flask.md",
+    "howto/embed-script.md",
 ]
 
 

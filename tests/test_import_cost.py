@@ -105,3 +105,13 @@ def test_loading_a_host_s_plugins_stays_light(warm: bool, tmp_path: Path) -> Non
     loaded = _modules_after(code) - _modules_after("")
     assert "hookwire._loading.loader" in loaded
     assert not loaded & set(LOAD_PATH_FORBIDDEN)
+
+
+FRAMEWORKS = ("django", "flask", "werkzeug", "starlette", "fastapi", "click", "asgiref")
+
+
+def test_the_framework_integrations_import_no_framework() -> None:
+    """``hookwire.asgi``, ``hookwire.django`` and ``hookwire.flask`` import their framework
+    only when used (the app's ready(), init_app(), the first request)."""
+    loaded = _modules_after("import hookwire, hookwire.asgi, hookwire.django, hookwire.flask")
+    assert not {name.partition(".")[0] for name in loaded} & set(FRAMEWORKS)

@@ -6,6 +6,7 @@ import hookwire
 
 EXPECTED = [
     "Host",
+    "HostRunning",
     "ObservedSend",
     "Plugin",
     "PluginRecord",

@@ -328,6 +328,16 @@ def write_dist_info(
     return dist_info
 
 
+def write_project(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``files`` (relative path -> text, dedented) under ``root``: a project to install,
+    or an application's folder; returns ``root``."""
+    for relative, text in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
 def hatchling_pyproject(
     name: str,
     version: str = "1.0",

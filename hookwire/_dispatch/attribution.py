@@ -31,6 +31,7 @@ __all__ = [
     "claim_module",
     "current_plugin",
     "current_scope",
+    "forget_claimant",
     "module_claimant",
     "plugin_for_module",
     "plugin_scope",
@@ -45,18 +46,27 @@ class PluginScope:
     in the scope record the scope itself as their owner, so undoing the scope removes exactly
     those: never a registration another plugin (or the host) made under the same key, nor one
     of another plugin that happens to have the same name.
+
+    ``foreign`` holds the undo functions of connections made in the scope to another
+    dispatcher's signals (Django's, by :mod:`hookwire.django`): each removes exactly one
+    registration and returns whether it did.
     """
 
-    __slots__ = ("connections", "phase", "plugin")
+    __slots__ = ("connections", "foreign", "phase", "plugin")
 
     def __init__(self, plugin: str, phase: str | None = None) -> None:
         self.plugin = plugin
         self.phase = phase
         self.connections: list[tuple[weakref.ref[ReceiverTable], Hashable]] = []
+        self.foreign: list[Callable[[], bool]] = []
 
     def record(self, table: ReceiverTable, lookup_key: Hashable) -> None:
         """Remember that ``table`` gained the registration ``lookup_key`` in this scope."""
         self.connections.append((weakref.ref(table), lookup_key))
+
+    def record_foreign(self, undo: Callable[[], bool]) -> None:
+        """Remember a connection to another dispatcher's signal; ``undo()`` removes it."""
+        self.foreign.append(undo)
 
     def undo(self) -> int:
         """Disconnect every registration recorded here; return how many were removed."""
@@ -66,6 +76,10 @@ class PluginScope:
             if table is not None and table.remove(lookup_key, owner=self):
                 removed += 1
         self.connections.clear()
+        for undo_foreign in reversed(self.foreign):
+            if undo_foreign():
+                removed += 1
+        self.foreign.clear()
         return removed
 
     def __repr__(self) -> str:
@@ -120,6 +134,16 @@ def claim_module(module: str, claimant: Any) -> None:
     name, or an object whose ``name`` is the plugin's (the loader passes its record)."""
     with _claims_lock:
         _claims[module] = claimant
+
+
+def forget_claimant(claimant: object) -> list[str]:
+    """Forget every module ``claimant`` claimed (matched by identity); return their names
+    (used by :meth:`hookwire.Host.unload`)."""
+    with _claims_lock:
+        modules = [module for module, known in _claims.items() if known is claimant]
+        for module in modules:
+            del _claims[module]
+    return modules
 
 
 def module_claimant(module: str | None) -> Any:

@@ -115,6 +115,7 @@ class Loader:
         self._readied = False
         self._failure: LoadError | None = None
         self._implicit: tuple[tuple[str, ...], list[str]] | None = None
+        self._modules_before: frozenset[str] | None = None
 
     # -- public phases ------------------------------------------------------------------
 
@@ -162,6 +163,39 @@ class Loader:
             self._import()
             self._ready(again=again)
         return self.registry
+
+    def unload(self) -> None:
+        """Undo :meth:`load`: disconnect every registration each plugin's phases made,
+        forget which modules the plugins own, remove from ``sys.modules`` the plugin modules
+        loading imported (so a later load imports them again and their ``@receiver``
+        decorators run again), and empty the registry.
+
+        Modules imported before loading ran (by the host itself) stay imported, and what they
+        connected then stays connected: loading did not connect it. Threads or other side
+        effects of a ``ready()`` are the plugin's to undo (on ``host_stopping``).
+
+        :raises ReentrantLoadError: called from inside loading.
+        """
+        import sys
+
+        from .._dispatch.attribution import forget_claimant
+
+        with self._phase("unload()"):
+            roots: set[str] = set()
+            for record in reversed(list(self._records.values())):
+                record.undo_all()
+                roots.update(forget_claimant(record))
+            before = self._modules_before
+            if before is not None and roots:
+                for module in list(sys.modules):
+                    if module not in before and _within(module, roots):
+                        sys.modules.pop(module, None)
+            self._records = {}
+            self._problems = self._blocking = ()
+            self._discovered = self._imported = self._readied = False
+            self._failure = None
+            self._modules_before = None
+            self._publish()
 
     @property
     def failures(self) -> list[PluginError]:
@@ -302,6 +336,11 @@ class Loader:
     def _import(self) -> None:
         if self._imported:
             return
+        if self._modules_before is None:
+            import sys
+
+            # What was imported before plugins were: unload() removes only what loading added.
+            self._modules_before = frozenset(sys.modules)
         for record in list(self._records.values()):
             if record.state is PluginState.DISCOVERED:
                 self._import_one(record)
@@ -500,6 +539,10 @@ class Loader:
         record.undo_all()
         _disconnect_attributed(record)
         record.mark_failed(phase, error, cause, unmet_requirement_end)
+        if not self.config.strict:
+            # Under strict the failure comes back in the LoadError instead (as discovery
+            # problems do): said once, by the exception.
+            _log_failure(record, phase, cause, error)
         from .. import signals
 
         self._send(signals.plugin_failed, plugin=record, error=error)
@@ -529,6 +572,39 @@ class Loader:
 
     def __repr__(self) -> str:
         return f"<Loader {self.group!r} {self.registry!r}>"
+
+
+#: The logger of plugin failures: an application that configures logging sees every one.
+LOADING_LOGGER = "hookwire.loading"
+
+
+def _log_failure(record: PluginRecord, phase: str, cause: str, error: PluginError) -> None:
+    """One WARNING record on ``hookwire.loading`` for a plugin that failed.
+
+    A host embedded in an application (a web app calling ``host.load()`` itself) must never
+    drop a plugin without a word, so the loader says it, not only the CLI. The record carries
+    ``plugin``, ``distribution``, ``phase``, ``cause`` (the one-line cause) and ``error`` (the
+    :class:`~hookwire.exceptions.PluginError`, whose ``__cause__`` is what the plugin raised),
+    for handlers and filters that want more than the message.
+    """
+    import logging
+
+    logging.getLogger(LOADING_LOGGER).warning(
+        "%s",
+        error.message,
+        extra={
+            "plugin": record.name,
+            "distribution": record.distribution,
+            "phase": phase,
+            "cause": cause,
+            "error": error,
+        },
+    )
+
+
+def _within(module: str, roots: set[str]) -> bool:
+    """Whether ``module`` is one of ``roots`` or a submodule of one."""
+    return module in roots or any(module.startswith(root + ".") for root in roots)
 
 
 def _disconnect_attributed(record: PluginRecord) -> None:

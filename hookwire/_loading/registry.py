@@ -120,11 +120,16 @@ class PluginRecord:
     def receivers(self) -> list[ReceiverInfo]:
         """Every live receiver this plugin connected: signals sorted by qualified name, each
         signal's receivers in call order."""
+        from .._dispatch.foreign import foreign_signals
         from .._dispatch.signal import all_signals
 
         found: list[ReceiverInfo] = []
         for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
             found.extend(signal.describe_receivers(plugin=self.name))
+        # Then what it connected to another dispatcher's signals (Django's, in a project
+        # using hookwire.django without making hookwire its dispatcher).
+        for other in foreign_signals():
+            found.extend(info for info in other.describe_receivers() if info.plugin == self.name)
         return found
 
     # -- what the loader writes, through these methods only ------------------------------

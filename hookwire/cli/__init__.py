@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 if TYPE_CHECKING:
     from typer import Typer
 
+    from .._host import Host
+
     app: Typer
 
-__all__ = ["app", "main", "run_cli"]
+__all__ = ["app", "main", "run_cli", "run_embedded"]
 
 
 def __getattr__(name: str) -> Any:
@@ -47,6 +49,21 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     from ._app import invoke
 
     return invoke(args)
+
+
+def run_embedded(host: Host, argv: Sequence[str]) -> int:
+    """Run the command line ``argv`` against ``host``, which an application has loaded itself
+    (``python manage.py hookwire ...``, ``flask hookwire ...``); return the exit status.
+
+    Commands given no ``HOST`` argument drive ``host``; everything else is as
+    :func:`run_cli`.
+    """
+    _tolerate_unencodable_output()
+    from ._app import invoke
+    from ._resolve import embedded_host
+
+    with embedded_host(host):
+        return invoke(list(argv))
 
 
 def _tolerate_unencodable_output() -> None:

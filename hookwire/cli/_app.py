@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from .._loading.loader import LOADING_LOGGER
 from .._text import describe_error, escape, escape_lines
 from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError, LoadError
 from . import _info, _install, _new, _output, _silence_stdout
 from ._output import PROG
 
 if TYPE_CHECKING:
+    from .._dispatch.foreign import ForeignSignal
     from .._dispatch.signal import Signal
     from .._host import Host
     from .._loading.registry import PluginRecord, Registry
@@ -55,6 +57,9 @@ class _Options:
     """Global options, set by the root callback (one command per process)."""
 
     traceback = False
+    # Whether plugin failures logged by the loader are shown on stderr: by the commands that
+    # run the host (their output has no other place for them), not by those that list them.
+    load_failures = False
 
 
 class _OutputClosed(Exception):
@@ -272,19 +277,13 @@ def run(
     sent. A status from main outside 0-255 exits 1 with a warning. When the reader of stdout
     goes away (| head), the command ends quietly (exit 141, or main's status).
     """
-    from .._loading.registry import PluginState
-
     if trace:
         _show_discovery_cache_notes()
+    # Each failed plugin is the loader's one warning on hookwire.loading, printed by the log
+    # handler (or by the application's own, if it configured logging): never twice.
+    _Options.load_failures = True
     with _output_guard(), _tracing(trace):
-        loaded_host, registry = _load(
-            host, plugin, disable, no_autoload, strict, stdout_is_data=False
-        )
-        for record in registry:
-            if record.state is PluginState.FAILED:
-                _print_traceback(record)
-                # One line each; the loader's message names plugin, distribution and phase.
-                _output.warn(record.error or f"plugin {record.name} failed")
+        loaded_host, _ = _load(host, plugin, disable, no_autoload, strict, stdout_is_data=False)
         sys.stderr.flush()
         return loaded_host.run()
 
@@ -451,7 +450,7 @@ def signals(
             _output.write_lines(escape(line) for line in api_page(resolved))
             return EXIT_OK
         loaded_host, _ = _load(host, plugin, disable, no_autoload, strict)
-        shown = _signals_of(loaded_host)
+        shown = _shown_signals(loaded_host)
         if json:
             _output.write_json(_output.signals_json(shown))
         else:
@@ -468,6 +467,14 @@ def _signals_of(host: Host) -> list[Signal]:
     others = [signal for signal in all_signals() if id(signal) not in known]
     others.sort(key=lambda signal: str(signal.qualified_name))
     return shown + others
+
+
+def _shown_signals(host: Host) -> list[Signal | ForeignSignal]:
+    """What ``signals`` lists: :func:`_signals_of`, then the signals of another dispatcher
+    that an integration shows (Django's own, under ``hookwire.django``)."""
+    from .._dispatch.foreign import foreign_signals
+
+    return [*_signals_of(host), *foreign_signals()]
 
 
 plugins_app.command("info", short_help="Show everything known about one plugin.")(
@@ -555,8 +562,15 @@ def _install_log_handler() -> None:
         def emit(self, record: logging.LogRecord) -> None:
             if logging.getLogger().handlers:
                 return  # configured by the application (perhaps after we were installed)
+            if record.name == LOADING_LOGGER and not _Options.load_failures:
+                return  # the command lists the failed plugins itself
             try:
                 exc = record.exc_info[1] if record.exc_info else None
+                if record.name == LOADING_LOGGER and _Options.traceback:
+                    # What the plugin raised, before the line that names the plugin.
+                    cause = getattr(getattr(record, "error", None), "__cause__", None)
+                    if cause is not None:
+                        traceback_module.print_exception(cause, file=sys.stderr)
                 if isinstance(exc, BrokenPipeError):
                     # A receiver printing after the reader of stdout went away (| head): the
                     # output is over, which is not an error; later prints go nowhere.
@@ -591,6 +605,7 @@ def _show_discovery_cache_notes() -> None:
 def invoke(args: Sequence[str]) -> int:
     """Run the command line ``args`` and return the exit status (see the module docstring)."""
     _Options.traceback = False
+    _Options.load_failures = False
     command = typer.main.get_command(app)
     _install_log_handler()
     try:

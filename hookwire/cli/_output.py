@@ -18,6 +18,7 @@ from .._loading.registry import PluginState
 from .._text import escape
 
 if TYPE_CHECKING:
+    from .._dispatch.foreign import ForeignSignal
     from .._dispatch.introspection import ReceiverInfo
     from .._dispatch.signal import Signal
     from .._loading.registry import PluginRecord, Registry
@@ -232,7 +233,7 @@ def deprecated_uses(registry: Registry) -> list[tuple[str, str]]:
     return found
 
 
-def signal_args_json(signal: Signal) -> list[dict[str, Any]] | None:
+def signal_args_json(signal: Signal | ForeignSignal) -> list[dict[str, Any]] | None:
     """The declared arguments of ``signal`` as ``[{name, type, deprecated, replacement}]``
     (declared ones first, in declaration order, then the deprecated ones); ``None`` for a
     signal that declares none."""
@@ -251,7 +252,7 @@ def signal_args_json(signal: Signal) -> list[dict[str, Any]] | None:
     return shown
 
 
-def signals_json(signals: Sequence[Signal]) -> list[dict[str, Any]]:
+def signals_json(signals: Sequence[Signal | ForeignSignal]) -> list[dict[str, Any]]:
     """The ``signals --json`` array (``docs/reference/json.md``): each signal's doc and
     declared arguments, and its receivers in the order they will be called."""
     return [
@@ -265,7 +266,7 @@ def signals_json(signals: Sequence[Signal]) -> list[dict[str, Any]]:
     ]
 
 
-def describe_args(signal: Signal) -> str | None:
+def describe_args(signal: Signal | ForeignSignal) -> str | None:
     """``"order: Order, size: str; deprecated: toppings (use pizza.toppings)"``, ``"none"``
     for a signal that declares no argument, ``None`` for one without a declaration."""
     declared = signal_args_json(signal)
@@ -300,7 +301,7 @@ def _location(info: ReceiverInfo) -> str:
     return f"{info.file}:{info.line}" if info.line else str(info.file)
 
 
-def signals_lines(signals: Sequence[Signal]) -> list[str]:
+def signals_lines(signals: Sequence[Signal | ForeignSignal]) -> list[str]:
     """``signals`` for people: each signal, its doc and declared arguments, then its receivers
     in call order."""
     lines: list[str] = []

@@ -15,7 +15,8 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_REFERENCE",
     "HostReference",
+    "embedded_host",
     "find_host_reference",
     "import_host",
     "resolve_host",
@@ -298,6 +300,25 @@ def _import_failed(
     )
 
 
+# The host an application's own command (``manage.py hookwire``, ``flask hookwire``) runs the
+# commands against: it comes before $HOOKWIRE_HOST when no HOST argument is given.
+_embedded: list[Host] = []
+
+
+@contextmanager
+def embedded_host(host: Host) -> Iterator[None]:
+    """Inside the block, commands given no ``HOST`` drive ``host`` (already loaded by the
+    application embedding it)."""
+    _embedded.append(host)
+    try:
+        yield
+    finally:
+        _embedded.remove(host)
+
+
 def resolve_host(argument: str | None) -> Host:
-    """:func:`find_host_reference` then :func:`import_host`."""
+    """:func:`find_host_reference` then :func:`import_host`; with no argument, the host of
+    :func:`embedded_host` if one is set."""
+    if argument is None and _embedded:
+        return _embedded[-1]
     return import_host(find_host_reference(argument))

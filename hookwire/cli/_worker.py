@@ -21,6 +21,7 @@ from ._app import (
     PluginOption,
     StrictOption,
     _load,
+    _Options,
     _signals_of,
     app,
 )
@@ -89,7 +90,6 @@ def worker(
     returns, so a receiver may run more than once (at least once). Ctrl-C and SIGTERM let the
     running receivers finish, then exit 130 / 143.
     """
-    from .._loading.registry import PluginState
 
     try:
         from ..remote._broker import DEFAULT_QUEUE, app_for, broker_settings, check_broker
@@ -97,10 +97,9 @@ def worker(
     except ImportError as exc:
         raise HookwireError(str(exc)) from exc
 
+    # Failed plugins are the loader's warnings on hookwire.loading, shown once by the handler.
+    _Options.load_failures = True
     loaded_host, registry = _load(host, plugin, disable, no_autoload, strict, stdout_is_data=False)
-    for record in registry:
-        if record.state is PluginState.FAILED:
-            _output.warn(record.error or f"plugin {record.name} failed")
     table = build_table(_signals_of(loaded_host), registry)
     celery_app, _ = app_for(loaded_host)
     try:
