@@ -277,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     python_path = os.pathsep.join([str(site), *filter(None, [os.environ.get("PYTHONPATH")])])
     os.environ["HOOKWIRE_CACHE_DIR"] = str(scratch / "cache")
     os.environ["XDG_DATA_HOME"] = str(scratch / "data")
+    os.environ["XDG_STATE_HOME"] = str(scratch / "state")  # the workers' attempt records
     sys.path.insert(0, str(site))
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "HOOKWIRE_"))}
     base_env.update(HOOKWIRE_CACHE_DIR=str(scratch / "cache"), PYTHONPATH=python_path)

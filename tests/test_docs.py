@@ -30,6 +30,7 @@ import os
 import re
 import shlex
 import sys
+import sysconfig
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -438,7 +439,12 @@ def _run_console(
     venv: Venv, workdir: Path, block: Block, page: str, prebuilt: Mapping[Path, Path]
 ) -> None:
     env = {
-        "PATH": f"{venv.bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        # The venv's own commands first, then this environment's (whose packages the venv
+        # sees too), as in a session of the test runner: commands such as
+        # opentelemetry-instrument come from there.
+        "PATH": os.pathsep.join(
+            (str(venv.bin), sysconfig.get_path("scripts"), os.environ.get("PATH", ""))
+        ),
         "COLUMNS": "100",
         "NO_COLOR": "1",
         "TERM": "dumb",

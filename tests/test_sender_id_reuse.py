@@ -62,10 +62,21 @@ def reusing_newcomers(
     del sender
     senders.clear()
     gc.collect()
-    newcomers = [Sender() for _ in range(10 * count)]
-    reusing = [newcomer for newcomer in newcomers if id(newcomer) in dead_ids][:5]
+    return newcomers_taking(dead_ids)
+
+
+def newcomers_taking(ids: set[int], wanted: int = 5, at_most: int = 400_000) -> list[Sender]:
+    """New senders that took ``ids`` of dead ones (up to ``wanted``). In a process that ran
+    many tests the allocator first fills the holes other objects left, so as many are made
+    as it takes (all kept alive meanwhile, so none is freed to be made again)."""
+    made: list[Sender] = []
+    reusing: list[Sender] = []
+    while len(reusing) < wanted and len(made) < at_most:
+        batch = [Sender() for _ in range(2_000)]
+        made.extend(batch)
+        reusing.extend(newcomer for newcomer in batch if id(newcomer) in ids)
     assert reusing, "the allocator reused none of the dead senders' ids"
-    return reusing
+    return reusing[:wanted]
 
 
 @contextmanager
@@ -207,9 +218,7 @@ def test_a_plan_left_by_a_sender_dead_before_its_callback_ran_never_serves_a_new
     _die_at_the_recursion_limit(holder)
     left = dead_ids & set(signal.sender_receivers_cache)
     assert left, "every callback ran: nothing left to check"
-    newcomers = [Sender() for _ in range(2_000)]
-    reusing = [newcomer for newcomer in newcomers if id(newcomer) in left][:5]
-    assert reusing, "the allocator reused none of the dead senders' ids"
+    reusing = newcomers_taking(left)
     with wrapped(wrappers):
         for newcomer in reusing:
             if method == "has_listeners":

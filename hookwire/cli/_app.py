@@ -570,7 +570,7 @@ def _install_log_handler() -> None:
                     # What the plugin raised, before the line that names the plugin.
                     cause = getattr(getattr(record, "error", None), "__cause__", None)
                     if cause is not None:
-                        traceback_module.print_exception(cause, file=sys.stderr)
+                        _print_exception(cause)
                 if isinstance(exc, BrokenPipeError):
                     # A receiver printing after the reader of stdout went away (| head): the
                     # output is over, which is not an error; later prints go nowhere.
