@@ -335,6 +335,24 @@ def test_traceback_shows_a_failed_plugins_traceback(
     assert "edge_kaput.py" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--traceback", "plugins", "info", "kaput", "edge.app:kaput"],
+        ["plugins", "info", "kaput", "edge.app:kaput", "--traceback"],
+    ],
+    ids=" ".join,
+)
+def test_traceback_before_or_after_plugins_info_adds_the_plugins_traceback(
+    world: World, args: list[str]
+) -> None:
+    # plugins info shows the traceback as part of the plugin's record, on stdout.
+    result = world.hookwire(*args)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback (most recent call last)" in result.stdout
+    assert 'raise ValueError("kaput")' in result.stdout
+
+
 def test_without_traceback_a_failed_plugin_is_one_line(world: World) -> None:
     result = world.hookwire("run", "edge.app:kaput")
     assert result.returncode == 0
@@ -388,8 +406,9 @@ def _signal_when_marked(
         (["run", "edge.app:slow"], "typer"),  # hookwire's own imports
         (["run", "edge.app:slow"], None),  # the sleepy plugin's import
         (["plugins", "list", "edge.app:slow"], None),
+        (["plugins", "info", "sleepy", "edge.app:slow"], None),
     ],
-    ids=["hookwire-imports", "plugin-loading", "plugins-list-loading"],
+    ids=["hookwire-imports", "plugin-loading", "plugins-list-loading", "plugins-info-loading"],
 )
 def test_a_signal_before_the_host_runs_is_one_line_and_128_plus_its_number(
     world: World,

@@ -159,5 +159,9 @@ def _run_worker(
     )
     celery_worker.start()
     if received:
-        return EXIT_TERMINATED if received[-1] == "SIGTERM" else EXIT_INTERRUPTED
+        # The same last line as every other command stopped by a signal.
+        terminated = received[-1] == "SIGTERM"
+        sys.stderr.write(f"{_output.PROG}: {'terminated' if terminated else 'interrupted'}\n")
+        sys.stderr.flush()
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return int(celery_worker.exitcode or 0)
