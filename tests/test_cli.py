@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -151,6 +152,32 @@ def test_help_documents_every_argument_and_option(
     for line in result.stdout.splitlines():
         if line.startswith("  -") and "  " not in line.strip():
             pytest.fail(f"option without help: {line!r}")
+
+
+EVERY_COMMAND = [
+    [],
+    ["run"],
+    ["signals"],
+    ["worker"],
+    ["plugins"],
+    ["plugins", "list"],
+    ["plugins", "check"],
+    ["plugins", "info"],
+    ["plugins", "install"],
+    ["plugins", "uninstall"],
+    ["plugins", "new"],
+]
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=lambda c: " ".join(c) or "hookwire")
+def test_help_names_arguments_and_values_without_python_types_or_braces(
+    world: World, command: list[str]
+) -> None:
+    """Arguments and option values are named by their metavar (NAME, [HOST], N), as in
+    click's own help: never a Python type (<str>, <list[str]>) nor {NAME}."""
+    result = world.hookwire(*command, "--help", env={"COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    assert not re.findall(r"<[\w\[\]| ]+>|\{[A-Z_]+\}", result.stdout), result.stdout
 
 
 def test_short_help_option_works_everywhere(world: World) -> None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .._host import Host
     from .._loading.registry import PluginRecord, Registry
 
-__all__ = ["app", "invoke"]
+__all__ = ["app", "click_command", "invoke"]
 
 
 def _import_click_exceptions() -> Any:
@@ -588,10 +588,41 @@ def _show_discovery_cache_notes() -> None:
             handler.setLevel(logging.INFO)
 
 
+def click_command() -> Any:
+    """The click command of :data:`app`, as ``hookwire`` runs it and its reference shows it:
+    arguments named by their metavar alone (``NAME``, ``[HOST]``, ``NAME...``), without the
+    type typer adds (``<str>``, ``<list[str]>``) or the braces it puts around required ones."""
+    command = typer.main.get_command(app)
+    _plain_argument_names(command)
+    return command
+
+
+def _plain_argument_names(command: Any) -> None:
+    # typer's arguments describe their help entry and usage through these two methods; an
+    # attribute of the instance takes their place (a typer without them is left as it is).
+    for param in command.params:
+        if getattr(param, "param_type_name", "") != "argument":
+            continue
+        if hasattr(param, "display_type_rich"):
+            param.display_type_rich = lambda ctx: None
+        if hasattr(param, "_usage_display_name"):
+            param._usage_display_name = _usage_name(param)
+    for child in getattr(command, "commands", {}).values():
+        _plain_argument_names(child)
+
+
+def _usage_name(param: Any) -> Any:
+    name = str(param.metavar or param.name).upper()
+    shown = name if param.required else f"[{name}]"
+    if param.nargs != 1:
+        shown += "..."
+    return lambda: shown
+
+
 def invoke(args: Sequence[str]) -> int:
     """Run the command line ``args`` and return the exit status (see the module docstring)."""
     _Options.traceback = False
-    command = typer.main.get_command(app)
+    command = click_command()
     _install_log_handler()
     try:
         result = command.main(args=list(args), prog_name=PROG, standalone_mode=False)

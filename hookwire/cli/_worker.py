@@ -53,6 +53,7 @@ def worker(
             "--concurrency",
             "-c",
             min=1,
+            metavar="N",
             help="Receivers run at once (pool processes or threads). Default: the CPU count.",
             show_default=False,
         ),
@@ -71,10 +72,21 @@ def worker(
         ),
     ] = None,
     pool: Annotated[
-        Pool, typer.Option("--pool", help="How receivers run: processes, threads or in-line.")
+        Pool,
+        typer.Option(
+            "--pool",
+            metavar="[prefork|threads|solo]",
+            help="How receivers run: processes, threads or in-line.",
+        ),
     ] = Pool.prefork,
     loglevel: Annotated[
-        LogLevel, typer.Option("--loglevel", "-l", help="Celery's log level.")
+        LogLevel,
+        typer.Option(
+            "--loglevel",
+            "-l",
+            metavar="[debug|info|warning|error]",
+            help="Celery's log level.",
+        ),
     ] = LogLevel.warning,
     plugin: PluginOption = None,
     disable: DisableOption = None,
