@@ -180,6 +180,16 @@ def test_help_names_arguments_and_values_without_python_types_or_braces(
     assert not re.findall(r"<[\w\[\]| ]+>|\{[A-Z_]+\}", result.stdout), result.stdout
 
 
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_every_commands_summary_is_shown_whole_in_the_command_list(
+    world: World, columns: str
+) -> None:
+    result = world.hookwire("--help", env={"COLUMNS": columns})
+    commands = result.stdout.partition("Commands:")[2]
+    assert "plugins" in commands
+    assert "..." not in commands, commands
+
+
 def test_short_help_option_works_everywhere(world: World) -> None:
     assert world.hookwire("-h").returncode == 0
     assert "--trace" in world.hookwire("run", "-h").stdout

@@ -96,7 +96,12 @@ plugins_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-app.add_typer(plugins_app, name="plugins")
+# A short help of its own: click cuts the group's help to fit the command list ("...").
+app.add_typer(
+    plugins_app,
+    name="plugins",
+    short_help="List, check, inspect, install, remove and create plugins.",
+)
 
 
 def _show_version(value: bool) -> None:
