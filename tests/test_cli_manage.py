@@ -250,6 +250,15 @@ def test_new_rejects_an_invalid_name_and_a_folder_that_is_not_empty(site: Site) 
     assert [path.name for path in occupied.iterdir()] == ["notes.txt"]
 
 
+def test_new_with_an_unknown_signal_is_one_error_line_with_the_common_prefix(site: Site) -> None:
+    result = site.hookwire("plugins", "new", "pizzeria-y", "--host", HOST, "--signal", "nope")
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("hookwire: error: "), line
+    assert "has no signal 'nope'" in line
+    assert not (site.home / "pizzeria-y").exists()
+
+
 def test_info_on_an_unknown_name_suggests_the_closest_plugin(site: Site) -> None:
     result = site.hookwire("plugins", "info", "loyalti", HOST)
     assert result.returncode == 1

@@ -655,7 +655,8 @@ def invoke(args: Sequence[str]) -> int:
         message = exc.format_message()
         if "--traceback" in message and "--traceback" in args:
             help_hint = f" (--traceback goes before the command: '{PROG} --traceback ...')"
-        sys.stderr.write(f"{where}: error: {escape(_lower_first(message))}{help_hint}\n")
+        # One prefix for every error; the help hint names the command at fault.
+        sys.stderr.write(f"{PROG}: error: {escape(_lower_first(message))}{help_hint}\n")
         return int(exc.exit_code)
     except click_exceptions.ClickException as exc:
         sys.stderr.write(f"{PROG}: error: {escape(_lower_first(exc.format_message()))}\n")

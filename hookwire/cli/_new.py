@@ -390,7 +390,7 @@ def plugins_new(
     try:
         values = template_values(names, loaded, reference.text, signal)
     except ValueError as exc:
-        sys.stderr.write(f"{PROG} plugins new: error: {escape(exc)}\n")
+        sys.stderr.write(f"{PROG}: error: {escape(exc)}\n")
         return 2
     files = render_project(values)
     for relative, text in files.items():
