@@ -17,6 +17,8 @@ from venvtools import Venv
 
 import hookwire
 
+SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+
 pytestmark = pytest.mark.e2e
 
 
@@ -188,6 +190,27 @@ def test_every_commands_summary_is_shown_whole_in_the_command_list(
     commands = result.stdout.partition("Commands:")[2]
     assert "plugins" in commands
     assert "..." not in commands, commands
+
+
+def _schema_keys(schema: object) -> set[str]:
+    """Every property name a JSON Schema declares, at any depth."""
+    if isinstance(schema, dict):
+        found = set(schema.get("properties", {}))
+        for value in schema.values():
+            found |= _schema_keys(value)
+        return found
+    if isinstance(schema, list):
+        return set().union(*(_schema_keys(value) for value in schema))
+    return set()
+
+
+def test_signals_json_help_names_every_key_of_its_schema(world: World) -> None:
+    schema = json.loads((SCHEMAS / "signals.schema.json").read_text(encoding="utf-8"))
+    keys = _schema_keys(schema)
+    assert {"remote", "engine", "queue", "replacement"} <= keys
+    result = world.hookwire("signals", "--help", env={"COLUMNS": "200"})
+    described = result.stdout.partition("--json")[2].partition("--markdown")[0]
+    assert {key for key in keys if not re.search(rf"\b{key}\b", described)} == set()
 
 
 def test_short_help_option_works_everywhere(world: World) -> None:

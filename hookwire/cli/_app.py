@@ -413,9 +413,10 @@ def signals(
         typer.Option(
             "--json",
             help=(
-                "Print a JSON array of {signal, doc, args: [{name, type, deprecated}], "
-                "receivers: [{receiver, file, line, plugin, sender, weak, dispatch_uid, "
-                "async}]} instead of text."
+                "Print a JSON array of {signal, doc, args: [{name, type, deprecated, "
+                "replacement}], receivers: [{receiver, file, line, plugin, sender, weak, "
+                "dispatch_uid, async, remote: null or {engine, queue}}]} instead of text "
+                "(see docs/schemas/signals.schema.json)."
             ),
         ),
     ] = False,
