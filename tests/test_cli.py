@@ -213,6 +213,43 @@ def test_signals_json_help_names_every_key_of_its_schema(world: World) -> None:
     assert {key for key in keys if not re.search(rf"\b{key}\b", described)} == set()
 
 
+@pytest.mark.parametrize(
+    ("command", "check"),
+    [
+        (["run"], "main ran"),
+        (["plugins", "list", "--json"], '"needy"'),
+        (["plugins", "check"], "needy"),
+        (["plugins", "info", "needy", "--json"], '"needy"'),
+        (["signals", "--json"], "shop_good"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_every_command_takes_the_host_as_host_option_as_well_as_by_position(
+    world: World, command: list[str], check: str
+) -> None:
+    """``--host HOST`` works on every command (as on install, uninstall and new); the
+    positional HOST these commands always took still works and means the same."""
+    by_option = world.hookwire(*command, "--host", "clihost.app:calm")
+    by_position = world.hookwire(*command, "clihost.app:calm")
+    assert by_option.returncode == by_position.returncode == 0, by_option.stderr
+    assert check in by_option.stdout
+    assert by_option.stdout == by_position.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["plugins", "list"], ["plugins", "info", "needy"], ["signals"]],
+    ids=" ".join,
+)
+def test_a_host_given_twice_must_be_the_same(world: World, command: list[str]) -> None:
+    same = world.hookwire(*command, "clihost.app:calm", "--host", "clihost.app:calm")
+    assert same.returncode == 0, same.stderr
+    twice = world.hookwire(*command, "clihost.app:calm", "--host", "clihost.app:host")
+    assert twice.returncode == 2
+    line = one_error_line(twice)
+    assert line.startswith("hookwire: error: invalid value for --host: the host is given twice")
+
+
 def test_short_help_option_works_everywhere(world: World) -> None:
     assert world.hookwire("-h").returncode == 0
     assert "--trace" in world.hookwire("run", "-h").stdout

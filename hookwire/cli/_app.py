@@ -22,6 +22,7 @@ from .._text import describe_error, escape, escape_lines
 from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError, LoadError
 from . import _info, _install, _new, _output, _silence_stdout
 from ._output import PROG
+from ._params import HostArgument, HostOption, one_host
 
 if TYPE_CHECKING:
     from .._dispatch.signal import Signal
@@ -144,18 +145,6 @@ def _set_traceback(value: bool) -> None:
 
 # -- shared parameters ---------------------------------------------------------------------
 
-HostArgument = Annotated[
-    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-    typer.Argument(
-        metavar="HOST",
-        help=(
-            "The host, as 'module:attribute' (a hookwire.Host or a zero-argument function "
-            "returning one). Default: $HOOKWIRE_HOST, then [tool.hookwire] host in the nearest "
-            "pyproject.toml, then the built-in host."
-        ),
-        show_default=False,
-    ),
-]
 PluginOption = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option(
@@ -252,6 +241,7 @@ def _load(
 @app.command(short_help="Load the plugins and run the host's main.")
 def run(
     host: HostArgument = None,
+    host_option: HostOption = None,
     plugin: PluginOption = None,
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
@@ -283,7 +273,7 @@ def run(
         _show_discovery_cache_notes()
     with _output_guard(), _tracing(trace):
         loaded_host, registry = _load(
-            host, plugin, disable, no_autoload, strict, stdout_is_data=False
+            one_host(host, host_option), plugin, disable, no_autoload, strict, stdout_is_data=False
         )
         for record in registry:
             if record.state is PluginState.FAILED:
@@ -318,6 +308,7 @@ def _tracing(enabled: bool) -> Iterator[None]:
 @plugins_app.command("list", short_help="List the host's plugins and their state.")
 def plugins_list(
     host: HostArgument = None,
+    host_option: HostOption = None,
     all_: Annotated[
         bool,
         typer.Option(
@@ -356,7 +347,9 @@ def plugins_list(
     if verbose:
         _show_discovery_cache_notes()
     with _output_guard():
-        loaded_host, registry = _load(host, plugin, disable, no_autoload, strict)
+        loaded_host, registry = _load(
+            one_host(host, host_option), plugin, disable, no_autoload, strict
+        )
         _print_tracebacks(registry)
         if json:
             _output.write_json(_output.plugins_json(registry, include_disabled=all_))
@@ -377,6 +370,7 @@ def plugins_list(
 @plugins_app.command("check", short_help="Load every plugin; exit 1 if any failed.")
 def plugins_check(
     host: HostArgument = None,
+    host_option: HostOption = None,
     plugin: PluginOption = None,
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
@@ -391,7 +385,7 @@ def plugins_check(
     plugins that are not selected, are only shown.
     """
     with _output_guard():
-        _, registry = _load(host, plugin, disable, no_autoload, strict)
+        _, registry = _load(one_host(host, host_option), plugin, disable, no_autoload, strict)
         _print_tracebacks(registry)
         lines, failures = _output.plugin_check_lines(registry)
         _output.write_lines(lines)
@@ -408,6 +402,7 @@ def _print_tracebacks(registry: Registry) -> None:
 @app.command(short_help="Show every signal and its receivers.")
 def signals(
     host: HostArgument = None,
+    host_option: HostOption = None,
     json: Annotated[
         bool,
         typer.Option(
@@ -453,10 +448,10 @@ def signals(
             from ._resolve import resolve_host
 
             with redirect_stdout(sys.stderr):
-                resolved = resolve_host(host)
+                resolved = resolve_host(one_host(host, host_option))
             _output.write_lines(escape(line) for line in api_page(resolved))
             return EXIT_OK
-        loaded_host, _ = _load(host, plugin, disable, no_autoload, strict)
+        loaded_host, _ = _load(one_host(host, host_option), plugin, disable, no_autoload, strict)
         shown = _signals_of(loaded_host)
         if json:
             _output.write_json(_output.signals_json(shown))

@@ -25,26 +25,13 @@ import typer
 from .._loading.names import normalize_name
 from .._text import escape
 from ._output import PROG, render_table, write_lines
+from ._params import HostOption
 
 __all__ = ["Installer", "installer", "plugins_install", "plugins_uninstall"]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-
-HostOption = Annotated[
-    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-    typer.Option(
-        "--host",
-        metavar="HOST",
-        help=(
-            "The host whose plugins are compared, as 'module:attribute'. Default: "
-            "$HOOKWIRE_HOST, then [tool.hookwire] host in the nearest pyproject.toml, then the "
-            "built-in host."
-        ),
-        show_default=False,
-    ),
-]
 
 
 class _Failed(Exception):

@@ -18,6 +18,7 @@ import typer
 
 from .._text import escape
 from ._output import PROG
+from ._params import HostOption
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -317,18 +318,7 @@ def plugins_new(
             show_default=False,
         ),
     ],
-    host: Annotated[
-        Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-        typer.Option(
-            "--host",
-            metavar="HOST",
-            help=(
-                "The host the plugin is for, as 'module:attribute'. Default: $HOOKWIRE_HOST, "
-                "then [tool.hookwire] host in the nearest pyproject.toml, then the built-in host."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    host: HostOption = None,
     directory: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(

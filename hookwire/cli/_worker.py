@@ -16,7 +16,6 @@ from ..exceptions import HookwireError
 from . import _output
 from ._app import (
     DisableOption,
-    HostArgument,
     NoAutoloadOption,
     PluginOption,
     StrictOption,
@@ -24,6 +23,7 @@ from ._app import (
     _signals_of,
     app,
 )
+from ._params import HostArgument, HostOption, one_host
 
 __all__ = ["worker"]
 
@@ -47,6 +47,7 @@ class LogLevel(StrEnum):
 @app.command(short_help="Run a Celery worker for the host's remote receivers.")
 def worker(
     host: HostArgument = None,
+    host_option: HostOption = None,
     concurrency: Annotated[
         Optional[int],  # noqa: UP045 - typer reads the annotation at runtime
         typer.Option(
@@ -108,7 +109,9 @@ def worker(
     except ImportError as exc:
         raise HookwireError(str(exc)) from exc
 
-    loaded_host, registry = _load(host, plugin, disable, no_autoload, strict, stdout_is_data=False)
+    loaded_host, registry = _load(
+        one_host(host, host_option), plugin, disable, no_autoload, strict, stdout_is_data=False
+    )
     for record in registry:
         if record.state is PluginState.FAILED:
             _output.warn(record.error or f"plugin {record.name} failed")
