@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from .._loading.names import normalize_name
 from .._text import escape
 from ._output import PROG
 from ._params import HostOption
@@ -124,18 +125,23 @@ def shadowing(names: ProjectNames, host: Host, host_module: str) -> str | None:
 
 
 def project_names(name: str, host_name: str) -> ProjectNames:
-    """Names derived from the distribution name ``name`` for the host ``host_name``: the
-    plugin is called ``hello`` in ``pizzeria-hello`` for the host ``pizzeria``.
+    """Names derived from the distribution name ``name`` for the host ``host_name``.
+
+    The plugin's name is the distribution's, normalised as plugin names are compared
+    (lower case, words joined by ``-``), without the host's name in front: ``pizzeria-reviews``
+    gives ``reviews`` and ``pizzeria-hello-world`` gives ``hello-world`` for the host
+    ``pizzeria``; ``hello-world`` gives ``hello-world`` (the prefix stays when the rest does not
+    start with a letter: ``pizzeria-2go``). Its class is ``HelloWorldPlugin``.
 
     :raises ValueError: as :func:`module_name`.
     """
     module = module_name(name)
     prefix = re.sub(r"[-_.]+", "_", host_name).lower() + "_"
-    entry_point = module.removeprefix(prefix) if module != prefix[:-1] else module
-    if not entry_point.isidentifier():
-        entry_point = module
-    class_name = "".join(part.capitalize() for part in entry_point.split("_")) + "Plugin"
-    return ProjectNames(name, module, entry_point, class_name)
+    words = module.removeprefix(prefix) if module != prefix[:-1] else module
+    if not words.isidentifier():
+        words = module
+    class_name = "".join(part.capitalize() for part in words.split("_")) + "Plugin"
+    return ProjectNames(name, module, normalize_name(words), class_name)
 
 
 def _signal_of(host: Host, chosen: str | None = None) -> Signal:
@@ -259,7 +265,7 @@ def template_values(
         "module": names.module,
         "entry_point": names.entry_point,
         "class_name": names.class_name,
-        "verbose_name": names.entry_point.replace("_", " ").capitalize(),
+        "verbose_name": names.entry_point.replace("-", " ").capitalize(),
         "requires_host": requires_host,
         "host_name": host.name,
         "host_version": json.dumps(host.version) if host.version else "None",
