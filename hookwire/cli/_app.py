@@ -410,7 +410,8 @@ def signals(
             help=(
                 "Print a JSON array of {signal, doc, args: [{name, type, deprecated, "
                 "replacement}], receivers: [{receiver, file, line, plugin, sender, weak, "
-                "dispatch_uid, async, remote: null or {engine, queue}}]} instead of text "
+                "dispatch_uid, async, remote: null or {engine, queue}, sender_pending}]} instead "
+                "of text "
                 "(see docs/schemas/signals.schema.json)."
             ),
         ),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .._text import escape
-from ._output import PROG, render_table, write_json, write_lines
+from ._output import PROG, render_table, sender_text, write_json, write_lines
 from ._params import HostArgument, HostOption, one_host
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def _lines(info: dict[str, Any], *, with_traceback: bool) -> list[str]:
             (
                 receiver["signal"],
                 receiver["receiver"],
-                receiver["sender"] or "any",
+                sender_text(receiver["sender"], pending=receiver["sender_pending"]),
                 "remote" if receiver["remote"] else "local",
                 f"{receiver['file']}:{receiver['line']}" if receiver["file"] else None,
             )

@@ -294,6 +294,14 @@ def _flags(info: ReceiverInfo) -> str:
     return " ".join(flags)
 
 
+def sender_text(sender: str | None, *, pending: bool) -> str:
+    """A receiver's sender filter for people: ``any``, the sender, or a lazy reference still
+    pending, said to be so (``blogsite.views:Post (pending)``)."""
+    if sender is None:
+        return "any"
+    return f"{sender} (pending)" if pending else sender
+
+
 def _location(info: ReceiverInfo) -> str:
     if not info.file:
         return "-"
@@ -322,7 +330,10 @@ def signals_lines(signals: Sequence[Signal]) -> list[str]:
                 position,
                 info.name,
                 info.plugin,
-                "any" if info.sender is None else info.sender_repr,
+                sender_text(
+                    info.sender_repr if info.sender is not None else None,
+                    pending=info.sender_pending,
+                ),
                 _flags(info),
                 _location(info),
             )
