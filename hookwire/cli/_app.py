@@ -457,7 +457,7 @@ def signals(
         if json:
             _output.write_json(_output.signals_json(shown))
         else:
-            _output.write_lines(_output.signals_lines(shown))
+            _output.write_lines(_output.signals_lines(shown, _output.terminal_width()))
         return EXIT_OK
 
 
