@@ -296,10 +296,18 @@ def test_install_for_a_host_that_does_not_resolve_installs_nothing(site: Site) -
 
 
 def test_installing_what_is_already_there_adds_nothing_and_succeeds(site: Site) -> None:
+    """The installer's progress is left out unless --verbose asks for it: the summary is the
+    whole output."""
     wheel = site.wheels["pizzeria-loyalty"]
     result = site.hookwire("plugins", "install", str(wheel), "--host", HOST)
     assert result.returncode == 0, result.stderr
-    assert "No plugin of host pizzeria (pizzeria.plugins) was added or upgraded." in result.stdout
+    summary = "No plugin of host pizzeria (pizzeria.plugins) was added or upgraded."
+    assert result.stdout.splitlines() == [summary]
+    assert "Processing" not in result.stdout + result.stderr
+    verbose = site.hookwire("plugins", "install", str(wheel), "--host", HOST, "--verbose")
+    assert verbose.returncode == 0, verbose.stderr
+    assert "Processing" in verbose.stdout
+    assert verbose.stdout.splitlines()[-1] == summary
 
 
 def test_uninstall_of_an_unknown_name_suggests_the_closest_plugin(site: Site) -> None:
