@@ -55,6 +55,7 @@ from ..exceptions import (
     ReentrantLoadError,
 )
 from .config import LoadConfig, resolve_config
+from .progress import working_on
 from .registry import PluginRecord, PluginState, Registry, normalize_name
 
 if TYPE_CHECKING:
@@ -298,7 +299,8 @@ class Loader:
             return
         for record in list(self._records.values()):
             if record.state is PluginState.DISCOVERED:
-                self._import_one(record)
+                with working_on(record.name, "import"):
+                    self._import_one(record)
                 _resolve_pending()
         self._imported = True
 
@@ -403,7 +405,8 @@ class Loader:
         for key in order:
             record = self._records[key]
             cycle = cycles.get(key)
-            self._ready_one(record, cycle)
+            with working_on(record.name, "ready"):
+                self._ready_one(record, cycle)
             _resolve_pending()
         self._readied = True
         ready_first = [key for key in order if key in self._records]

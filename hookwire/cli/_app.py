@@ -222,9 +222,10 @@ def _load(
     from contextlib import nullcontext
 
     from ._resolve import resolve_host
+    from ._status import loading_status
     from ._streams import stdout_to_stderr
 
-    with stdout_to_stderr() if stdout_is_data else nullcontext():
+    with stdout_to_stderr() if stdout_is_data else nullcontext(), loading_status():
         host = resolve_host(host_reference)
         registry = host.load(
             plugins=plugin if plugin else None,

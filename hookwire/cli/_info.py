@@ -191,9 +191,10 @@ def plugins_info(
 
 def _show_info(name: str, host: str | None, *, json: bool, with_traceback: bool) -> int:
     from ._resolve import resolve_host
+    from ._status import loading_status
     from ._streams import stdout_to_stderr
 
-    with stdout_to_stderr():
+    with stdout_to_stderr(), loading_status():
         loaded = resolve_host(host)
         registry = loaded.load()
     record = registry.get(name)
