@@ -12,12 +12,14 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from hookwire import Signal
 from hookwire._dispatch.attribution import plugin_scope
+from hookwire._dispatch.failures import NESTED_TOTAL_FACTOR
 from hookwire.exceptions import RecursiveSendError, SyncSendInEventLoopError
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
@@ -576,6 +578,81 @@ def test_a_receiver_sending_its_own_signal_from_a_fresh_task_raises_a_recursive_
 
     asyncio.run(main())
     assert levels == sys.getrecursionlimit()
+
+
+@pytest.fixture
+def low_recursion_limit() -> Iterator[None]:
+    """A lower recursion limit, so the bound on nested sends running at once (a multiple of
+    it) is reached in a fraction of a second."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+@pytest.mark.usefixtures("collector_paused", "low_recursion_limit")
+@pytest.mark.parametrize("method", ["asend", "asend_robust"])
+def test_receivers_fanning_out_are_bounded_by_the_total_of_nested_sends_running(
+    method: str,
+) -> None:
+    """Two async receivers that each await their signal's send again double the sends at
+    every level: the depth stays far below the recursion limit while the tasks would grow
+    until memory runs out. The total of sends nested in one send running at once is bounded
+    (ten times the recursion limit): the send past it raises ``RecursiveSendError`` naming
+    the chain, soon, and no task outlives the outer send."""
+    ping = Signal(name="ping")
+    bound = NESTED_TOTAL_FACTOR * sys.getrecursionlimit()
+    started = 0
+
+    async def left(sender: object, **kwargs: Any) -> None:
+        nonlocal started
+        started += 1
+        if started > 4 * bound:
+            raise RanAway  # not detected: stop rather than run until memory runs out
+        await getattr(ping, method)(sender)
+
+    async def right(sender: object, **kwargs: Any) -> None:
+        await left(sender)
+
+    ping.connect(left)
+    ping.connect(right)
+
+    async def main() -> None:
+        try:
+            with pytest.raises(RecursiveSendError) as info:
+                await asyncio.wait_for(getattr(ping, method)(None), timeout=30)
+            message = str(info.value)
+            assert re.search(r"ping -> [\w.<>]*(left|right) -> [\w.]*ping", message)
+            assert f"{bound} sends nested in one send running at once" in message
+        finally:
+            assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    asyncio.run(main())
+    # Every receiver started is one nested send begun: never many more than the bound
+    # (the last level starts all its receivers in one loop step before any is refused).
+    assert bound <= started <= 2 * bound + 2
+
+
+def test_sends_nested_one_after_another_never_reach_the_bound_on_their_total() -> None:
+    """Only sends running at once count: a receiver may make far more nested sends than the
+    bound one after another, each finished before the next begins."""
+    ping = Signal(name="ping")
+    pong = Signal(name="pong")
+    turns = 3 * NESTED_TOTAL_FACTOR * sys.getrecursionlimit()
+
+    async def answer(**kwargs: Any) -> None:
+        return None
+
+    async def caller(**kwargs: Any) -> int:
+        for _ in range(turns):
+            await pong.asend(None)
+        return turns
+
+    pong.connect(answer)
+    ping.connect(caller)
+    assert asyncio.run(ping.asend(None)) == [(caller, turns)]
 
 
 def test_a_receiver_may_send_its_signal_again_from_a_task_it_leaves_running() -> None:

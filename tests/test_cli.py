@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,8 @@ from clitools import HOSTILE_PLUGIN, World
 from venvtools import Venv
 
 import hookwire
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 
 pytestmark = pytest.mark.e2e
 
@@ -148,6 +151,100 @@ def test_help_documents_every_argument_and_option(
             pytest.fail(f"option without help: {line!r}")
 
 
+EVERY_COMMAND = [
+    [],
+    ["run"],
+    ["signals"],
+    ["worker"],
+    ["plugins"],
+    ["plugins", "list"],
+    ["plugins", "check"],
+    ["plugins", "info"],
+    ["plugins", "install"],
+    ["plugins", "uninstall"],
+    ["plugins", "new"],
+]
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=lambda c: " ".join(c) or "hookwire")
+def test_help_names_arguments_and_values_without_python_types_or_braces(
+    world: World, command: list[str]
+) -> None:
+    """Arguments and option values are named by their metavar (NAME, [HOST], N), as in
+    click's own help: never a Python type (<str>, <list[str]>) nor {NAME}."""
+    result = world.hookwire(*command, "--help", env={"COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    assert not re.findall(r"<[\w\[\]| ]+>|\{[A-Z_]+\}", result.stdout), result.stdout
+
+
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_every_commands_summary_is_shown_whole_in_the_command_list(
+    world: World, columns: str
+) -> None:
+    result = world.hookwire("--help", env={"COLUMNS": columns})
+    commands = result.stdout.partition("Commands:")[2]
+    assert "plugins" in commands
+    assert "..." not in commands, commands
+
+
+def _schema_keys(schema: object) -> set[str]:
+    """Every property name a JSON Schema declares, at any depth."""
+    if isinstance(schema, dict):
+        found = set(schema.get("properties", {}))
+        for value in schema.values():
+            found |= _schema_keys(value)
+        return found
+    if isinstance(schema, list):
+        return set().union(*(_schema_keys(value) for value in schema))
+    return set()
+
+
+def test_signals_json_help_names_every_key_of_its_schema(world: World) -> None:
+    schema = json.loads((SCHEMAS / "signals.schema.json").read_text(encoding="utf-8"))
+    keys = _schema_keys(schema)
+    assert {"remote", "engine", "queue", "replacement"} <= keys
+    result = world.hookwire("signals", "--help", env={"COLUMNS": "200"})
+    described = result.stdout.partition("--json")[2].partition("--markdown")[0]
+    assert {key for key in keys if not re.search(rf"\b{key}\b", described)} == set()
+
+
+@pytest.mark.parametrize(
+    ("command", "check"),
+    [
+        (["run"], "main ran"),
+        (["plugins", "list", "--json"], '"needy"'),
+        (["plugins", "check"], "needy"),
+        (["plugins", "info", "needy", "--json"], '"needy"'),
+        (["signals", "--json"], "shop_good"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_every_command_takes_the_host_as_host_option_as_well_as_by_position(
+    world: World, command: list[str], check: str
+) -> None:
+    """``--host HOST`` works on every command (as on install, uninstall and new); the
+    positional HOST these commands always took still works and means the same."""
+    by_option = world.hookwire(*command, "--host", "clihost.app:calm")
+    by_position = world.hookwire(*command, "clihost.app:calm")
+    assert by_option.returncode == by_position.returncode == 0, by_option.stderr
+    assert check in by_option.stdout
+    assert by_option.stdout == by_position.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["plugins", "list"], ["plugins", "info", "needy"], ["signals"]],
+    ids=" ".join,
+)
+def test_a_host_given_twice_must_be_the_same(world: World, command: list[str]) -> None:
+    same = world.hookwire(*command, "clihost.app:calm", "--host", "clihost.app:calm")
+    assert same.returncode == 0, same.stderr
+    twice = world.hookwire(*command, "clihost.app:calm", "--host", "clihost.app:host")
+    assert twice.returncode == 2
+    line = one_error_line(twice)
+    assert line.startswith("hookwire: error: invalid value for --host: the host is given twice")
+
+
 def test_short_help_option_works_everywhere(world: World) -> None:
     assert world.hookwire("-h").returncode == 0
     assert "--trace" in world.hookwire("run", "-h").stdout
@@ -178,22 +275,24 @@ def test_shell_completion_script_and_completions_come_from_typer(world: World) -
 
 
 @pytest.mark.parametrize(
-    ("args", "expected"),
+    ("args", "expected", "command"),
     [
-        (["plugins", "list", "--jsn"], "hookwire plugins list: error: no such option: --jsn"),
-        (["plugins", "lst"], "hookwire plugins: error: no such command 'lst'"),
-        (["frobnicate"], "hookwire: error: no such command 'frobnicate'"),
-        (["run", "a:b", "c:d"], "hookwire run: error: got unexpected extra argument(s) (c:d)"),
+        (["plugins", "list", "--jsn"], "no such option: --jsn", "hookwire plugins list"),
+        (["plugins", "lst"], "no such command 'lst'", "hookwire plugins"),
+        (["frobnicate"], "no such command 'frobnicate'", "hookwire"),
+        (["run", "a:b", "c:d"], "got unexpected extra argument(s) (c:d)", "hookwire run"),
     ],
 )
 def test_a_usage_error_is_one_line_pointing_to_help_and_exits_2(
-    world: World, args: list[str], expected: str
+    world: World, args: list[str], expected: str, command: str
 ) -> None:
+    """Every error line has the one prefix ``hookwire: error:``; the help it points to is
+    that of the command at fault."""
     result = world.hookwire(*args)
     assert result.returncode == 2
     line = one_error_line(result)
-    assert line.startswith(expected)
-    assert "--help" in line
+    assert line.startswith(f"hookwire: error: {expected}")
+    assert line.endswith(f"(see '{command} --help')")
 
 
 def test_a_close_option_is_suggested(world: World) -> None:

@@ -88,6 +88,7 @@ EDGE = {
         chatty = Host("chatty", main=chatty_main)
         kaput = Host("kaput", main=lambda: None)
         slow = Host("slow", main=lambda: None)
+        slowpoke = Host("slowpoke", main=lambda: None)
     """,
     "edge/unprintable_module.py": """
         from edge.unprintable import Unprintable
@@ -161,6 +162,19 @@ SLEEPY = {
     """,
 }
 
+# Imports slowly: until the file $EDGE_GO exists, or for $EDGE_SLOW_SECONDS.
+SLOWPOKE = {
+    "edge_slowpoke.py": """
+        import os
+        import time
+
+        go = os.environ.get("EDGE_GO")
+        deadline = time.monotonic() + (60 if go else float(os.environ["EDGE_SLOW_SECONDS"]))
+        while time.monotonic() < deadline and not (go and os.path.exists(go)):
+            time.sleep(0.01)
+    """,
+}
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> World:
@@ -184,6 +198,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Wor
         "1.0",
         entry_points={"slow.plugins": {"sleepy": "edge_sleepy"}},
         modules=SLEEPY,
+    )
+    venv.add_dist_info(
+        "edge-slowpoke",
+        "1.0",
+        entry_points={"slowpoke.plugins": {"slowpoke": "edge_slowpoke"}},
+        modules=SLOWPOKE,
     )
     home = root / "home"
     home.mkdir()
@@ -335,6 +355,24 @@ def test_traceback_shows_a_failed_plugins_traceback(
     assert "edge_kaput.py" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--traceback", "plugins", "info", "kaput", "edge.app:kaput"],
+        ["plugins", "info", "kaput", "edge.app:kaput", "--traceback"],
+    ],
+    ids=" ".join,
+)
+def test_traceback_before_or_after_plugins_info_adds_the_plugins_traceback(
+    world: World, args: list[str]
+) -> None:
+    # plugins info shows the traceback as part of the plugin's record, on stdout.
+    result = world.hookwire(*args)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback (most recent call last)" in result.stdout
+    assert 'raise ValueError("kaput")' in result.stdout
+
+
 def test_without_traceback_a_failed_plugin_is_one_line(world: World) -> None:
     result = world.hookwire("run", "edge.app:kaput")
     assert result.returncode == 0
@@ -388,8 +426,9 @@ def _signal_when_marked(
         (["run", "edge.app:slow"], "typer"),  # hookwire's own imports
         (["run", "edge.app:slow"], None),  # the sleepy plugin's import
         (["plugins", "list", "edge.app:slow"], None),
+        (["plugins", "info", "sleepy", "edge.app:slow"], None),
     ],
-    ids=["hookwire-imports", "plugin-loading", "plugins-list-loading"],
+    ids=["hookwire-imports", "plugin-loading", "plugins-list-loading", "plugins-info-loading"],
 )
 def test_a_signal_before_the_host_runs_is_one_line_and_128_plus_its_number(
     world: World,
@@ -459,3 +498,71 @@ def test_traceback_after_a_command_without_it_says_where_it_goes(world: World) -
     assert result.returncode == 2
     (line,) = _errors(result)
     assert "hookwire --traceback" in line
+
+
+# -- a slow import on a terminal -----------------------------------------------------------------
+
+
+def _visible(terminal_text: str) -> list[str]:
+    """The lines a terminal shows once carriage returns and erase-line sequences are applied."""
+    lines = []
+    for raw in terminal_text.replace("\r\n", "\n").split("\n"):
+        line = ""
+        for piece in raw.replace("\x1b[K", "\x00").split("\r"):
+            line = piece.rpartition("\x00")[2] if "\x00" in piece else piece + line[len(piece) :]
+        lines.append(line)
+    return [line for line in lines if line]
+
+
+def test_a_slow_import_is_named_on_the_terminal_then_erased(world: World, tmp_path: Path) -> None:
+    """After a second, stderr on a terminal names the plugin being imported; the line goes
+    away when the import ends, and stdout (the data) never holds it."""
+    import pty
+    import select
+
+    go = tmp_path / "go"
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        world.command("plugins", "list", "edge.app:slowpoke"),
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        cwd=world.home,
+        env=world.popen_env({"EDGE_GO": str(go)}),
+    )
+    os.close(follower)
+    received = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"importing plugin slowpoke" not in received:
+            assert time.monotonic() < deadline, received
+            if select.select([leader], [], [], 0.1)[0]:
+                received += os.read(leader, 4096)
+        go.touch()
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the command ended and closed the terminal
+                break
+            if not chunk:
+                break
+            received += chunk
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        os.close(leader)
+        process.kill()
+        process.wait()
+    assert process.returncode == 0
+    text = received.decode()
+    assert "hookwire: importing plugin slowpoke..." in text
+    assert _visible(text) == []  # erased: nothing of it stays on the screen
+    assert b"importing" not in stdout
+    assert b"slowpoke" in stdout  # the table
+
+
+def test_a_slow_import_leaves_no_status_in_captured_output(world: World) -> None:
+    result = world.hookwire(
+        "plugins", "list", "edge.app:slowpoke", env={"EDGE_SLOW_SECONDS": "1.3"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "importing" not in result.stdout

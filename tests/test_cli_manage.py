@@ -233,6 +233,15 @@ def test_new_rejects_an_invalid_name_and_a_folder_that_is_not_empty(site: Site) 
     assert [path.name for path in occupied.iterdir()] == ["notes.txt"]
 
 
+def test_new_with_an_unknown_signal_is_one_error_line_with_the_common_prefix(site: Site) -> None:
+    result = site.hookwire("plugins", "new", "pizzeria-y", "--host", HOST, "--signal", "nope")
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("hookwire: error: "), line
+    assert "has no signal 'nope'" in line
+    assert not (site.home / "pizzeria-y").exists()
+
+
 def test_info_on_an_unknown_name_suggests_the_closest_plugin(site: Site) -> None:
     result = site.hookwire("plugins", "info", "loyalti", HOST)
     assert result.returncode == 1
@@ -270,10 +279,18 @@ def test_install_for_a_host_that_does_not_resolve_installs_nothing(site: Site) -
 
 
 def test_installing_what_is_already_there_adds_nothing_and_succeeds(site: Site) -> None:
+    """The installer's progress is left out unless --verbose asks for it: the summary is the
+    whole output."""
     wheel = site.wheels["pizzeria-loyalty"]
     result = site.hookwire("plugins", "install", str(wheel), "--host", HOST)
     assert result.returncode == 0, result.stderr
-    assert "No plugin of host pizzeria (pizzeria.plugins) was added or upgraded." in result.stdout
+    summary = "No plugin of host pizzeria (pizzeria.plugins) was added or upgraded."
+    assert result.stdout.splitlines() == [summary]
+    assert "Processing" not in result.stdout + result.stderr
+    verbose = site.hookwire("plugins", "install", str(wheel), "--host", HOST, "--verbose")
+    assert verbose.returncode == 0, verbose.stderr
+    assert "Processing" in verbose.stdout
+    assert verbose.stdout.splitlines()[-1] == summary
 
 
 def test_uninstall_of_an_unknown_name_suggests_the_closest_plugin(site: Site) -> None:

@@ -50,11 +50,29 @@ def test_the_plugin_is_named_without_the_hosts_prefix() -> None:
     names = project_names("pizzeria-hello-world", "pizzeria")
     assert (names.module, names.entry_point, names.class_name) == (
         "pizzeria_hello_world",
-        "hello_world",
+        "hello-world",
         "HelloWorldPlugin",
     )
-    assert project_names("sms-tools", "pizzeria").entry_point == "sms_tools"
-    assert project_names("pizzeria-2go", "pizzeria").entry_point == "pizzeria_2go"
+    assert project_names("pizzeria-2go", "pizzeria").entry_point == "pizzeria-2go"
+
+
+@pytest.mark.parametrize(
+    ("name", "plugin"),
+    [
+        ("pizzeria-reviews", "reviews"),
+        ("hello-world", "hello-world"),
+        ("Hello_World", "hello-world"),
+        ("pizzeria.hello_world", "hello-world"),
+        ("sms-tools", "sms-tools"),
+    ],
+)
+def test_every_plugin_name_is_written_the_one_way_names_are_compared(
+    name: str, plugin: str
+) -> None:
+    """Whatever the distribution name's case and separators, the plugin's name is normalised
+    (lower case, words joined by '-'), so ``pizzeria-reviews`` and ``hello-world`` follow
+    one rule."""
+    assert project_names(name, "pizzeria").entry_point == plugin
 
 
 def test_every_template_placeholder_is_filled_and_the_files_compile() -> None:

@@ -156,6 +156,7 @@ def test_signals_json_lists_receivers_in_call_order_with_every_documented_key(
         "dispatch_uid": "bake",
         "async": False,
         "remote": None,
+        "sender_pending": False,
     }
     assert bake["file"].endswith("oven_plugin.py")
     assert {key: serve[key] for key in ("receiver", "plugin", "sender", "weak", "async")} == {
@@ -167,6 +168,32 @@ def test_signals_json_lists_receivers_in_call_order_with_every_documented_key(
     }
     assert serve["dispatch_uid"] is None
     schema_validator("signals.schema.json").validate([entry])
+
+
+def test_a_lazy_sender_still_pending_is_said_to_be_pending_in_the_json_and_the_table() -> None:
+    """A receiver connected for ``"module:QualName"`` whose module is not imported yet is
+    called for no sender: the JSON marks it ``sender_pending`` and the table says so, beside
+    a resolved lazy sender shown as the class it became."""
+    published = Signal(name="published")
+
+    def on_pending(sender: object, **kwargs: object) -> None:
+        pass
+
+    def on_resolved(sender: object, **kwargs: object) -> None:
+        pass
+
+    published.connect(on_pending, sender="shapes_never_imported.views:Post", weak=False)
+    published.connect(on_resolved, sender="collections:OrderedDict", weak=False)
+    [entry] = signals_json([published])
+    by_name = {receiver["receiver"].rpartition(".")[2]: receiver for receiver in entry["receivers"]}
+    assert by_name["on_pending"]["sender"] == "shapes_never_imported.views:Post"
+    assert by_name["on_pending"]["sender_pending"] is True
+    assert by_name["on_resolved"]["sender"] == "collections.OrderedDict"
+    assert by_name["on_resolved"]["sender_pending"] is False
+    schema_validator("signals.schema.json").validate([entry])
+    rows = "\n".join(signals_lines([published]))
+    assert "shapes_never_imported.views:Post (pending)" in rows
+    assert "collections.OrderedDict (pending)" not in rows
 
 
 def test_signals_json_keeps_a_signal_without_receivers() -> None:

@@ -151,3 +151,63 @@ def test_no_autoload_shows_the_signals_with_no_plugin_receivers(world: World) ->
         *LIFECYCLE,
     ]
     assert list(signals.values()) == [[] for _ in signals]
+
+
+def _on_a_terminal(world: World, columns: int, *args: str) -> str:
+    """What ``hookwire`` prints with stdout on a pseudo-terminal ``columns`` wide."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    process = subprocess.Popen(
+        world.command(*args),
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        cwd=world.home,
+        env=world.popen_env({"COLUMNS": str(columns)}),
+    )
+    os.close(follower)
+    chunks = []
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the follower side closed: everything was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert process.wait(timeout=120) == 0, process.stderr.read() if process.stderr else ""
+    finally:
+        os.close(leader)
+        process.kill()
+        process.wait()
+        if process.stderr:
+            process.stderr.close()
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_on_a_terminal_the_text_form_fits_its_width_with_short_paths(
+    world: World, columns: int
+) -> None:
+    """On a terminal the receivers' files are shown below their search-path entry
+    (``.../shop_good/signals.py``) and cells too wide are wrapped onto the next lines, so no
+    line is wider than the terminal; piped, each row stays one line with its full path."""
+    shown = _on_a_terminal(world, columns, "signals", "clihost.app:calm")
+    lines = shown.splitlines()
+    assert "clihost.signals.order_placed (2 receivers)" in lines
+    assert max(len(line) for line in lines) <= columns, shown
+    assert "site-packages" not in shown
+    assert ".../" in shown
+    first_row = next(line for line in lines if line.startswith("  1  shop_good."))
+    assert first_row.split()[2:3] == ["good"]  # the plugin column, beside the receiver
+    piped = world.hookwire("signals", "clihost.app:calm", env={"COLUMNS": str(columns)})
+    row = next(line for line in piped.stdout.splitlines() if "announce_order" in line)
+    assert "site-packages" in row
+    assert row.rstrip().endswith("shop_good/signals.py:8")

@@ -85,6 +85,7 @@ def test_to_json_has_the_stable_shape_of_the_signals_command() -> None:
             "dispatch_uid": None,
             "async": False,
             "remote": None,
+            "sender_pending": False,
         },
         {
             "receiver": f"{__name__}.second",
@@ -96,6 +97,7 @@ def test_to_json_has_the_stable_shape_of_the_signals_command() -> None:
             "dispatch_uid": None,
             "async": True,
             "remote": None,
+            "sender_pending": False,
         },
     ]
     json.dumps(payload)

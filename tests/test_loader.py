@@ -517,6 +517,21 @@ class Plugin(hookwire.Plugin):
     assert [record.name for record in registry] == ["db", "cache", "web"]
 
 
+def test_a_misspelt_requirement_names_the_installed_plugin_it_is_closest_to(
+    plugin_site: PluginSite,
+) -> None:
+    add_plugin(plugin_site, "loyalty", pinging())
+    add_plugin(plugin_site, "rewards", pinging("loyality"))
+    add_plugin(plugin_site, "audit", pinging("zzzz"))
+    registry = make_loader(plugin_site).load()
+    assert registry["rewards"].state is PluginState.FAILED
+    assert (registry["rewards"].error or "").endswith(
+        "rewards requires loyality, which is not installed; did you mean 'loyalty'?"
+    )
+    # Nothing close: no guess.
+    assert (registry["audit"].error or "").endswith("audit requires zzzz, which is not installed")
+
+
 def test_absent_disabled_failed_and_cyclic_requirements_fail_the_dependents_naming_the_chain(
     plugin_site: PluginSite,
 ) -> None:

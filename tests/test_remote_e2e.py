@@ -384,6 +384,23 @@ def test_with_no_broker_configured_run_and_worker_meet_in_the_embedded_default(
         run.close()
 
 
+@pytest.mark.parametrize(
+    ("signum", "status", "line"),
+    [(signal.SIGINT, 130, "hookwire: interrupted"), (signal.SIGTERM, 143, "hookwire: terminated")],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_a_worker_stopped_by_a_signal_ends_with_the_line_every_command_prints(
+    venv: Venv, tmp_path: Path, signum: int, status: int, line: str
+) -> None:
+    run = Run(venv, tmp_path, None)
+    try:
+        worker = run.worker("--pool", "solo", "--disable", "other")
+        assert run.stop(worker, signum) == status
+        assert run.log(worker).splitlines()[-1] == line
+    finally:
+        run.close()
+
+
 def test_signals_json_marks_remote_receivers_with_engine_and_queue(
     venv: Venv, tmp_path: Path
 ) -> None:

@@ -2,12 +2,13 @@
 
 Usage in a MyST page::
 
-    ```{typer-cli} hookwire.cli:app
+    ```{typer-cli} hookwire.cli._app:click_command
     :prog: hookwire
     ```
 
 At build time the directive imports ``module:attribute``, turns a :class:`typer.Typer` into its
-command object with :func:`typer.main.get_command` (a click-style command is used as it is),
+command object with :func:`typer.main.get_command` (a click-style command is used as it is,
+a function is called for the command it returns),
 walks every sub-command, and emits one section per command with its usage line, its help text,
 its arguments and its options. Nothing is copied by hand, so the reference cannot drift from the
 code: a renamed option changes the page at the next build, and an app that cannot be imported
@@ -43,7 +44,13 @@ def _load_command(reference: str) -> Any:
         return typer.main.get_command(target)
     if hasattr(target, "make_context") and hasattr(target, "get_params"):
         return target
-    raise TypeError(f"{reference} is neither a typer.Typer nor a command object")
+    if callable(target):  # a function building the command object
+        built = target()
+        if hasattr(built, "make_context") and hasattr(built, "get_params"):
+            return built
+    raise TypeError(
+        f"{reference} is neither a typer.Typer, a command object nor a function returning one"
+    )
 
 
 def _help_text(command: Any) -> str:

@@ -25,7 +25,8 @@ Semantics follow Django 6.1:
   handing async receivers to ``async_to_sync``) records itself in a context variable for as
   long as it runs; the tasks it creates and asgiref carry that record along, so a send nested
   as deep as Python's recursion limit is refused with a ``RecursiveSendError`` even when every
-  level runs on a fresh stack (see :mod:`hookwire._dispatch.recursion`).
+  level runs on a fresh stack, and so is the send that would make too many sends nested in
+  one send run at once, as receivers that fan out do (see :mod:`hookwire._dispatch.recursion`).
 * Failure policy (``asend`` and ``send``), Django 6.1's: the first failing async receiver
   makes the task group cancel the others and wait for them (no task outlives the send).
   Receivers already scheduled still start, so several can fail in the same loop step. One
@@ -42,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 
-from ..exceptions import SyncSendInEventLoopError
+from ..exceptions import RecursiveSendError, SyncSendInEventLoopError
 from .failures import log_robust_failure, note_failure, robust_response
 from .receivers import describe_callable
 from .recursion import (
@@ -50,6 +51,7 @@ from .recursion import (
     calls_receivers,
     leave_send,
     nest_send,
+    outermost_send,
     recursive_send_error,
     stands_in,
 )
@@ -259,7 +261,11 @@ async def _send_async_group(
     except BaseExceptionGroup as grouped:
         if not robust:
             _note_failures(signal, table, receivers, tasks, grouped)
-        if len(grouped.exceptions) == 1:
+        if len(grouped.exceptions) == 1 or all(
+            isinstance(error, RecursiveSendError) for error in grouped.exceptions
+        ):
+            # Receivers fanning out reach the bound on nested sends in the same loop step:
+            # one runaway, raised as one error.
             raise grouped.exceptions[0] from None
         raise
     finally:
@@ -342,7 +348,7 @@ def send_to_async_receivers(
     """``send``/``send_robust`` reaching async receivers, after the sync ones: one
     ``async_to_sync`` call running them concurrently."""
     outer = NESTED_SENDS.get()
-    inner = nest_send(outer, signal, awaited=False) if outer else ([signal, None, True],)
+    inner = nest_send(outer, signal, awaited=False) if outer else (outermost_send(signal),)
     NESTED_SENDS.set(inner)
     try:
         return _send_async_group_blocking(
@@ -374,7 +380,7 @@ async def asend(
     # Recorded in the context for the tasks and threads the receivers run in (see the module
     # docstring and NESTED_SENDS).
     outer = NESTED_SENDS.get()
-    inner = nest_send(outer, signal, awaited=True) if outer else ([signal, None, True],)
+    inner = nest_send(outer, signal, awaited=True) if outer else (outermost_send(signal),)
     NESTED_SENDS.set(inner)
     try:
         if sync_receivers:

@@ -46,6 +46,9 @@ class ReceiverInfo:
     :ivar receiver: the live receiver, or ``None`` if it has been garbage collected since.
     :ivar remote: ``None`` for a receiver that runs in the sending process; for a remote
         receiver (:mod:`hookwire.remote`) ``{"engine": "celery", "queue": ...}``.
+    :ivar sender_pending: whether ``sender`` is a lazy ``"module:QualName"`` reference not
+        resolved yet (its module has not been imported): the receiver is called for no
+        sender until it is.
     """
 
     name: str
@@ -61,6 +64,7 @@ class ReceiverInfo:
     is_async: bool
     receiver: Any
     remote: dict[str, Any] | None = None
+    sender_pending: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``hookwire signals --json`` for this receiver."""
@@ -75,6 +79,7 @@ class ReceiverInfo:
             "dispatch_uid": uid if uid is None or isinstance(uid, str | int) else repr(uid),
             "async": self.is_async,
             "remote": None if self.remote is None else dict(self.remote),
+            "sender_pending": self.sender_pending,
         }
 
 
@@ -101,6 +106,7 @@ def _info(
     weak: bool,
     dispatch_uid: Hashable | None,
     is_async: bool,
+    sender_pending: bool = False,
 ) -> ReceiverInfo:
     module, qualname = names_of(receiver)
     file, line = source_location(receiver)
@@ -120,6 +126,7 @@ def _info(
         is_async=is_async,
         receiver=receiver,
         remote=_remote_marker(receiver),
+        sender_pending=sender_pending,
     )
 
 
@@ -169,6 +176,7 @@ def describe_registrations(
                 weak=connection.weak,
                 dispatch_uid=connection.dispatch_uid,
                 is_async=is_async_callable(receiver),
+                sender_pending=True,
             )
         )
     return ordered

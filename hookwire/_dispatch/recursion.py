@@ -35,6 +35,7 @@ __all__ = [
     "leave_send",
     "nest_send",
     "nested_send_error",
+    "outermost_send",
     "recursive_send_error",
     "stands_in",
 ]
@@ -156,13 +157,26 @@ def recursive_send_error(error: RecursionError, *, robust: bool = False) -> Any:
 # -- sends nested across tasks and threads ----------------------------------------------
 
 # The sends that can leave the stack, recorded in the context they run in, outermost first.
-# Each entry is a list ``[signal, sender, running]``: ``sender`` is what _sending_frame found,
-# ``running`` turns false when the send returns. A task a receiver leaves running keeps a copy
-# of the record; sends it makes later are nested only in the sends still running then.
+# Each entry is a list ``[signal, sender, running, nested_in, live]``: ``sender`` is what
+# _sending_frame found, ``running`` turns false when the send returns. A task a receiver leaves
+# running keeps a copy of the record; sends it makes later are nested only in the sends still
+# running then. ``nested_in`` is the outermost running entry when this one began; that entry's
+# ``live`` set (made by the first send nested in it) holds the id() of every send nested in it
+# still running. Receivers that fan out (two that each send again double the sends at every
+# level) are bounded by that total, which grows far faster than their depth.
 NESTED_SENDS: contextvars.ContextVar[tuple[list[Any], ...]] = contextvars.ContextVar(
     "hookwire_nested_sends", default=()
 )
-SIGNAL, SENDER, RUNNING = 0, 1, 2
+SIGNAL, SENDER, RUNNING, NESTED_IN, LIVE = 0, 1, 2, 3, 4
+
+#: Sends nested in one send that may run at once, as a multiple of Python's recursion limit.
+NESTED_TOTAL_FACTOR = 10
+
+
+def outermost_send(signal: Any) -> list[Any]:
+    """The :data:`NESTED_SENDS` entry of a send nested in no running send."""
+    return [signal, None, True, None, None]
+
 
 # CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
 _ASYNC_CODE_FLAGS = 0x80 | 0x100 | 0x200
@@ -190,12 +204,15 @@ def _nested_pairs(entries: tuple[list[Any], ...]) -> list[tuple[str, str]]:
     return pairs
 
 
-def nested_send_error(entries: tuple[list[Any], ...]) -> RecursiveSendError:
+def nested_send_error(
+    entries: tuple[list[Any], ...], until: str | None = None
+) -> RecursiveSendError:
     """The error for sends nested as deep as Python's recursion limit, each maybe on a
-    stack of its own. ``entries`` are those of :data:`NESTED_SENDS`, ending with the send
-    that is refused."""
+    stack of its own, or (``until`` says so) for too many nested sends running at once.
+    ``entries`` are those of :data:`NESTED_SENDS`, ending with the send that is refused."""
     pairs = _nested_pairs(entries)
-    until = f"{len(pairs)} sends deep across tasks or threads, Python's recursion limit"
+    if until is None:
+        until = f"{len(pairs)} sends deep across tasks or threads, Python's recursion limit"
     error = _runaway_error(pairs, 2, until)
     if error is None:  # no pair repeats: name the innermost sends
         chain = [name for pair in pairs[-_REPEATS:] for name in pair]
@@ -212,15 +229,30 @@ def nest_send(outer: tuple[list[Any], ...], signal: Any, *, awaited: bool) -> tu
     held ``outer`` (not empty): the sends among them still running, and this one, naming who
     sent it.
 
-    :raises RecursiveSendError: sends are already nested as deep as Python's recursion limit.
+    :raises RecursiveSendError: sends are already nested as deep as Python's recursion limit,
+        or :data:`NESTED_TOTAL_FACTOR` times that many are nested in the outermost running
+        send and still running.
     """
     running = tuple(entry for entry in outer if entry[RUNNING])
     if not running:
-        return ([signal, None, True],)
+        return (outermost_send(signal),)
+    owner = running[0]
     # Who sent it: from the caller of this function's caller outwards.
-    entry = [signal, _sending_frame(sys._getframe(2), awaited), True]
-    if len(running) >= sys.getrecursionlimit():
+    entry = [signal, _sending_frame(sys._getframe(2), awaited), True, owner, None]
+    limit = sys.getrecursionlimit()
+    if len(running) >= limit:
         raise nested_send_error((*running, entry))
+    live = owner[LIVE]
+    if live is None:
+        # Two threads may both make one: the lost set only counts fewer sends, never more.
+        live = owner[LIVE] = set()
+    if len(live) >= NESTED_TOTAL_FACTOR * limit:
+        until = (
+            f"{len(live)} sends nested in one send running at once, "
+            f"{NESTED_TOTAL_FACTOR} times Python's recursion limit"
+        )
+        raise nested_send_error((*running, entry), until)
+    live.add(id(entry))
     return (*running, entry)
 
 
@@ -229,6 +261,9 @@ def leave_send(outer: tuple[list[Any], ...], inner: tuple[list[Any], ...]) -> No
     ``outer`` what it found."""
     entry = inner[-1]
     entry[RUNNING] = False
+    owner = entry[NESTED_IN]
+    if owner is not None:
+        owner[LIVE].discard(id(entry))
     current = NESTED_SENDS.get()
     if current is inner:
         NESTED_SENDS.set(outer)

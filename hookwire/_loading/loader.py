@@ -58,6 +58,7 @@ from .causes import describe_exception
 from .config import LoadConfig, resolve_config
 from .importing import EntryPointProblem, import_signals_module, load_plugin_object, split_value
 from .plugin import check_requires_host
+from .progress import working_on
 from .registry import PluginRecord, PluginState, Registry, normalize_name, publish
 from .requirements import unmet_requirement
 from .source_checks import static_requires_host, working_directory_shadow
@@ -343,7 +344,8 @@ class Loader:
             self._modules_before = frozenset(sys.modules)
         for record in list(self._records.values()):
             if record.state is PluginState.DISCOVERED:
-                self._import_one(record)
+                with working_on(record.name, "import"):
+                    self._import_one(record)
                 _resolve_pending()
         self._imported = True
 
@@ -437,7 +439,8 @@ class Loader:
         for key in order:
             record = self._records[key]
             cycle = cycles.get(key)
-            self._ready_one(record, cycle)
+            with working_on(record.name, "ready"):
+                self._ready_one(record, cycle)
             _resolve_pending()
         self._readied = True
         ready_first = [key for key in order if key in self._records]

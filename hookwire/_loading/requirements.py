@@ -73,7 +73,9 @@ def unmet_requirement(
     for required in record.requires:
         dependency = records.get(normalize_name(required))
         if dependency is None:
-            return (record.name, required), ", which is not installed"
+            return (record.name, required), ", which is not installed" + _closest(
+                required, record, records
+            )
         if dependency.state is PluginState.DISABLED:
             return (record.name, dependency.name), f", which is {dependency.reason}"
         if dependency.state is PluginState.FAILED:
@@ -88,3 +90,17 @@ def unmet_requirement(
         if dependency.state is not PluginState.READY:
             return (record.name, dependency.name), f", which is {dependency.state.value}"
     return None
+
+
+def _closest(required: str, requiring: PluginRecord, records: Mapping[str, PluginRecord]) -> str:
+    """``"; did you mean 'loyalty'?"`` when another plugin is named like the missing
+    ``required`` (a plugin cannot mean itself)."""
+    import difflib
+
+    names = {
+        normalize_name(record.name): record.name
+        for record in records.values()
+        if record is not requiring
+    }
+    close = difflib.get_close_matches(normalize_name(required), list(names), n=1, cutoff=0.6)
+    return f"; did you mean {names[close[0]]!r}?" if close else ""

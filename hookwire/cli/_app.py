@@ -23,6 +23,7 @@ from .._text import describe_error, escape, escape_lines
 from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError, LoadError
 from . import _info, _install, _new, _output, _silence_stdout
 from ._output import PROG
+from ._params import HostArgument, HostOption, one_host
 
 if TYPE_CHECKING:
     from .._dispatch.foreign import ForeignSignal
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from .._host import Host
     from .._loading.registry import PluginRecord, Registry
 
-__all__ = ["app", "invoke"]
+__all__ = ["app", "click_command", "invoke"]
 
 
 def _import_click_exceptions() -> Any:
@@ -101,7 +102,12 @@ plugins_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-app.add_typer(plugins_app, name="plugins")
+# A short help of its own: click cuts the group's help to fit the command list ("...").
+app.add_typer(
+    plugins_app,
+    name="plugins",
+    short_help="List, check, inspect, install, remove and create plugins.",
+)
 
 
 def _show_version(value: bool) -> None:
@@ -144,18 +150,6 @@ def _set_traceback(value: bool) -> None:
 
 # -- shared parameters ---------------------------------------------------------------------
 
-HostArgument = Annotated[
-    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-    typer.Argument(
-        metavar="HOST",
-        help=(
-            "The host, as 'module:attribute' (a hookwire.Host or a zero-argument function "
-            "returning one). Default: $HOOKWIRE_HOST, then [tool.hookwire] host in the nearest "
-            "pyproject.toml, then the built-in host."
-        ),
-        show_default=False,
-    ),
-]
 PluginOption = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option(
@@ -233,9 +227,10 @@ def _load(
     from contextlib import nullcontext
 
     from ._resolve import resolve_host
+    from ._status import loading_status
     from ._streams import stdout_to_stderr
 
-    with stdout_to_stderr() if stdout_is_data else nullcontext():
+    with stdout_to_stderr() if stdout_is_data else nullcontext(), loading_status():
         host = resolve_host(host_reference)
         registry = host.load(
             plugins=plugin if plugin else None,
@@ -252,6 +247,7 @@ def _load(
 @app.command(short_help="Load the plugins and run the host's main.")
 def run(
     host: HostArgument = None,
+    host_option: HostOption = None,
     plugin: PluginOption = None,
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
@@ -283,7 +279,9 @@ def run(
     # handler (or by the application's own, if it configured logging): never twice.
     _Options.load_failures = True
     with _output_guard(), _tracing(trace):
-        loaded_host, _ = _load(host, plugin, disable, no_autoload, strict, stdout_is_data=False)
+        loaded_host, _ = _load(
+            one_host(host, host_option), plugin, disable, no_autoload, strict, stdout_is_data=False
+        )
         sys.stderr.flush()
         return loaded_host.run()
 
@@ -312,6 +310,7 @@ def _tracing(enabled: bool) -> Iterator[None]:
 @plugins_app.command("list", short_help="List the host's plugins and their state.")
 def plugins_list(
     host: HostArgument = None,
+    host_option: HostOption = None,
     all_: Annotated[
         bool,
         typer.Option(
@@ -350,7 +349,9 @@ def plugins_list(
     if verbose:
         _show_discovery_cache_notes()
     with _output_guard():
-        loaded_host, registry = _load(host, plugin, disable, no_autoload, strict)
+        loaded_host, registry = _load(
+            one_host(host, host_option), plugin, disable, no_autoload, strict
+        )
         _print_tracebacks(registry)
         if json:
             _output.write_json(_output.plugins_json(registry, include_disabled=all_))
@@ -371,6 +372,7 @@ def plugins_list(
 @plugins_app.command("check", short_help="Load every plugin; exit 1 if any failed.")
 def plugins_check(
     host: HostArgument = None,
+    host_option: HostOption = None,
     plugin: PluginOption = None,
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
@@ -385,7 +387,7 @@ def plugins_check(
     plugins that are not selected, are only shown.
     """
     with _output_guard():
-        _, registry = _load(host, plugin, disable, no_autoload, strict)
+        _, registry = _load(one_host(host, host_option), plugin, disable, no_autoload, strict)
         _print_tracebacks(registry)
         lines, failures = _output.plugin_check_lines(registry)
         _output.write_lines(lines)
@@ -402,14 +404,17 @@ def _print_tracebacks(registry: Registry) -> None:
 @app.command(short_help="Show every signal and its receivers.")
 def signals(
     host: HostArgument = None,
+    host_option: HostOption = None,
     json: Annotated[
         bool,
         typer.Option(
             "--json",
             help=(
-                "Print a JSON array of {signal, doc, args: [{name, type, deprecated}], "
-                "receivers: [{receiver, file, line, plugin, sender, weak, dispatch_uid, "
-                "async}]} instead of text."
+                "Print a JSON array of {signal, doc, args: [{name, type, deprecated, "
+                "replacement}], receivers: [{receiver, file, line, plugin, sender, weak, "
+                "dispatch_uid, async, remote: null or {engine, queue}, sender_pending}]} instead "
+                "of text "
+                "(see docs/schemas/signals.schema.json)."
             ),
         ),
     ] = False,
@@ -446,15 +451,15 @@ def signals(
             from ._resolve import resolve_host
 
             with redirect_stdout(sys.stderr):
-                resolved = resolve_host(host)
+                resolved = resolve_host(one_host(host, host_option))
             _output.write_lines(escape(line) for line in api_page(resolved))
             return EXIT_OK
-        loaded_host, _ = _load(host, plugin, disable, no_autoload, strict)
+        loaded_host, _ = _load(one_host(host, host_option), plugin, disable, no_autoload, strict)
         shown = _shown_signals(loaded_host)
         if json:
             _output.write_json(_output.signals_json(shown))
         else:
-            _output.write_lines(_output.signals_lines(shown))
+            _output.write_lines(_output.signals_lines(shown, _output.terminal_width()))
         return EXIT_OK
 
 
@@ -602,11 +607,42 @@ def _show_discovery_cache_notes() -> None:
             handler.setLevel(logging.INFO)
 
 
+def click_command() -> Any:
+    """The click command of :data:`app`, as ``hookwire`` runs it and its reference shows it:
+    arguments named by their metavar alone (``NAME``, ``[HOST]``, ``NAME...``), without the
+    type typer adds (``<str>``, ``<list[str]>``) or the braces it puts around required ones."""
+    command = typer.main.get_command(app)
+    _plain_argument_names(command)
+    return command
+
+
+def _plain_argument_names(command: Any) -> None:
+    # typer's arguments describe their help entry and usage through these two methods; an
+    # attribute of the instance takes their place (a typer without them is left as it is).
+    for param in command.params:
+        if getattr(param, "param_type_name", "") != "argument":
+            continue
+        if hasattr(param, "display_type_rich"):
+            param.display_type_rich = lambda ctx: None
+        if hasattr(param, "_usage_display_name"):
+            param._usage_display_name = _usage_name(param)
+    for child in getattr(command, "commands", {}).values():
+        _plain_argument_names(child)
+
+
+def _usage_name(param: Any) -> Any:
+    name = str(param.metavar or param.name).upper()
+    shown = name if param.required else f"[{name}]"
+    if param.nargs != 1:
+        shown += "..."
+    return lambda: shown
+
+
 def invoke(args: Sequence[str]) -> int:
     """Run the command line ``args`` and return the exit status (see the module docstring)."""
     _Options.traceback = False
     _Options.load_failures = False
-    command = typer.main.get_command(app)
+    command = click_command()
     _install_log_handler()
     try:
         result = command.main(args=list(args), prog_name=PROG, standalone_mode=False)
@@ -634,7 +670,8 @@ def invoke(args: Sequence[str]) -> int:
         message = exc.format_message()
         if "--traceback" in message and "--traceback" in args:
             help_hint = f" (--traceback goes before the command: '{PROG} --traceback ...')"
-        sys.stderr.write(f"{where}: error: {escape(_lower_first(message))}{help_hint}\n")
+        # One prefix for every error; the help hint names the command at fault.
+        sys.stderr.write(f"{PROG}: error: {escape(_lower_first(message))}{help_hint}\n")
         return int(exc.exit_code)
     except click_exceptions.ClickException as exc:
         sys.stderr.write(f"{PROG}: error: {escape(_lower_first(exc.format_message()))}\n")

@@ -8,12 +8,13 @@ JSON (the shape is documented in ``docs/schemas/plugins-info.schema.json``).
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .._text import escape
-from ._output import PROG, render_table, write_json, write_lines
+from ._output import PROG, render_table, sender_text, write_json, write_lines
+from ._params import HostArgument, HostOption, one_host
 
 if TYPE_CHECKING:
     from .._loading.registry import PluginRecord, Registry
@@ -120,7 +121,7 @@ def _lines(info: dict[str, Any], *, with_traceback: bool) -> list[str]:
             (
                 receiver["signal"],
                 receiver["receiver"],
-                receiver["sender"] or "any",
+                sender_text(receiver["sender"], pending=receiver["sender_pending"]),
                 "remote" if receiver["remote"] else "local",
                 f"{receiver['file']}:{receiver['line']}" if receiver["file"] else None,
             )
@@ -156,17 +157,8 @@ def plugins_info(
     name: Annotated[
         str, typer.Argument(metavar="NAME", help="The plugin's name.", show_default=False)
     ],
-    host: Annotated[
-        Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-        typer.Argument(
-            metavar="HOST",
-            help=(
-                "The host, as 'module:attribute'. Default: $HOOKWIRE_HOST, then "
-                "[tool.hookwire] host in the nearest pyproject.toml, then the built-in host."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    host: HostArgument = None,
+    host_option: HostOption = None,
     json: Annotated[
         bool,
         typer.Option(
@@ -188,14 +180,20 @@ def plugins_info(
     from ._app import _Options, _output_guard
 
     with _output_guard():
-        return _show_info(name, host, json=json, with_traceback=traceback or _Options.traceback)
+        return _show_info(
+            name,
+            one_host(host, host_option),
+            json=json,
+            with_traceback=traceback or _Options.traceback,
+        )
 
 
 def _show_info(name: str, host: str | None, *, json: bool, with_traceback: bool) -> int:
     from ._resolve import resolve_host
+    from ._status import loading_status
     from ._streams import stdout_to_stderr
 
-    with stdout_to_stderr():
+    with stdout_to_stderr(), loading_status():
         loaded = resolve_host(host)
         registry = loaded.load()
     record = registry.get(name)

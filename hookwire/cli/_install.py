@@ -25,26 +25,13 @@ import typer
 from .._loading.names import normalize_name
 from .._text import escape
 from ._output import PROG, render_table, write_lines
+from ._params import HostOption
 
 __all__ = ["Installer", "installer", "plugins_install", "plugins_uninstall"]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-
-HostOption = Annotated[
-    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-    typer.Option(
-        "--host",
-        metavar="HOST",
-        help=(
-            "The host whose plugins are compared, as 'module:attribute'. Default: "
-            "$HOOKWIRE_HOST, then [tool.hookwire] host in the nearest pyproject.toml, then the "
-            "built-in host."
-        ),
-        show_default=False,
-    ),
-]
 
 
 class _Failed(Exception):
@@ -255,13 +242,25 @@ def plugins_install(
             show_default=False,
         ),
     ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help=(
+                "Show the installer's whole output as it runs (by default only its warnings "
+                "and errors are shown, then the summary)."
+            ),
+        ),
+    ] = False,
 ) -> int:
     """Install plugins into the environment hookwire runs in, then report what the host gained.
 
-    Runs this interpreter's pip (or 'uv pip' where the environment has no pip), then lists the
-    plugins the installation added or upgraded and loads them in a fresh process to show their
-    state. Exit status 1 when an installed distribution offers the host no plugin (it stays
-    installed; the message says how to remove it) or when a new plugin fails to load.
+    Runs this interpreter's pip (or 'uv pip' where the environment has no pip), quietly unless
+    --verbose is given, then lists the plugins the installation added or upgraded and loads them
+    in a fresh process to show their state. Exit status 1 when an installed distribution offers
+    the host no plugin (it stays installed; the message says how to remove it) or when a new
+    plugin fails to load.
     """
     names = list(targets or [])
     editables = list(editable or [])
@@ -275,7 +274,7 @@ def plugins_install(
 
     try:
         with _output_guard():
-            return _install(names, editables, host, upgrade)
+            return _install(names, editables, host, upgrade, verbose=verbose)
     except _Failed as failure:
         _error(str(failure))
         return failure.status
@@ -289,11 +288,17 @@ def _not_an_option(target: str) -> str:
     )
 
 
-def _install(names: list[str], editables: list[str], host: str | None, upgrade: bool) -> int:
+def _install(
+    names: list[str], editables: list[str], host: str | None, upgrade: bool, *, verbose: bool
+) -> int:
     requested = [requested_distribution(target) for target in [*names, *editables]]
     wanted = [name for name in requested if name is not None]
     before = _probe(host, load=False)
-    arguments = ["--upgrade"] if upgrade else []
+    # Quiet unless asked: pip's 30 lines of "Requirement already satisfied" would bury the
+    # summary; its warnings and errors are still shown.
+    arguments = [] if verbose else ["--quiet"]
+    if upgrade:
+        arguments.append("--upgrade")
     for path in editables:
         arguments += ["--editable", path]
     # After "--" the installer reads every argument as a requirement or a path, never an option.

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from .._loading.names import normalize_name
 from .._text import escape
 from ._output import PROG
+from ._params import HostOption
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -123,18 +125,23 @@ def shadowing(names: ProjectNames, host: Host, host_module: str) -> str | None:
 
 
 def project_names(name: str, host_name: str) -> ProjectNames:
-    """Names derived from the distribution name ``name`` for the host ``host_name``: the
-    plugin is called ``hello`` in ``pizzeria-hello`` for the host ``pizzeria``.
+    """Names derived from the distribution name ``name`` for the host ``host_name``.
+
+    The plugin's name is the distribution's, normalised as plugin names are compared
+    (lower case, words joined by ``-``), without the host's name in front: ``pizzeria-reviews``
+    gives ``reviews`` and ``pizzeria-hello-world`` gives ``hello-world`` for the host
+    ``pizzeria``; ``hello-world`` gives ``hello-world`` (the prefix stays when the rest does not
+    start with a letter: ``pizzeria-2go``). Its class is ``HelloWorldPlugin``.
 
     :raises ValueError: as :func:`module_name`.
     """
     module = module_name(name)
     prefix = re.sub(r"[-_.]+", "_", host_name).lower() + "_"
-    entry_point = module.removeprefix(prefix) if module != prefix[:-1] else module
-    if not entry_point.isidentifier():
-        entry_point = module
-    class_name = "".join(part.capitalize() for part in entry_point.split("_")) + "Plugin"
-    return ProjectNames(name, module, entry_point, class_name)
+    words = module.removeprefix(prefix) if module != prefix[:-1] else module
+    if not words.isidentifier():
+        words = module
+    class_name = "".join(part.capitalize() for part in words.split("_")) + "Plugin"
+    return ProjectNames(name, module, normalize_name(words), class_name)
 
 
 def _signal_of(host: Host, chosen: str | None = None) -> Signal:
@@ -258,7 +265,7 @@ def template_values(
         "module": names.module,
         "entry_point": names.entry_point,
         "class_name": names.class_name,
-        "verbose_name": names.entry_point.replace("_", " ").capitalize(),
+        "verbose_name": names.entry_point.replace("-", " ").capitalize(),
         "requires_host": requires_host,
         "host_name": host.name,
         "host_version": json.dumps(host.version) if host.version else "None",
@@ -317,18 +324,7 @@ def plugins_new(
             show_default=False,
         ),
     ],
-    host: Annotated[
-        Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-        typer.Option(
-            "--host",
-            metavar="HOST",
-            help=(
-                "The host the plugin is for, as 'module:attribute'. Default: $HOOKWIRE_HOST, "
-                "then [tool.hookwire] host in the nearest pyproject.toml, then the built-in host."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    host: HostOption = None,
     directory: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
@@ -390,7 +386,7 @@ def plugins_new(
     try:
         values = template_values(names, loaded, reference.text, signal)
     except ValueError as exc:
-        sys.stderr.write(f"{PROG} plugins new: error: {escape(exc)}\n")
+        sys.stderr.write(f"{PROG}: error: {escape(exc)}\n")
         return 2
     files = render_project(values)
     for relative, text in files.items():

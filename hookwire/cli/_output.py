@@ -41,18 +41,94 @@ __all__ = [
 PROG = "hookwire"
 
 
-def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    """Rows aligned under ``headers``; cells are escaped, trailing spaces removed."""
+def render_table(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], width: int | None = None
+) -> list[str]:
+    """Rows aligned under ``headers``; cells are escaped, trailing spaces removed.
+
+    With ``width`` (a terminal's), columns too wide to fit are narrowed, widest first, and their
+    cells wrapped onto the row's next lines, as ``rich`` tables do; no column is narrowed below
+    its header or :data:`_NARROWEST` characters.
+    """
     cells = [[escape(cell) for cell in row] for row in rows]
     widths = [len(header) for header in headers]
     for row in cells:
         for index, cell in enumerate(row):
             widths[index] = max(widths[index], len(cell))
+    if width is not None:
+        widths = _narrowed(widths, [len(header) for header in headers], width)
     lines = []
     for row in [list(headers), *cells]:
-        padded = "  ".join(cell.ljust(widths[index]) for index, cell in enumerate(row))
-        lines.append(padded.rstrip())
+        wrapped = [_wrap(cell, widths[index]) for index, cell in enumerate(row)]
+        for depth in range(max(len(parts) for parts in wrapped)):
+            padded = "  ".join(
+                (parts[depth] if depth < len(parts) else "").ljust(widths[index])
+                for index, parts in enumerate(wrapped)
+            )
+            lines.append(padded.rstrip())
     return lines
+
+
+#: The fewest characters a column is narrowed to when a table must fit a terminal.
+_NARROWEST = 8
+
+
+def _narrowed(widths: list[int], headers: list[int], width: int) -> list[int]:
+    widths = list(widths)
+    floors = [
+        max(header, min(_NARROWEST, natural))
+        for header, natural in zip(headers, widths, strict=True)
+    ]
+    excess = sum(widths) + 2 * (len(widths) - 1) - width
+    while excess > 0:
+        widest = max(range(len(widths)), key=lambda index: widths[index] - floors[index])
+        if widths[widest] <= floors[widest]:
+            break  # as narrow as it goes: the terminal wraps the rest
+        widths[widest] -= 1
+        excess -= 1
+    return widths
+
+
+def _wrap(cell: str, width: int) -> list[str]:
+    """``cell`` in pieces of at most ``width``, broken after a separator where one is near."""
+    pieces = []
+    while len(cell) > width:
+        cut = max(cell.rfind(mark, 0, width) for mark in " ./:_-") + 1
+        if cut < width // 2:
+            cut = width
+        pieces.append(cell[:cut].rstrip())
+        cell = cell[cut:].lstrip(" ")
+    pieces.append(cell)
+    return pieces
+
+
+def terminal_width() -> int | None:
+    """The width of the terminal stdout is, ``None`` when it is no terminal: output read by
+    programs or kept in files stays one line per row."""
+    import os
+    import shutil
+
+    try:
+        if not os.isatty(sys.stdout.fileno()):
+            return None
+    except (AttributeError, OSError, ValueError):
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def short_path(path: str) -> str:
+    """``path`` as a person reads it on a terminal: relative to the current directory when
+    it lies there, else ``.../`` and the part below the search-path entry holding it
+    (``.../pizzeria_loyalty/signals.py``), else whole."""
+    import os
+
+    roots = [(entry, ".../") for entry in sys.path if entry] + [(os.getcwd(), "")]
+    best: tuple[int, str] | None = None
+    for root, lead in roots:
+        root = os.path.abspath(root)
+        if path.startswith(root.rstrip(os.sep) + os.sep) and (best is None or len(root) > best[0]):
+            best = (len(root), lead + os.path.relpath(path, root))
+    return path if best is None else best[1]
 
 
 def write_lines(lines: Iterable[str]) -> None:
@@ -295,15 +371,35 @@ def _flags(info: ReceiverInfo) -> str:
     return " ".join(flags)
 
 
-def _location(info: ReceiverInfo) -> str:
+def sender_text(sender: str | None, *, pending: bool) -> str:
+    """A receiver's sender filter for people: ``any``, the sender, or a lazy reference still
+    pending, said to be so (``blogsite.views:Post (pending)``)."""
+    if sender is None:
+        return "any"
+    return f"{sender} (pending)" if pending else sender
+
+
+def _location(info: ReceiverInfo, *, short: bool) -> str:
     if not info.file:
         return "-"
-    return f"{info.file}:{info.line}" if info.line else str(info.file)
+    file = short_path(info.file) if short else info.file
+    return f"{file}:{info.line}" if info.line else str(file)
 
 
-def signals_lines(signals: Sequence[Signal | ForeignSignal]) -> list[str]:
+def _fitted(line: str, width: int | None) -> list[str]:
+    """An indented line of prose, wrapped to ``width`` under its own indentation."""
+    if width is None or len(line) <= width:
+        return [line]
+    import textwrap
+
+    indent = " " * (len(line) - len(line.lstrip(" ")) + 2)
+    return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
+
+
+def signals_lines(signals: Sequence[Signal | ForeignSignal], width: int | None = None) -> list[str]:
     """``signals`` for people: each signal, its doc and declared arguments, then its receivers
-    in call order."""
+    in call order. With ``width`` (a terminal's), file paths are shortened and the tables
+    fitted to it (see :func:`render_table`)."""
     lines: list[str] = []
     for signal in signals:
         infos = signal.describe_receivers()
@@ -312,10 +408,10 @@ def signals_lines(signals: Sequence[Signal | ForeignSignal]) -> list[str]:
             lines.append("")
         lines.append(f"{escape(signal.qualified_name)} ({len(infos)} {noun})")
         if signal.doc:
-            lines.append(f"  {escape(' '.join(signal.doc.split()))}")
+            lines.extend(_fitted(f"  {escape(' '.join(signal.doc.split()))}", width))
         arguments = describe_args(signal)
         if arguments is not None:
-            lines.append(f"  arguments: {escape(arguments)}")
+            lines.extend(_fitted(f"  arguments: {escape(arguments)}", width))
         if not infos:
             continue
         rows = [
@@ -323,12 +419,16 @@ def signals_lines(signals: Sequence[Signal | ForeignSignal]) -> list[str]:
                 position,
                 info.name,
                 info.plugin,
-                "any" if info.sender is None else info.sender_repr,
+                sender_text(
+                    info.sender_repr if info.sender is not None else None,
+                    pending=info.sender_pending,
+                ),
                 _flags(info),
-                _location(info),
+                _location(info, short=width is not None),
             )
             for position, info in enumerate(infos, 1)
         ]
-        table = render_table(("#", "RECEIVER", "PLUGIN", "SENDER", "KIND", "DEFINED AT"), rows)
+        headers = ("#", "RECEIVER", "PLUGIN", "SENDER", "KIND", "DEFINED AT")
+        table = render_table(headers, rows, None if width is None else width - 2)
         lines.extend("  " + line for line in table)
     return lines

@@ -16,7 +16,6 @@ from ..exceptions import HookwireError
 from . import _output
 from ._app import (
     DisableOption,
-    HostArgument,
     NoAutoloadOption,
     PluginOption,
     StrictOption,
@@ -25,6 +24,7 @@ from ._app import (
     _signals_of,
     app,
 )
+from ._params import HostArgument, HostOption, one_host
 
 __all__ = ["worker"]
 
@@ -48,12 +48,14 @@ class LogLevel(StrEnum):
 @app.command(short_help="Run a Celery worker for the host's remote receivers.")
 def worker(
     host: HostArgument = None,
+    host_option: HostOption = None,
     concurrency: Annotated[
         Optional[int],  # noqa: UP045 - typer reads the annotation at runtime
         typer.Option(
             "--concurrency",
             "-c",
             min=1,
+            metavar="N",
             help="Receivers run at once (pool processes or threads). Default: the CPU count.",
             show_default=False,
         ),
@@ -72,10 +74,21 @@ def worker(
         ),
     ] = None,
     pool: Annotated[
-        Pool, typer.Option("--pool", help="How receivers run: processes, threads or in-line.")
+        Pool,
+        typer.Option(
+            "--pool",
+            metavar="[prefork|threads|solo]",
+            help="How receivers run: processes, threads or in-line.",
+        ),
     ] = Pool.prefork,
     loglevel: Annotated[
-        LogLevel, typer.Option("--loglevel", "-l", help="Celery's log level.")
+        LogLevel,
+        typer.Option(
+            "--loglevel",
+            "-l",
+            metavar="[debug|info|warning|error]",
+            help="Celery's log level.",
+        ),
     ] = LogLevel.warning,
     plugin: PluginOption = None,
     disable: DisableOption = None,
@@ -99,7 +112,9 @@ def worker(
 
     # Failed plugins are the loader's warnings on hookwire.loading, shown once by the handler.
     _Options.load_failures = True
-    loaded_host, registry = _load(host, plugin, disable, no_autoload, strict, stdout_is_data=False)
+    loaded_host, registry = _load(
+        one_host(host, host_option), plugin, disable, no_autoload, strict, stdout_is_data=False
+    )
     table = build_table(_signals_of(loaded_host), registry)
     celery_app, _ = app_for(loaded_host)
     try:
@@ -181,5 +196,9 @@ def _run_worker(
     )
     celery_worker.start()
     if received:
-        return EXIT_TERMINATED if received[-1] == "SIGTERM" else EXIT_INTERRUPTED
+        # The same last line as every other command stopped by a signal.
+        terminated = received[-1] == "SIGTERM"
+        sys.stderr.write(f"{_output.PROG}: {'terminated' if terminated else 'interrupted'}\n")
+        sys.stderr.flush()
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return int(celery_worker.exitcode or 0)
