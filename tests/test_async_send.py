@@ -19,7 +19,7 @@ import pytest
 
 from hookwire import Signal
 from hookwire._dispatch.attribution import plugin_scope
-from hookwire._dispatch.failures import NESTED_TOTAL_FACTOR
+from hookwire._dispatch.recursion import NESTED_TOTAL_FACTOR
 from hookwire.exceptions import RecursiveSendError, SyncSendInEventLoopError
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
