@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from venvtools import Venv, clean_env, create_venv, write_project
+from venvtools import Venv, clean_env, create_venv, hatchling_pyproject, write_project
 
 from hookwire import Host
 from hookwire import signals as lifecycle
@@ -82,18 +82,9 @@ app = HookwireMiddleware(plain, host=host)
 """
 
 AUDIT = {
-    "pyproject.toml": """
-        [build-system]
-        requires = ["hatchling"]
-        build-backend = "hatchling.build"
-
-        [project]
-        name = "shop-audit"
-        version = "1.0"
-
-        [project.entry-points."shop.plugins"]
-        audit = "shop_audit"
-    """,
+    "pyproject.toml": hatchling_pyproject(
+        "shop-audit", "1.0", entry_points={"shop.plugins": {"audit": "shop_audit"}}
+    ),
     "shop_audit/__init__.py": "",
     "shop_audit/signals.py": """
         import os
@@ -144,18 +135,9 @@ AUDIT = {
 }
 
 BROKEN = {
-    "pyproject.toml": """
-        [build-system]
-        requires = ["hatchling"]
-        build-backend = "hatchling.build"
-
-        [project]
-        name = "shop-broken"
-        version = "0.1"
-
-        [project.entry-points."shop.plugins"]
-        broken = "shop_broken"
-    """,
+    "pyproject.toml": hatchling_pyproject(
+        "shop-broken", "0.1", entry_points={"shop.plugins": {"broken": "shop_broken"}}
+    ),
     "shop_broken/__init__.py": """
         raise ImportError("no oven in this shop")
     """,

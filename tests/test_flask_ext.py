@@ -15,23 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from venvtools import Venv, create_venv, write_project
+from venvtools import Venv, create_venv, hatchling_pyproject, write_project
 
 pytestmark = pytest.mark.e2e
 
 AUDIT = {
-    "pyproject.toml": """
-        [build-system]
-        requires = ["hatchling"]
-        build-backend = "hatchling.build"
-
-        [project]
-        name = "shop-audit"
-        version = "1.0"
-
-        [project.entry-points."shop.plugins"]
-        audit = "shop_audit"
-    """,
+    "pyproject.toml": hatchling_pyproject(
+        "shop-audit", "1.0", entry_points={"shop.plugins": {"audit": "shop_audit"}}
+    ),
     "shop_audit/__init__.py": "",
     "shop_audit/signals.py": """
         import os
@@ -64,18 +55,9 @@ AUDIT = {
 }
 
 BROKEN = {
-    "pyproject.toml": """
-        [build-system]
-        requires = ["hatchling"]
-        build-backend = "hatchling.build"
-
-        [project]
-        name = "shop-broken"
-        version = "0.1"
-
-        [project.entry-points."shop.plugins"]
-        broken = "shop_broken"
-    """,
+    "pyproject.toml": hatchling_pyproject(
+        "shop-broken", "0.1", entry_points={"shop.plugins": {"broken": "shop_broken"}}
+    ),
     "shop_broken/__init__.py": """
         raise ImportError("no oven in this shop")
     """,
