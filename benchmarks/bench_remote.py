@@ -112,30 +112,7 @@ def measure_publish(rounds: int, per_round: int) -> dict[str, float]:
     hookwire_app, _ = app_for(benchhost.host)
     plain = Celery("plain", broker=hookwire_app.conf.broker_url, set_as_current=False)
     plain.conf.update(task_serializer="json", accept_content=["json"], task_ignore_result=True)
-
-    @plain.task(name="plain.record", ignore_result=True)
-    def plain_record(**kwargs: Any) -> None:
-        pass
-
-    signal = benchhost.order_placed
-
-    def hookwire_send() -> None:
-        signal.send(sender=None, sent_at=0.0, **PAYLOAD)
-
-    def celery_apply() -> None:
-        plain_record.apply_async(kwargs={"sent_at": 0.0, **PAYLOAD}, queue="plain")
-
-    for warm in (hookwire_send, celery_apply):
-        for _ in range(50):
-            warm()
-    best = {"hookwire": float("inf"), "celery": float("inf")}
-    for _ in range(rounds):
-        for name, operation in (("hookwire", hookwire_send), ("celery", celery_apply)):
-            started = time.perf_counter()
-            for _ in range(per_round):
-                operation()
-            best[name] = min(best[name], (time.perf_counter() - started) / per_round * 1e6)
-    return best
+    return _publish_costs(plain, "celery", rounds, per_round)
 
 
 def measure_embedded_publish(rounds: int, per_round: int, folder: Path) -> dict[str, float]:
@@ -161,6 +138,14 @@ def measure_embedded_publish(rounds: int, per_round: int, folder: Path) -> dict[
             "store_processed": False,
         },
     )
+    return _publish_costs(plain, "kombu_filesystem", rounds, per_round)
+
+
+def _publish_costs(plain: Any, label: str, rounds: int, per_round: int) -> dict[str, float]:
+    """Best mean per operation, in microseconds, of hookwire's send on the loaded bench host
+    (as ``"hookwire"``) and of ``apply_async`` of the same payload on the Celery app ``plain``
+    (as ``label``), after a warm-up of each."""
+    import benchhost
 
     @plain.task(name="plain.record", ignore_result=True)
     def plain_record(**kwargs: Any) -> None:
@@ -171,18 +156,16 @@ def measure_embedded_publish(rounds: int, per_round: int, folder: Path) -> dict[
     def hookwire_send() -> None:
         signal.send(sender=None, sent_at=0.0, **PAYLOAD)
 
-    def filesystem_apply() -> None:
+    def plain_apply() -> None:
         plain_record.apply_async(kwargs={"sent_at": 0.0, **PAYLOAD}, queue="plain")
 
-    for warm in (hookwire_send, filesystem_apply):
+    operations = {"hookwire": hookwire_send, label: plain_apply}
+    for warm in operations.values():
         for _ in range(50):
             warm()
-    best = {"hookwire": float("inf"), "kombu_filesystem": float("inf")}
+    best = dict.fromkeys(operations, float("inf"))
     for _ in range(rounds):
-        for name, operation in (
-            ("hookwire", hookwire_send),
-            ("kombu_filesystem", filesystem_apply),
-        ):
+        for name, operation in operations.items():
             started = time.perf_counter()
             for _ in range(per_round):
                 operation()
