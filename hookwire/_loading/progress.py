@@ -2,13 +2,13 @@
 
 The loader calls :func:`working_on` around each plugin's import and ready phase; one listener
 at a time (:func:`listen`) is told ``(plugin, phase)`` as a phase begins and ``(None, None)``
-as it ends. Without a listener this costs a global read per phase.
+as it ends. Without a listener this costs a global read and a shared no-op block per phase.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 __all__ = ["Listener", "listen", "working_on"]
 
@@ -28,13 +28,21 @@ def listen(listener: Listener) -> Iterator[None]:
         _listener = previous
 
 
-@contextmanager
-def working_on(plugin: str, phase: str) -> Iterator[None]:
+def working_on(plugin: str, phase: str) -> AbstractContextManager[None]:
     """Around one plugin's ``phase`` (``"import"`` or ``"ready"``) in the loader."""
     listener = _listener
     if listener is None:
-        yield
-        return
+        # The loader opens two of these a plugin: without a listener, one shared no-op block
+        # instead of a generator's set-up for each.
+        return _IDLE
+    return _telling(listener, plugin, phase)
+
+
+_IDLE: AbstractContextManager[None] = nullcontext()
+
+
+@contextmanager
+def _telling(listener: Listener, plugin: str, phase: str) -> Iterator[None]:
     listener(plugin, phase)
     try:
         yield
