@@ -3,6 +3,8 @@ that have them installed; the run's own home folder, checked at the end."""
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import gc
 import importlib
 import os
@@ -122,24 +124,45 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder for wheels built during this test run."""
-    return tmp_path_factory.mktemp("wheelhouse")
+    """A folder for wheels built during this test run, shared by its xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's base folder sits in the run's own: the wheels are built there
+    # once, by whichever worker needs them first.
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "wheelhouse"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def built_once(marker: Path, build: Callable[[], Path]) -> Path:
+    """The wheel ``build()`` made, by this process or by another worker of the run: the
+    first to take ``marker``'s lock builds and records it, the others wait and read it."""
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    with open(marker.with_name(marker.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if marker.exists():
+            return Path(marker.read_text(encoding="utf-8"))
+        wheel = build()
+        marker.write_text(str(wheel), encoding="utf-8")
+        return wheel
 
 
 @pytest.fixture(scope="session")
 def hookwire_wheel(wheelhouse: Path) -> Path:
     """A wheel of hookwire built from this checkout, once per test run."""
-    return build_wheel(ROOT, wheelhouse / "hookwire")
+    out = wheelhouse / "hookwire"
+    return built_once(out / ".built", functools.partial(build_wheel, ROOT, out))
 
 
 @pytest.fixture(scope="session")
 def example_wheels(wheelhouse: Path) -> dict[str, Path]:
     """A wheel of each example package (by folder name), built once per test run for every
     test and documentation page that installs one."""
-    return {
-        name: build_wheel(ROOT / "plugins_example" / name, wheelhouse / "examples")
-        for name in EXAMPLE_PACKAGES
-    }
+    wheels = {}
+    for name in EXAMPLE_PACKAGES:
+        out = wheelhouse / "examples" / name  # one folder each: builds never see each other's
+        source = ROOT / "plugins_example" / name
+        wheels[name] = built_once(out / ".built", functools.partial(build_wheel, source, out))
+    return wheels
 
 
 @pytest.fixture(scope="session")
