@@ -26,6 +26,7 @@ from .._loading.names import normalize_name
 from .._text import escape
 from ._output import PROG, render_table, write_lines
 from ._params import HostOption
+from ._policy import output_guard
 
 __all__ = ["Installer", "installer", "plugins_install", "plugins_uninstall"]
 
@@ -270,10 +271,8 @@ def plugins_install(
         if target.startswith("-"):
             _error(_not_an_option(target))
             return EXIT_USAGE
-    from ._app import _output_guard
-
     try:
-        with _output_guard():
+        with output_guard():
             return _install(names, editables, host, upgrade, verbose=verbose)
     except _Failed as failure:
         _error(str(failure))
@@ -404,10 +403,8 @@ def plugins_uninstall(
     (their requirements, read from the installed metadata, transitively). Then lists the
     plugins the host lost.
     """
-    from ._app import _output_guard
-
     try:
-        with _output_guard():
+        with output_guard():
             return _uninstall(names, host, yes)
     except _Failed as failure:
         _error(str(failure))
