@@ -26,7 +26,7 @@ from .._loading.names import normalize_name
 from .._text import escape
 from ._output import PROG, render_table, write_lines
 from ._params import HostOption
-from ._policy import output_guard
+from ._policy import output_guard, show_failed_plugin
 
 __all__ = ["Installer", "installer", "plugins_install", "plugins_uninstall"]
 
@@ -339,7 +339,11 @@ def _report_install(before: dict[str, Any], after: dict[str, Any], wanted: list[
         for _, entry in changed:
             if entry["state"] == "failed":
                 status = EXIT_FAILURE
-                _error(f"plugin {entry['name']} fails to load: {entry['error']}")
+                show_failed_plugin(
+                    f"plugin {entry['name']} fails to load: {entry['error']}",
+                    entry.get("traceback"),
+                    level="error",
+                )
     else:
         print(f"No plugin of host {escape(host)} ({escape(group)}) was added or upgraded.")
     for name in wanted:
@@ -469,7 +473,10 @@ def _uninstall(names: list[str], host: str | None, yes: bool) -> int:
         print(f"No plugin of host {escape(before['host'])} was removed.")
     for entry in after["plugins"]:
         if entry["state"] == "failed":
-            _note(f"warning: plugin {entry['name']} now fails to load: {entry['error']}")
+            show_failed_plugin(
+                f"plugin {entry['name']} now fails to load: {entry['error']}",
+                entry.get("traceback"),
+            )
     return EXIT_OK
 
 

@@ -19,6 +19,7 @@ from ._options import (
     NoAutoloadOption,
     PluginOption,
     StrictOption,
+    TracebackOption,
     load_host,
     signals_of,
 )
@@ -91,6 +92,7 @@ def worker(
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
     strict: StrictOption = False,
+    traceback: TracebackOption = False,
 ) -> int:
     """Load the plugins as 'run' does (main is never called) and run a Celery worker.
 
