@@ -370,14 +370,14 @@ def _plausible(
             inside = parents[parent] = os.path.normpath(parent) in entries
         if not inside:
             return False
-    owners: dict[str, tuple[str, str]] = {}
+    distribution_at: dict[str, tuple[str, str]] = {}
     declared: dict[str, list[tuple[str, str]]] = {}
     for record in records:
         where = record.dist_path
         if record.group != group or where is None or where not in sources:
             return False
-        owner = owners.setdefault(where, (record.distribution, record.version))
-        if owner != (record.distribution, record.version):
+        distribution = distribution_at.setdefault(where, (record.distribution, record.version))
+        if distribution != (record.distribution, record.version):
             return False
         if where not in declared:
             path = os.path.join(where, "entry_points.txt")

@@ -76,9 +76,9 @@ def _kind(target: object) -> str:
     return f"an object of type {kind}"
 
 
-def _missing_attribute(owner: object, owner_name: str, missing: str) -> str:
+def _missing_attribute(namespace: object, namespace_name: str, missing: str) -> str:
     try:
-        names = sorted(name for name in dir(owner) if not name.startswith("_"))
+        names = sorted(name for name in dir(namespace) if not name.startswith("_"))
     except Exception:  # a module's own __dir__ may fail; the message must not
         names = []
     import difflib
@@ -86,7 +86,9 @@ def _missing_attribute(owner: object, owner_name: str, missing: str) -> str:
     close = difflib.get_close_matches(missing, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     shown = ", ".join(names[:15]) + (", ..." if len(names) > 15 else "")
-    return f"{owner_name} has no attribute {missing!r}{hint} (it has: {shown or 'nothing public'})"
+    return (
+        f"{namespace_name} has no attribute {missing!r}{hint} (it has: {shown or 'nothing public'})"
+    )
 
 
 def import_signals_module(plugin: Plugin) -> None:

@@ -383,8 +383,8 @@ class Loader:
                 raise
         if failure is not None:
             # Outside the scope: plugin_failed receivers are not the failing plugin's.
-            cause = describe_exception(failure)
-            self._fail(record, "import", PluginImportError, cause, failure)
+            failure_cause = describe_exception(failure)
+            self._fail(record, "import", PluginImportError, failure_cause, failure)
             return
 
         record.plugin = plugin
@@ -456,8 +456,8 @@ class Loader:
 
         unmet = unmet_requirement(record, self._records, cycle)
         if unmet is not None:
-            chain, tail = unmet
-            self._fail_requirement(record, chain, tail)
+            chain, chain_end = unmet
+            self._fail_requirement(record, chain, chain_end)
             return
         plugin = record.plugin
         assert plugin is not None
@@ -474,12 +474,12 @@ class Loader:
             with record.connecting("ready"):
                 plugin.ready()
         except (Exception, SystemExit) as error:
-            cause = describe_exception(error)
+            failure_cause = describe_exception(error)
             if stage == "signals":
-                cause = f"importing its signals module: {cause}"
+                failure_cause = f"importing its signals module: {failure_cause}"
             else:
-                cause = f"ready() raised {cause}"
-            self._fail(record, "ready", PluginReadyError, cause, error)
+                failure_cause = f"ready() raised {failure_cause}"
+            self._fail(record, "ready", PluginReadyError, failure_cause, error)
             return
         except BaseException:
             # Interrupted: undo the unfinished step, leave the record as it was.
@@ -493,29 +493,31 @@ class Loader:
 
     # -- failures -------------------------------------------------------------------------
 
-    def _fail_requirement(self, record: PluginRecord, chain: tuple[str, ...], tail: str) -> None:
+    def _fail_requirement(
+        self, record: PluginRecord, chain: tuple[str, ...], chain_end: str
+    ) -> None:
         from .requirements import requirement_message
 
-        cause = requirement_message(chain, tail)
+        failure_cause = requirement_message(chain, chain_end)
         error = PluginRequirementError(
-            self._message(record, "ready", cause),
+            self._message(record, "ready", failure_cause),
             chain=chain,
             plugin=record.name,
             distribution=record.distribution,
             phase="ready",
         )
-        self._record_failure(record, "ready", cause, error, unmet_requirement_end=tail)
+        self._record_failure(record, "ready", failure_cause, error, unmet_requirement_end=chain_end)
 
     def _fail(
         self,
         record: PluginRecord,
         phase: str,
         error_class: type[PluginError],
-        cause: str,
+        failure_cause: str,
         exception: BaseException | None = None,
     ) -> None:
         error = error_class(
-            self._message(record, phase, cause),
+            self._message(record, phase, failure_cause),
             plugin=record.name,
             distribution=record.distribution,
             phase=phase,
@@ -526,13 +528,13 @@ class Loader:
             import traceback
 
             record.traceback = "".join(traceback.format_exception(exception))
-        self._record_failure(record, phase, cause, error)
+        self._record_failure(record, phase, failure_cause, error)
 
     def _record_failure(
         self,
         record: PluginRecord,
         phase: str,
-        cause: str,
+        failure_cause: str,
         error: PluginError,
         unmet_requirement_end: str | None = None,
     ) -> None:
@@ -541,19 +543,19 @@ class Loader:
         # scope saw and only attribution knows.
         record.undo_all()
         _disconnect_attributed(record)
-        record.mark_failed(phase, error, cause, unmet_requirement_end)
+        record.mark_failed(phase, error, failure_cause, unmet_requirement_end)
         if not self.config.strict:
             # Under strict the failure comes back in the LoadError instead (as discovery
             # problems do): said once, by the exception.
-            _log_failure(record, phase, cause, error)
+            _log_failure(record, phase, failure_cause, error)
         from .. import signals
 
         self._send(signals.plugin_failed, plugin=record, error=error)
 
     @staticmethod
-    def _message(record: PluginRecord, phase: str, cause: str) -> str:
+    def _message(record: PluginRecord, phase: str, failure_cause: str) -> str:
         origin = f"{record.distribution} {record.version}" if record.distribution else "?"
-        return f"plugin {record.name} ({origin}), {phase} phase: {cause}"
+        return f"plugin {record.name} ({origin}), {phase} phase: {failure_cause}"
 
     def _check_strict(self) -> None:
         if not self.config.strict:
@@ -581,13 +583,14 @@ class Loader:
 LOADING_LOGGER = "hookwire.loading"
 
 
-def _log_failure(record: PluginRecord, phase: str, cause: str, error: PluginError) -> None:
+def _log_failure(record: PluginRecord, phase: str, failure_cause: str, error: PluginError) -> None:
     """One WARNING record on ``hookwire.loading`` for a plugin that failed.
 
     A host embedded in an application (a web app calling ``host.load()`` itself) must never
     drop a plugin without a word, so the loader says it, not only the CLI. The record carries
-    ``plugin``, ``distribution``, ``phase``, ``cause`` (the one-line cause) and ``error`` (the
-    :class:`~hookwire.exceptions.PluginError`, whose ``__cause__`` is what the plugin raised),
+    ``plugin``, ``distribution``, ``phase``, ``cause`` (the one-line cause, the record's
+    ``failure_cause``) and ``error`` (the :class:`~hookwire.exceptions.PluginError`, whose
+    ``__cause__`` is what the plugin raised),
     for handlers and filters that want more than the message.
     """
     import logging
@@ -599,7 +602,7 @@ def _log_failure(record: PluginRecord, phase: str, cause: str, error: PluginErro
             "plugin": record.name,
             "distribution": record.distribution,
             "phase": phase,
-            "cause": cause,
+            "cause": failure_cause,
             "error": error,
         },
     )

@@ -65,7 +65,7 @@ class Plugin:
         self.name: str = chosen
         self.module: ModuleType | None = module
         self.verbose_name: str = self.verbose_name or _humanize(chosen)
-        self.requires: tuple[str, ...] = _names(self.requires, owner=chosen)
+        self.requires: tuple[str, ...] = _names(self.requires, plugin=chosen)
         if self.requires_host is not None and not isinstance(self.requires_host, str):
             raise TypeError(
                 f"plugin {chosen!r}: requires_host must be a PEP 440 specifier string, "
@@ -122,16 +122,16 @@ def _humanize(name: str) -> str:
     return name.replace("_", " ").replace("-", " ").replace(".", " ").strip().capitalize()
 
 
-def _names(value: object, *, owner: str) -> tuple[str, ...]:
+def _names(value: object, *, plugin: str) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Sequence | set | frozenset):
         raise TypeError(
-            f"plugin {owner!r}: requires must be a sequence of plugin names, "
+            f"plugin {plugin!r}: requires must be a sequence of plugin names, "
             f"not {type(value).__name__} {value!r}"
         )
     names = tuple(value)
     for item in names:
         if not isinstance(item, str) or not item:
-            raise TypeError(f"plugin {owner!r}: requires holds {item!r}, not a plugin name")
+            raise TypeError(f"plugin {plugin!r}: requires holds {item!r}, not a plugin name")
     return names
 
 

@@ -167,18 +167,18 @@ class PluginRecord:
         self,
         phase: str,
         error: PluginError,
-        cause: str,
+        failure_cause: str,
         unmet_requirement_end: str | None = None,
     ) -> None:
         """Record that the plugin failed in ``phase`` with ``error``, whose message is
-        ``cause`` behind the ``"plugin x (dist), phase:"`` prefix; for a plugin failing for
+        ``failure_cause`` behind the ``"plugin x (dist), phase:"`` prefix; for a plugin failing for
         want of its requirements, ``unmet_requirement_end`` is the end of the chain message
         (``", which is not installed"``), which the chains of plugins requiring this one end
         with too."""
         self.phase = phase
         self.error = error.message
         self.exception = error
-        self._failure_cause = cause
+        self._failure_cause = failure_cause
         self._unmet_requirement_end = unmet_requirement_end
         # The state last: a reader on another thread never sees FAILED without its error.
         self.state = PluginState.FAILED
