@@ -37,7 +37,9 @@ def split_value(value: str) -> tuple[str, str | None]:
     return parsed
 
 
-def load_plugin_object(name: str, value: str) -> tuple[Plugin, ModuleType]:
+def load_plugin_object(
+    name: str, value: str, reference: tuple[str, str | None] | None = None
+) -> tuple[Plugin, ModuleType]:
     """Import ``value`` and make the plugin named ``name`` from it.
 
     A ``Plugin`` subclass is instantiated with ``name=`` and ``module=``; a module gets
@@ -45,7 +47,8 @@ def load_plugin_object(name: str, value: str) -> tuple[Plugin, ModuleType]:
 
     :raises EntryPointProblem: invalid value, missing attribute, or the wrong kind of object.
     """
-    module_name, attr_path = split_value(value)
+    # The loader has split the value already and passes it as ``reference``.
+    module_name, attr_path = split_value(value) if reference is None else reference
     module = import_module(module_name)
     if attr_path is None:
         return Plugin.for_module(module, name), module

@@ -42,6 +42,10 @@ from typing import TYPE_CHECKING, Any
 
 from .. import signals as lifecycle
 from .._dispatch.attribution import claim_module, current_plugin
+
+# Called after each plugin's import and ready phase: let "module:QualName" senders bind to
+# classes that step imported.
+from .._dispatch.lazy import resolve_pending as _resolve_pending
 from ..exceptions import (
     HostVersionError,
     LoadError,
@@ -353,10 +357,11 @@ class Loader:
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
         try:
-            module_name, _ = split_value(value)
+            reference = split_value(value)
         except EntryPointProblem as problem:
             self._fail(record, "import", PluginImportError, str(problem))
             return
+        module_name = reference[0]
         if self.host_version is not None:
             declared = static_requires_host(value)
             why = None if declared is None else check_requires_host(declared, self.host_version)
@@ -372,7 +377,7 @@ class Loader:
         failure: BaseException | None = None
         with record.connecting("import"):
             try:
-                plugin, module = load_plugin_object(record.name, value)
+                plugin, module = load_plugin_object(record.name, value, reference)
             except (Exception, SystemExit) as error:
                 # SystemExit from plugin code is the plugin's failure, not the host's exit.
                 failure = error
@@ -410,13 +415,13 @@ class Loader:
         there either (a file planted in the working directory shadowing an installed one)."""
         import sys
 
-        from .discovery import default_search_path
-
         # Once per sys.path: asked for every plugin, and resolving entries costs a realpath
         # each; a plugin that changes sys.path makes the next one compute it again.
         snapshot = tuple(sys.path)
         if self._implicit is not None and self._implicit[0] == snapshot:
             return self._implicit[1]
+        from .discovery import default_search_path
+
         searched = set(self._path if self._path is not None else default_search_path())
         implicit = [entry for entry in snapshot if entry not in searched]
         self._implicit = (snapshot, implicit)
@@ -620,10 +625,3 @@ def _disconnect_attributed(record: PluginRecord) -> None:
     from .._dispatch.signal import disconnect_module_receivers
 
     disconnect_module_receivers(record)
-
-
-def _resolve_pending() -> None:
-    """Let ``"module:QualName"`` senders bind to classes the last step imported."""
-    from .._dispatch.lazy import resolve_pending
-
-    resolve_pending()

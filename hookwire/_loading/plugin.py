@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = ["Plugin", "check_requires_host"]
 
@@ -80,9 +80,18 @@ class Plugin:
         ``signals_module`` are honoured (``requires_host`` is then checked after import).
         """
         plugin = cls.__new__(cls)
+        # Read from a plain module's namespace: asking a module for a name it lacks builds an
+        # AttributeError and its message, four a plugin at every load. A module of another
+        # class, or one computing its attributes (a module-level __getattr__), is asked.
+        namespace: dict[str, Any] | None = vars(module) if type(module) is ModuleType else None
+        if namespace is not None and "__getattr__" in namespace:
+            namespace = None
         for attribute in ("verbose_name", "requires", "requires_host", "signals_module"):
-            if hasattr(module, attribute):
-                setattr(plugin, attribute, getattr(module, attribute))
+            if namespace is None:
+                if hasattr(module, attribute):
+                    setattr(plugin, attribute, getattr(module, attribute))
+            elif attribute in namespace:
+                setattr(plugin, attribute, namespace[attribute])
         Plugin.__init__(plugin, name=name, module=module)
         return plugin
 
@@ -123,7 +132,13 @@ def _humanize(name: str) -> str:
 
 
 def _names(value: object, *, plugin: str) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence | set | frozenset):
+    # A tuple or a list (nearly every plugin's) is a sequence: asked first, the abstract
+    # class check is spared for every plugin at load.
+    if (
+        value.__class__ is not tuple
+        and value.__class__ is not list
+        and (isinstance(value, str) or not isinstance(value, Sequence | set | frozenset))
+    ):
         raise TypeError(
             f"plugin {plugin!r}: requires must be a sequence of plugin names, "
             f"not {type(value).__name__} {value!r}"
