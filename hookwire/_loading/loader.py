@@ -183,13 +183,13 @@ class Loader:
         """
         import sys
 
-        from .._dispatch.attribution import forget_claimant
+        from .._dispatch.attribution import forget_claimants
 
         with self._phase("unload()"):
-            roots: set[str] = set()
-            for record in reversed(list(self._records.values())):
+            records = list(self._records.values())
+            for record in reversed(records):
                 record.undo_all()
-                roots.update(forget_claimant(record))
+            roots = set(forget_claimants(records))
             before = self._modules_before
             if before is not None and roots:
                 for module in list(sys.modules):
@@ -614,8 +614,17 @@ def _log_failure(record: PluginRecord, phase: str, failure_cause: str, error: Pl
 
 
 def _within(module: str, roots: set[str]) -> bool:
-    """Whether ``module`` is one of ``roots`` or a submodule of one."""
-    return module in roots or any(module.startswith(root + ".") for root in roots)
+    """Whether ``module`` is one of ``roots`` or a submodule of one: ``module`` and each of
+    its parent packages looked up in ``roots``, so a module costs its depth, not the roots
+    (asked for every imported module when hundreds of plugins are unloaded)."""
+    if module in roots:
+        return True
+    dot = module.find(".")
+    while dot >= 0:
+        if module[:dot] in roots:
+            return True
+        dot = module.find(".", dot + 1)
+    return False
 
 
 def _disconnect_attributed(record: PluginRecord) -> None:

@@ -121,16 +121,24 @@ class PluginRecord:
     def receivers(self) -> list[ReceiverInfo]:
         """Every live receiver this plugin connected: signals sorted by qualified name, each
         signal's receivers in call order."""
+        return [info for _, info in self.receivers_by_signal()]
+
+    def receivers_by_signal(self) -> list[tuple[str, ReceiverInfo]]:
+        """:meth:`receivers`, each with the qualified name of its signal. Costs this plugin's
+        receivers: every signal is asked for this plugin's alone, never to describe all of
+        its receivers to keep this plugin's (``plugins list`` asks once per plugin)."""
         from .._dispatch.foreign import foreign_signals
         from .._dispatch.signal import all_signals
 
-        found: list[ReceiverInfo] = []
+        found: list[tuple[str, ReceiverInfo]] = []
         for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
-            found.extend(signal.describe_receivers(plugin=self.name))
+            name = str(signal.qualified_name)
+            found.extend((name, info) for info in signal.describe_receivers(plugin=self.name))
         # Then what it connected to another dispatcher's signals (Django's, in a project
         # using hookwire.django without making hookwire its dispatcher).
         for other in foreign_signals():
-            found.extend(info for info in other.describe_receivers() if info.plugin == self.name)
+            name = other.qualified_name
+            found.extend((name, info) for info in other.describe_receivers(plugin=self.name))
         return found
 
     # -- what the loader writes, through these methods only ------------------------------

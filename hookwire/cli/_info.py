@@ -64,12 +64,7 @@ def _traceback(record: PluginRecord) -> str | None:
 
 
 def _receivers(record: PluginRecord) -> list[dict[str, Any]]:
-    from .._dispatch.signal import all_signals
-
-    found = []
-    for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
-        for info in signal.describe_receivers(plugin=record.name):
-            found.append({"signal": signal.qualified_name, **info.to_json()})
+    found = [{"signal": signal, **info.to_json()} for signal, info in record.receivers_by_signal()]
     for entry in found:
         # Receivers that run elsewhere carry "remote"; every other one runs in the process.
         entry.setdefault("remote", None)
