@@ -26,13 +26,9 @@ from .._loading.names import normalize_name
 from .._text import escape
 from ._output import PROG, render_table, write_lines
 from ._params import HostOption
-from ._policy import output_guard, show_failed_plugin
+from ._policy import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, output_guard, show_failed_plugin
 
 __all__ = ["Installer", "installer", "plugins_install", "plugins_uninstall"]
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 
 class _Failed(Exception):

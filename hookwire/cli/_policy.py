@@ -27,8 +27,10 @@ from ._output import PROG
 
 __all__ = [
     "EXIT_FAILURE",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_OUTPUT_CLOSED",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "Options",
     "install_log_handler",
@@ -55,6 +57,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+#: 128 + SIGTERM, what a shell reports for a program stopped by that signal.
+EXIT_TERMINATED = 143
 #: 128 + SIGPIPE, what a shell reports for a program whose reader closed the pipe.
 EXIT_OUTPUT_CLOSED = 141
 

@@ -24,11 +24,9 @@ from ._options import (
     signals_of,
 )
 from ._params import HostArgument, HostOption, one_host
+from ._policy import EXIT_INTERRUPTED, EXIT_TERMINATED
 
 __all__ = ["worker"]
-
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
 
 
 class Pool(StrEnum):
