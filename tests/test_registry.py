@@ -339,3 +339,33 @@ def test_unloading_200_plugins_walks_the_claims_once_and_each_module_by_its_dept
     assert 0 < scanned[0] <= len(sys.modules) + 3 * 200
     deepest = max(module.count(".") for module in sys.modules) + 1
     assert _CountingRoots.looked_at <= (deepest + 1) * scanned[0]
+
+
+def test_the_pytest_plugins_isolation_restores_200_plugins_by_each_modules_depth(
+    fake_plugins: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restoring hookwire's state after a test that loaded 200 plugins tells their modules by
+    looking up each module's packages among the plugins' roots, never by walking every root
+    for every module."""
+    import sys
+
+    from hookwire.testing import _isolation
+
+    is_within = _isolation._is_same_or_submodule
+    scanned = [0]
+
+    def counting(module: str, roots: set[str]) -> bool:
+        scanned[0] += 1
+        return is_within(module, _CountingRoots(roots))
+
+    state = _isolation.HookwireState()
+    _load_200_plugins(fake_plugins)
+    monkeypatch.setattr(_isolation, "_is_same_or_submodule", counting)
+    _CountingRoots.looked_at = 0
+
+    state.restore()
+
+    assert "scale_007.signals" not in sys.modules
+    assert scanned[0] >= 200
+    deepest = max(module.count(".") for module in sys.modules) + 1
+    assert _CountingRoots.looked_at <= (deepest + 1) * scanned[0]
