@@ -339,6 +339,8 @@ def test_a_package_offering_the_host_nothing_exits_1_and_stays_installed(site: S
 
 
 def test_a_plugin_failing_to_load_is_reported_with_its_error_and_exits_1(site: Site) -> None:
+    """The failure is one error line, after the plugin's traceback under --traceback, as
+    every command reports a failed plugin."""
     project = site.project(
         "burnt",
         {
@@ -359,12 +361,17 @@ def test_a_plugin_failing_to_load_is_reported_with_its_error_and_exits_1(site: S
             """,
         },
     )
-    result = site.hookwire("plugins", "install", str(project), "--host", HOST)
+    result = site.hookwire("--traceback", "plugins", "install", str(project), "--host", HOST)
     assert result.returncode == 1
     (row,) = [line.split() for line in result.stdout.splitlines() if "burnt" in line.split()]
     assert row[:3] == ["burnt", "added", "failed"]
-    assert "plugin burnt fails to load" in result.stderr
-    assert "oven too hot" in result.stderr
+    lines = result.stderr.splitlines()
+    (line,) = [line for line in lines if line.startswith("hookwire: error: plugin burnt")]
+    assert line.startswith("hookwire: error: plugin burnt fails to load: ")
+    assert "oven too hot" in line
+    traceback = lines.index("Traceback (most recent call last):")
+    assert traceback < lines.index(line)
+    assert '    raise RuntimeError("oven too hot")' in lines[traceback : lines.index(line)]
 
     info = site.hookwire("plugins", "info", "burnt", HOST, "--json")
     assert info.returncode == 0, info.stderr

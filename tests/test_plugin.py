@@ -114,6 +114,29 @@ def test_a_bare_module_plugin_reads_optional_module_level_settings() -> None:
     assert Plugin.for_module(module("plain"), "plain").requires == ()
 
 
+def test_module_level_settings_computed_by_the_module_or_its_class_are_read_too() -> None:
+    """A module-level ``__getattr__`` (PEP 562) and a module subclass's properties give
+    settings that are not in the module's namespace."""
+    computed = module("computed", package=True)
+
+    def settings(name: str) -> object:
+        if name == "requires":
+            return ("billing",)
+        raise AttributeError(name)
+
+    computed.__getattr__ = settings  # type: ignore[method-assign]
+    assert Plugin.for_module(computed, "computed").requires == ("billing",)
+
+    class Configured(types.ModuleType):
+        @property
+        def signals_module(self) -> str:
+            return "hooks"
+
+    configured = Configured("configured")
+    configured.__path__ = []  # type: ignore[attr-defined]
+    assert Plugin.for_module(configured, "configured").signals_module_name() == "configured.hooks"
+
+
 def test_ready_does_nothing_by_default() -> None:
     assert Plugin(name="a", module=module("a")).ready() is None
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from venvtools import PluginSite
@@ -163,13 +165,8 @@ def counted_descriptions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return made
 
 
-def test_listing_200_plugins_describes_each_receiver_once_not_once_per_plugin(
-    fake_plugins: object, counted_descriptions: list[int]
-) -> None:
-    """``plugins list --json`` asks every record for its receivers: each call must describe
-    that plugin's receivers only. Describing every receiver for every plugin made 200 plugins
-    with 4 receivers each cost 160,000 descriptions instead of 800."""
-    from hookwire.cli._output import plugins_json
+def _load_200_plugins(fake_plugins: object) -> Registry:
+    """200 plugins with 4 receivers each on two signals."""
     from hookwire.testing import FakePlugins
 
     assert isinstance(fake_plugins, FakePlugins)
@@ -179,13 +176,196 @@ def test_listing_200_plugins_describes_each_receiver_once_not_once_per_plugin(
         fake_plugins.add_module(name)
         fake_plugins.add_module(f"{name}.signals", SCALE_RECEIVERS.format(name=name))
         fake_plugins.add(name, value=name)
-    registry = fake_plugins.load()
+    return fake_plugins.load()
+
+
+class _OtherDispatchersSignal:
+    """A signal of another dispatcher as an integration shows it (as ``hookwire.django``
+    shows Django's own): one receiver of every plugin, described through introspection."""
+
+    qualified_name = "other.dispatcher.signal"
+    doc = None
+    args = None
+    deprecated_args = None
+
+    def __init__(self, plugins: list[str]) -> None:
+        def receiver(sender: object, **kwargs: object) -> None:
+            pass
+
+        self.receiver = receiver
+        self.plugins = plugins
+
+    def describe_receivers(self, plugin: str | None = None) -> list[object]:
+        from hookwire._dispatch import introspection
+
+        return [
+            introspection._info(
+                self.receiver,
+                plugin=name,
+                sender=None,
+                weak=False,
+                dispatch_uid=None,
+                is_async=False,
+            )
+            for name in self.plugins
+            if plugin is None or name == plugin
+        ]
+
+
+def test_listing_200_plugins_describes_each_receiver_once_not_once_per_plugin(
+    fake_plugins: object, counted_descriptions: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``plugins list`` (table and ``--json``) asks every record for its receivers: each call
+    must describe that plugin's receivers only, on hookwire's signals and on another
+    dispatcher's. Describing every receiver for every plugin made 200 plugins with 4 receivers
+    each cost 160,000 descriptions instead of 800."""
+    from hookwire._dispatch import foreign
+    from hookwire.cli._output import plugins_json, plugins_table
+
+    registry = _load_200_plugins(fake_plugins)
+    other = _OtherDispatchersSignal([record.name for record in registry])
+    monkeypatch.setattr(foreign, "_sources", [lambda: [other]])
     counted_descriptions[0] = 0
 
     listed = plugins_json(registry, include_disabled=False)
 
-    assert [entry["receivers"] for entry in listed] == [4] * 200
-    assert counted_descriptions[0] == 4 * 200
+    assert [entry["receivers"] for entry in listed] == [5] * 200
+    assert counted_descriptions[0] == 5 * 200
+    counted_descriptions[0] = 0
+    table = plugins_table(registry, include_disabled=False)
+    assert len(table) == 1 + 200
+    assert counted_descriptions[0] == 5 * 200
     names = [info.name for info in registry["scale_007"].receivers()]
     expected = ["on_done", "on_both", "on_placed", "on_both"]
-    assert names == [f"scale_007.signals.{name}" for name in expected]
+    assert names[:4] == [f"scale_007.signals.{name}" for name in expected]
+    assert names[4].endswith("_OtherDispatchersSignal.__init__.<locals>.receiver")
+
+
+def test_plugins_info_and_check_on_200_plugins_describe_no_receiver_of_another_plugin(
+    fake_plugins: object, counted_descriptions: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``plugins info NAME`` describes that plugin's receivers (its other dispatchers' too),
+    ``plugins check`` at most every receiver once."""
+    from hookwire._dispatch import foreign
+    from hookwire.cli._info import plugin_info
+    from hookwire.cli._output import plugin_check_lines
+
+    registry = _load_200_plugins(fake_plugins)
+    other = _OtherDispatchersSignal([record.name for record in registry])
+    monkeypatch.setattr(foreign, "_sources", [lambda: [other]])
+    counted_descriptions[0] = 0
+
+    info = plugin_info(registry["scale_007"])
+
+    assert [entry["signal"] for entry in info["receivers"]] == [
+        "scale_events.done",
+        "scale_events.done",
+        "scale_events.placed",
+        "scale_events.placed",
+        "other.dispatcher.signal",
+    ]
+    assert counted_descriptions[0] == 5
+    counted_descriptions[0] = 0
+    lines, failures = plugin_check_lines(registry)
+    assert (failures, lines[-1]) == (0, "200 plugins: 200 ready")
+    assert counted_descriptions[0] <= 5 * 200
+
+
+class _CountingClaims(dict[str, object]):
+    """The module claims, counting the entries walked."""
+
+    walked = 0
+
+    def items(self) -> Any:
+        for item in super().items():
+            _CountingClaims.walked += 1
+            yield item
+
+
+class _CountingRoots(set[str]):
+    """Module roots, counting lookups and the roots walked."""
+
+    looked_at = 0
+
+    def __contains__(self, name: object) -> bool:
+        _CountingRoots.looked_at += 1
+        return super().__contains__(name)
+
+    def __iter__(self) -> Iterator[str]:
+        for root in super().__iter__():
+            _CountingRoots.looked_at += 1
+            yield root
+
+
+def test_unloading_200_plugins_walks_the_claims_once_and_each_module_by_its_depth(
+    fake_plugins: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``unload()`` forgets every plugin's module claims in one walk of the claims, and tells
+    the plugins' modules by looking up each module's packages: a walk of the claims per plugin
+    and of every plugin's root per module made it quadratic in the plugins."""
+    import sys
+
+    from hookwire._dispatch import attribution
+    from hookwire._loading import loader as loader_module
+    from hookwire.testing import FakePlugins
+
+    registry = _load_200_plugins(fake_plugins)
+    assert isinstance(fake_plugins, FakePlugins)
+    assert fake_plugins.last_loader is not None
+    within = loader_module._within
+    scanned = [0]
+
+    def counting_within(module: str, roots: set[str]) -> bool:
+        scanned[0] += 1
+        return within(module, _CountingRoots(roots))
+
+    monkeypatch.setattr(loader_module, "_within", counting_within)
+    claims = attribution._claims
+    counting = _CountingClaims(claims)
+    attribution._claims = counting
+    claimed = len(counting)
+    _CountingClaims.walked = _CountingRoots.looked_at = 0
+    try:
+        fake_plugins.last_loader.unload()
+    finally:
+        claims.clear()
+        claims.update(counting)
+        attribution._claims = claims
+
+    assert len(registry) == 0
+    assert "scale_007.signals" not in sys.modules
+    assert claimed >= 200
+    assert _CountingClaims.walked == claimed
+    assert 0 < scanned[0] <= len(sys.modules) + 3 * 200
+    deepest = max(module.count(".") for module in sys.modules) + 1
+    assert _CountingRoots.looked_at <= (deepest + 1) * scanned[0]
+
+
+def test_the_pytest_plugins_isolation_restores_200_plugins_by_each_modules_depth(
+    fake_plugins: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restoring hookwire's state after a test that loaded 200 plugins tells their modules by
+    looking up each module's packages among the plugins' roots, never by walking every root
+    for every module."""
+    import sys
+
+    from hookwire.testing import _isolation
+
+    is_within = _isolation._is_same_or_submodule
+    scanned = [0]
+
+    def counting(module: str, roots: set[str]) -> bool:
+        scanned[0] += 1
+        return is_within(module, _CountingRoots(roots))
+
+    state = _isolation.HookwireState()
+    _load_200_plugins(fake_plugins)
+    monkeypatch.setattr(_isolation, "_is_same_or_submodule", counting)
+    _CountingRoots.looked_at = 0
+
+    state.restore()
+
+    assert "scale_007.signals" not in sys.modules
+    assert scanned[0] >= 200
+    deepest = max(module.count(".") for module in sys.modules) + 1
+    assert _CountingRoots.looked_at <= (deepest + 1) * scanned[0]

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from redistools import RedisServer
 from test_remote_e2e import HOST, Run, _project
-from venvtools import Venv, clean_env, create_venv
+from venvtools import PluginSite, Venv, clean_env, create_venv
 
 pytest.importorskip("celery", reason="the hookwire[celery] extra is not installed")
 
@@ -457,3 +457,51 @@ def test_partial_messages_left_by_killed_senders_are_swept_once_stale(tmp_path: 
     assert remove_stale_parts(tmp_path, now) == 1
     assert sorted(p.name for p in incoming.iterdir()) == ["b.part", "c.msg"]
     assert remove_stale_parts(tmp_path / "missing", now) == 0
+
+
+def test_worker_traceback_shows_each_failed_plugins_traceback_before_its_line(
+    plugin_site: PluginSite, tmp_path: Path
+) -> None:
+    """``hookwire worker --traceback`` (and ``hookwire --traceback worker``) print what a
+    failing plugin raised, then the line naming it, as ``run`` does."""
+    plugin_site.add("kshop", modules={"kshop.py": KSHOP})
+    plugin_site.add(
+        "kshop-kaput",
+        entry_points={"kshop.plugins": {"kaput": "kshop_kaput"}},
+        modules={"kshop_kaput.py": 'raise ValueError("kaput")\n'},
+    )
+    # A data folder that is a file: the worker stops at its broker, after loading.
+    (tmp_path / "not-a-folder").touch()
+    env = clean_env(
+        {
+            "PYTHONPATH": str(plugin_site.path),
+            "HOME": str(tmp_path),
+            "XDG_DATA_HOME": str(tmp_path / "not-a-folder"),
+        }
+    )
+    for args in (["worker", "kshop:host", "--traceback"], ["--traceback", "worker", "kshop:host"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "hookwire", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.splitlines()
+        warning = lines.index(
+            "hookwire: warning: plugin kaput (kshop-kaput 1.0), import phase: "
+            f"ValueError: kaput (at {plugin_site.path / 'kshop_kaput.py'}:1)"
+        )
+        assert lines[0] == "Traceback (most recent call last):"
+        assert '    raise ValueError("kaput")' in lines[:warning]
+        assert lines[warning - 1] == "ValueError: kaput"
+        assert lines[-1].startswith("hookwire: error: worker for host kshop: no broker: ")
+
+
+KSHOP = """
+from hookwire import Host
+
+host = Host("kshop", entry_point_group="kshop.plugins")
+"""

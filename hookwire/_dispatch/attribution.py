@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ __all__ = [
     "claim_module",
     "current_plugin",
     "current_scope",
-    "forget_claimant",
+    "forget_claimants",
     "module_claimant",
     "plugin_for_module",
     "plugin_scope",
@@ -136,11 +136,14 @@ def claim_module(module: str, claimant: Any) -> None:
         _claims[module] = claimant
 
 
-def forget_claimant(claimant: object) -> list[str]:
-    """Forget every module ``claimant`` claimed (matched by identity); return their names
-    (used by :meth:`hookwire.Host.unload`)."""
+def forget_claimants(claimants: Iterable[object]) -> list[str]:
+    """Forget every module one of ``claimants`` claimed (matched by identity); return their
+    names (used by :meth:`hookwire.Host.unload`). One pass over the claims for them all: one
+    pass per plugin made unloading quadratic in the plugins."""
+    # Identities of objects alive for the whole call: no other claimant can share one.
+    wanted = {id(claimant) for claimant in claimants}
     with _claims_lock:
-        modules = [module for module, known in _claims.items() if known is claimant]
+        modules = [module for module, known in _claims.items() if id(known) in wanted]
         for module in modules:
             del _claims[module]
     return modules

@@ -4,9 +4,9 @@ introspection sees them.
 An integration that lets plugins connect to such signals registers a *source* here: a
 function returning views of those signals, each with a ``qualified_name``, a ``doc``, the
 declared ``args`` (``None``: other dispatchers declare none) and ``describe_receivers()``
-giving :class:`~hookwire._dispatch.introspection.ReceiverInfo` records. ``hookwire signals``
-lists them after hookwire's own signals, and a plugin's receiver count includes what it
-connected there.
+giving :class:`~hookwire._dispatch.introspection.ReceiverInfo` records (with ``plugin=``,
+describing that plugin's receivers only). ``hookwire signals`` lists them after hookwire's
+own signals, and a plugin's receiver count includes what it connected there.
 
 This module must stay import-light: the registry reads it on every receiver count.
 """
@@ -41,8 +41,9 @@ class ForeignSignal(Protocol):
     def deprecated_args(self) -> Mapping[str, str] | None:
         """Declared deprecated arguments; ``None`` when the signal declares none."""
 
-    def describe_receivers(self) -> list[ReceiverInfo]:
-        """Every live receiver, in the order the signal calls them."""
+    def describe_receivers(self, plugin: str | None = None) -> list[ReceiverInfo]:
+        """Every live receiver, in the order the signal calls them; with ``plugin``, only
+        that plugin's, at the cost of describing those alone."""
 
 
 _sources: list[Callable[[], Iterable[ForeignSignal]]] = []

@@ -370,14 +370,16 @@ def _plausible(
             inside = parents[parent] = os.path.normpath(parent) in entries
         if not inside:
             return False
-    owners: dict[str, tuple[str, str]] = {}
+    distribution_at: dict[str, tuple[str, str]] = {}
     declared: dict[str, list[tuple[str, str]]] = {}
+    # A set: asked once a record, a scan of the tuple made this quadratic in the plugins.
+    known_sources = set(sources)
     for record in records:
         where = record.dist_path
-        if record.group != group or where is None or where not in sources:
+        if record.group != group or where is None or where not in known_sources:
             return False
-        owner = owners.setdefault(where, (record.distribution, record.version))
-        if owner != (record.distribution, record.version):
+        distribution = distribution_at.setdefault(where, (record.distribution, record.version))
+        if distribution != (record.distribution, record.version):
             return False
         if where not in declared:
             path = os.path.join(where, "entry_points.txt")
@@ -397,11 +399,17 @@ def _read_with_mtime(path: str) -> tuple[int, bytes]:
     """``(modification time, bytes)`` of ``path``, both from one descriptor."""
     fd = os.open(path, _READ_FLAGS)
     try:
-        mtime = os.fstat(fd).st_mtime_ns
-        chunks = []
+        status = os.fstat(fd)
+        # A regular file is read by one call asking for a byte more than its size (fewer back
+        # is its end), one call a plugin fewer at every start than reading until an empty
+        # read; anything else, or a file that grew meanwhile, is read to its end.
+        first = os.read(fd, status.st_size + 1)
+        if len(first) <= status.st_size and stat.S_ISREG(status.st_mode):
+            return status.st_mtime_ns, first
+        chunks = [first]
         while chunk := os.read(fd, 65536):
             chunks.append(chunk)
-        return mtime, b"".join(chunks)
+        return status.st_mtime_ns, b"".join(chunks)
     finally:
         os.close(fd)
 

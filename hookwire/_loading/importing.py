@@ -37,7 +37,9 @@ def split_value(value: str) -> tuple[str, str | None]:
     return parsed
 
 
-def load_plugin_object(name: str, value: str) -> tuple[Plugin, ModuleType]:
+def load_plugin_object(
+    name: str, value: str, reference: tuple[str, str | None] | None = None
+) -> tuple[Plugin, ModuleType]:
     """Import ``value`` and make the plugin named ``name`` from it.
 
     A ``Plugin`` subclass is instantiated with ``name=`` and ``module=``; a module gets
@@ -45,7 +47,8 @@ def load_plugin_object(name: str, value: str) -> tuple[Plugin, ModuleType]:
 
     :raises EntryPointProblem: invalid value, missing attribute, or the wrong kind of object.
     """
-    module_name, attr_path = split_value(value)
+    # The loader has split the value already and passes it as ``reference``.
+    module_name, attr_path = split_value(value) if reference is None else reference
     module = import_module(module_name)
     if attr_path is None:
         return Plugin.for_module(module, name), module
@@ -76,9 +79,9 @@ def _kind(target: object) -> str:
     return f"an object of type {kind}"
 
 
-def _missing_attribute(owner: object, owner_name: str, missing: str) -> str:
+def _missing_attribute(namespace: object, namespace_name: str, missing: str) -> str:
     try:
-        names = sorted(name for name in dir(owner) if not name.startswith("_"))
+        names = sorted(name for name in dir(namespace) if not name.startswith("_"))
     except Exception:  # a module's own __dir__ may fail; the message must not
         names = []
     import difflib
@@ -86,7 +89,9 @@ def _missing_attribute(owner: object, owner_name: str, missing: str) -> str:
     close = difflib.get_close_matches(missing, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     shown = ", ".join(names[:15]) + (", ..." if len(names) > 15 else "")
-    return f"{owner_name} has no attribute {missing!r}{hint} (it has: {shown or 'nothing public'})"
+    return (
+        f"{namespace_name} has no attribute {missing!r}{hint} (it has: {shown or 'nothing public'})"
+    )
 
 
 def import_signals_module(plugin: Plugin) -> None:

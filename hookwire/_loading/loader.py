@@ -42,6 +42,10 @@ from typing import TYPE_CHECKING, Any
 
 from .. import signals as lifecycle
 from .._dispatch.attribution import claim_module, current_plugin
+
+# Called after each plugin's import and ready phase: let "module:QualName" senders bind to
+# classes that step imported.
+from .._dispatch.lazy import resolve_pending as _resolve_pending
 from ..exceptions import (
     HostVersionError,
     LoadError,
@@ -179,13 +183,13 @@ class Loader:
         """
         import sys
 
-        from .._dispatch.attribution import forget_claimant
+        from .._dispatch.attribution import forget_claimants
 
         with self._phase("unload()"):
-            roots: set[str] = set()
-            for record in reversed(list(self._records.values())):
+            records = list(self._records.values())
+            for record in reversed(records):
                 record.undo_all()
-                roots.update(forget_claimant(record))
+            roots = set(forget_claimants(records))
             before = self._modules_before
             if before is not None and roots:
                 for module in list(sys.modules):
@@ -353,10 +357,11 @@ class Loader:
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
         try:
-            module_name, _ = split_value(value)
+            reference = split_value(value)
         except EntryPointProblem as problem:
             self._fail(record, "import", PluginImportError, str(problem))
             return
+        module_name = reference[0]
         if self.host_version is not None:
             declared = static_requires_host(value)
             why = None if declared is None else check_requires_host(declared, self.host_version)
@@ -372,7 +377,7 @@ class Loader:
         failure: BaseException | None = None
         with record.connecting("import"):
             try:
-                plugin, module = load_plugin_object(record.name, value)
+                plugin, module = load_plugin_object(record.name, value, reference)
             except (Exception, SystemExit) as error:
                 # SystemExit from plugin code is the plugin's failure, not the host's exit.
                 failure = error
@@ -383,8 +388,8 @@ class Loader:
                 raise
         if failure is not None:
             # Outside the scope: plugin_failed receivers are not the failing plugin's.
-            cause = describe_exception(failure)
-            self._fail(record, "import", PluginImportError, cause, failure)
+            failure_cause = describe_exception(failure)
+            self._fail(record, "import", PluginImportError, failure_cause, failure)
             return
 
         record.plugin = plugin
@@ -410,13 +415,13 @@ class Loader:
         there either (a file planted in the working directory shadowing an installed one)."""
         import sys
 
-        from .discovery import default_search_path
-
         # Once per sys.path: asked for every plugin, and resolving entries costs a realpath
         # each; a plugin that changes sys.path makes the next one compute it again.
         snapshot = tuple(sys.path)
         if self._implicit is not None and self._implicit[0] == snapshot:
             return self._implicit[1]
+        from .discovery import default_search_path
+
         searched = set(self._path if self._path is not None else default_search_path())
         implicit = [entry for entry in snapshot if entry not in searched]
         self._implicit = (snapshot, implicit)
@@ -456,8 +461,8 @@ class Loader:
 
         unmet = unmet_requirement(record, self._records, cycle)
         if unmet is not None:
-            chain, tail = unmet
-            self._fail_requirement(record, chain, tail)
+            chain, chain_end = unmet
+            self._fail_requirement(record, chain, chain_end)
             return
         plugin = record.plugin
         assert plugin is not None
@@ -474,12 +479,12 @@ class Loader:
             with record.connecting("ready"):
                 plugin.ready()
         except (Exception, SystemExit) as error:
-            cause = describe_exception(error)
+            failure_cause = describe_exception(error)
             if stage == "signals":
-                cause = f"importing its signals module: {cause}"
+                failure_cause = f"importing its signals module: {failure_cause}"
             else:
-                cause = f"ready() raised {cause}"
-            self._fail(record, "ready", PluginReadyError, cause, error)
+                failure_cause = f"ready() raised {failure_cause}"
+            self._fail(record, "ready", PluginReadyError, failure_cause, error)
             return
         except BaseException:
             # Interrupted: undo the unfinished step, leave the record as it was.
@@ -493,29 +498,31 @@ class Loader:
 
     # -- failures -------------------------------------------------------------------------
 
-    def _fail_requirement(self, record: PluginRecord, chain: tuple[str, ...], tail: str) -> None:
+    def _fail_requirement(
+        self, record: PluginRecord, chain: tuple[str, ...], chain_end: str
+    ) -> None:
         from .requirements import requirement_message
 
-        cause = requirement_message(chain, tail)
+        failure_cause = requirement_message(chain, chain_end)
         error = PluginRequirementError(
-            self._message(record, "ready", cause),
+            self._message(record, "ready", failure_cause),
             chain=chain,
             plugin=record.name,
             distribution=record.distribution,
             phase="ready",
         )
-        self._record_failure(record, "ready", cause, error, unmet_requirement_end=tail)
+        self._record_failure(record, "ready", failure_cause, error, unmet_requirement_end=chain_end)
 
     def _fail(
         self,
         record: PluginRecord,
         phase: str,
         error_class: type[PluginError],
-        cause: str,
+        failure_cause: str,
         exception: BaseException | None = None,
     ) -> None:
         error = error_class(
-            self._message(record, phase, cause),
+            self._message(record, phase, failure_cause),
             plugin=record.name,
             distribution=record.distribution,
             phase=phase,
@@ -526,13 +533,13 @@ class Loader:
             import traceback
 
             record.traceback = "".join(traceback.format_exception(exception))
-        self._record_failure(record, phase, cause, error)
+        self._record_failure(record, phase, failure_cause, error)
 
     def _record_failure(
         self,
         record: PluginRecord,
         phase: str,
-        cause: str,
+        failure_cause: str,
         error: PluginError,
         unmet_requirement_end: str | None = None,
     ) -> None:
@@ -541,19 +548,19 @@ class Loader:
         # scope saw and only attribution knows.
         record.undo_all()
         _disconnect_attributed(record)
-        record.mark_failed(phase, error, cause, unmet_requirement_end)
+        record.mark_failed(phase, error, failure_cause, unmet_requirement_end)
         if not self.config.strict:
             # Under strict the failure comes back in the LoadError instead (as discovery
             # problems do): said once, by the exception.
-            _log_failure(record, phase, cause, error)
+            _log_failure(record, phase, failure_cause, error)
         from .. import signals
 
         self._send(signals.plugin_failed, plugin=record, error=error)
 
     @staticmethod
-    def _message(record: PluginRecord, phase: str, cause: str) -> str:
+    def _message(record: PluginRecord, phase: str, failure_cause: str) -> str:
         origin = f"{record.distribution} {record.version}" if record.distribution else "?"
-        return f"plugin {record.name} ({origin}), {phase} phase: {cause}"
+        return f"plugin {record.name} ({origin}), {phase} phase: {failure_cause}"
 
     def _check_strict(self) -> None:
         if not self.config.strict:
@@ -581,13 +588,14 @@ class Loader:
 LOADING_LOGGER = "hookwire.loading"
 
 
-def _log_failure(record: PluginRecord, phase: str, cause: str, error: PluginError) -> None:
+def _log_failure(record: PluginRecord, phase: str, failure_cause: str, error: PluginError) -> None:
     """One WARNING record on ``hookwire.loading`` for a plugin that failed.
 
     A host embedded in an application (a web app calling ``host.load()`` itself) must never
     drop a plugin without a word, so the loader says it, not only the CLI. The record carries
-    ``plugin``, ``distribution``, ``phase``, ``cause`` (the one-line cause) and ``error`` (the
-    :class:`~hookwire.exceptions.PluginError`, whose ``__cause__`` is what the plugin raised),
+    ``plugin``, ``distribution``, ``phase``, ``cause`` (the one-line cause, the record's
+    ``failure_cause``) and ``error`` (the :class:`~hookwire.exceptions.PluginError`, whose
+    ``__cause__`` is what the plugin raised),
     for handlers and filters that want more than the message.
     """
     import logging
@@ -599,15 +607,24 @@ def _log_failure(record: PluginRecord, phase: str, cause: str, error: PluginErro
             "plugin": record.name,
             "distribution": record.distribution,
             "phase": phase,
-            "cause": cause,
+            "cause": failure_cause,
             "error": error,
         },
     )
 
 
 def _within(module: str, roots: set[str]) -> bool:
-    """Whether ``module`` is one of ``roots`` or a submodule of one."""
-    return module in roots or any(module.startswith(root + ".") for root in roots)
+    """Whether ``module`` is one of ``roots`` or a submodule of one: ``module`` and each of
+    its parent packages looked up in ``roots``, so a module costs its depth, not the roots
+    (asked for every imported module when hundreds of plugins are unloaded)."""
+    if module in roots:
+        return True
+    dot = module.find(".")
+    while dot >= 0:
+        if module[:dot] in roots:
+            return True
+        dot = module.find(".", dot + 1)
+    return False
 
 
 def _disconnect_attributed(record: PluginRecord) -> None:
@@ -617,10 +634,3 @@ def _disconnect_attributed(record: PluginRecord) -> None:
     from .._dispatch.signal import disconnect_module_receivers
 
     disconnect_module_receivers(record)
-
-
-def _resolve_pending() -> None:
-    """Let ``"module:QualName"`` senders bind to classes the last step imported."""
-    from .._dispatch.lazy import resolve_pending
-
-    resolve_pending()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = ["Plugin", "check_requires_host"]
 
@@ -65,7 +65,7 @@ class Plugin:
         self.name: str = chosen
         self.module: ModuleType | None = module
         self.verbose_name: str = self.verbose_name or _humanize(chosen)
-        self.requires: tuple[str, ...] = _names(self.requires, owner=chosen)
+        self.requires: tuple[str, ...] = _names(self.requires, plugin=chosen)
         if self.requires_host is not None and not isinstance(self.requires_host, str):
             raise TypeError(
                 f"plugin {chosen!r}: requires_host must be a PEP 440 specifier string, "
@@ -80,9 +80,18 @@ class Plugin:
         ``signals_module`` are honoured (``requires_host`` is then checked after import).
         """
         plugin = cls.__new__(cls)
+        # Read from a plain module's namespace: asking a module for a name it lacks builds an
+        # AttributeError and its message, four a plugin at every load. A module of another
+        # class, or one computing its attributes (a module-level __getattr__), is asked.
+        namespace: dict[str, Any] | None = vars(module) if type(module) is ModuleType else None
+        if namespace is not None and "__getattr__" in namespace:
+            namespace = None
         for attribute in ("verbose_name", "requires", "requires_host", "signals_module"):
-            if hasattr(module, attribute):
-                setattr(plugin, attribute, getattr(module, attribute))
+            if namespace is None:
+                if hasattr(module, attribute):
+                    setattr(plugin, attribute, getattr(module, attribute))
+            elif attribute in namespace:
+                setattr(plugin, attribute, namespace[attribute])
         Plugin.__init__(plugin, name=name, module=module)
         return plugin
 
@@ -122,16 +131,22 @@ def _humanize(name: str) -> str:
     return name.replace("_", " ").replace("-", " ").replace(".", " ").strip().capitalize()
 
 
-def _names(value: object, *, owner: str) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence | set | frozenset):
+def _names(value: object, *, plugin: str) -> tuple[str, ...]:
+    # A tuple or a list (nearly every plugin's) is a sequence: asked first, the abstract
+    # class check is spared for every plugin at load.
+    if (
+        value.__class__ is not tuple
+        and value.__class__ is not list
+        and (isinstance(value, str) or not isinstance(value, Sequence | set | frozenset))
+    ):
         raise TypeError(
-            f"plugin {owner!r}: requires must be a sequence of plugin names, "
+            f"plugin {plugin!r}: requires must be a sequence of plugin names, "
             f"not {type(value).__name__} {value!r}"
         )
     names = tuple(value)
     for item in names:
         if not isinstance(item, str) or not item:
-            raise TypeError(f"plugin {owner!r}: requires holds {item!r}, not a plugin name")
+            raise TypeError(f"plugin {plugin!r}: requires holds {item!r}, not a plugin name")
     return names
 
 

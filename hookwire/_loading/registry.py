@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from .._dispatch.attribution import plugin_scope
 from .names import normalize_name
 
 if TYPE_CHECKING:
@@ -120,30 +121,33 @@ class PluginRecord:
     def receivers(self) -> list[ReceiverInfo]:
         """Every live receiver this plugin connected: signals sorted by qualified name, each
         signal's receivers in call order."""
+        return [info for _, info in self.receivers_by_signal()]
+
+    def receivers_by_signal(self) -> list[tuple[str, ReceiverInfo]]:
+        """:meth:`receivers`, each with the qualified name of its signal. Costs this plugin's
+        receivers: every signal is asked for this plugin's alone, never to describe all of
+        its receivers to keep this plugin's (``plugins list`` asks once per plugin)."""
         from .._dispatch.foreign import foreign_signals
         from .._dispatch.signal import all_signals
 
-        found: list[ReceiverInfo] = []
+        found: list[tuple[str, ReceiverInfo]] = []
         for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
-            found.extend(signal.describe_receivers(plugin=self.name))
+            name = str(signal.qualified_name)
+            found.extend((name, info) for info in signal.describe_receivers(plugin=self.name))
         # Then what it connected to another dispatcher's signals (Django's, in a project
         # using hookwire.django without making hookwire its dispatcher).
         for other in foreign_signals():
-            found.extend(info for info in other.describe_receivers() if info.plugin == self.name)
+            name = other.qualified_name
+            found.extend((name, info) for info in other.describe_receivers(plugin=self.name))
         return found
 
     # -- what the loader writes, through these methods only ------------------------------
 
-    @contextmanager
-    def connecting(self, step: str) -> Iterator[PluginScope]:
+    def connecting(self, step: str) -> AbstractContextManager[PluginScope]:
         """Attribute every connect made inside the block to this plugin, and keep those
         connections as the ones of ``step`` (``"import"``, ``"signals"`` for the signals
         module, ``"ready"``) until :meth:`undo` or :meth:`undo_all` removes them."""
-        from .._dispatch.attribution import plugin_scope
-
-        with plugin_scope(self.name, _STEP_PHASES[step]) as scope:
-            self._scopes[step] = scope
-            yield scope
+        return _Connecting(self._scopes, step, plugin_scope(self.name, _STEP_PHASES[step]))
 
     def undo(self, step: str) -> None:
         """Disconnect what ``step`` connected (nothing when it has not run)."""
@@ -167,18 +171,18 @@ class PluginRecord:
         self,
         phase: str,
         error: PluginError,
-        cause: str,
+        failure_cause: str,
         unmet_requirement_end: str | None = None,
     ) -> None:
         """Record that the plugin failed in ``phase`` with ``error``, whose message is
-        ``cause`` behind the ``"plugin x (dist), phase:"`` prefix; for a plugin failing for
+        ``failure_cause`` behind the ``"plugin x (dist), phase:"`` prefix; for a plugin failing for
         want of its requirements, ``unmet_requirement_end`` is the end of the chain message
         (``", which is not installed"``), which the chains of plugins requiring this one end
         with too."""
         self.phase = phase
         self.error = error.message
         self.exception = error
-        self._failure_cause = cause
+        self._failure_cause = failure_cause
         self._unmet_requirement_end = unmet_requirement_end
         # The state last: a reader on another thread never sees FAILED without its error.
         self.state = PluginState.FAILED
@@ -228,6 +232,33 @@ class PluginRecord:
 
 # The phase each loading step's connections are attributed to.
 _STEP_PHASES = {"import": "import", "signals": "ready", "ready": "ready"}
+
+
+class _Connecting:
+    """The block of :meth:`PluginRecord.connecting`: the plugin's scope, kept as the step's
+    once entered. A class rather than a generator context manager: the loader opens three a
+    plugin, and the generator's set-up was a measurable part of loading hundreds
+    (``bench_startup.py``)."""
+
+    __slots__ = ("block", "scopes", "step")
+
+    def __init__(
+        self,
+        scopes: dict[str, PluginScope],
+        step: str,
+        block: AbstractContextManager[PluginScope],
+    ) -> None:
+        self.scopes = scopes
+        self.step = step
+        self.block = block
+
+    def __enter__(self) -> PluginScope:
+        scope = self.block.__enter__()
+        self.scopes[self.step] = scope
+        return scope
+
+    def __exit__(self, *exc_info: Any) -> bool | None:
+        return self.block.__exit__(*exc_info)
 
 
 class Registry:

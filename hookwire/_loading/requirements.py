@@ -52,9 +52,9 @@ def ready_order(
     return order, cycles
 
 
-def requirement_message(chain: Sequence[str], tail: str) -> str:
-    """``"a requires b, which requires c" + tail`` for the chain ``(a, b, c)``."""
-    return f"{chain[0]} requires {', which requires '.join(chain[1:])}{tail}"
+def requirement_message(chain: Sequence[str], chain_end: str) -> str:
+    """``"a requires b, which requires c" + chain_end`` for the chain ``(a, b, c)``."""
+    return f"{chain[0]} requires {', which requires '.join(chain[1:])}{chain_end}"
 
 
 def unmet_requirement(
@@ -62,11 +62,11 @@ def unmet_requirement(
     records: Mapping[str, PluginRecord],
     cycle: tuple[str, ...] | None,
 ) -> tuple[tuple[str, ...], str] | None:
-    """Why ``record`` cannot be made ready, as ``(chain of names, tail)``, or ``None``.
+    """Why ``record`` cannot be made ready, as ``(chain of names, chain end)``, or ``None``.
 
     ``records`` maps normalised names to records; ``cycle`` is ``record``'s cycle from
     :func:`ready_order`. A requirement that failed for want of its own requirements extends
-    that chain: ``("a", "b", "c")`` with the tail ``", which failed in the import phase: ..."``.
+    that chain: ``("a", "b", "c")`` ending with ``", which failed in the import phase: ..."``.
     """
     if cycle is not None:
         return tuple(records[key].name for key in cycle), " (a requirement cycle)"

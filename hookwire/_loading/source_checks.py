@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from importlib.machinery import FileFinder, ModuleSpec
+from importlib.machinery import FileFinder, ModuleSpec, PathFinder
 from typing import TYPE_CHECKING
 
 from .importing import EntryPointProblem, split_value
@@ -92,8 +92,6 @@ def _may_hold(entry: str, name: str) -> bool:
 
 def _found_in(name: str, entries: Sequence[str]) -> bool:
     """Whether the path finder finds the top-level module ``name`` in one of ``entries``."""
-    from importlib.machinery import PathFinder
-
     for entry in entries:
         if not _may_hold(entry, name):
             continue
@@ -107,8 +105,6 @@ def _found_in(name: str, entries: Sequence[str]) -> bool:
 
 def _first_spec(name: str, path: Sequence[str]) -> tuple[str | None, ModuleSpec] | None:
     """``(sys.path entry or None for another finder, spec)`` the import system would use."""
-    from importlib.machinery import PathFinder
-
     for finder in sys.meta_path:
         if finder is PathFinder:
             for entry in path:
@@ -144,8 +140,6 @@ def find_source_without_import(module_name: str) -> str | None:
     Only the path-based finder is asked, so ``None`` means "unknown" (an editable install's
     custom finder, a zip, an extension module), not "absent".
     """
-    from importlib.machinery import PathFinder
-
     search: list[str] | None = None
     origin: str | None = None
     parts = module_name.split(".")

@@ -1,87 +1,50 @@
 """The typer application: ``hookwire run``, ``plugins list``, ``plugins check``, ``signals``;
-``plugins install/uninstall/info/new`` are defined in their own modules and registered here.
+``plugins install/uninstall/info/new`` and ``worker`` are defined in their own modules and
+registered here.
 
-Commands return their exit status; :func:`invoke` runs the click command in non-standalone
-mode so that every error — usage, host resolution, loading, the host's own ``main`` — is turned
-here into one line on stderr and an exit status (2 usage, 1 failure, 130/143 interrupted, 141
-when stdout was closed by its reader), with a traceback only under ``--traceback``.
+Commands return their exit status; :func:`invoke` runs the command line through
+:func:`._policy.run_command`, which turns every error into one line on stderr and an exit status.
 """
 
 from __future__ import annotations
 
 import sys
-import traceback as traceback_module
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib import import_module
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .._loading.loader import LOADING_LOGGER
-from .._text import describe_error, escape, escape_lines
-from ..exceptions import ConfigError, HookwireError, HostError, HostNotFoundError, LoadError
-from . import _info, _install, _new, _output, _silence_stdout
+from .._text import escape
+from . import _info, _install, _new, _output, _worker
+from ._options import (
+    DisableOption,
+    NoAutoloadOption,
+    PluginOption,
+    StrictOption,
+    TracebackOption,
+    load_host,
+    signals_of,
+)
 from ._output import PROG
 from ._params import HostArgument, HostOption, one_host
+from ._policy import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Options,
+    output_guard,
+    run_command,
+    show_discovery_cache_notes,
+    show_failed_plugin,
+)
 
 if TYPE_CHECKING:
     from .._dispatch.foreign import ForeignSignal
     from .._dispatch.signal import Signal
     from .._host import Host
-    from .._loading.registry import PluginRecord, Registry
+    from .._loading.registry import Registry
 
 __all__ = ["app", "click_command", "invoke"]
-
-
-def _import_click_exceptions() -> Any:
-    # Recent typer carries its own copy of click; older releases depend on click itself.
-    try:
-        return import_module("typer._click.exceptions")
-    except ImportError:  # pragma: no cover - older typer
-        return import_module("click.exceptions")
-
-
-click_exceptions = _import_click_exceptions()
-# click < 8.2 prints the help itself and exits 0 instead of raising this.
-_NO_ARGS_IS_HELP: Any = getattr(click_exceptions, "NoArgsIsHelpError", ())
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-#: 128 + SIGPIPE, what a shell reports for a program whose reader closed the pipe.
-EXIT_OUTPUT_CLOSED = 141
-
-
-class _Options:
-    """Global options, set by the root callback (one command per process)."""
-
-    traceback = False
-    # Whether plugin failures logged by the loader are shown on stderr: by the commands that
-    # run the host (their output has no other place for them), not by those that list them.
-    load_failures = False
-
-
-class _OutputClosed(Exception):
-    """stdout was closed by its reader (``| head``); not an ``OSError`` so typer leaves it be."""
-
-
-class _Interrupted(Exception):
-    """Ctrl-C while the command loaded or printed (``Host.run`` handles it during ``main``);
-    not a ``KeyboardInterrupt`` so typer does not turn it into a silent exit 130."""
-
-
-@contextmanager
-def _output_guard() -> Iterator[None]:
-    """Around a command's body: a closed stdout and Ctrl-C reach :func:`invoke` as what they
-    are, whatever typer would make of them on the way."""
-    try:
-        yield
-    except BrokenPipeError as exc:
-        raise _OutputClosed from exc
-    except KeyboardInterrupt as exc:
-        raise _Interrupted from exc
 
 
 app = typer.Typer(
@@ -140,105 +103,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    _Options.traceback = _Options.traceback or traceback
-
-
-def _set_traceback(value: bool) -> None:
-    if value:
-        _Options.traceback = True
-
-
-# -- shared parameters ---------------------------------------------------------------------
-
-PluginOption = Annotated[
-    Optional[list[str]],  # noqa: UP045
-    typer.Option(
-        "--plugin",
-        "-p",
-        metavar="NAME",
-        help=(
-            "Load only this plugin; repeat for several. With --no-autoload these are the "
-            "only plugins loaded. Overrides $HOOKWIRE_PLUGINS and [tool.hookwire] plugins."
-        ),
-        show_default=False,
-    ),
-]
-DisableOption = Annotated[
-    Optional[list[str]],  # noqa: UP045
-    typer.Option(
-        "--disable",
-        "-d",
-        metavar="NAME",
-        help=(
-            "Never import this plugin; repeat for several. Adds to $HOOKWIRE_DISABLE_PLUGINS "
-            "and [tool.hookwire] disable."
-        ),
-        show_default=False,
-    ),
-]
-NoAutoloadOption = Annotated[
-    bool,
-    typer.Option(
-        "--no-autoload",
-        help="Load no discovered plugin except those named with --plugin.",
-    ),
-]
-StrictOption = Annotated[
-    bool,
-    typer.Option(
-        "--strict",
-        help=(
-            "Fail (exit 1) when any plugin that would be loaded fails, or a name given to "
-            "--plugin/--disable (or their environment and pyproject.toml settings) is offered "
-            "by no installed distribution, instead of going on with a warning."
-        ),
-    ),
-]
-TracebackOption = Annotated[
-    bool,
-    typer.Option(
-        "--traceback",
-        callback=_set_traceback,
-        is_eager=True,
-        help=(
-            "Print the traceback of each plugin that failed to load, and of any error, as "
-            "well as the one-line message (the same as 'hookwire --traceback ...')."
-        ),
-    ),
-]
-
-
-def _load(
-    host_reference: str | None,
-    plugin: list[str] | None,
-    disable: list[str] | None,
-    no_autoload: bool,
-    strict: bool,
-    *,
-    stdout_is_data: bool = True,
-) -> tuple[Host, Registry]:
-    """Resolve the host and load its plugins with the command-line settings.
-
-    When stdout carries the command's data (tables, JSON), whatever the host module or the
-    plugins write to stdout while they are imported and readied — with ``print``, to the
-    descriptor itself, or from a subprocess — goes to stderr instead, so that
-    ``hookwire plugins list --json | jq`` works even with chatty plugins.
-    """
-    from contextlib import nullcontext
-
-    from ._resolve import resolve_host
-    from ._status import loading_status
-    from ._streams import stdout_to_stderr
-
-    with stdout_to_stderr() if stdout_is_data else nullcontext(), loading_status():
-        host = resolve_host(host_reference)
-        registry = host.load(
-            plugins=plugin if plugin else None,
-            disable=disable or (),
-            autoload=False if no_autoload else None,
-            strict=True if strict else None,
-        )
-    return host, registry
+    Options.traceback = Options.traceback or traceback
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -274,22 +139,13 @@ def run(
     goes away (| head), the command ends quietly (exit 141, or main's status).
     """
     if trace:
-        _show_discovery_cache_notes()
-    # Each failed plugin is the loader's one warning on hookwire.loading, printed by the log
-    # handler (or by the application's own, if it configured logging): never twice.
-    _Options.load_failures = True
-    with _output_guard(), _tracing(trace):
-        loaded_host, _ = _load(
-            one_host(host, host_option), plugin, disable, no_autoload, strict, stdout_is_data=False
+        show_discovery_cache_notes()
+    with output_guard(), _tracing(trace):
+        loaded_host, _ = load_host(
+            one_host(host, host_option), plugin, disable, no_autoload, strict, runs_host=True
         )
         sys.stderr.flush()
         return loaded_host.run()
-
-
-def _print_traceback(record: PluginRecord) -> None:
-    """The traceback of a failed plugin, on stderr, under ``--traceback``."""
-    if _Options.traceback and record.traceback:
-        sys.stderr.write(escape_lines(record.traceback))
 
 
 @contextmanager
@@ -347,9 +203,9 @@ def plugins_list(
 ) -> int:
     """List the host's plugins: state, distribution, version, receivers, entry point, error."""
     if verbose:
-        _show_discovery_cache_notes()
-    with _output_guard():
-        loaded_host, registry = _load(
+        show_discovery_cache_notes()
+    with output_guard():
+        loaded_host, registry = load_host(
             one_host(host, host_option), plugin, disable, no_autoload, strict
         )
         _print_tracebacks(registry)
@@ -386,8 +242,8 @@ def plugins_check(
     installed distribution offers; problems of distributions offering no plugin, and of
     plugins that are not selected, are only shown.
     """
-    with _output_guard():
-        _, registry = _load(one_host(host, host_option), plugin, disable, no_autoload, strict)
+    with output_guard():
+        _, registry = load_host(one_host(host, host_option), plugin, disable, no_autoload, strict)
         _print_tracebacks(registry)
         lines, failures = _output.plugin_check_lines(registry)
         _output.write_lines(lines)
@@ -397,8 +253,9 @@ def plugins_check(
 def _print_tracebacks(registry: Registry) -> None:
     from .._loading.registry import PluginState
 
+    # Their line is in the command's output: only the traceback, under --traceback.
     for record in registry.by_state(PluginState.FAILED):
-        _print_traceback(record)
+        show_failed_plugin(None, record.traceback)
 
 
 @app.command(short_help="Show every signal and its receivers.")
@@ -443,7 +300,7 @@ def signals(
     """
     if json and markdown:
         raise typer.BadParameter("give --json or --markdown, not both", param_hint="--markdown")
-    with _output_guard():
+    with output_guard():
         if markdown:
             from contextlib import redirect_stdout
 
@@ -454,7 +311,9 @@ def signals(
                 resolved = resolve_host(one_host(host, host_option))
             _output.write_lines(escape(line) for line in api_page(resolved))
             return EXIT_OK
-        loaded_host, _ = _load(one_host(host, host_option), plugin, disable, no_autoload, strict)
+        loaded_host, _ = load_host(
+            one_host(host, host_option), plugin, disable, no_autoload, strict
+        )
         shown = _shown_signals(loaded_host)
         if json:
             _output.write_json(_output.signals_json(shown))
@@ -463,23 +322,12 @@ def signals(
         return EXIT_OK
 
 
-def _signals_of(host: Host) -> list[Signal]:
-    """The host's signals first, then every other live signal, by name."""
-    from .._dispatch.signal import all_signals
-
-    shown = list(host.signals.values())
-    known = {id(signal) for signal in shown}
-    others = [signal for signal in all_signals() if id(signal) not in known]
-    others.sort(key=lambda signal: str(signal.qualified_name))
-    return shown + others
-
-
 def _shown_signals(host: Host) -> list[Signal | ForeignSignal]:
-    """What ``signals`` lists: :func:`_signals_of`, then the signals of another dispatcher
+    """What ``signals`` lists: :func:`._options.signals_of`, then the signals of another dispatcher
     that an integration shows (Django's own, under ``hookwire.django``)."""
     from .._dispatch.foreign import foreign_signals
 
-    return [*_signals_of(host), *foreign_signals()]
+    return [*signals_of(host), *foreign_signals()]
 
 
 plugins_app.command("info", short_help="Show everything known about one plugin.")(
@@ -492,119 +340,10 @@ plugins_app.command("uninstall", short_help="Remove plugins from hookwire's envi
     _install.plugins_uninstall
 )
 plugins_app.command("new", short_help="Write a new plugin project for the host.")(_new.plugins_new)
+app.command(short_help="Run a Celery worker for the host's remote receivers.")(_worker.worker)
 
 
 # -- running the application ---------------------------------------------------------------
-
-
-def _report(message: str, exc: BaseException | None = None) -> None:
-    if exc is not None and _Options.traceback:
-        if isinstance(exc, LoadError):
-            # The loader's own frames tell nothing: show what each plugin raised.
-            for failure in exc.failures:
-                if failure.__cause__ is not None:
-                    _print_exception(failure.__cause__)
-        else:
-            _print_exception(exc)
-    sys.stderr.write(f"{PROG}: error: {escape(message)}\n")
-
-
-def _print_exception(exc: BaseException) -> None:
-    """``exc``'s traceback on stderr, escaped: its message and source lines come from plugin
-    code and may hold terminal control characters."""
-    text = "".join(traceback_module.format_exception(exc))
-    sys.stderr.write(escape_lines(text))
-
-
-def _lower_first(message: str) -> str:
-    """``"No such command"`` → ``"no such command"``: every error line starts lower-case.
-    Words in capitals (``HOST``) and exception names (``ValueError: ...``) are left alone."""
-    first, _, _ = message.partition(" ")
-    if first[:1].isupper() and first[1:].islower() and not first.endswith(":"):
-        return message[:1].lower() + message[1:]
-    return message
-
-
-def _hint() -> str:
-    return "" if _Options.traceback else " (run 'hookwire --traceback ...' to see the traceback)"
-
-
-def _one_line(record: Any) -> str:
-    """The line a log record gets on stderr (not escaped).
-
-    A receiver failing under ``send_robust`` is logged with Django's message; the record also
-    carries what hookwire knows (``receiver``, ``plugin``, ``signal``), which makes a line that
-    names the culprit: ``receiver pkg.mod.func of plugin 'sms' failed in pkg.signals.done:
-    ValueError: boom``.
-    """
-    receiver = getattr(record, "receiver", None)
-    signal = getattr(record, "signal", None)
-    exc = record.exc_info[1] if record.exc_info else None
-    if isinstance(receiver, str) and isinstance(signal, str) and exc is not None:
-        plugin = getattr(record, "plugin", None)
-        owner = f" of plugin {plugin!r}" if isinstance(plugin, str) else ""
-        return f"receiver {receiver}{owner} failed in {signal}: {_safe_describe(exc)}"
-    text = str(record.getMessage()).strip()
-    return text.splitlines()[0] if text else str(record.levelname)
-
-
-def _safe_describe(error: BaseException) -> str:
-    try:
-        return describe_error(error)
-    except Exception:
-        return type(error).__name__
-
-
-def _install_log_handler() -> None:
-    """Show hookwire's own log records — a receiver failing under ``send_robust``, a discovery
-    problem — as one escaped line each on stderr, with the traceback only under ``--traceback``.
-
-    Nothing is added when the application configures logging itself: its handlers show them.
-    """
-    import logging
-
-    class OneLineHandler(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if logging.getLogger().handlers:
-                return  # configured by the application (perhaps after we were installed)
-            if record.name == LOADING_LOGGER and not _Options.load_failures:
-                return  # the command lists the failed plugins itself
-            try:
-                exc = record.exc_info[1] if record.exc_info else None
-                if record.name == LOADING_LOGGER and _Options.traceback:
-                    # What the plugin raised, before the line that names the plugin.
-                    cause = getattr(getattr(record, "error", None), "__cause__", None)
-                    if cause is not None:
-                        _print_exception(cause)
-                if isinstance(exc, BrokenPipeError):
-                    # A receiver printing after the reader of stdout went away (| head): the
-                    # output is over, which is not an error; later prints go nowhere.
-                    _silence_stdout()
-                    return
-                if exc is not None and _Options.traceback:
-                    _print_exception(exc)
-                sys.stderr.write(
-                    f"{PROG}: {record.levelname.lower()}: {escape(_one_line(record))}\n"
-                )
-            except Exception:
-                self.handleError(record)
-
-    logger = logging.getLogger("hookwire")
-    if not any(getattr(handler, "_hookwire_cli", False) for handler in logger.handlers):
-        handler = OneLineHandler(logging.WARNING)
-        handler._hookwire_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-
-
-def _show_discovery_cache_notes() -> None:
-    """Under ``--verbose`` / ``--trace``, also show why a discovery cache was ignored (a file
-    or folder another user owns or others can write): the cache logs that at INFO."""
-    import logging
-
-    logging.getLogger("hookwire.discovery.cache").setLevel(logging.INFO)
-    for handler in logging.getLogger("hookwire").handlers:
-        if getattr(handler, "_hookwire_cli", False):
-            handler.setLevel(logging.INFO)
 
 
 def click_command() -> Any:
@@ -639,64 +378,6 @@ def _usage_name(param: Any) -> Any:
 
 
 def invoke(args: Sequence[str]) -> int:
-    """Run the command line ``args`` and return the exit status (see the module docstring)."""
-    _Options.traceback = False
-    _Options.load_failures = False
-    command = click_command()
-    _install_log_handler()
-    try:
-        result = command.main(args=list(args), prog_name=PROG, standalone_mode=False)
-        sys.stdout.flush()
-    except (_OutputClosed, BrokenPipeError):
-        _silence_stdout()
-        return EXIT_OUTPUT_CLOSED
-    except SystemExit as exc:
-        if isinstance(exc.__context__, BrokenPipeError):
-            # typer's own answer to a closed stdout while it printed (--help): exit 1.
-            _silence_stdout()
-            return EXIT_OUTPUT_CLOSED
-        raise
-    except (_Interrupted, KeyboardInterrupt):
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        return EXIT_INTERRUPTED
-    except _NO_ARGS_IS_HELP as exc:
-        # "hookwire" or "hookwire plugins" alone: the help, as a usage error (exit 2).
-        sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
-        return int(exc.exit_code)
-    except click_exceptions.UsageError as exc:
-        ctx = exc.ctx
-        where = ctx.command_path if ctx is not None else PROG
-        help_hint = f" (see '{where} --help')" if ctx is not None else ""
-        message = exc.format_message()
-        if "--traceback" in message and "--traceback" in args:
-            help_hint = f" (--traceback goes before the command: '{PROG} --traceback ...')"
-        # One prefix for every error; the help hint names the command at fault.
-        sys.stderr.write(f"{PROG}: error: {escape(_lower_first(message))}{help_hint}\n")
-        return int(exc.exit_code)
-    except click_exceptions.ClickException as exc:
-        sys.stderr.write(f"{PROG}: error: {escape(_lower_first(exc.format_message()))}\n")
-        return int(exc.exit_code)
-    except typer.Abort:
-        sys.stderr.write(f"{PROG}: aborted\n")
-        return EXIT_FAILURE
-    except (HostNotFoundError, ConfigError) as exc:
-        _report(str(exc), exc)
-        return EXIT_USAGE
-    except HostError as exc:
-        cause = exc.__cause__
-        _report(str(exc) + (_hint() if cause is not None else ""), exc)
-        return EXIT_FAILURE
-    except HookwireError as exc:
-        _report(str(exc), exc)
-        return EXIT_FAILURE
-    except Exception as exc:
-        # An error of the host's own code (main or a receiver of its signals).
-        _report(f"{describe_error(exc)}{_hint()}", exc)
-        return EXIT_FAILURE
-    if isinstance(result, bool) or not isinstance(result, int):
-        return EXIT_OK
-    return result
-
-
-# Commands defined in their own modules register themselves on ``app`` when imported.
-from . import _worker  # noqa: E402, F401
+    """Run the command line ``args`` and return the exit status (see
+    :func:`._policy.run_command`)."""
+    return run_command(click_command(), args)

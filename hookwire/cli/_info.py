@@ -15,6 +15,7 @@ import typer
 from .._text import escape
 from ._output import PROG, render_table, sender_text, write_json, write_lines
 from ._params import HostArgument, HostOption, one_host
+from ._policy import Options, output_guard
 
 if TYPE_CHECKING:
     from .._loading.registry import PluginRecord, Registry
@@ -63,12 +64,7 @@ def _traceback(record: PluginRecord) -> str | None:
 
 
 def _receivers(record: PluginRecord) -> list[dict[str, Any]]:
-    from .._dispatch.signal import all_signals
-
-    found = []
-    for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
-        for info in signal.describe_receivers(plugin=record.name):
-            found.append({"signal": signal.qualified_name, **info.to_json()})
+    found = [{"signal": signal, **info.to_json()} for signal, info in record.receivers_by_signal()]
     for entry in found:
         # Receivers that run elsewhere carry "remote"; every other one runs in the process.
         entry.setdefault("remote", None)
@@ -177,14 +173,12 @@ def plugins_info(
     file, requires, requires_host, and each receiver it connected (signal, receiver, where it is
     defined, sender, whether it runs remotely). An unknown name exits 1 with a suggestion.
     """
-    from ._app import _Options, _output_guard
-
-    with _output_guard():
+    with output_guard():
         return _show_info(
             name,
             one_host(host, host_option),
             json=json,
-            with_traceback=traceback or _Options.traceback,
+            with_traceback=traceback or Options.traceback,
         )
 
 

@@ -26,12 +26,9 @@ from .._loading.names import normalize_name
 from .._text import escape
 from ._output import PROG, render_table, write_lines
 from ._params import HostOption
+from ._policy import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, output_guard, show_failed_plugin
 
 __all__ = ["Installer", "installer", "plugins_install", "plugins_uninstall"]
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 
 class _Failed(Exception):
@@ -270,10 +267,8 @@ def plugins_install(
         if target.startswith("-"):
             _error(_not_an_option(target))
             return EXIT_USAGE
-    from ._app import _output_guard
-
     try:
-        with _output_guard():
+        with output_guard():
             return _install(names, editables, host, upgrade, verbose=verbose)
     except _Failed as failure:
         _error(str(failure))
@@ -340,7 +335,11 @@ def _report_install(before: dict[str, Any], after: dict[str, Any], wanted: list[
         for _, entry in changed:
             if entry["state"] == "failed":
                 status = EXIT_FAILURE
-                _error(f"plugin {entry['name']} fails to load: {entry['error']}")
+                show_failed_plugin(
+                    f"plugin {entry['name']} fails to load: {entry['error']}",
+                    entry.get("traceback"),
+                    level="error",
+                )
     else:
         print(f"No plugin of host {escape(host)} ({escape(group)}) was added or upgraded.")
     for name in wanted:
@@ -404,10 +403,8 @@ def plugins_uninstall(
     (their requirements, read from the installed metadata, transitively). Then lists the
     plugins the host lost.
     """
-    from ._app import _output_guard
-
     try:
-        with _output_guard():
+        with output_guard():
             return _uninstall(names, host, yes)
     except _Failed as failure:
         _error(str(failure))
@@ -472,7 +469,10 @@ def _uninstall(names: list[str], host: str | None, yes: bool) -> int:
         print(f"No plugin of host {escape(before['host'])} was removed.")
     for entry in after["plugins"]:
         if entry["state"] == "failed":
-            _note(f"warning: plugin {entry['name']} now fails to load: {entry['error']}")
+            show_failed_plugin(
+                f"plugin {entry['name']} now fails to load: {entry['error']}",
+                entry.get("traceback"),
+            )
     return EXIT_OK
 
 

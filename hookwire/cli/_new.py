@@ -119,8 +119,8 @@ def shadowing(names: ProjectNames, host: Host, host_module: str) -> str | None:
         return f"its package {module!r} would shadow a module of that name (it fails to load)"
     if spec is not None:
         where = f" ({spec.origin})" if spec.origin else ""
-        owner = f" of {providers[0]}" if providers else ""
-        return f"its package {module!r} would shadow the installed module{owner}{where}"
+        provided_by = f" of {providers[0]}" if providers else ""
+        return f"its package {module!r} would shadow the installed module{provided_by}{where}"
     return None
 
 

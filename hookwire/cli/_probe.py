@@ -6,7 +6,8 @@ plugin module imported before the change would stay imported. So each "before" a
 view of the host's plugins is taken by this module in a new process, which prints one JSON
 document on stdout:
 
-``{"host", "group", "distribution", "plugins": [plugins list --json with disabled ones],
+``{"host", "group", "distribution", "plugins": [plugins list --json with disabled ones, each
+with its "traceback"],
 "distributions": {requested name: {"name", "version", "groups", "plugins"} or null},
 "celery_app": whether the host was given a Celery application}``
 
@@ -76,7 +77,8 @@ def probe(host_reference: str | None, *, load: bool, distributions: list[str]) -
         "host": host.name,
         "group": host.entry_point_group,
         "distribution": distribution_of_module(reference.text.partition(":")[0]),
-        "plugins": registry.to_json(include_disabled=True),
+        # The traceback too: the command shows a failed plugin's under --traceback.
+        "plugins": [{**record.to_json(), "traceback": record.traceback} for record in registry],
         "distributions": found,
         "celery_app": getattr(host, "celery", None) is not None,
     }

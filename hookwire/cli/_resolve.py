@@ -168,12 +168,12 @@ def _is_dotted_name(text: str) -> bool:
 
 
 def _attribute_not_found(
-    reference: HostReference, module_name: str, owner: Any, done: str, missing: str
+    reference: HostReference, module_name: str, namespace: Any, done: str, missing: str
 ) -> HostNotFoundError:
     from .._host import Host
 
     try:
-        names = [name for name in dir(owner) if not name.startswith("__")]
+        names = [name for name in dir(namespace) if not name.startswith("__")]
     except Exception:
         names = []
     suggestion = _suggest(missing, names)
@@ -184,15 +184,15 @@ def _attribute_not_found(
         full = f"{module_name}:{done + '.' if done else ''}{suggestion}"
         message += f" (did you mean {full!r}?)"
     elif not done:
-        hosts = [name for name in names if isinstance(_lookup_quietly(owner, name), Host)]
+        hosts = [name for name in names if isinstance(_lookup_quietly(namespace, name), Host)]
         if hosts:
             message += f"; its hosts are: {', '.join(hosts)}"
     return HostNotFoundError(message, suggestion=full)
 
 
-def _lookup_quietly(owner: object, name: str) -> object:
+def _lookup_quietly(namespace: object, name: str) -> object:
     try:
-        return getattr(owner, name, None)
+        return getattr(namespace, name, None)
     except Exception:
         return None
 

@@ -14,22 +14,19 @@ import typer
 from .._text import escape
 from ..exceptions import HookwireError
 from . import _output
-from ._app import (
+from ._options import (
     DisableOption,
     NoAutoloadOption,
     PluginOption,
     StrictOption,
-    _load,
-    _Options,
-    _signals_of,
-    app,
+    TracebackOption,
+    load_host,
+    signals_of,
 )
 from ._params import HostArgument, HostOption, one_host
+from ._policy import EXIT_INTERRUPTED, EXIT_TERMINATED
 
 __all__ = ["worker"]
-
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
 
 
 class Pool(StrEnum):
@@ -45,7 +42,6 @@ class LogLevel(StrEnum):
     error = "error"
 
 
-@app.command(short_help="Run a Celery worker for the host's remote receivers.")
 def worker(
     host: HostArgument = None,
     host_option: HostOption = None,
@@ -94,6 +90,7 @@ def worker(
     disable: DisableOption = None,
     no_autoload: NoAutoloadOption = False,
     strict: StrictOption = False,
+    traceback: TracebackOption = False,
 ) -> int:
     """Load the plugins as 'run' does (main is never called) and run a Celery worker.
 
@@ -110,12 +107,10 @@ def worker(
     except ImportError as exc:
         raise HookwireError(str(exc)) from exc
 
-    # Failed plugins are the loader's warnings on hookwire.loading, shown once by the handler.
-    _Options.load_failures = True
-    loaded_host, registry = _load(
-        one_host(host, host_option), plugin, disable, no_autoload, strict, stdout_is_data=False
+    loaded_host, registry = load_host(
+        one_host(host, host_option), plugin, disable, no_autoload, strict, runs_host=True
     )
-    table = build_table(_signals_of(loaded_host), registry)
+    table = build_table(signals_of(loaded_host), registry)
     celery_app, _ = app_for(loaded_host)
     try:
         install_delivery_task(celery_app, loaded_host, table)

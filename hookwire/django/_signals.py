@@ -174,34 +174,46 @@ class DjangoSignalView:
     def __repr__(self) -> str:
         return f"<DjangoSignalView {self.qualified_name}>"
 
-    def describe_receivers(self) -> list[ReceiverInfo]:
-        """Live receivers in the order Django calls them: sync ones, then async ones."""
+    def describe_receivers(self, plugin: str | None = None) -> list[ReceiverInfo]:
+        """Live receivers in the order Django calls them: sync ones, then async ones; with
+        ``plugin``, only that plugin's (the others are not described at all: ``plugins list``
+        asks once per plugin)."""
         signal = self.signal
         with signal.lock:
             entries = list(signal.receivers)
         with _lock:
             owned = dict(_connections.get(signal, {}))
-        senders = _known_senders()
+        senders: dict[int, Any] | None = None  # the models, looked up only when needed
         infos: list[ReceiverInfo] = []
         for entry in entries:
             held = entry[1]
             receiver = held() if isinstance(held, weakref.ReferenceType) else held
             if receiver is None:
                 continue
-            is_async = entry[-1] if isinstance(entry[-1], bool) else False
             connection = owned.get(id(entry))
             if connection is not None and connection.entry is entry:
+                belongs_to: str | None = connection.plugin
+            else:
+                connection = None
+                belongs_to = plugin_for_module(getattr(receiver, "__module__", None))
+            if plugin is not None and belongs_to != plugin:
+                continue
+            is_async = entry[-1] if isinstance(entry[-1], bool) else False
+            if connection is not None:
                 sender = connection.sender() if connection.sender is not None else None
-                plugin: str | None = connection.plugin
                 uid = connection.dispatch_uid
             else:
                 uid_part, sender_id = entry[0]
-                sender = senders.get(sender_id, _UNKNOWN) if sender_id != id(None) else None
-                plugin = plugin_for_module(getattr(receiver, "__module__", None))
+                if sender_id == id(None):
+                    sender = None
+                else:
+                    if senders is None:
+                        senders = _known_senders()
+                    sender = senders.get(sender_id, _UNKNOWN)
                 uid = uid_part if isinstance(uid_part, str) else None
             info = _info(
                 receiver,
-                plugin=plugin,
+                plugin=belongs_to,
                 sender=sender,
                 weak=isinstance(held, weakref.ReferenceType),
                 dispatch_uid=uid,
