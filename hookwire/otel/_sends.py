@@ -50,6 +50,9 @@ class _SendState:
         self.called = 0
 
 
+# The context key OpenTelemetry keeps the current span under, asked of its public API.
+[_SPAN_KEY] = trace.set_span_in_context(INVALID_SPAN, Context())
+
 #: The state of every send that makes no span (see :mod:`._sampling`): shared, never changed.
 _SKIPPED = _SendState(INVALID_SPAN, None)
 
@@ -128,8 +131,9 @@ class SendTracing(SendObserver):
         if cuts is None:
             cuts = self._resolved_shortcuts()
         if cuts.any:
-            current = trace.get_current_span()
-            if current is INVALID_SPAN:
+            # trace.get_current_span() without its three calls deep (a tenth of the send).
+            current = context.get_current().get(_SPAN_KEY)
+            if current is None or current is INVALID_SPAN or not isinstance(current, trace.Span):
                 if cuts.root:
                     return _SKIPPED
             else:
