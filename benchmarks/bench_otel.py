@@ -5,14 +5,15 @@ For a send with 1 and with 10 receivers, in one process on the same signal:
 * **uninstrumented**: the plain send;
 * **sampler off**: :class:`hookwire.otel.HookwireInstrumentor` with an SDK tracer provider
   whose sampler is ``ALWAYS_OFF`` and OpenTelemetry's default (no-op) meter provider: the cost
-  a busy production send pays when its trace is not sampled (goal: at most 6x uninstrumented);
+  a busy production send pays when its trace is not sampled (goal: at most 6x uninstrumented;
+  such a send makes no span, so the "sdk floor" below is not part of it);
 * **sampler off + metrics**: the same with an SDK meter provider, every receiver's duration
   recorded;
 * **sampled**: every span recorded by the SDK and handed to a span processor that drops it
   (what is left is hookwire's and the SDK's own work, not an exporter's);
 * **sdk floor**: what the SDK alone spends on one unsampled span made current and ended
-  (``start_span``, ``context.attach``/``detach``, ``end``), with no send at all: the part of
-  "sampler off" that no instrumentation can remove.
+  (``start_span``, ``context.attach``/``detach``, ``end``), with no send at all: what a send
+  would pay on top of "sampler off" if it asked the SDK for its span.
 
 Run: ``python benchmarks/bench_otel.py [--quick] [--repeat N] [--clock cpu|wall] [--json [PATH]]``
 (needs the ``hookwire[otel]`` extra and ``opentelemetry-sdk``, both in the ``bench`` extra).

@@ -44,6 +44,7 @@ extensions = [
     "schema_fields",
     "diagrams",
     "benchmark_chart",
+    "trace_picture",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}

@@ -3,12 +3,14 @@ present on their pages, and true to what the code does.
 
 ``docs/_ext/diagrams.py`` draws the loading phases and the lifecycle signals as Graphviz DOT
 (rendered to SVG by ``dot``); ``docs/_ext/benchmark_chart.py`` draws the dispatch benchmark
-from ``benchmarks/results/dispatch.json``. The first tests read the built HTML (the shared
+from ``benchmarks/results/dispatch.json``; ``docs/_ext/trace_picture.py`` draws the spans of a
+pizzeria run it makes at build time. The first tests read the built HTML (the shared
 ``docs_build``), the others check the drawings against a real loader and a running host.
 """
 
 from __future__ import annotations
 
+import ast
 import enum
 import html
 import importlib
@@ -33,6 +35,7 @@ from hookwire._loading.config import LoadConfig
 from hookwire._loading.loader import Loader
 
 EXT = ROOT / "docs" / "_ext"
+EXAMPLES = ROOT / "plugins_example"
 BENCHMARKS = ROOT / "benchmarks"
 RESULTS = BENCHMARKS / "results" / "dispatch.json"
 GROUP = "pictures.plugins"
@@ -40,12 +43,13 @@ GROUP = "pictures.plugins"
 
 @pytest.fixture(scope="module")
 def ext() -> Iterator[dict[str, types.ModuleType]]:
-    """The two docs extensions, imported from ``docs/_ext``."""
+    """The docs extensions that draw, imported from ``docs/_ext``."""
     sys.path.insert(0, str(EXT))
     try:
         yield {
             "diagrams": importlib.import_module("diagrams"),
             "chart": importlib.import_module("benchmark_chart"),
+            "trace": importlib.import_module("trace_picture"),
         }
     finally:
         sys.path.remove(str(EXT))
@@ -387,3 +391,124 @@ def test_times_are_shown_in_the_unit_a_reader_takes_in_at_once(
     ext: dict[str, types.ModuleType], value: float, shown: str
 ) -> None:
     assert ext["chart"].format_ns(value) == shown
+
+
+# --------------------------------------------------------------------------------------------
+# The spans of a pizzeria run
+
+
+def trace_rows(svg: str) -> list[tuple[int, str]]:
+    """The rows of the trace picture, top to bottom: (depth under the trace's root, name)."""
+    return [
+        (round((float(x) - 12) / 14), html.unescape(name))
+        for x, name in re.findall(r'<text x="([\d.]+)"[^>]*class="span-name"[^>]*>([^<]*)<', svg)
+    ]
+
+
+def defined_in(folder: str) -> set[str]:
+    """``module.qualname`` of every function and method the example folder's package defines,
+    read from its source."""
+    found: set[str] = set()
+    for path in (EXAMPLES / folder).glob("*/*.py"):
+        module = ".".join(path.relative_to(EXAMPLES / folder).with_suffix("").parts)
+        module = module.removesuffix(".__init__")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                found.add(f"{module}.{node.name}")
+            elif isinstance(node, ast.ClassDef):
+                found.update(
+                    f"{module}.{node.name}.{item.name}"
+                    for item in node.body
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                )
+    return found
+
+
+def exported_names(path: Path) -> list[str]:
+    """The ``__all__`` of a module, read from its source."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets
+        ):
+            return list(ast.literal_eval(node.value))
+    raise AssertionError(f"{path} has no __all__")
+
+
+@interpreter_independent(DOCS_AS_WRITTEN)
+def test_the_opentelemetry_page_draws_the_spans_of_a_real_pizzeria_run(
+    docs_build: DocsBuild, ext: dict[str, types.ModuleType]
+) -> None:
+    svg = figure_svg(docs_build, "howto/opentelemetry", "pizzeria-trace")
+    drawn = trace_rows(svg)
+    names = [name for _, name in drawn]
+    # The load of the how-to's two plugins, a span per plugin under it.
+    assert drawn[0] == (0, "load pizzeria.plugins")
+    assert {(1, "plugin sms"), (1, "plugin loyalty")} <= set(drawn)
+    # Sends of the pizzeria's own signals and of the lifecycle signals a host sends.
+    pizzeria = {
+        f"pizzeria.signals.{name}"
+        for name in exported_names(EXAMPLES / "pizzeria" / "pizzeria" / "signals.py")
+    }
+    sent = {name.removeprefix("send ") for name in names if name.startswith("send ")}
+    assert pizzeria <= sent
+    assert sent - pizzeria <= {f"hookwire.signals.{name}" for name in lifecycle.__all__}
+    # Every other span is a receiver the plugins define, under the send that called it.
+    plugins = defined_in("pizzeria-sms") | defined_in("pizzeria-loyalty")
+    receivers = [
+        (depth, name) for depth, name in drawn if not name.startswith(("send ", "load ", "plugin "))
+    ]
+    assert {"pizzeria_sms.SmsGateway.on_pizza_done", "pizzeria_loyalty.signals.stamp_card"} <= {
+        name for _, name in receivers
+    }
+    assert all(name in plugins and depth == 1 for depth, name in receivers), receivers
+    # Made by a run at build time, not kept in a file: a run now has the same spans, in
+    # traces of its own.
+    spans = ext["trace"].read_spans(ext["trace"].record_run())
+    traces = ext["trace"].rows(spans)
+    assert [(depth, span.name) for trace in traces for span, depth in trace] == drawn
+    built = set(re.findall(r'data-trace-id="([0-9a-f]{32})"', svg))
+    assert len(built) == len(traces)
+    assert built.isdisjoint(span.trace for span in spans)
+    assert "recorded when this page was built" in docs_build.page("howto/opentelemetry")
+
+
+def test_the_trace_picture_nests_children_and_marks_failures(
+    ext: dict[str, types.ModuleType],
+) -> None:
+    """Children under their parent in the order they started, a span whose parent was not
+    exported as a trace of its own, a failed span outlined."""
+    trace = ext["trace"]
+
+    def span(
+        name: str,
+        span_id: str,
+        parent: str | None,
+        start: int,
+        end: int,
+        *,
+        error: bool = False,
+        attributes: dict[str, Any] | None = None,
+    ) -> Any:
+        return trace.Span(name, "a" * 32, span_id, parent, start, end, error, attributes or {})
+
+    spans = [
+        span("plugin late", "3", "1", 30, 40, error=True),
+        span("load demo.plugins", "1", None, 0, 100, attributes={"hookwire.plugins": 2}),
+        span("plugin early", "2", "1", 10, 20),
+        span("send demo.orphan", "4", "9", 50, 60),
+    ]
+    assert [[(depth, item.name) for item, depth in rows] for rows in trace.rows(spans)] == [
+        [(0, "load demo.plugins"), (1, "plugin early"), (1, "plugin late")],
+        [(0, "send demo.orphan")],
+    ]
+    svg = trace.render_svg(spans, title="demo")
+    assert [name for _, name in trace_rows(svg)] == [
+        "load demo.plugins",
+        "plugin early",
+        "plugin late",
+        "send demo.orphan",
+    ]
+    [outlined] = re.findall(r'<rect[^>]*stroke="#cf222e"[^>]*><title>([^<]*)<', svg)
+    assert outlined.startswith("plugin late: 10 ns")
+    assert "2 plugins" in {text for _, text in svg_texts(svg)}

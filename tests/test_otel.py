@@ -11,13 +11,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry import context, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    ParentBasedTraceIdRatio,
+    SamplingResult,
+    StaticSampler,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    StatusCode,
+    TraceFlags,
+)
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from hookwire import Plugin, Signal
 from hookwire._dispatch.attribution import plugin_scope
@@ -28,15 +46,33 @@ from hookwire.testing import FakePlugins
 SEND_METHODS = ("send", "send_robust", "asend", "asend_robust")
 PLAIN = {name: Signal.__dict__[name] for name in SEND_METHODS}
 PLAIN_LOAD = Loader.__dict__["load"]
+DURATION = "hookwire.receiver.duration"
+FAILURES = "hookwire.receiver.failures"
+
+
+class CountingIds(RandomIdGenerator):
+    """The SDK's own id generator, counting the span ids it hands out: one for every span the
+    SDK makes, recorded or not."""
+
+    def __init__(self) -> None:
+        self.spans = 0
+
+    def generate_span_id(self) -> int:
+        self.spans += 1
+        return super().generate_span_id()
 
 
 class Telemetry:
-    """A tracer provider and a meter provider of the SDK, exporting to memory."""
+    """A tracer provider and a meter provider of the SDK, exporting to memory (``ids``
+    counts the spans the SDK was asked for)."""
 
     def __init__(self, sampler: Any = None) -> None:
         self.exporter = InMemorySpanExporter()
+        self.ids = CountingIds()
         self.tracer_provider = (
-            TracerProvider() if sampler is None else TracerProvider(sampler=sampler)
+            TracerProvider(id_generator=self.ids)
+            if sampler is None
+            else TracerProvider(sampler=sampler, id_generator=self.ids)
         )
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
         self.reader = InMemoryMetricReader()
@@ -306,6 +342,230 @@ def test_with_the_sampler_off_no_span_is_recorded_and_metrics_still_are() -> Non
     assert found.spans() == []
     [point] = found.points("hookwire.receiver.duration")
     assert point.count == 1
+
+
+# What the SDK's samplers drop for certain: a send under them makes no span at all.
+DROPPING_SAMPLERS = {
+    "always_off": ALWAYS_OFF,
+    "parentbased_always_off": ParentBased(ALWAYS_OFF),
+    "traceidratio_0": TraceIdRatioBased(0.0),
+    "parentbased_traceidratio_0": ParentBasedTraceIdRatio(0.0),
+}
+
+TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
+PARENT_SPAN_ID = 0xB7AD6B7169203331
+
+
+def parent_span(*, remote: bool, sampled: bool) -> NonRecordingSpan:
+    """A parent span of another service (remote) or of this process, sampled or not."""
+    flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
+    return NonRecordingSpan(
+        SpanContext(TRACE_ID, PARENT_SPAN_ID, is_remote=remote, trace_flags=flags)
+    )
+
+
+def seen_by_receivers(signal: Signal, method: str) -> tuple[list[Any], list[Any]]:
+    """Send ``signal`` (a working and a failing receiver) with ``method``; what the receivers
+    got and which span was current for each, and the responses."""
+    seen: list[Any] = []
+
+    def works(**kwargs: Any) -> str:
+        seen.append((sorted(kwargs), trace.get_current_span()))
+        return "baked"
+
+    def fails(**kwargs: Any) -> None:
+        seen.append((sorted(kwargs), trace.get_current_span()))
+        raise ValueError("burnt")
+
+    signal.connect(works, weak=False)
+    signal.connect(fails, weak=False)
+    responses = run(signal, method, Pizza, size=2)
+    return seen, [(receiver.__name__, response) for receiver, response in responses]
+
+
+@pytest.mark.parametrize("method", ["send_robust", "asend_robust"])
+@pytest.mark.parametrize("sampler", list(DROPPING_SAMPLERS), ids=list(DROPPING_SAMPLERS))
+def test_a_send_the_sampler_drops_makes_no_span_and_still_records_the_metrics(
+    sampler: str, method: str
+) -> None:
+    found = Telemetry(sampler=DROPPING_SAMPLERS[sampler])
+    signal = Signal(name="dropped")
+    instrument(tracer_provider=found.tracer_provider, meter_provider=found.meter_provider)
+    try:
+        seen, responses = seen_by_receivers(signal, method)
+    finally:
+        uninstrument()
+    # The receivers got what they get uninstrumented, in the sender's own context.
+    plain_seen, plain_responses = seen_by_receivers(Signal(name="dropped"), method)
+    assert seen == plain_seen
+    assert [name for name, _ in responses] == [name for name, _ in plain_responses]
+    assert responses[0] == ("works", "baked")
+    assert all(current is trace.INVALID_SPAN for _, current in seen)
+    # The SDK was not even asked for a span it would not record.
+    assert found.ids.spans == 0
+    assert found.spans() == []
+    durations = {point.attributes["hookwire.receiver"]: point for point in found.points(DURATION)}
+    assert sorted(durations) == [
+        f"{__name__}.{seen_by_receivers.__qualname__}.<locals>.{name}"
+        for name in ("fails", "works")
+    ]
+    assert all(point.count == 1 for point in durations.values())
+    [failure] = found.points(FAILURES)
+    assert failure.value == 1
+    assert failure.attributes["error.type"] == "ValueError"
+
+
+@pytest.mark.parametrize("remote", [True, False], ids=["remote", "local"])
+def test_under_an_unsampled_parent_the_default_sampler_makes_no_span(remote: bool) -> None:
+    """The SDK's default sampler, ParentBased(ALWAYS_ON), drops the children of an unsampled
+    parent: the send makes no span, and its receivers still see that parent as current."""
+    found = Telemetry()
+    signal = Signal(name="under_unsampled")
+    parent = parent_span(remote=remote, sampled=False)
+    instrument(tracer_provider=found.tracer_provider, meter_provider=found.meter_provider)
+    try:
+        with trace.use_span(parent):
+            seen, responses = seen_by_receivers(signal, "send_robust")
+    finally:
+        uninstrument()
+    assert responses[0] == ("works", "baked")
+    assert [current for _, current in seen] == [parent, parent]
+    assert found.ids.spans == 0
+    assert found.spans() == []
+    assert sum(point.count for point in found.points(DURATION)) == 2
+
+
+def test_parent_based_sampling_still_traces_a_send_under_a_sampled_remote_parent() -> None:
+    """ParentBased(ALWAYS_OFF) drops roots but follows a sampled parent: a send whose context
+    came in sampled (a ``traceparent`` header) is traced, its spans in the parent's trace."""
+    found = Telemetry(sampler=ParentBased(ALWAYS_OFF))
+    signal = Signal(name="continued")
+    signal.connect(bake)
+    header = {"traceparent": f"00-{TRACE_ID:032x}-{PARENT_SPAN_ID:016x}-01"}
+    instrument(tracer_provider=found.tracer_provider, meter_provider=found.meter_provider)
+    try:
+        signal.send(None)  # a root: dropped
+        token = context.attach(TraceContextTextMapPropagator().extract(header))
+        try:
+            assert signal.send(None) == [(bake, "baked")]
+        finally:
+            context.detach(token)
+    finally:
+        uninstrument()
+    send = found.span(f"send {__name__}.continued")
+    receiver = found.span(f"{__name__}.bake")
+    assert send.parent is not None
+    assert send.parent.is_remote
+    assert send.parent.span_id == PARENT_SPAN_ID
+    assert receiver.parent is not None
+    assert receiver.parent.span_id == send.context.span_id
+    assert {send.context.trace_id, receiver.context.trace_id} == {TRACE_ID}
+    assert len(found.spans()) == 2
+    [point] = found.points(DURATION)
+    assert point.count == 2
+
+
+class SamplesEverything(StaticSampler):
+    """Built as a dropping static sampler, but samples every span: what a sampler says it is
+    does not count, only what its ``should_sample`` does."""
+
+    def __init__(self) -> None:
+        super().__init__(Decision.DROP)
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        return SamplingResult(Decision.RECORD_AND_SAMPLE)
+
+    def get_description(self) -> str:
+        return "SamplesEverything"
+
+
+@pytest.mark.parametrize("parent", [None, "unsampled-local", "unsampled-remote"])
+def test_a_sampler_that_samples_everything_still_gets_every_span(parent: str | None) -> None:
+    found = Telemetry(sampler=SamplesEverything())
+    signal = Signal(name="everything")
+    signal.connect(bake)
+    instrument(tracer_provider=found.tracer_provider, meter_provider=found.meter_provider)
+    try:
+        if parent is None:
+            signal.send(None)
+        else:
+            with trace.use_span(parent_span(remote=parent.endswith("remote"), sampled=False)):
+                signal.send(None)
+    finally:
+        uninstrument()
+    assert sorted(span.name for span in found.spans()) == [
+        f"send {__name__}.everything",
+        f"{__name__}.bake",
+    ]
+
+
+def test_children_of_a_dropped_send_that_the_sampler_keeps_are_still_its_children() -> None:
+    """ParentBased(ALWAYS_OFF, local_parent_not_sampled=ALWAYS_ON) drops a root send but
+    samples what starts under it: the send still makes its (unrecorded) span, so a send from
+    inside its receiver is traced as that span's child, not as a new trace."""
+    found = Telemetry(sampler=ParentBased(ALWAYS_OFF, local_parent_not_sampled=ALWAYS_ON))
+    outer, inner = Signal(name="outer_dropped"), Signal(name="inner_kept")
+
+    def forwards(**kwargs: Any) -> None:
+        inner.send(None)
+
+    outer.connect(forwards)
+    inner.connect(bake)
+    instrument(tracer_provider=found.tracer_provider, meter_provider=found.meter_provider)
+    try:
+        outer.send(None)
+    finally:
+        uninstrument()
+    nested = found.span(f"send {__name__}.inner_kept")
+    assert nested.parent is not None  # the outer send's span, made but not recorded
+    assert not nested.parent.trace_flags.sampled
+    assert f"send {__name__}.outer_dropped" not in [span.name for span in found.spans()]
+
+
+def test_instrumented_before_the_global_provider_is_set_the_shortcut_follows_it() -> None:
+    """``instrument()`` with OpenTelemetry's global providers before the SDK sets them (its
+    tracer is then the API's proxy): once the global provider is set, its sampler decides as
+    if it had been given, dropped sends making no span and sampled parents still traced."""
+    code = """
+import hookwire
+from hookwire.otel import instrument
+from opentelemetry import context, trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.sampling import ParentBased, ALWAYS_OFF
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+class CountingIds(RandomIdGenerator):
+    spans = 0
+    def generate_span_id(self):
+        CountingIds.spans += 1
+        return super().generate_span_id()
+
+signal = hookwire.Signal(name="early")
+signal.connect(lambda **kwargs: "baked", weak=False)
+instrument()
+signal.send(None)  # no provider yet: nothing is recorded
+exporter = InMemorySpanExporter()
+provider = TracerProvider(sampler=ParentBased(ALWAYS_OFF), id_generator=CountingIds())
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+signal.send(None)
+print("ids of dropped sends:", CountingIds.spans)
+header = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+context.attach(TraceContextTextMapPropagator().extract(header))
+signal.send(None)
+print("spans of a sampled send:", sorted(span.name for span in exporter.get_finished_spans()))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "ids of dropped sends: 0",
+        "spans of a sampled send: ['__main__.<lambda>', 'send __main__.early']",
+    ]
 
 
 class OvenPlugin(Plugin):

@@ -15,6 +15,8 @@ Imported when the first observer is attached, never by ``import hookwire``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import repeat
 from types import MethodType
 from typing import Any
 
@@ -30,11 +32,15 @@ __all__ = ["asend", "asend_robust", "send", "send_robust"]
 Responses = list[tuple[Any, Any]]
 
 
-def _entries(plan: Any) -> tuple[tuple[Any, ...], list[Any] | None]:
+_NONES = repeat(None)
+
+
+def _entries(plan: Any) -> tuple[Iterable[tuple[Any, Any]], list[Any] | None]:
     """The ``(getter, func)`` entries of a plan's sync receivers, and its live async
     receivers (``None`` when it has none)."""
     if plan.__class__ is tuple:
-        return tuple((getter, None) for getter in plan), None
+        # Walked once: pairing lazily costs a third of pairing into a tuple.
+        return zip(plan, _NONES, strict=False), None
     return plan.sync, (live_receivers(plan.async_) if plan.async_ else None)
 
 

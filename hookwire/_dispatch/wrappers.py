@@ -35,6 +35,7 @@ __all__ = [
     "STOP",
     "TRACE",
     "ReceiverTiming",
+    "SingleReceiverTiming",
     "attach",
     "detach",
     "end_send",
@@ -56,23 +57,15 @@ Told = list[tuple["SendObserver", Any]]
 class ReceiverTiming:
     """What a send hands its receiver loop when some observer watches receivers."""
 
-    __slots__ = ("send", "single", "watchers")
+    __slots__ = ("send", "watchers")
 
     def __init__(self, send: ObservedSend, watchers: Told) -> None:
         self.send = send
         self.watchers = watchers
-        # One watcher is the common case (an OpenTelemetry instrumentor, or the tracer): its
-        # path skips the lists, a third of an unsampled send's cost per receiver
-        # (benchmarks/bench_otel.py, "sampler off", 10 receivers).
-        self.single = watchers[0] if len(watchers) == 1 else None
 
     def starting(self, receiver: Any, concurrent: bool = False) -> tuple[Any, int]:
         """Tell the watchers that ``receiver`` is about to be called; what the loop hands
         :meth:`called` afterwards."""
-        single = self.single
-        if single is not None:
-            token = single[0].receiver_started(self.send, single[1], receiver, concurrent)
-            return token, perf_counter_ns()
         send = self.send
         tokens = [
             observer.receiver_started(send, token, receiver, concurrent)
@@ -86,14 +79,35 @@ class ReceiverTiming:
         tokens, started_ns = started
         duration = perf_counter_ns() - started_ns
         send = self.send
-        single = self.single
-        if single is not None:
-            single[0].receiver_ended(send, single[1], receiver, tokens, duration, error)
-            return
         for (observer, token), receiver_token in zip(
             reversed(self.watchers), reversed(tokens), strict=True
         ):
             observer.receiver_ended(send, token, receiver, receiver_token, duration, error)
+
+
+class SingleReceiverTiming(ReceiverTiming):
+    """The timing of a send that one observer watches, the common case (an OpenTelemetry
+    instrumentor, or the tracer of ``run --trace``): no lists (a third of an unsampled send's
+    cost per receiver, benchmarks/bench_otel.py)."""
+
+    __slots__ = ("observer", "token")
+
+    def __init__(self, send: ObservedSend, observer: SendObserver, token: Any) -> None:
+        # Only what a send needs: building the watchers' list too, or binding the
+        # observer's two methods here, costs a one-receiver send more than it saves.
+        self.send = send
+        self.observer = observer
+        self.token = token
+
+    def starting(self, receiver: Any, concurrent: bool = False) -> tuple[Any, int]:
+        """See :meth:`ReceiverTiming.starting`."""
+        token = self.observer.receiver_started(self.send, self.token, receiver, concurrent)
+        return token, perf_counter_ns()
+
+    def called(self, receiver: Any, started: tuple[Any, int], error: BaseException | None) -> None:
+        """See :meth:`ReceiverTiming.called`."""
+        duration = perf_counter_ns() - started[1]
+        self.observer.receiver_ended(self.send, self.token, receiver, started[0], duration, error)
 
 
 def start_send(send: ObservedSend) -> tuple[Told, ReceiverTiming | None, bool]:
@@ -111,6 +125,16 @@ def start_send(send: ObservedSend) -> tuple[Told, ReceiverTiming | None, bool]:
     entries = _per_signal.get(_id(signal), ())
     if _everywhere:
         entries = tuple(sorted(_everywhere + entries, key=_rank)) if entries else _everywhere
+    if len(entries) == 1:
+        # One observer, the common case: no list built but the one returned.
+        observer = entries[0][2]
+        token = observer.send_started(send)
+        if token is STOP:
+            return [], None, True
+        timing = (
+            SingleReceiverTiming(send, observer, token) if observer.observes_receivers else None
+        )
+        return [(observer, token)], timing, False
     begun: Told = []
     for _, _, observer in entries:
         token = observer.send_started(send)
@@ -118,7 +142,11 @@ def start_send(send: ObservedSend) -> tuple[Told, ReceiverTiming | None, bool]:
             return begun, None, True
         begun.append((observer, token))
     watchers = [pair for pair in begun if pair[0].observes_receivers]
-    return begun, ReceiverTiming(send, watchers) if watchers else None, False
+    if not watchers:
+        return begun, None, False
+    if len(watchers) == 1:
+        return begun, SingleReceiverTiming(send, *watchers[0]), False
+    return begun, ReceiverTiming(send, watchers), False
 
 
 def end_send(
