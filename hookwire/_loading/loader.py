@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from .. import signals as lifecycle
 from .._dispatch.attribution import claim_module, current_plugin
 from ..exceptions import (
+    DiscoveryError,
     HostVersionError,
     LoadError,
     PluginError,
@@ -57,6 +58,7 @@ from ..exceptions import (
 from .causes import describe_exception
 from .config import LoadConfig, resolve_config
 from .importing import EntryPointProblem, import_signals_module, load_plugin_object, split_value
+from .lazy import ACTIVATION_LOCK, LazyPlugins, attach_declarations, check_declarations
 from .plugin import check_requires_host
 from .progress import working_on
 from .registry import PluginRecord, PluginState, Registry, normalize_name, publish
@@ -64,6 +66,8 @@ from .requirements import unmet_requirement
 from .source_checks import static_requires_host, working_directory_shadow
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from importlib_metadata import Distribution
 
     from .._dispatch.signal import Signal
@@ -80,7 +84,10 @@ class Loader:
     ``None``); ``config`` defaults to :func:`hookwire._loading.config.resolve_config`
     (environment and ``pyproject.toml``); ``distributions`` replaces searching the file system (see
     :func:`hookwire._loading.discovery.discover`); ``path`` replaces the default search path;
-    ``use_cache=False`` bypasses the discovery cache.
+    ``use_cache=False`` bypasses the discovery cache. ``signals`` are the host's public
+    signals by qualified name: a plugin that declares which of them it listens to is left
+    ``DECLARED`` and activated at the first send of one of them (see :mod:`.lazy`), unless
+    the configuration's ``lazy`` is off; without ``signals`` every plugin loads eagerly.
 
     Re-entry is detected on the loading thread itself. A ``ready()`` that hands ``load()`` to
     another thread and waits for it waits for ever, as with any lock: the other thread blocks
@@ -97,6 +104,7 @@ class Loader:
         distributions: Iterable[Distribution] | None = None,
         path: Sequence[str] | None = None,
         use_cache: bool = True,
+        signals: Mapping[str, Signal] | None = None,
     ) -> None:
         self.group = group
         self.host = host
@@ -109,7 +117,11 @@ class Loader:
         self._records: dict[str, PluginRecord] = {}
         self._problems: tuple[PluginError, ...] = ()
         self._blocking: tuple[PluginError, ...] = ()
-        self._lock = threading.RLock()
+        # The process-wide activation lock: a lazy plugin's activation (at any send, in any
+        # thread) and every phase of every loader take the same lock, so no two locks can be
+        # taken in opposite orders by a load and an activation.
+        self._lock: threading.RLock = ACTIVATION_LOCK
+        self._lazy = LazyPlugins(self, signals) if signals else None
         self._running: str | None = None
         self._discovered = False
         self._imported = False
@@ -182,6 +194,8 @@ class Loader:
         from .._dispatch.attribution import forget_claimant
 
         with self._phase("unload()"):
+            if self._lazy is not None:
+                self._lazy.withdraw_all()
             roots: set[str] = set()
             for record in reversed(list(self._records.values())):
                 record.undo_all()
@@ -197,6 +211,17 @@ class Loader:
             self._failure = None
             self._modules_before = None
             self._publish()
+
+    def activate_lazy(self) -> Registry:
+        """Activate every lazy plugin still waiting for its first signal (``plugins check``
+        verifies them this way), after loading if that has not run.
+
+        :raises LoadError: under ``strict``, when loading or an activation failed.
+        """
+        self.load()
+        if self._lazy is not None:
+            self._lazy.activate_all()
+        return self.registry
 
     @property
     def failures(self) -> list[PluginError]:
@@ -266,6 +291,11 @@ class Loader:
                 record.requires = static_requires(entry.value) or ()
             records[record.key] = record
         problems = [*result.problems, *self._unknown_names(records, result.problems)]
+        if result.declarations:
+            problems += [
+                DiscoveryError(line, phase="discover")
+                for line in attach_declarations(records, result.declarations)
+            ]
         blocking = tuple(problem for problem in problems if self._blocks(problem))
         self._records = records
         self._problems = tuple(problems)
@@ -342,8 +372,11 @@ class Loader:
 
             # What was imported before plugins were: unload() removes only what loading added.
             self._modules_before = frozenset(sys.modules)
+        lazy = self._lazy if self.config.lazy else None
         for record in list(self._records.values()):
             if record.state is PluginState.DISCOVERED:
+                if lazy is not None and lazy.defer(record):
+                    continue  # imported at the first send of a signal it declares
                 with working_on(record.name, "import"):
                     self._import_one(record)
                 _resolve_pending()
@@ -429,6 +462,7 @@ class Loader:
             return
         from .requirements import ready_order
 
+        self._wake_required()
         wanted = {PluginState.IMPORTED, PluginState.READY} if again else {PluginState.IMPORTED}
         candidates = [key for key, record in self._records.items() if record.state in wanted]
         requires = {
@@ -442,6 +476,9 @@ class Loader:
             with working_on(record.name, "ready"):
                 self._ready_one(record, cycle)
             _resolve_pending()
+            if record.listens and self._lazy is not None and record.state is PluginState.READY:
+                # Loaded eagerly, its declarations are checked all the same.
+                check_declarations(record, self._lazy.signals)
         self._readied = True
         ready_first = [key for key in order if key in self._records]
         made_ready = set(ready_first)
@@ -451,6 +488,46 @@ class Loader:
         from .. import signals
 
         self._send(signals.plugins_ready, registry=self.registry)
+
+    def _wake_required(self) -> None:
+        """Import now the lazy plugins that a plugin being made ready requires, and what they
+        require in turn: a requirement is ready before the plugin needing it."""
+        if self._lazy is None:
+            return
+        queue = [r for r in self._records.values() if r.state is PluginState.IMPORTED]
+        while queue:
+            record = queue.pop()
+            for required in record.requires:
+                dependency = self._records.get(normalize_name(required))
+                if dependency is not None and dependency.state is PluginState.DECLARED:
+                    self._lazy.undefer(dependency)
+                    with working_on(dependency.name, "import"):
+                        self._import_one(dependency)
+                    _resolve_pending()
+                    queue.append(dependency)
+
+    def _activate_one(
+        self, record: PluginRecord, activate_required: Callable[[PluginRecord], None]
+    ) -> None:
+        """Run a ``DECLARED`` plugin's import and ready phases now (its first signal is being
+        sent): the lazy plugins it requires are activated between the two. An interrupted
+        activation leaves it ``DECLARED``, as if it had not started."""
+        with self._lock:
+            record.state = PluginState.DISCOVERED
+            try:
+                with working_on(record.name, "import"):
+                    self._import_one(record)
+                _resolve_pending()
+                if record.state is PluginState.IMPORTED:
+                    activate_required(record)
+                    with working_on(record.name, "ready"):
+                        self._ready_one(record, None)
+                    _resolve_pending()
+            except BaseException:
+                if record.state is not PluginState.FAILED:
+                    record.undo_all()
+                    record.state = PluginState.DECLARED
+                raise
 
     def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
 
