@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .table import ReceiverTable
 
-__all__ = ["file_activation", "run_waiting", "waiting", "withdraw_activation"]
+__all__ = [
+    "file_activation",
+    "restore_waiting",
+    "run_waiting",
+    "snapshot_waiting",
+    "waiting",
+    "withdraw_activation",
+]
 
 #: table -> {token: activate}; read without a lock by plan_for (a dict lookup is atomic),
 #: written under _lock. Tokens identify what is waiting (a plugin's record) for withdrawal.
@@ -50,8 +57,39 @@ def withdraw_activation(table: ReceiverTable, token: object) -> None:
 
 def run_waiting(table: ReceiverTable) -> None:
     """Call every activation waiting for ``table`` (each decides whether it still has work:
-    one already done, or running further up this thread's stack, returns at once)."""
+    one already done, or running further up this thread's stack, returns at once).
+
+    An activation that raises (a strict host's ``LoadError``) does not keep the others from
+    running: the first error is raised once every one has run.
+    """
     hooks = waiting.get(table)
-    if hooks:
-        for activate in tuple(hooks.values()):
+    if not hooks:
+        return
+    failure: Exception | None = None
+    for activate in tuple(hooks.values()):
+        try:
             activate()
+        except Exception as error:
+            if failure is None:
+                failure = error
+    if failure is not None:
+        raise failure
+
+
+def snapshot_waiting() -> object:
+    """What is waiting now, for :func:`restore_waiting` (the pytest plugin's isolation)."""
+    with _lock:
+        return {table: dict(hooks) for table, hooks in waiting.items()}
+
+
+def restore_waiting(state: object) -> None:
+    """Make exactly what :func:`snapshot_waiting` saw wait again: activations filed since
+    (by a host a test loaded and left loaded) no longer run at the next test's sends."""
+    assert isinstance(state, dict)
+    with _lock:
+        changed = set(waiting) ^ set(state)
+        changed.update(table for table in state if waiting.get(table) != state[table])
+        waiting.clear()
+        waiting.update({table: dict(hooks) for table, hooks in state.items()})
+    for table in changed:
+        table.invalidate_plans()
