@@ -112,8 +112,16 @@ def worker(
 
     # Failed plugins are the loader's warnings on hookwire.loading, shown once by the handler.
     _Options.load_failures = True
+    # Lazy plugins are activated here, at start: the worker serves only the remote receivers
+    # of ready plugins, listed once below, and a message must never decide what is imported.
     loaded_host, registry = _load(
-        one_host(host, host_option), plugin, disable, no_autoload, strict, stdout_is_data=False
+        one_host(host, host_option),
+        plugin,
+        disable,
+        no_autoload,
+        strict,
+        stdout_is_data=False,
+        lazy=False,
     )
     table = build_table(_signals_of(loaded_host), registry)
     celery_app, _ = app_for(loaded_host)
