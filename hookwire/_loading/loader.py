@@ -470,6 +470,7 @@ class Loader:
             for key in candidates
         }
         order, cycles = ready_order(candidates, requires)
+        declaring: list[PluginRecord] = []
         for key in order:
             record = self._records[key]
             cycle = cycles.get(key)
@@ -477,8 +478,12 @@ class Loader:
                 self._ready_one(record, cycle)
             _resolve_pending()
             if record.listens and self._lazy is not None and record.state is PluginState.READY:
-                # Loaded eagerly, its declarations are checked all the same.
-                check_declarations(record, self._lazy.signals)
+                declaring.append(record)
+        # Loaded eagerly, their declarations are checked all the same: once every plugin is
+        # ready, so each signal's registrations are grouped by plugin once, not once a plugin.
+        for record in declaring:
+            assert self._lazy is not None
+            check_declarations(record, self._lazy.signals)
         self._readied = True
         ready_first = [key for key in order if key in self._records]
         made_ready = set(ready_first)
