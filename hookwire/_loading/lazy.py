@@ -109,8 +109,14 @@ def _owner(
     entry: EntryPointRecord, by_origin: Mapping[tuple[str | None, str], PluginRecord]
 ) -> PluginRecord | None:
     # "<plugin>.<label>": the longest prefix before a dot that is a plugin of the same
-    # installation (plugin names may hold dots themselves).
+    # installation (plugin names may hold dots themselves). The usual case first: a plugin
+    # name without dots, and a label without them either.
     name = entry.name
+    head, dot_found, tail = name.partition(".")
+    if dot_found and "." not in tail:
+        record = by_origin.get((entry.dist_path, normalize_name(head)))
+        if record is not None and record.distribution == entry.distribution:
+            return record
     dot = name.rfind(".")
     while dot > 0:
         record = by_origin.get((entry.dist_path, normalize_name(name[:dot])))
