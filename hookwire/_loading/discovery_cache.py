@@ -385,11 +385,14 @@ def _plausible(
         if not inside:
             return False
     owners: dict[str, tuple[str, str]] = {}
+    # A set: every record is checked against it, and a tuple's scan made this check
+    # quadratic in the plugins installed.
+    known_sources = set(sources)
     listens = declarations_group(group)
     declared: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for record in records:
         where = record.dist_path
-        if record.group not in (group, listens) or where is None or where not in sources:
+        if record.group not in (group, listens) or where is None or where not in known_sources:
             return False
         owner = owners.setdefault(where, (record.distribution, record.version))
         if owner != (record.distribution, record.version):

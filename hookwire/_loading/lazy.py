@@ -29,6 +29,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from .._dispatch.activation import file_activation, withdraw_activation
 from .names import normalize_name
 from .records import parse_reference
 from .registry import PluginRecord, PluginState
@@ -78,6 +79,8 @@ def attach_declarations(
     listens: dict[PluginRecord, list[str]] = {}
     broken: set[PluginRecord] = set()
     problems: list[str] = []
+    # Hundreds of plugins declare the same few signals: each value is parsed once.
+    signal_names: dict[str, str | None] = {}
     for entry in declarations:
         owner = _owner(entry, by_origin)
         if owner is None:
@@ -87,7 +90,11 @@ def attach_declarations(
                 f"start with the plugin's name and a dot); ignored"
             )
             continue
-        name = declared_signal_name(entry.value)
+        value = entry.value
+        if value in signal_names:
+            name = signal_names[value]
+        else:
+            name = signal_names[value] = declared_signal_name(value)
         if name is None:
             problems.append(
                 f"plugin {owner.name} ({entry.distribution} {entry.version}): declaration "
@@ -151,8 +158,6 @@ class LazyPlugins:
                 f"declares {', '.join(outside)}, which the host does not offer: loaded eagerly"
             )
             return False
-        from .._dispatch.activation import file_activation
-
         record.lazy = True
         record.state = PluginState.DECLARED
         self._waiting[record] = targets
@@ -220,8 +225,6 @@ class LazyPlugins:
             self._withdraw(record)
 
     def _withdraw(self, record: PluginRecord) -> None:
-        from .._dispatch.activation import withdraw_activation
-
         for signal in self._waiting.pop(record, ()):
             withdraw_activation(signal._table, record)
 
