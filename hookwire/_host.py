@@ -376,6 +376,7 @@ class Host:
         disable: Iterable[str] = (),
         autoload: bool | None = None,
         strict: bool | None = None,
+        lazy: bool | None = None,
     ) -> HostRunning:
         """The host's life as a context manager, for applications that run themselves.
 
@@ -401,6 +402,7 @@ class Host:
                 "disable": tuple(disable),
                 "autoload": autoload,
                 "strict": strict,
+                "lazy": lazy,
             },
         )
 
@@ -413,6 +415,7 @@ class Host:
         disable: Iterable[str] = (),
         autoload: bool | None = None,
         strict: bool | None = None,
+        lazy: bool | None = None,
     ) -> int:
         """Load (if needed), send ``host_started``, call ``main``, always send ``host_stopping``.
 
@@ -432,7 +435,7 @@ class Host:
             not started, so neither ``host_started`` nor ``host_stopping`` is sent.
         """
         # Loaded before SIGTERM is handled: a host that never started has nothing to stop.
-        self.load(plugins=plugins, disable=disable, autoload=autoload, strict=strict)
+        self.load(plugins=plugins, disable=disable, autoload=autoload, strict=strict, lazy=lazy)
         with _sigterm_raises():
             try:
                 with self.running():

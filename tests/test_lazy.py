@@ -474,3 +474,50 @@ def test_unload_forgets_waiting_activations_and_a_reload_declares_again(fresh: P
     assert registry["alpha"].state is PluginState.DECLARED
     assert names(lazyhost.ping.send(sender=None)) == ["alpha"]
     assert events().count(("import", "alpha")) == 2
+
+
+# -- muted, connected_to, the pytest plugin's isolation ----------------------------------------
+
+
+def test_a_muted_send_calls_nobody_and_activates_nobody(fresh: Path) -> None:
+    host, lazyhost = make_host("alpha")
+    with lazyhost.ping.muted():
+        assert lazyhost.ping.send(sender=None) == []
+    assert "lazy_alpha" not in sys.modules
+    assert host.registry["alpha"].state is PluginState.DECLARED
+    assert names(lazyhost.ping.send(sender=None)) == ["alpha"]
+
+
+def test_a_send_inside_connected_to_activates_and_reaches_both(fresh: Path) -> None:
+    _, lazyhost = make_host("alpha")
+
+    def temporary(sender: object, **kwargs: object) -> str:
+        return "temporary"
+
+    with lazyhost.ping.connected_to(temporary):
+        assert sorted(names(lazyhost.ping.send(sender=None))) == ["alpha", "temporary"]
+    assert names(lazyhost.ping.send(sender=None)) == ["alpha"]
+
+
+def test_isolation_forgets_the_activations_a_test_left_waiting(fresh: Path) -> None:
+    from hookwire.testing._isolation import isolated
+
+    lazyhost = importlib.import_module("lazyhost")
+    with isolated():
+        host = Host("lazytest", signals=[lazyhost])
+        host.load(plugins=["alpha"])  # left loaded, its activation waiting
+        assert lazyhost.ping._table in activation.waiting
+    assert lazyhost.ping._table not in activation.waiting
+    assert lazyhost.ping.send(sender=None) == []
+    assert "lazy_alpha" not in sys.modules
+
+
+def test_running_takes_the_eager_switch_too(fresh: Path) -> None:
+    lazyhost = importlib.import_module("lazyhost")
+    host = Host("lazytest", signals=[lazyhost])
+    with host.running(plugins=["alpha"], lazy=False) as registry:
+        assert registry["alpha"].state is PluginState.READY
+        assert "lazy_alpha" in sys.modules
+    host.unload()
+    with host.running(plugins=["alpha"]) as registry:
+        assert registry["alpha"].state is PluginState.DECLARED
