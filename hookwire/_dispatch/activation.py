@@ -27,8 +27,9 @@ __all__ = [
     "withdraw_activation",
 ]
 
-#: table -> {token: activate}; read without a lock by plan_for (a dict lookup is atomic),
-#: written under _lock. Tokens identify what is waiting (a plugin's record) for withdrawal.
+#: table -> {token: activate}; read without a lock by plan_for, written under _lock, where
+#: each table's dict is replaced, never changed in place: a reader iterating one is never
+#: disturbed. Tokens identify what is waiting (a plugin's record) for withdrawal.
 waiting: dict[ReceiverTable, dict[object, Callable[[], None]]] = {}
 _lock = threading.Lock()
 
@@ -39,8 +40,9 @@ def file_activation(table: ReceiverTable, token: object, activate: Callable[[], 
     The table's stored plans are dropped, so a plan built before cannot serve that send.
     """
     with _lock:
-        first = table not in waiting
-        waiting.setdefault(table, {})[token] = activate
+        hooks = waiting.get(table)
+        first = hooks is None
+        waiting[table] = {**(hooks or {}), token: activate}
     # A table already waiting has stored no plan since it began to (plan_for stores none
     # while anything waits): dropping them again for each of hundreds of plugins declaring
     # the same signal was a measurable part of a lazy start (bench_startup.py).
@@ -48,14 +50,18 @@ def file_activation(table: ReceiverTable, token: object, activate: Callable[[], 
         table.invalidate_plans()
 
 
-def withdraw_activation(table: ReceiverTable, token: object) -> None:
-    """Forget what ``token`` filed for ``table`` (done, failed or unloaded), and drop the
-    plans built while it was waiting, which may lack what the activation connected."""
+def withdraw_activation(table: ReceiverTable, *tokens: object) -> None:
+    """Forget what ``tokens`` filed for ``table`` (done, failed or unloaded), and drop the
+    plans built while they were waiting, which may lack what an activation connected."""
     with _lock:
         hooks = waiting.get(table)
-        if hooks is None or hooks.pop(token, None) is None:
+        if hooks is None or not any(token in hooks for token in tokens):
             return
-        if not hooks:
+        gone = set(tokens)
+        rest = {key: hook for key, hook in hooks.items() if key not in gone}
+        if rest:
+            waiting[table] = rest
+        else:
             del waiting[table]
     table.invalidate_plans()
 
@@ -71,7 +77,7 @@ def run_waiting(table: ReceiverTable) -> None:
     if not hooks:
         return
     failure: Exception | None = None
-    for activate in tuple(hooks.values()):
+    for activate in hooks.values():
         try:
             activate()
         except Exception as error:

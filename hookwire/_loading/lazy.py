@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._dispatch.activation import file_activation, withdraw_activation
 from .names import normalize_name
@@ -177,11 +177,6 @@ class LazyPlugins:
         """The host's public signals."""
         return list(self._signals.values())
 
-    @property
-    def pending(self) -> list[PluginRecord]:
-        """The records still waiting for their first signal."""
-        return list(self._waiting)
-
     def activate(self, record: PluginRecord) -> None:
         """Activate ``record`` if it is still ``DECLARED`` and not activating in this thread.
 
@@ -214,15 +209,17 @@ class LazyPlugins:
             if dependency is not None and dependency.state is PluginState.DECLARED:
                 self.activate(dependency)
 
-    def activate_all(self) -> None:
-        """Activate every plugin still waiting (``plugins check``, ``lazy=False``)."""
-        for record in list(self._waiting):
-            self.activate(record)
-
     def withdraw_all(self) -> None:
         """Forget every waiting activation (the host unloads)."""
-        for record in list(self._waiting):
-            self._withdraw(record)
+        # By table: one replacement of each table's waiting activations, however many
+        # plugins declared its signal.
+        by_table: dict[Any, list[PluginRecord]] = {}
+        for record, signals in self._waiting.items():
+            for signal in signals:
+                by_table.setdefault(signal._table, []).append(record)
+        self._waiting.clear()
+        for table, records in by_table.items():
+            withdraw_activation(table, *records)
 
     def _withdraw(self, record: PluginRecord) -> None:
         for signal in self._waiting.pop(record, ()):

@@ -212,17 +212,6 @@ class Loader:
             self._modules_before = None
             self._publish()
 
-    def activate_lazy(self) -> Registry:
-        """Activate every lazy plugin still waiting for its first signal (``plugins check``
-        verifies them this way), after loading if that has not run.
-
-        :raises LoadError: under ``strict``, when loading or an activation failed.
-        """
-        self.load()
-        if self._lazy is not None:
-            self._lazy.activate_all()
-        return self.registry
-
     @property
     def failures(self) -> list[PluginError]:
         """Every failure so far: failed plugins, then the discovery problems that block a
