@@ -12,14 +12,14 @@ Signals with nothing waiting never look here: their sends pay nothing for the fe
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .table import ReceiverTable
 
 __all__ = [
-    "file_activation",
+    "file_activations",
     "restore_waiting",
     "run_waiting",
     "snapshot_waiting",
@@ -34,19 +34,18 @@ waiting: dict[ReceiverTable, dict[object, Callable[[], None]]] = {}
 _lock = threading.Lock()
 
 
-def file_activation(table: ReceiverTable, token: object, activate: Callable[[], None]) -> None:
-    """Make the next send through ``table`` call ``activate()`` first (until withdrawn).
+def file_activations(table: ReceiverTable, hooks: Mapping[object, Callable[[], None]]) -> None:
+    """Make the next send through ``table`` call each of ``hooks`` (token -> activate) first,
+    until withdrawn. Filed all at once: the table's dict is copied once, not once a plugin.
 
     The table's stored plans are dropped, so a plan built before cannot serve that send.
     """
     with _lock:
-        hooks = waiting.get(table)
-        first = hooks is None
-        waiting[table] = {**(hooks or {}), token: activate}
+        before = waiting.get(table)
+        waiting[table] = {**(before or {}), **hooks}
     # A table already waiting has stored no plan since it began to (plan_for stores none
-    # while anything waits): dropping them again for each of hundreds of plugins declaring
-    # the same signal was a measurable part of a lazy start (bench_startup.py).
-    if first:
+    # while anything waits), so its plans need dropping only the first time.
+    if before is None:
         table.invalidate_plans()
 
 

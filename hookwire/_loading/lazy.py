@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._dispatch.activation import file_activation, withdraw_activation
+from .._dispatch.activation import file_activations, withdraw_activation
 from .names import normalize_name
 from .records import parse_reference
 from .registry import PluginRecord, PluginState
@@ -145,26 +145,30 @@ class LazyPlugins:
         self._signals = dict(signals)
         self._waiting: dict[PluginRecord, list[Signal]] = {}
 
-    def defer(self, record: PluginRecord) -> bool:
-        """Leave ``record`` ``DECLARED`` with an activation filed for each of its declared
-        signals; ``False`` (nothing changed) when it declares none or one outside the host's."""
-        if not record.listens:
-            return False
-        found = [self._signals.get(name) for name in record.listens]
-        targets = [signal for signal in found if signal is not None]
-        if len(targets) != len(found):
-            outside = [name for name in record.listens if name not in self._signals]
-            record.lazy_note = (
-                f"declares {', '.join(outside)}, which the host does not offer: loaded eagerly"
-            )
-            return False
-        record.lazy = True
-        record.state = PluginState.DECLARED
-        self._waiting[record] = targets
-        activate = functools.partial(self.activate, record)
-        for signal in targets:
-            file_activation(signal._table, record, activate)
-        return True
+    def defer(self, records: Iterable[PluginRecord]) -> None:
+        """Leave each of ``records`` that declares only host signals ``DECLARED``, with an
+        activation filed for each of its declared signals; the others are left as they are
+        (a plugin declaring a signal outside the host's gets a ``lazy_note`` saying so)."""
+        signals = self._signals
+        by_table: dict[Any, dict[object, Callable[[], None]]] = {}
+        for record in records:
+            if not record.listens:
+                continue
+            targets = [signals[name] for name in record.listens if name in signals]
+            if len(targets) != len(record.listens):
+                outside = [name for name in record.listens if name not in signals]
+                record.lazy_note = (
+                    f"declares {', '.join(outside)}, which the host does not offer: loaded eagerly"
+                )
+                continue
+            record.lazy = True
+            record.state = PluginState.DECLARED
+            self._waiting[record] = targets
+            activate = functools.partial(self.activate, record)
+            for signal in targets:
+                by_table.setdefault(signal._table, {})[record] = activate
+        for table, hooks in by_table.items():
+            file_activations(table, hooks)
 
     def undefer(self, record: PluginRecord) -> None:
         """Make a ``DECLARED`` record an ordinary one to import now (an eager plugin requires

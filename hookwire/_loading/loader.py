@@ -361,11 +361,15 @@ class Loader:
 
             # What was imported before plugins were: unload() removes only what loading added.
             self._modules_before = frozenset(sys.modules)
-        lazy = self._lazy if self.config.lazy else None
+        if self._lazy is not None and self.config.lazy:
+            # Left DECLARED, imported at the first send of a signal they declare.
+            self._lazy.defer(
+                record
+                for record in self._records.values()
+                if record.state is PluginState.DISCOVERED
+            )
         for record in list(self._records.values()):
             if record.state is PluginState.DISCOVERED:
-                if lazy is not None and lazy.defer(record):
-                    continue  # imported at the first send of a signal it declares
                 with working_on(record.name, "import"):
                     self._import_one(record)
                 _resolve_pending()
