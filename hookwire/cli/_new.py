@@ -374,9 +374,9 @@ def plugins_new(
         typer.Option(
             "--lazy",
             help=(
-                "Declare the signal in the project's metadata (the host's '<group>.listens' "
-                "entry points), so the host imports the plugin at that signal's first send "
-                "instead of at start."
+                "Declare the signal in the project's metadata (the entry-point group named "
+                "after the host's with '.listens' added), so the host imports the plugin at "
+                "that signal's first send instead of at start."
             ),
         ),
     ] = False,
