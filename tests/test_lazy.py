@@ -167,6 +167,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
     write_dist_info(
         root,
+        "lazy-odd",
+        entry_points={
+            GROUP: {"noattr": "lazy_noattr:ThePlugin"},
+            LISTENS: {
+                "noattr.ping": "lazyhost",
+                "nobody.ping": "lazyhost:ping",
+                "\x1b[31mred.ping": "lazyhost:ping",
+            },
+        },
+        modules=plugin_modules("lazy_noattr", "noattr", {"ping": "noattr_ping"}),
+    )
+    write_dist_info(
+        root,
         "plain",
         entry_points={GROUP: {"plain": "lazy_plain:ThePlugin"}},
         modules=plugin_modules("lazy_plain", "plain", {"ping": "plain_ping"}),
@@ -521,3 +534,45 @@ def test_running_takes_the_eager_switch_too(fresh: Path) -> None:
     host.unload()
     with host.running(plugins=["alpha"]) as registry:
         assert registry["alpha"].state is PluginState.DECLARED
+
+
+# -- hostile declarations --------------------------------------------------------------------
+
+
+def test_declarations_that_name_no_plugin_or_no_signal_are_reported_and_change_nothing(
+    fresh: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="hookwire.discovery"):
+        host, _ = make_host("noattr", "alpha")
+    record = host.registry["noattr"]
+    assert record.state is PluginState.READY  # its declaration is unusable: loaded eagerly
+    assert not record.lazy
+    assert host.registry["alpha"].state is PluginState.DECLARED
+    lines = [r.getMessage() for r in caplog.records if "lazy-odd" in r.getMessage()]
+    assert any("'noattr.ping = lazyhost'" in line and "module:attribute" in line for line in lines)
+    assert any(
+        "'nobody.ping = lazyhost:ping'" in line and "names no plugin" in line for line in lines
+    )
+    assert len(lines) == 3
+    assert host.registry.blocking_problems == ()
+
+
+def test_a_cached_declaration_changed_behind_discoverys_back_is_a_miss(fresh: Path) -> None:
+    import marshal
+
+    from hookwire._loading import discovery_cache
+
+    discover(GROUP, path=[str(fresh)])
+    assert discover(GROUP, path=[str(fresh)]).from_cache
+    target = Path(discovery_cache.cache_file(GROUP))
+    raw = target.read_bytes()
+    payload = discovery_cache._decode(raw)
+    assert payload is not None
+    forged = [list(item) for item in payload["declarations"]]
+    forged[0][1] = "os:system"  # a declaration its distribution never made
+    payload["declarations"] = [tuple(item) for item in forged]
+    body = marshal.dumps(payload)
+    target.write_bytes(discovery_cache.MAGIC + len(body).to_bytes(8, "little") + body)
+    again = discover(GROUP, path=[str(fresh)])
+    assert not again.from_cache
+    assert "os:system" not in {d.value for d in again.declarations}
