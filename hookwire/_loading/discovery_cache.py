@@ -29,7 +29,8 @@ an error. Files are written to a temporary file created with ``O_CREAT | O_EXCL 
 O_NOFOLLOW`` and mode 0600, then moved into place. Every entry read back is checked against
 what discovery may return: its metadata folder must be one the key watches, directly in a
 search-path entry, one distribution per folder, and its ``name = value`` line must be in that
-folder's ``entry_points.txt`` under the group. A cache that fails any check is a miss.
+folder's ``entry_points.txt`` under the group (a lazy plugin's declaration under the
+declarations group, ``<group>.listens``). A cache that fails any check is a miss.
 
 Why :mod:`marshal` and no :mod:`json` or :mod:`pathlib`: a warm start should cost a few
 ``stat`` calls, and those two modules alone cost more to import than the whole look-up.
