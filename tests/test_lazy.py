@@ -180,6 +180,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
     write_dist_info(
         root,
+        "needy",
+        entry_points={GROUP: {"needy": "lazy_needy:ThePlugin"}},
+        modules=plugin_modules(
+            "lazy_needy", "needy", {"pong": "needy_pong"}, requires="('alpha',)"
+        ),
+    )
+    write_dist_info(
+        root,
         "plain",
         entry_points={GROUP: {"plain": "lazy_plain:ThePlugin"}},
         modules=plugin_modules("lazy_plain", "plain", {"ping": "plain_ping"}),
@@ -307,6 +315,21 @@ def test_requirements_are_activated_first(fresh: Path) -> None:
         ("ready", "beta"),
     ]
     assert host.registry["alpha"].activation == "active"
+
+
+def test_a_lazy_plugin_an_eager_one_requires_is_made_ready_first_at_load(fresh: Path) -> None:
+    host, lazyhost = make_host("needy", "alpha")
+    assert host.registry["alpha"].state is PluginState.READY
+    assert host.registry["alpha"].activation == "active"
+    assert host.registry["needy"].state is PluginState.READY
+    assert events() == [
+        ("import", "needy"),
+        ("import", "alpha"),
+        ("ready", "alpha"),
+        ("ready", "needy"),
+    ]
+    assert lazyhost.ping._table not in activation.waiting
+    assert names(lazyhost.ping.send(sender=None)) == ["alpha"]
 
 
 def test_concurrent_first_sends_from_threads_activate_once_and_all_reach_it(
