@@ -96,7 +96,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     write_dist_info(
         root,
         "lazyhost",
-        modules={"lazyhost.py": HOST_SIGNALS, "lazytally.py": "events = []\n"},
+        modules={"lazyhost.py": HOST_SIGNALS, "lazytally.py": "events = []\ninterrupted = False\n"},
     )
     lazy_distribution(
         root,
@@ -177,6 +177,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             },
         },
         modules=plugin_modules("lazy_noattr", "noattr", {"ping": "noattr_ping"}),
+    )
+    lazy_distribution(
+        root,
+        "brittle",
+        {"pong": "lazyhost:pong"},
+        plugin_modules(
+            "lazy_brittle",
+            "brittle",
+            {"pong": "brittle_pong"},
+            ready=(
+                "if not lazytally.interrupted: lazytally.interrupted = True; "
+                "raise KeyboardInterrupt"
+            ),
+        ),
     )
     write_dist_info(
         root,
@@ -468,6 +482,23 @@ def test_the_eager_switch_activates_every_plugin_at_load(
     assert host.registry["alpha"].state is PluginState.READY
     assert host.registry["failing"].state is PluginState.FAILED
     assert not activation.waiting
+
+
+def test_an_interrupted_activation_propagates_and_the_next_first_send_completes_it(
+    fresh: Path,
+) -> None:
+    host, lazyhost = make_host("brittle")
+    with pytest.raises(KeyboardInterrupt):
+        lazyhost.pong.send(sender=None)
+    assert host.registry["brittle"].state is PluginState.DECLARED
+    assert lazyhost.pong._table in activation.waiting
+    assert names(lazyhost.pong.send(sender=None)) == ["brittle"]
+    assert host.registry["brittle"].state is PluginState.READY
+    assert events().count(("import", "brittle")) == 1
+    assert events().count(("ready", "brittle")) == 2
+    assert [info.name for info in lazyhost.pong.describe_receivers()] == [
+        "lazy_brittle.signals.brittle_pong"
+    ]
 
 
 # -- declarations hold ---------------------------------------------------------------------

@@ -509,13 +509,17 @@ class Loader:
     ) -> None:
         """Run a ``DECLARED`` plugin's import and ready phases now (its first signal is being
         sent): the lazy plugins it requires are activated between the two. An interrupted
-        activation leaves it ``DECLARED``, as if it had not started."""
+        activation leaves it ``DECLARED`` again, with what its finished steps connected kept
+        (the phases undo the interrupted step): the next first send goes on from there."""
         with self._lock:
-            record.state = PluginState.DISCOVERED
             try:
-                with working_on(record.name, "import"):
-                    self._import_one(record)
-                _resolve_pending()
+                if record.plugin is None:
+                    record.state = PluginState.DISCOVERED
+                    with working_on(record.name, "import"):
+                        self._import_one(record)
+                    _resolve_pending()
+                else:
+                    record.state = PluginState.IMPORTED  # imported by an interrupted activation
                 if record.state is PluginState.IMPORTED:
                     activate_required(record)
                     with working_on(record.name, "ready"):
@@ -523,7 +527,6 @@ class Loader:
                     _resolve_pending()
             except BaseException:
                 if record.state is not PluginState.FAILED:
-                    record.undo_all()
                     record.state = PluginState.DECLARED
                 raise
 
