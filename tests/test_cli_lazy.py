@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
-from venvtools import backdate, clean_env, write_dist_info
+from venvtools import ROOT, backdate, clean_env, write_dist_info
 
 GROUP = "lazycli.plugins"
 LISTENS = f"{GROUP}.listens"
@@ -45,6 +46,12 @@ imported = sorted(name for name in sys.modules if name.startswith("lazycli_"))
 sys.stderr.write("\\nIMPORTED " + json.dumps(imported) + "\\n")
 sys.exit(status)
 """
+
+
+def validate(document: Any, schema: str) -> None:
+    """``document`` against ``docs/schemas/<schema>.schema.json``."""
+    path = ROOT / "docs" / "schemas" / f"{schema}.schema.json"
+    jsonschema.validate(document, json.loads(path.read_text(encoding="utf-8")))
 
 
 def plugin_files(package: str, signal: str, extra: str = "") -> dict[str, str]:
@@ -119,7 +126,9 @@ def test_plugins_list_json_shows_400_lazy_plugins_importing_none(
     status, out, imported = hookwire(site, tmp_path, "plugins", "list", "--json")
     assert status == 0
     assert imported == ["lazycli_eager", "lazycli_eager.signals"]
-    shown = {entry["name"]: entry for entry in json.loads(out)}
+    document = json.loads(out)
+    validate(document, "plugins-list")
+    shown = {entry["name"]: entry for entry in document}
     assert len(shown) == PLUGINS + 2
     first = shown["p000"]
     assert first["state"] == "declared"
@@ -145,7 +154,9 @@ def test_signals_json_names_the_lazy_plugins_declaring_each_signal(
     status, out, imported = hookwire(site, tmp_path, "signals", "--json")
     assert status == 0
     assert imported == ["lazycli_eager", "lazycli_eager.signals"]
-    by_name = {entry["signal"]: entry for entry in json.loads(out)}
+    document = json.loads(out)
+    validate(document, "signals")
+    by_name = {entry["signal"]: entry for entry in document}
     opened = by_name["lazycli_host.opened"]
     assert [r["plugin"] for r in opened["receivers"]] == ["eager"]
     declared: list[dict[str, Any]] = opened["declared"]
@@ -165,6 +176,7 @@ def test_plugins_info_shows_a_lazy_plugin_without_importing_it(site: Path, tmp_p
     assert status == 0, out
     assert "lazycli_p002" not in imported
     info = json.loads(out)
+    validate(info, "plugins-info")
     assert info["state"] == "declared"
     assert info["activation"] == "declared"
     assert info["listens"] == ["lazycli_host.paid"]
