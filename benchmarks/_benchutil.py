@@ -157,21 +157,24 @@ def min_process_times(
     clock: str,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
+    envs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, float]:
     """Minimum time of each command over ``repeat`` rounds, the commands interleaved.
 
     Interleaving spreads the noise of a shared machine over every command alike; one warm-up
-    round (not counted) fills the OS file cache first.
+    round (not counted) fills the OS file cache first. ``envs`` gives some commands (by name)
+    their own environment instead of ``env``.
     """
-    for argv in commands.values():
-        run_timed(argv, clock=clock, env=env, cwd=cwd)
+    chosen = envs or {}
+    for name, argv in commands.items():
+        run_timed(argv, clock=clock, env=chosen.get(name, env), cwd=cwd)
     best = {name: float("inf") for name in commands}
     names = list(commands)
     for round_index in range(repeat):
         # Rotate the order so no command always runs right after the same neighbour.
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
-            seconds, _ = run_timed(commands[name], clock=clock, env=env, cwd=cwd)
+            seconds, _ = run_timed(commands[name], clock=clock, env=chosen.get(name, env), cwd=cwd)
             best[name] = min(best[name], seconds)
     return best
 

@@ -9,7 +9,12 @@ same run, interleaved round by round, the minimum kept:
 - **pluggy**: ``PluginManager.load_setuptools_entrypoints()`` of the same distributions (each
   also offers a ``hooks`` module with 3 hook implementations) then one hook call;
 - **bare imports**: ``import hookwire`` and each plugin's ``signals`` module by name: the floor,
-  what the plugins' own code costs.
+  what the plugins' own code costs;
+- **hookwire, lazy**: the same N plugins in another venv, each declaring in its metadata the
+  host signals it connects to (the ``benchlazy.plugins.listens`` entry points); 10 of them
+  listen to the signal sent, the others to the two other signals. ``Host(...).load()`` imports
+  none of them; the send activates the 10 and reaches their receivers. ``lazy N / lazy 10``
+  compares the row with the one of 10 installed (the goal: at most 1.5x at 400).
 
 Every child prints how many receivers the send reached, checked against N. Times are CPU time
 (``--clock cpu``, the default) or wall-clock time (``--clock wall``), shown above a bare
@@ -137,8 +142,48 @@ manager.load_setuptools_entrypoints({PLUGGY_GROUP!r})
 print(len(manager.hook.pizza_done(order=1)))
 """
 
+LAZY_HOST = "benchlazy"
+LAZY_GROUP = f"{LAZY_HOST}.plugins"
+#: How many of the lazy plugins listen to the signal sent.
+LAZY_LISTENERS = 10
+
+LAZY_CODE = f"""
+from hookwire import Host
+import {HOST}.signals as signals
+Host({LAZY_HOST!r}, signals=[signals]).load()
+print(len(signals.pizza_done.send(None, order=1)))
+"""
+
+LAZY_PLUGIN_SIGNALS = '''"""Receivers of the generated lazy plugin {name}."""
+
+from hookwire import receiver
+
+from benchhost.signals import order_cancelled, order_placed
+
+
+@receiver(order_placed, dispatch_uid="{name}.placed")
+def on_order_placed(sender, **kwargs):
+    return "{name}"
+
+
+@receiver(order_cancelled, dispatch_uid="{name}.cancelled")
+def on_order_cancelled(sender, **kwargs):
+    return "{name}"
+'''
+
+LAZY_LISTENER_SIGNALS = (
+    LAZY_PLUGIN_SIGNALS.replace("order_placed\n", "order_placed, pizza_done\n")
+    + """
+
+@receiver(pizza_done, dispatch_uid="{name}.done")
+def on_pizza_done(sender, **kwargs):
+    return "{name}"
+"""
+)
+
 TOOLS = {
     "hookwire": "hookwire Host.load() + send",
+    "lazy": f"hookwire, lazy ({LAZY_LISTENERS} listen to the signal sent)",
     "pluggy": "pluggy load_setuptools_entrypoints + hook call",
     "imports": "importing the same signals modules by name",
 }
@@ -189,26 +234,67 @@ def install(venv: _sites.BenchVenv, count: int) -> None:
         )
 
 
+def install_lazy(venv: _sites.BenchVenv, count: int) -> None:
+    """The host package and ``count`` lazy plugin distributions: the first
+    :data:`LAZY_LISTENERS` declare and connect the three signals, the others two of them."""
+    _sites.write_distribution(
+        venv.site_packages,
+        HOST,
+        "1.0.0",
+        modules={
+            f"{HOST}/__init__.py": '"""The benchmark\'s host."""\n',
+            f"{HOST}/signals.py": HOST_SIGNALS,
+        },
+    )
+    for index in range(count):
+        module = f"benchlazy_p{index:04d}"
+        listener = index < LAZY_LISTENERS
+        signals = ["order_placed", "order_cancelled"] + (["pizza_done"] if listener else [])
+        template = LAZY_LISTENER_SIGNALS if listener else LAZY_PLUGIN_SIGNALS
+        _sites.write_distribution(
+            venv.site_packages,
+            module.replace("_", "-"),
+            "1.0.0",
+            entry_points={
+                LAZY_GROUP: {module: module},
+                f"{LAZY_GROUP}.listens": {
+                    f"{module}.{signal}": f"{HOST}.signals:{signal}" for signal in signals
+                },
+            },
+            modules={
+                f"{module}/__init__.py": f'"""Generated lazy plugin {module}."""\n',
+                f"{module}/signals.py": template.format(name=module),
+            },
+        )
+
+
 def measure_size(count: int, options: bu.Options, root: Path) -> dict[str, Any]:
     venv = _sites.create_bench_venv(root / f"n{count}", ["hookwire", "pluggy"])
     install(venv, count)
+    lazy_venv = _sites.create_bench_venv(root / f"lazy{count}", ["hookwire"])
+    install_lazy(lazy_venv, count)
     env = venv.environment(root / f"n{count}" / "cache")
+    lazy_env = lazy_venv.environment(root / f"lazy{count}" / "cache")
     python = str(venv.python)
     commands = {
         "bare": [python, "-c", "pass"],
         "hookwire": [python, "-c", HOOKWIRE_CODE],
+        "lazy": [str(lazy_venv.python), "-c", LAZY_CODE],
         "pluggy": [python, "-c", PLUGGY_CODE],
         "imports": [python, "-c", imports_code(count)],
     }
+    envs = {"lazy": lazy_env}
+    expected = {"lazy": min(count, LAZY_LISTENERS)}
     errors: dict[str, str] = {}
-    for key, argv in commands.items():  # every child must reach every plugin
+    for key, argv in commands.items():  # every child must reach every plugin it should
         if key == "bare":
             continue
-        _, output = bu.run_timed(argv, clock=options.clock, env=env, cwd=str(root))
-        if output.strip() != str(count):
-            errors[key] = f"reached {output.strip()!r} receivers, expected {count}"
+        _, output = bu.run_timed(argv, clock=options.clock, env=envs.get(key, env), cwd=str(root))
+        wanted = expected.get(key, count)
+        if output.strip() != str(wanted):
+            errors[key] = f"reached {output.strip()!r} receivers, expected {wanted}"
     best = bu.min_process_times(
-        commands, options.repeat, clock=options.clock, env=env, cwd=str(root)
+        commands, options.repeat, clock=options.clock, env=env, cwd=str(root), envs=envs
     )
     bare_ms = best["bare"] * 1e3
     above = {key: best[key] * 1e3 - bare_ms for key in TOOLS}
@@ -223,6 +309,18 @@ def measure_size(count: int, options: bu.Options, root: Path) -> dict[str, Any]:
     }
 
 
+def add_lazy_ratios(measured: list[dict[str, Any]]) -> None:
+    """Each size's lazy figure against the lazy figure with :data:`LAZY_LISTENERS` installed
+    (``None`` when that size was not measured)."""
+    base = next((size for size in measured if size["plugins"] == LAZY_LISTENERS), None)
+    for size in measured:
+        size["lazy_vs_10"] = (
+            None
+            if base is None
+            else bu.ratio(size["above_bare_ms"]["lazy"], base["above_bare_ms"]["lazy"])
+        )
+
+
 def render(document: dict[str, Any]) -> str:
     machine = document["machine"]
     lines = [
@@ -234,7 +332,13 @@ def render(document: dict[str, Any]) -> str:
         "",
     ]
     table = bu.Table(
-        ["N installed", *TOOLS.values(), "hookwire/pluggy", "hookwire's own, ms a plugin"]
+        [
+            "N installed",
+            *TOOLS.values(),
+            "hookwire/pluggy",
+            "hookwire's own, ms a plugin",
+            f"lazy N / lazy {LAZY_LISTENERS}",
+        ]
     )
     for size in document["sizes"]:
         above = size["above_bare_ms"]
@@ -244,6 +348,7 @@ def render(document: dict[str, Any]) -> str:
                 *(f"{above[key]:.1f} ms" for key in TOOLS),
                 bu.format_ratio(size["hookwire_vs_pluggy"]),
                 f"{size['hookwire_own_per_plugin_ms']:.3f}",
+                bu.format_ratio(size["lazy_vs_10"]),
             ]
         )
     lines.append(table.render())
@@ -261,6 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = QUICK_SIZES if options.quick else SIZES
     with tempfile.TemporaryDirectory(prefix="startup-", dir=bu.scratch_root()) as tmp:
         measured = [measure_size(count, options, Path(tmp)) for count in sizes]
+    add_lazy_ratios(measured)
     document: dict[str, Any] = {
         "benchmark": "startup",
         "unit": "ms",

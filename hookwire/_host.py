@@ -285,8 +285,14 @@ class Host:
         disable: Iterable[str] = (),
         autoload: bool | None = None,
         strict: bool | None = None,
+        lazy: bool | None = None,
     ) -> Registry:
         """Discover, import and ready the host's plugins; return the :class:`~hookwire.Registry`.
+
+        A plugin that declares which of the host's signals it listens to (see "Lazy
+        plugins" in the documentation) is not imported here: it is activated by the first
+        send of one of them. ``lazy=False`` (or ``HOOKWIRE_EAGER=1``, or ``[tool.hookwire]
+        lazy = false``) activates every plugin now, for deployments that want to fail at start.
 
         The arguments are the strongest source of configuration, before the environment
         (``HOOKWIRE_PLUGINS``, ``HOOKWIRE_DISABLE_PLUGINS``, ``HOOKWIRE_DISABLE_AUTOLOAD``) and
@@ -304,7 +310,11 @@ class Host:
         plugins = None if plugins is None else tuple(plugins)
         disable = tuple(disable)
         explicit = (
-            plugins is not None or bool(disable) or autoload is not None or strict is not None
+            plugins is not None
+            or bool(disable)
+            or autoload is not None
+            or strict is not None
+            or lazy is not None
         )
         with self._lock:
             loader = self._loader
@@ -312,15 +322,19 @@ class Host:
                 from ._loading.loader import Loader
 
                 config = resolve_config(
-                    plugins=plugins, disable=disable, autoload=autoload, strict=strict
+                    plugins=plugins, disable=disable, autoload=autoload, strict=strict, lazy=lazy
                 )
                 loader = Loader(
-                    self.entry_point_group, host=self, host_version=self.version, config=config
+                    self.entry_point_group,
+                    host=self,
+                    host_version=self.version,
+                    config=config,
+                    signals=self._public_signals,
                 )
                 self._loader, self._config = loader, config
             elif explicit:
                 config = resolve_config(
-                    plugins=plugins, disable=disable, autoload=autoload, strict=strict
+                    plugins=plugins, disable=disable, autoload=autoload, strict=strict, lazy=lazy
                 )
                 if config != self._config:
                     raise HostError(
@@ -362,6 +376,7 @@ class Host:
         disable: Iterable[str] = (),
         autoload: bool | None = None,
         strict: bool | None = None,
+        lazy: bool | None = None,
     ) -> HostRunning:
         """The host's life as a context manager, for applications that run themselves.
 
@@ -387,6 +402,7 @@ class Host:
                 "disable": tuple(disable),
                 "autoload": autoload,
                 "strict": strict,
+                "lazy": lazy,
             },
         )
 
@@ -399,6 +415,7 @@ class Host:
         disable: Iterable[str] = (),
         autoload: bool | None = None,
         strict: bool | None = None,
+        lazy: bool | None = None,
     ) -> int:
         """Load (if needed), send ``host_started``, call ``main``, always send ``host_stopping``.
 
@@ -418,7 +435,7 @@ class Host:
             not started, so neither ``host_started`` nor ``host_stopping`` is sent.
         """
         # Loaded before SIGTERM is handled: a host that never started has nothing to stop.
-        self.load(plugins=plugins, disable=disable, autoload=autoload, strict=strict)
+        self.load(plugins=plugins, disable=disable, autoload=autoload, strict=strict, lazy=lazy)
         with _sigterm_raises():
             try:
                 with self.running():

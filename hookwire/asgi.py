@@ -69,11 +69,11 @@ def lifespan(host: Host, inner: Lifespan | None = None, **load_options: Any) -> 
     """A Starlette / FastAPI lifespan that runs ``host`` for as long as the application runs.
 
     On startup the plugins load (``load_options`` are :meth:`~hookwire.Host.load`'s:
-    ``plugins``, ``disable``, ``autoload``, ``strict``) and ``host_started`` is awaited, then
-    ``inner`` (the application's own lifespan, if any) starts, so it can use the plugins. On
-    shutdown, which the server begins after the last request was answered, ``inner`` stops
-    first, then ``host_stopping`` is awaited with ``exc=`` what stopped the application (or
-    ``None``).
+    ``plugins``, ``disable``, ``autoload``, ``strict``, ``lazy``) and ``host_started`` is
+    awaited, then ``inner`` (the application's own lifespan, if any) starts, so it can use the
+    plugins. On shutdown, which the server begins after the last request was answered,
+    ``inner`` stops first, then ``host_stopping`` is awaited with ``exc=`` what stopped the
+    application (or ``None``).
 
     The lifespan state is ``inner``'s state plus ``"hookwire"``: a :class:`HostState`, so a
     request handler reads ``request.state.hookwire.registry``.

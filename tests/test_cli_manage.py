@@ -165,6 +165,32 @@ def test_a_new_project_installs_loads_passes_its_own_tests_and_uninstalls(site: 
     assert not site.installed("pizzeria-hello")
 
 
+def test_a_new_lazy_project_declares_its_signal_and_passes_its_own_tests(site: Site) -> None:
+    created = site.hookwire("plugins", "new", "pizzeria-later", "--host", HOST, "--lazy")
+    assert created.returncode == 0, created.stderr
+    project = site.home / "pizzeria-later"
+    pyproject_text = (project / "pyproject.toml").read_text("utf-8")
+    assert '[project.entry-points."pizzeria.plugins.listens"]' in pyproject_text
+    assert '"later.pizza_ordered" = "pizzeria.signals:pizza_ordered"' in pyproject_text
+
+    installed = site.hookwire("plugins", "install", str(project), "--host", HOST)
+    assert installed.returncode == 0, installed.stderr
+    # The install's report activates it (a broken lazy plugin fails there, not later).
+    (row,) = [line.split() for line in installed.stdout.splitlines() if "later" in line.split()]
+    assert row[:3] == ["later", "added", "ready"]
+    entry = site.plugins()["later"]
+    assert entry["state"] == "declared"
+    assert entry["listens"] == ["pizzeria.signals.pizza_ordered"]
+
+    tested = site.venv.run(
+        str(site.venv.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "3 passed" in tested.stdout
+    removed = site.hookwire("plugins", "uninstall", "later", "--host", HOST, "--yes")
+    assert removed.returncode == 0, removed.stderr
+
+
 def test_an_editable_install_sees_later_edits_of_the_project(site: Site) -> None:
     project = site.home / "pizzeria-live"
     created = site.hookwire(

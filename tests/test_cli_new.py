@@ -98,6 +98,32 @@ def test_every_template_placeholder_is_filled_and_the_files_compile() -> None:
     assert "hookwire plugins info mail shop.app:host" in files["README.md"]
 
 
+def test_a_lazy_project_declares_its_signal_in_the_hosts_listens_group() -> None:
+    host = Host("shop", signals=[order_placed])
+    values = template_values(project_names("shop-late", "shop"), host, "m:host", lazy=True)
+    pyproject = render_project(values)["pyproject.toml"]
+    assert (
+        '[project.entry-points."shop.plugins.listens"]\n'
+        f'"late.order_placed" = "{__name__}:order_placed"\n'
+    ) in pyproject
+    import tomllib
+
+    entry_points = tomllib.loads(pyproject)["project"]["entry-points"]
+    assert entry_points["shop.plugins.listens"] == {"late.order_placed": f"{__name__}:order_placed"}
+    assert (
+        "listens"
+        not in render_project(template_values(project_names("shop-now", "shop"), host, "m:host"))[
+            "pyproject.toml"
+        ]
+    )
+
+
+def test_lazy_needs_one_of_the_hosts_own_signals() -> None:
+    host = Host("bare")
+    with pytest.raises(ValueError, match="--lazy needs one of host 'bare'"):
+        template_values(project_names("bare-y", "bare"), host, "m:host", lazy=True)
+
+
 def test_a_host_without_public_signals_gets_a_receiver_of_host_started() -> None:
     host = Host("bare")
     files = render_project(template_values(project_names("bare-x", "bare"), host, "m:host"))

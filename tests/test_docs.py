@@ -66,6 +66,7 @@ EXERCISED_PAGES = [
     "howto/migrate-from-blinker.md",
     "howto/remote-receivers.md",
     "howto/plugin-api.md",
+    "howto/lazy-plugins.md",
     "howto/opentelemetry.md",
     "howto/embed-fastapi.md",
     "howto/embed-django.md",

@@ -182,6 +182,14 @@ def test_every_arrow_of_the_loading_diagram_is_a_move_a_real_load_makes(
             "import hookwire\nclass P(hookwire.Plugin):\n"
             "    def ready(self):\n        raise RuntimeError('no')\n"
         ),
+        "every_way_signals.py": "import hookwire\nkick = hookwire.Signal(name='kick')\n",
+        "lazy_pkg/__init__.py": "",
+        "lazy_pkg/signals.py": (
+            "import hookwire, every_way_signals\n"
+            "@hookwire.receiver(every_way_signals.kick)\n"
+            "def on_kick(sender, **kwargs):\n    pass\n"
+        ),
+        "lazy_grumpy_pkg/__init__.py": "raise ImportError('no such backend')\n",
     }
     entry_points = {
         "fine": "fine_pkg",
@@ -190,13 +198,26 @@ def test_every_arrow_of_the_loading_diagram_is_a_move_a_real_load_makes(
         "too-new": "too_new_pkg:P",
         "lonely": "lonely_pkg:P",
         "grumpy": "grumpy_pkg:P",
+        "lazy": "lazy_pkg",
+        "lazy-grumpy": "lazy_grumpy_pkg",
     }
-    plugin_site.add("every-way", entry_points={GROUP: entry_points}, modules=modules)
+    declarations = {
+        "lazy.kick": "every_way_signals:kick",
+        "lazy-grumpy.kick": "every_way_signals:kick",
+    }
+    plugin_site.add(
+        "every-way",
+        entry_points={GROUP: entry_points, f"{GROUP}.listens": declarations},
+        modules=modules,
+    )
+    import every_way_signals
+
     loader = Loader(
         GROUP,
         distributions=plugin_site.distributions(),
         config=LoadConfig(deny=("denied",)),
         host_version="1.0",
+        signals={"every_way_signals.kick": every_way_signals.kick},
     )
     moves: set[tuple[str | None, str, str]] = set()
     before: dict[str, tuple[PluginState, str | None]] = {}
@@ -204,6 +225,7 @@ def test_every_arrow_of_the_loading_diagram_is_a_move_a_real_load_makes(
         ("discover", loader.discover),
         ("import", loader.import_plugins),
         ("ready", loader.ready),
+        ("first send", lambda: every_way_signals.kick.send(None)),
     ):
         run()
         after = _snapshot(loader)

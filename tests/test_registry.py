@@ -74,6 +74,7 @@ def test_records_can_be_selected_by_state(registry: Registry) -> None:
     assert [record.name for record in registry.by_state("disabled")] == ["off"]
     assert [state.value for state in PluginState] == [
         "discovered",
+        "declared",
         "imported",
         "ready",
         "failed",

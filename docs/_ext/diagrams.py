@@ -38,6 +38,7 @@ INK = "#1f2328"
 MUTED = "#57606a"
 FILL = {
     "DISCOVERED": "#eef1f4",
+    "DECLARED": "#eef1f4",
     "IMPORTED": "#eef1f4",
     "READY": "#dafbe1",
     "FAILED": "#ffebe9",
@@ -66,6 +67,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("DISCOVERED", "FAILED", "import", "import error,\nwrong object,\nhost version"),
     Transition("IMPORTED", "READY", "ready", "ready()\nreturned"),
     Transition("IMPORTED", "FAILED", "ready", "ready() raised,\nrequires unmet"),
+    Transition("DISCOVERED", "DECLARED", "import", "lazy: declares\nits signals"),
+    Transition("DECLARED", "READY", "first send", "activated"),
+    Transition("DECLARED", "FAILED", "first send", "activation\nfailed"),
 )
 FAILED_NOTE = "what it connected is\ndisconnected; plugins\nrequiring it fail too"
 

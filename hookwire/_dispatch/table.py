@@ -44,6 +44,7 @@ from types import FunctionType, MethodType
 from typing import Any, cast
 
 from . import lazy
+from .activation import run_waiting, waiting
 from .attribution import plugin_for_module
 from .receivers import (
     FUNC,
@@ -303,6 +304,12 @@ class ReceiverTable:
         self.plans.clear()
         self._anonymous.clear()
 
+    def invalidate_plans(self) -> None:
+        """Drop every stored plan, so the next send of each sender builds its plan again
+        (lazy activation files and withdraws its waiting activations through this)."""
+        with self.lock:
+            self._changed()
+
     def _purge_dead(self) -> None:
         # Caller holds self.lock.
         self._dead = False
@@ -547,9 +554,14 @@ class ReceiverTable:
         Built and stored under the lock, and stored only if nothing changed meanwhile (see
         the module docstring). While lazy connections are pending the plan is not stored:
         importing a module may resolve one for this very sender, so each send asks again.
+        The same holds while a lazy plugin's activation waits for this signal
+        (:mod:`~hookwire._dispatch.activation`): it runs first, and nothing is stored until
+        none is waiting.
         """
         if self._pending:
             self.resolve_pending()
+        if self in waiting:
+            run_waiting(self)
         key = id(sender)
         with self.lock:
             if self._dead:
@@ -557,7 +569,7 @@ class ReceiverTable:
             version = self._version
             index = self._index(version)
             plan, owned = index.plan(key)
-            if self._version == version and not self._pending:
+            if self._version == version and not self._pending and self not in waiting:
                 plans = self.plans
                 if not owned:
                     anonymous = self._anonymous

@@ -11,6 +11,7 @@ Environment variables (comma-separated names):
 ``HOOKWIRE_PLUGINS``            allow-list; set but empty means "no plugins"
 ``HOOKWIRE_DISABLE_PLUGINS``    deny-list
 ``HOOKWIRE_DISABLE_AUTOLOAD``   any of ``1/true/yes/on`` turns autoload off
+``HOOKWIRE_EAGER``              any of ``1/true/yes/on`` activates lazy plugins at load
 
 Names are normalised (``My_Plugin`` = ``my-plugin``). With autoload off, only plugins named in
 the allow-list load (pytest's ``-p`` model); with no allow-list, none do.
@@ -28,6 +29,7 @@ from .names import normalize_name
 __all__ = [
     "ENV_DISABLE_AUTOLOAD",
     "ENV_DISABLE_PLUGINS",
+    "ENV_EAGER",
     "ENV_PLUGINS",
     "LoadConfig",
     "find_pyproject",
@@ -38,8 +40,18 @@ __all__ = [
 ENV_PLUGINS = "HOOKWIRE_PLUGINS"
 ENV_DISABLE_PLUGINS = "HOOKWIRE_DISABLE_PLUGINS"
 ENV_DISABLE_AUTOLOAD = "HOOKWIRE_DISABLE_AUTOLOAD"
+ENV_EAGER = "HOOKWIRE_EAGER"
 
-_KNOWN_KEYS = ("autoload", "broker", "broker_timeout", "disable", "host", "plugins", "strict")
+_KNOWN_KEYS = (
+    "autoload",
+    "broker",
+    "broker_timeout",
+    "disable",
+    "host",
+    "lazy",
+    "plugins",
+    "strict",
+)
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -50,18 +62,21 @@ class LoadConfig:
     ``allow``: normalised names that may load, or ``None`` for every discovered plugin (an
     empty tuple: none). ``deny``: normalised names that are never imported. ``autoload``:
     load discovered plugins without naming them. ``strict``: raise
-    :class:`~hookwire.exceptions.LoadError` after loading when anything failed.
+    :class:`~hookwire.exceptions.LoadError` after loading when anything failed. ``lazy``:
+    plugins that declare the host signals they listen to are imported at the first send of
+    one of them (``False``: every plugin at load).
     ``sources``: where each allow- and deny-list name came from, for messages (not compared).
     """
 
     # A plain class, not a dataclass: dataclasses imports inspect, about 7 ms of every
     # command's start ("hookwire Host(...).load(), cached" in benchmarks/bench_discovery.py).
-    __slots__ = ("allow", "autoload", "deny", "sources", "strict")
+    __slots__ = ("allow", "autoload", "deny", "lazy", "sources", "strict")
 
     allow: tuple[str, ...] | None
     deny: tuple[str, ...]
     autoload: bool
     strict: bool
+    lazy: bool
     #: Where each allow/deny name was set: ``("allow-list" | "deny-list", name)`` -> source.
     #: Not part of equality or the repr.
     sources: Mapping[tuple[str, str], str]
@@ -73,12 +88,14 @@ class LoadConfig:
         autoload: bool = True,
         strict: bool = False,
         sources: Mapping[tuple[str, str], str] | None = None,
+        lazy: bool = True,
     ) -> None:
         for field, value in (
             ("allow", allow),
             ("deny", deny),
             ("autoload", autoload),
             ("strict", strict),
+            ("lazy", lazy),
             ("sources", {} if sources is None else sources),
         ):
             object.__setattr__(self, field, value)
@@ -87,7 +104,7 @@ class LoadConfig:
         raise AttributeError(f"LoadConfig is immutable: cannot assign to {name!r}")
 
     def _fields(self) -> tuple[object, ...]:
-        return (self.allow, self.deny, self.autoload, self.strict)
+        return (self.allow, self.deny, self.autoload, self.strict, self.lazy)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LoadConfig):
@@ -100,7 +117,9 @@ class LoadConfig:
     def __repr__(self) -> str:
         return (
             f"LoadConfig(allow={self.allow!r}, deny={self.deny!r}, "
-            f"autoload={self.autoload!r}, strict={self.strict!r})"
+            f"autoload={self.autoload!r}, strict={self.strict!r}"
+            + ("" if self.lazy else ", lazy=False")
+            + ")"
         )
 
     def source_of(self, listed_in: str, name: str) -> str | None:
@@ -125,6 +144,7 @@ def resolve_config(
     disable: Iterable[str] = (),
     autoload: bool | None = None,
     strict: bool | None = None,
+    lazy: bool | None = None,
     environ: Mapping[str, str] | None = None,
     start_dir: str | os.PathLike[str] | None = None,
 ) -> LoadConfig:
@@ -180,12 +200,21 @@ def resolve_config(
     elif "strict" in settings:
         resolved_strict = _as_bool(settings["strict"], f"{source} strict")
 
+    resolved_lazy = True
+    if lazy is not None:
+        resolved_lazy = bool(lazy)
+    elif ENV_EAGER in env:
+        resolved_lazy = not _env_flag(env[ENV_EAGER], ENV_EAGER)
+    elif "lazy" in settings:
+        resolved_lazy = _as_bool(settings["lazy"], f"{source} lazy")
+
     return LoadConfig(
         allow=allow,
         deny=_normalized(deny),
         autoload=resolved_autoload,
         strict=resolved_strict,
         sources=sources,
+        lazy=resolved_lazy,
     )
 
 
@@ -220,7 +249,7 @@ def read_pyproject_settings(
 ) -> tuple[str | None, dict[str, Any]]:
     """The nearest ``[tool.hookwire]`` table and its file's path, or ``(None, {})``.
 
-    Keys: ``plugins``, ``disable``, ``autoload``, ``strict``, ``host``, and ``broker`` /
+    Keys: ``plugins``, ``disable``, ``autoload``, ``strict``, ``lazy``, ``host``, and ``broker`` /
     ``broker_timeout`` (read by :mod:`hookwire.remote`).
 
     :raises ConfigError: invalid TOML, a table that is not a table, or an unknown key.

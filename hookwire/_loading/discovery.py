@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import DiscoveryError, DuplicatePluginError, PluginError
 from .names import normalize_name
-from .records import DiscoveryResult, EntryPointRecord, parse_entry_points, parse_reference
+from .records import (
+    DiscoveryResult,
+    EntryPointRecord,
+    declarations_group,
+    parse_entry_point_sections,
+    parse_entry_points,
+    parse_reference,
+)
 
 if TYPE_CHECKING:
     from importlib_metadata import Distribution
@@ -244,6 +251,7 @@ def scan_distributions(
     folder would cost a ``realpath`` per distribution.)
     """
     records: list[EntryPointRecord] = []
+    declarations: list[EntryPointRecord] = []
     problems: list[PluginError] = []
     sources: list[str] = []
     watched: list[str] = []
@@ -263,7 +271,7 @@ def scan_distributions(
             if leaf.lower().endswith(".egg-info"):
                 watched.append(location)
         try:
-            found, trouble = _read_distribution(dist, group)
+            found, declared, trouble = _read_distribution(dist, group)
         except Exception as error:  # a custom Distribution may fail in any way
             where = _dist_location(dist) or repr(dist)
             problems.append(
@@ -275,6 +283,7 @@ def scan_distributions(
             )
             continue
         records.extend(found)
+        declarations.extend(declared)
         problems.extend(trouble)
         if (found or trouble) and location is not None:
             sources.append(location)
@@ -285,39 +294,53 @@ def scan_distributions(
         sources=tuple(sources),
         watched=tuple(watched),
         shadowed=tuple(shadowed),
+        declarations=tuple(declarations),
     )
 
 
 def _read_distribution(
     dist: Distribution | _MetadataFolder, group: str
-) -> tuple[list[EntryPointRecord], list[PluginError]]:
+) -> tuple[list[EntryPointRecord], list[EntryPointRecord], list[PluginError]]:
+    """``(plugin entry points, lazy declarations, problems)`` of one distribution."""
     location = _dist_location(dist)
     label = location or repr(dist)
     raw = _read_entry_points_bytes(dist)
     if raw is None:
-        return [], []
+        return [], [], []
     if isinstance(raw, OSError):
-        return [], [
-            DiscoveryError(
-                f"distribution at {label}: cannot read entry_points.txt: {_error_line(raw)}",
-                phase="discover",
-                cause=raw,
-            )
-        ]
+        return (
+            [],
+            [],
+            [
+                DiscoveryError(
+                    f"distribution at {label}: cannot read entry_points.txt: {_error_line(raw)}",
+                    phase="discover",
+                    cause=raw,
+                )
+            ],
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        return [], [
-            DiscoveryError(
-                f"distribution at {label}: entry_points.txt is not UTF-8 ({error.reason} at "
-                f"byte {error.start}); its entry points are skipped",
-                phase="discover",
-                cause=error,
-            )
-        ]
-    entries, malformed = parse_entry_points(text, group)
+        return (
+            [],
+            [],
+            [
+                DiscoveryError(
+                    f"distribution at {label}: entry_points.txt is not UTF-8 ({error.reason} at "
+                    f"byte {error.start}); its entry points are skipped",
+                    phase="discover",
+                    cause=error,
+                )
+            ],
+        )
+    listens = declarations_group(group)
+    # Both sections in one pass: a lazy plugin's declarations cost discovery nothing more.
+    entries, declared, malformed = parse_entry_point_sections(text, group, listens)
     if not entries and not malformed:
-        return [], []  # the common case: nothing for this group, nothing wrong
+        # The common case: nothing for this group, nothing wrong. (Declarations without a
+        # plugin of the group to belong to declare nothing.)
+        return [], [], []
 
     name, version, missing = _name_and_version(dist)
     problems: list[PluginError] = []
@@ -348,14 +371,18 @@ def _read_distribution(
                     phase="discover",
                 )
             )
-        return [], problems
+        return [], [], problems
     assert name is not None
     assert version is not None
     records = [
         EntryPointRecord(entry_name, value, group, name, version, location)
         for entry_name, value in entries
     ]
-    return records, problems
+    declarations = [
+        EntryPointRecord(entry_name, value, listens, name, version, location)
+        for entry_name, value in declared
+    ]
+    return records, declarations, problems
 
 
 def _read_entry_points_bytes(dist: Distribution | _MetadataFolder) -> bytes | OSError | None:

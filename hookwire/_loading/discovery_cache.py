@@ -29,7 +29,8 @@ an error. Files are written to a temporary file created with ``O_CREAT | O_EXCL 
 O_NOFOLLOW`` and mode 0600, then moved into place. Every entry read back is checked against
 what discovery may return: its metadata folder must be one the key watches, directly in a
 search-path entry, one distribution per folder, and its ``name = value`` line must be in that
-folder's ``entry_points.txt`` under the group. A cache that fails any check is a miss.
+folder's ``entry_points.txt`` under the group (a lazy plugin's declaration under the
+declarations group, ``<group>.listens``). A cache that fails any check is a miss.
 
 Why :mod:`marshal` and no :mod:`json` or :mod:`pathlib`: a warm start should cost a few
 ``stat`` calls, and those two modules alone cost more to import than the whole look-up.
@@ -48,11 +49,16 @@ import threading
 from typing import Any
 
 from ..exceptions import DiscoveryError, DuplicatePluginError, PluginError
-from .records import DiscoveryResult, EntryPointRecord, parse_entry_points
+from .records import (
+    DiscoveryResult,
+    EntryPointRecord,
+    declarations_group,
+    parse_entry_point_sections,
+)
 
 __all__ = ["PendingWrite", "begin", "cache_dir", "cache_file", "enabled", "lookup"]
 
-FORMAT = 3
+FORMAT = 4
 ENV_CACHE_DIR = "HOOKWIRE_CACHE_DIR"
 ENV_NO_CACHE = "HOOKWIRE_NO_CACHE"
 MAGIC = b"hookwire-discovery-cache\n"
@@ -331,7 +337,9 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
         problems = tuple(_problem_from_tuple(item) for item in data["problems"])
         extra = tuple(_text(folder_name) for folder_name in data["watched"])
         shadowed = tuple(_record_from_tuple(item) for item in data["shadowed"])
-        if not _plausible(group, search_path, records + shadowed, sources, watched, contents):
+        declarations = tuple(_record_from_tuple(item) for item in data["declarations"])
+        checked = records + shadowed + declarations
+        if not _plausible(group, search_path, checked, sources, watched, contents):
             return None
     except Exception:
         # Unreadable, corrupt, or written by another version: a miss, never an error.
@@ -339,7 +347,13 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
     finally:
         folder.close()
     return DiscoveryResult(
-        records, problems, from_cache=True, sources=sources, watched=extra, shadowed=shadowed
+        records,
+        problems,
+        from_cache=True,
+        sources=sources,
+        watched=extra,
+        shadowed=shadowed,
+        declarations=declarations,
     )
 
 
@@ -355,7 +369,8 @@ def _plausible(
 
     Each record's metadata folder must be watched by the key and lie directly in a search-path
     entry; one folder is one distribution; and the record's ``name = value`` must be under
-    ``[group]`` in that folder's ``entry_points.txt``. A cache file that names any other module
+    ``[group]`` (or, for a lazy plugin's declaration, under the declarations group) in that
+    folder's ``entry_points.txt``. A cache file that names any other module
     is refused, whoever wrote it. ``contents`` are ``entry_points.txt`` files already read
     (by path); the others are read here.
     """
@@ -371,12 +386,14 @@ def _plausible(
         if not inside:
             return False
     distribution_at: dict[str, tuple[str, str]] = {}
-    declared: dict[str, list[tuple[str, str]]] = {}
-    # A set: asked once a record, a scan of the tuple made this quadratic in the plugins.
+    # A set: every record is checked against it, and a tuple's scan made this check
+    # quadratic in the plugins installed.
     known_sources = set(sources)
+    listens = declarations_group(group)
+    declared: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for record in records:
         where = record.dist_path
-        if record.group != group or where is None or where not in known_sources:
+        if record.group not in (group, listens) or where is None or where not in known_sources:
             return False
         distribution = distribution_at.setdefault(where, (record.distribution, record.version))
         if distribution != (record.distribution, record.version):
@@ -385,8 +402,9 @@ def _plausible(
             path = os.path.join(where, "entry_points.txt")
             raw = contents.get(path) if contents else None
             text = (raw if raw is not None else _read_file(path)).decode("utf-8")
-            declared[where] = parse_entry_points(text, group)[0]
-        if (record.name, record.value) not in declared[where]:
+            plugins, declarations, _ = parse_entry_point_sections(text, group, listens)
+            declared[where] = {group: plugins, listens: declarations}
+        if (record.name, record.value) not in declared[where][record.group]:
             return False
     return True
 
@@ -473,6 +491,7 @@ class PendingWrite:
                     "sources": list(result.sources),
                     "watched": list(result.watched),
                     "shadowed": [_record_to_tuple(record) for record in result.shadowed],
+                    "declarations": [_record_to_tuple(record) for record in result.declarations],
                 }
             )
             data = MAGIC + len(payload).to_bytes(_LENGTH_BYTES, "little") + payload

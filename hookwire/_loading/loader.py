@@ -47,6 +47,7 @@ from .._dispatch.attribution import claim_module, current_plugin
 # classes that step imported.
 from .._dispatch.lazy import resolve_pending as _resolve_pending
 from ..exceptions import (
+    DiscoveryError,
     HostVersionError,
     LoadError,
     PluginError,
@@ -61,6 +62,7 @@ from ..exceptions import (
 from .causes import describe_exception
 from .config import LoadConfig, resolve_config
 from .importing import EntryPointProblem, import_signals_module, load_plugin_object, split_value
+from .lazy import ACTIVATION_LOCK, LazyPlugins, attach_declarations, check_declarations
 from .plugin import check_requires_host
 from .progress import working_on
 from .registry import PluginRecord, PluginState, Registry, normalize_name, publish
@@ -68,6 +70,8 @@ from .requirements import unmet_requirement
 from .source_checks import static_requires_host, working_directory_shadow
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from importlib_metadata import Distribution
 
     from .._dispatch.signal import Signal
@@ -84,7 +88,10 @@ class Loader:
     ``None``); ``config`` defaults to :func:`hookwire._loading.config.resolve_config`
     (environment and ``pyproject.toml``); ``distributions`` replaces searching the file system (see
     :func:`hookwire._loading.discovery.discover`); ``path`` replaces the default search path;
-    ``use_cache=False`` bypasses the discovery cache.
+    ``use_cache=False`` bypasses the discovery cache. ``signals`` are the host's public
+    signals by qualified name: a plugin that declares which of them it listens to is left
+    ``DECLARED`` and activated at the first send of one of them (see :mod:`.lazy`), unless
+    the configuration's ``lazy`` is off; without ``signals`` every plugin loads eagerly.
 
     Re-entry is detected on the loading thread itself. A ``ready()`` that hands ``load()`` to
     another thread and waits for it waits for ever, as with any lock: the other thread blocks
@@ -101,6 +108,7 @@ class Loader:
         distributions: Iterable[Distribution] | None = None,
         path: Sequence[str] | None = None,
         use_cache: bool = True,
+        signals: Mapping[str, Signal] | None = None,
     ) -> None:
         self.group = group
         self.host = host
@@ -113,7 +121,11 @@ class Loader:
         self._records: dict[str, PluginRecord] = {}
         self._problems: tuple[PluginError, ...] = ()
         self._blocking: tuple[PluginError, ...] = ()
-        self._lock = threading.RLock()
+        # The process-wide activation lock: a lazy plugin's activation (at any send, in any
+        # thread) and every phase of every loader take the same lock, so no two locks can be
+        # taken in opposite orders by a load and an activation.
+        self._lock: threading.RLock = ACTIVATION_LOCK
+        self._lazy = LazyPlugins(self, signals) if signals else None
         self._running: str | None = None
         self._discovered = False
         self._imported = False
@@ -186,6 +198,8 @@ class Loader:
         from .._dispatch.attribution import forget_claimants
 
         with self._phase("unload()"):
+            if self._lazy is not None:
+                self._lazy.withdraw_all()
             records = list(self._records.values())
             for record in reversed(records):
                 record.undo_all()
@@ -270,6 +284,11 @@ class Loader:
                 record.requires = static_requires(entry.value) or ()
             records[record.key] = record
         problems = [*result.problems, *self._unknown_names(records, result.problems)]
+        if result.declarations:
+            problems += [
+                DiscoveryError(line, phase="discover")
+                for line in attach_declarations(records, result.declarations)
+            ]
         blocking = tuple(problem for problem in problems if self._blocks(problem))
         self._records = records
         self._problems = tuple(problems)
@@ -346,6 +365,13 @@ class Loader:
 
             # What was imported before plugins were: unload() removes only what loading added.
             self._modules_before = frozenset(sys.modules)
+        if self._lazy is not None and self.config.lazy:
+            # Left DECLARED, imported at the first send of a signal they declare.
+            self._lazy.defer(
+                record
+                for record in self._records.values()
+                if record.state is PluginState.DISCOVERED
+            )
         for record in list(self._records.values()):
             if record.state is PluginState.DISCOVERED:
                 with working_on(record.name, "import"):
@@ -434,6 +460,7 @@ class Loader:
             return
         from .requirements import ready_order
 
+        self._wake_required()
         wanted = {PluginState.IMPORTED, PluginState.READY} if again else {PluginState.IMPORTED}
         candidates = [key for key, record in self._records.items() if record.state in wanted]
         requires = {
@@ -441,12 +468,20 @@ class Loader:
             for key in candidates
         }
         order, cycles = ready_order(candidates, requires)
+        declaring: list[PluginRecord] = []
         for key in order:
             record = self._records[key]
             cycle = cycles.get(key)
             with working_on(record.name, "ready"):
                 self._ready_one(record, cycle)
             _resolve_pending()
+            if record.listens and self._lazy is not None and record.state is PluginState.READY:
+                declaring.append(record)
+        # Loaded eagerly, their declarations are checked all the same: once every plugin is
+        # ready, so each signal's registrations are grouped by plugin once, not once a plugin.
+        for record in declaring:
+            assert self._lazy is not None
+            check_declarations(record, self._lazy.signals)
         self._readied = True
         ready_first = [key for key in order if key in self._records]
         made_ready = set(ready_first)
@@ -456,6 +491,49 @@ class Loader:
         from .. import signals
 
         self._send(signals.plugins_ready, registry=self.registry)
+
+    def _wake_required(self) -> None:
+        """Import now the lazy plugins that a plugin being made ready requires, and what they
+        require in turn: a requirement is ready before the plugin needing it."""
+        if self._lazy is None:
+            return
+        queue = [r for r in self._records.values() if r.state is PluginState.IMPORTED]
+        while queue:
+            record = queue.pop()
+            for required in record.requires:
+                dependency = self._records.get(normalize_name(required))
+                if dependency is not None and dependency.state is PluginState.DECLARED:
+                    self._lazy.undefer(dependency)
+                    with working_on(dependency.name, "import"):
+                        self._import_one(dependency)
+                    _resolve_pending()
+                    queue.append(dependency)
+
+    def _activate_one(
+        self, record: PluginRecord, activate_required: Callable[[PluginRecord], None]
+    ) -> None:
+        """Run a ``DECLARED`` plugin's import and ready phases now (its first signal is being
+        sent): the lazy plugins it requires are activated between the two. An interrupted
+        activation leaves it ``DECLARED`` again, with what its finished steps connected kept
+        (the phases undo the interrupted step): the next first send goes on from there."""
+        with self._lock:
+            try:
+                if record.plugin is None:
+                    record.state = PluginState.DISCOVERED
+                    with working_on(record.name, "import"):
+                        self._import_one(record)
+                    _resolve_pending()
+                else:
+                    record.state = PluginState.IMPORTED  # imported by an interrupted activation
+                if record.state is PluginState.IMPORTED:
+                    activate_required(record)
+                    with working_on(record.name, "ready"):
+                        self._ready_one(record, None)
+                    _resolve_pending()
+            except BaseException:
+                if record.state is not PluginState.FAILED:
+                    record.state = PluginState.DECLARED
+                raise
 
     def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
 

@@ -9,7 +9,26 @@ from typing import Any, NamedTuple
 
 from ..exceptions import PluginError
 
-__all__ = ["DiscoveryResult", "EntryPointRecord", "parse_entry_points", "parse_reference"]
+__all__ = [
+    "DiscoveryResult",
+    "EntryPointRecord",
+    "declarations_group",
+    "parse_entry_point_sections",
+    "parse_entry_points",
+    "parse_reference",
+]
+
+
+def declarations_group(group: str) -> str:
+    """The entry-point group in which a lazy plugin of ``group`` declares the host signals it
+    listens to: ``"<group>.listens"`` (``pizzeria.plugins.listens``).
+
+    Each entry is ``"<plugin>.<label>" = "<module>:<signal>"``: the name starts with the
+    plugin's entry-point name and a dot (the label only keeps names unique), the value is a
+    standard object reference to one of the host's signals. Both are valid entry-point names
+    and values, so pip, uv and ``importlib.metadata`` accept them unchanged.
+    """
+    return f"{group}.listens"
 
 
 def parse_reference(value: str) -> tuple[str, str | None] | None:
@@ -49,7 +68,17 @@ def parse_entry_points(
     ``(line number, section, line)`` for every section, so a broken file is reported for its
     distribution instead of breaking discovery for everyone.
     """
+    entries, _, malformed = parse_entry_point_sections(text, group, None)
+    return entries, malformed
+
+
+def parse_entry_point_sections(
+    text: str, group: str, second: str | None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[int, str, str]]]:
+    """Like :func:`parse_entry_points`, reading the pairs of two sections in the same pass:
+    ``(pairs of group, pairs of second, malformed lines)`` (``second`` may be ``None``)."""
     entries: list[tuple[str, str]] = []
+    others: list[tuple[str, str]] = []
     malformed: list[tuple[int, str, str]] = []
     section: str | None = None
     for number, raw_line in enumerate(text.splitlines(), start=1):
@@ -66,7 +95,9 @@ def parse_entry_points(
             malformed.append((number, section, line))
         elif section == group:
             entries.append((name.strip(), value.strip()))
-    return entries, malformed
+        elif section == second:
+            others.append((name.strip(), value.strip()))
+    return entries, others, malformed
 
 
 class EntryPointRecord(NamedTuple):
@@ -130,3 +161,6 @@ class DiscoveryResult(NamedTuple):
     watched: tuple[str, ...] = ()
     #: Entry points hidden by an earlier one of the same name (a name offered twice).
     shadowed: tuple[EntryPointRecord, ...] = ()
+    #: The lazy plugins' declarations: entries of :func:`declarations_group` in the
+    #: distributions that offer plugins in the group (``group`` is the declarations group).
+    declarations: tuple[EntryPointRecord, ...] = ()

@@ -30,6 +30,8 @@ class PluginState(enum.StrEnum):
     """Where a plugin stands. Values are lower-case strings, as shown in JSON output."""
 
     DISCOVERED = "discovered"  #: found through its entry point, not imported yet
+    #: a lazy plugin waiting for the first send of a signal it declares; not imported yet
+    DECLARED = "declared"
     IMPORTED = "imported"  #: its module / class was imported, ``ready()`` not run yet
     READY = "ready"  #: signals module imported and ``ready()`` returned
     FAILED = "failed"  #: some phase failed; ``error`` says why; nothing of it is connected
@@ -46,8 +48,12 @@ class PluginRecord:
     ``reason`` why a ``DISABLED`` plugin is disabled, ``dist_path`` its metadata folder,
     ``shadowed`` the entry points of the same name that other installations offer and that
     lost to this one (first on the search path wins), ``traceback`` the formatted traceback
-    of the exception that made it fail. Metadata strings are kept exactly as installed
-    (possibly hostile: escape before display). Records compare by identity.
+    of the exception that made it fail. ``listens`` holds the qualified names of the signals
+    its distribution declares it listens to, ``lazy`` whether loading deferred it to the first
+    send of one of them (``lazy_note`` says why a plugin with declarations was not deferred),
+    ``drift`` the warnings about declarations its activation did not keep. Metadata strings
+    are kept exactly as installed (possibly hostile: escape before display). Records compare
+    by identity.
     """
 
     # A plain class, not a dataclass: dataclasses imports inspect, about 7 ms of every
@@ -89,6 +95,10 @@ class PluginRecord:
         # Set by mark_failed(), read through failure_cause / unmet_requirement_end.
         self._failure_cause: str | None = None
         self._unmet_requirement_end: str | None = None
+        self.listens: tuple[str, ...] = ()
+        self.lazy = False
+        self.lazy_note: str | None = None
+        self.drift: tuple[str, ...] = ()
         # The connections each loading step made (by step: "import", "signals", "ready"), so a
         # failure or a repeated ready() can undo them.
         self._scopes: dict[str, PluginScope] = {}
@@ -109,9 +119,21 @@ class PluginRecord:
             "dist_path",
             "reason",
             "shadowed",
+            "listens",
+            "lazy",
         )
         fields = ", ".join(f"{field}={getattr(self, field)!r}" for field in shown)
         return f"PluginRecord({fields})"
+
+    @property
+    def activation(self) -> str | None:
+        """A lazy plugin's state as listings show it: ``"declared"`` (not imported yet),
+        ``"active"`` or ``"failed"``; ``None`` for a plugin loaded eagerly."""
+        if not self.lazy:
+            return None
+        if self.state is PluginState.DECLARED:
+            return "declared"
+        return "failed" if self.state is PluginState.FAILED else "active"
 
     @property
     def key(self) -> str:
@@ -205,7 +227,9 @@ class PluginRecord:
         """The stable JSON shape of ``hookwire plugins list --json`` (see
         ``docs/reference/json.md``), plus ``module_file``, ``phase``, ``dist_path``, ``reason``
         and ``shadowed`` (``[{distribution, version, path}]``, the same name offered by other
-        installations that lost to this one) for traceability."""
+        installations that lost to this one) for traceability, and for lazy plugins ``lazy``,
+        ``activation`` (``"declared"``, ``"active"``, ``"failed"``, ``None`` when eager),
+        ``listens`` (the declared signals) and ``drift`` (declarations that did not hold)."""
         return {
             "name": self.name,
             "distribution": self.distribution,
@@ -227,6 +251,10 @@ class PluginRecord:
                 }
                 for entry in self.shadowed
             ],
+            "lazy": self.lazy,
+            "activation": self.activation,
+            "listens": list(self.listens),
+            "drift": list(self.drift),
         }
 
 

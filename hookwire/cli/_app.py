@@ -237,13 +237,17 @@ def plugins_check(
 ) -> int:
     """Load every plugin and report each; exit 1 if any failed.
 
-    Discovery problems of the plugins that would load (unreadable metadata, a plugin name
-    offered twice) count as failures, and so does an allow- or deny-list name that no
-    installed distribution offers; problems of distributions offering no plugin, and of
-    plugins that are not selected, are only shown.
+    Lazy plugins are activated too, and a lazy plugin whose declarations do not hold (a
+    receiver connected to a host signal it does not declare, a declared signal it connects
+    nothing to) counts as a failure. Discovery problems of the plugins that would load
+    (unreadable metadata, a plugin name offered twice) count as failures, and so does an
+    allow- or deny-list name that no installed distribution offers; problems of
+    distributions offering no plugin, and of plugins that are not selected, are only shown.
     """
     with output_guard():
-        _, registry = load_host(one_host(host, host_option), plugin, disable, no_autoload, strict)
+        _, registry = load_host(
+            one_host(host, host_option), plugin, disable, no_autoload, strict, lazy=False
+        )
         _print_tracebacks(registry)
         lines, failures = _output.plugin_check_lines(registry)
         _output.write_lines(lines)
@@ -269,8 +273,8 @@ def signals(
             help=(
                 "Print a JSON array of {signal, doc, args: [{name, type, deprecated, "
                 "replacement}], receivers: [{receiver, file, line, plugin, sender, weak, "
-                "dispatch_uid, async, remote: null or {engine, queue}, sender_pending}]} instead "
-                "of text "
+                "dispatch_uid, async, remote: null or {engine, queue}, sender_pending}], "
+                "declared: [{plugin, state}] for lazy plugins} instead of text "
                 "(see docs/schemas/signals.schema.json)."
             ),
         ),
@@ -311,14 +315,16 @@ def signals(
                 resolved = resolve_host(one_host(host, host_option))
             _output.write_lines(escape(line) for line in api_page(resolved))
             return EXIT_OK
-        loaded_host, _ = load_host(
+        loaded_host, registry = load_host(
             one_host(host, host_option), plugin, disable, no_autoload, strict
         )
         shown = _shown_signals(loaded_host)
+        declared = _output.declared_listeners(registry)
         if json:
-            _output.write_json(_output.signals_json(shown))
+            _output.write_json(_output.signals_json(shown, declared))
         else:
-            _output.write_lines(_output.signals_lines(shown, _output.terminal_width()))
+            width = _output.terminal_width()
+            _output.write_lines(_output.signals_lines(shown, width, declared))
         return EXIT_OK
 
 

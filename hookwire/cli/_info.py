@@ -91,6 +91,9 @@ def plugin_info(record: PluginRecord) -> dict[str, Any]:
         "requires": list(record.requires),
         "requires_host": None if plugin is None else plugin.requires_host,
         "receivers": _receivers(record),
+        "lazy": record.lazy,
+        "activation": record.activation,
+        "listens": list(record.listens),
     }
 
 
@@ -111,6 +114,10 @@ def _lines(info: dict[str, Any], *, with_traceback: bool) -> list[str]:
         ("requires host", info["requires_host"]),
         ("receivers", len(info["receivers"])),
     ]
+    if info["listens"]:
+        # A lazy plugin's declared signals, known without importing it.
+        fields.insert(2, ("activation", info["activation"] or "eager"))
+        fields.append(("listens to", ", ".join(info["listens"])))
     lines = [f"{label + ':':<15}{escape(value)}" for label, value in fields]
     if info["receivers"]:
         rows = [

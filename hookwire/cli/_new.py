@@ -233,12 +233,19 @@ def _host_dependency(host_module: str) -> str | None:
 
 
 def template_values(
-    names: ProjectNames, host: Host, host_reference: str, signal_name: str | None = None
+    names: ProjectNames,
+    host: Host,
+    host_reference: str,
+    signal_name: str | None = None,
+    *,
+    lazy: bool = False,
 ) -> dict[str, str]:
     """The values the templates are filled with; ``host_reference`` is ``module:attribute``,
-    ``signal_name`` the signal to listen to (see :func:`_signal_of`).
+    ``signal_name`` the signal to listen to (see :func:`_signal_of`); ``lazy`` declares that
+    signal in the host's declarations group, so the plugin is imported at its first send.
 
-    :raises ValueError: ``signal_name`` names no signal of the host.
+    :raises ValueError: ``signal_name`` names no signal of the host, or ``lazy`` is asked
+        for a signal that is not one of the host's own (a lifecycle signal).
     """
     from .. import __version__
 
@@ -258,6 +265,21 @@ def template_values(
             requires_host = f'\n    requires_host = ">={".".join(map(str, release[:2]))}"'
         except InvalidVersion:
             requires_host = ""
+    lazy_declaration = ""
+    if lazy:
+        if signal.module == "hookwire.signals":
+            raise ValueError(
+                f"--lazy needs one of host {host.name!r}'s own signals, and "
+                f"{signal.qualified_name} is not one (a lazy plugin is activated by the first "
+                f"send of a signal the host declares); choose one with --signal"
+            )
+        from .._loading.records import declarations_group
+
+        lazy_declaration = (
+            "\n# A lazy plugin: imported at the first send of a signal declared here.\n"
+            f'[project.entry-points."{declarations_group(host.entry_point_group)}"]\n'
+            f'"{names.entry_point}.{signal_attr}" = "{signal_module}:{signal_attr}"\n'
+        )
     # The built-in host needs no HOST argument; any other is named in the README's commands.
     builtin = host_module == "hookwire._host"
     return {
@@ -277,6 +299,7 @@ def template_values(
         "signal_path": f"{signal_module}.{signal_attr}",
         "receiver": f"on_{signal_attr}",
         "host_argument": "" if builtin else f" {host_reference}",
+        "lazy_declaration": lazy_declaration,
         **_signal_values(signal),
     }
 
@@ -346,6 +369,17 @@ def plugins_new(
             show_default=False,
         ),
     ] = None,
+    lazy: Annotated[
+        bool,
+        typer.Option(
+            "--lazy",
+            help=(
+                "Declare the signal in the project's metadata (the entry-point group named "
+                "after the host's with '.listens' added), so the host imports the plugin at "
+                "that signal's first send instead of at start."
+            ),
+        ),
+    ] = False,
 ) -> int:
     """Write a new plugin project for the host, ready to 'pip install -e'.
 
@@ -384,7 +418,7 @@ def plugins_new(
         )
         return 1
     try:
-        values = template_values(names, loaded, reference.text, signal)
+        values = template_values(names, loaded, reference.text, signal, lazy=lazy)
     except ValueError as exc:
         sys.stderr.write(f"{PROG}: error: {escape(exc)}\n")
         return 2

@@ -97,6 +97,7 @@ def load_host(
     strict: bool,
     *,
     runs_host: bool = False,
+    lazy: bool | None = None,
 ) -> tuple[Host, Registry]:
     """Resolve the host and load its plugins with the command-line settings.
 
@@ -107,6 +108,7 @@ def load_host(
     plugins in that data. The commands that run the host (``runs_host``: ``run``, ``worker``)
     leave stdout to it, and each failed plugin is shown as the loader logs it (by the CLI's
     log handler, or by the application's own if it configured logging: never twice).
+    ``lazy`` is ``Host.load``'s: ``False`` activates every lazy plugin as it loads.
     """
     from contextlib import nullcontext
 
@@ -123,6 +125,7 @@ def load_host(
             disable=disable or (),
             autoload=False if no_autoload else None,
             strict=True if strict else None,
+            lazy=lazy,
         )
     return host, registry
 

@@ -11,7 +11,7 @@ Data goes to stdout; diagnostics (warnings, errors, traces) go to stderr.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._loading.registry import PluginState
@@ -210,6 +210,8 @@ def plugin_blocks(records: Iterable[PluginRecord]) -> list[str]:
             ("module file", record.module_file),
             ("metadata", record.dist_path),
         ]
+        if record.listens:
+            details.append(("listens to", ", ".join(record.listens)))
         for entry in record.shadowed:
             # The path on a line of its own, under the value: it is what makes lines long.
             details += [("shadows", f"{entry.distribution} {entry.version}"), ("", entry.dist_path)]
@@ -260,6 +262,9 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
     ]
     lines = render_table(("STATUS", "PLUGIN", "DISTRIBUTION"), rows) if rows else []
     lines.extend(_error_lines(records))
+    # Declarations that did not hold (check activates every lazy plugin to see them).
+    drift = [line for record in records for line in record.drift]
+    lines.extend(f"! {escape(line)}" for line in drift)
     lines.extend(f"! {escape(problem)}" for problem in problems)
     counts: dict[str, int] = {}
     for record in records:
@@ -272,6 +277,8 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
         summary += ": " + ", ".join(f"{counts[state]} {state}" for state in states)
     if problems:
         summary += f"; {len(problems)} discovery problem{'s' if len(problems) > 1 else ''}"
+    if drift:
+        summary += f"; {len(drift)} declaration{'s' if len(drift) > 1 else ''} not kept"
     deprecations = deprecated_uses(registry)
     lines.extend(line for _, line in deprecations)
     if deprecations:
@@ -281,7 +288,7 @@ def plugin_check_lines(registry: Registry) -> tuple[list[str], int]:
             f"use{'' if users > 1 else 's'} deprecated signal arguments"
         )
     lines.append(summary)
-    return lines, counts.get("failed", 0) + len(registry.blocking_problems)
+    return lines, counts.get("failed", 0) + len(registry.blocking_problems) + len(drift)
 
 
 def deprecated_uses(registry: Registry) -> list[tuple[str, str]]:
@@ -328,18 +335,38 @@ def signal_args_json(signal: Signal | ForeignSignal) -> list[dict[str, Any]] | N
     return shown
 
 
-def signals_json(signals: Sequence[Signal | ForeignSignal]) -> list[dict[str, Any]]:
+def declared_listeners(registry: Registry) -> dict[str, list[tuple[str, str]]]:
+    """``signal name -> [(plugin, activation state)]`` of the lazy plugins declaring it,
+    read from the registry (nothing is imported)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for record in registry:
+        state = record.activation
+        if state is not None:
+            for name in record.listens:
+                found.setdefault(name, []).append((record.name, state))
+    return found
+
+
+def signals_json(
+    signals: Sequence[Signal | ForeignSignal],
+    declared: Mapping[str, list[tuple[str, str]]] | None = None,
+) -> list[dict[str, Any]]:
     """The ``signals --json`` array (``docs/reference/json.md``): each signal's doc and
-    declared arguments, and its receivers in the order they will be called."""
-    return [
-        {
+    declared arguments, its receivers in the order they will be called, and (``declared``,
+    from :func:`declared_listeners`) the lazy plugins that declare it."""
+    shown = []
+    for signal in signals:
+        entry: dict[str, Any] = {
             "signal": signal.qualified_name,
             "doc": signal.doc,
             "args": signal_args_json(signal),
             "receivers": [info.to_json() for info in signal.describe_receivers()],
         }
-        for signal in signals
-    ]
+        lazy = (declared or {}).get(signal.qualified_name)
+        if lazy:
+            entry["declared"] = [{"plugin": plugin, "state": state} for plugin, state in lazy]
+        shown.append(entry)
+    return shown
 
 
 def describe_args(signal: Signal | ForeignSignal) -> str | None:
@@ -396,10 +423,15 @@ def _fitted(line: str, width: int | None) -> list[str]:
     return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
 
 
-def signals_lines(signals: Sequence[Signal | ForeignSignal], width: int | None = None) -> list[str]:
-    """``signals`` for people: each signal, its doc and declared arguments, then its receivers
-    in call order. With ``width`` (a terminal's), file paths are shortened and the tables
-    fitted to it (see :func:`render_table`)."""
+def signals_lines(
+    signals: Sequence[Signal | ForeignSignal],
+    width: int | None = None,
+    declared: Mapping[str, list[tuple[str, str]]] | None = None,
+) -> list[str]:
+    """``signals`` for people: each signal, its doc and declared arguments, the lazy plugins
+    declaring it (``declared``, from :func:`declared_listeners`), then its receivers in call
+    order. With ``width`` (a terminal's), file paths are shortened and the tables fitted to
+    it (see :func:`render_table`)."""
     lines: list[str] = []
     for signal in signals:
         infos = signal.describe_receivers()
@@ -412,6 +444,10 @@ def signals_lines(signals: Sequence[Signal | ForeignSignal], width: int | None =
         arguments = describe_args(signal)
         if arguments is not None:
             lines.extend(_fitted(f"  arguments: {escape(arguments)}", width))
+        lazy = (declared or {}).get(signal.qualified_name)
+        if lazy:
+            listed = ", ".join(f"{plugin} ({state})" for plugin, state in lazy)
+            lines.extend(_fitted(f"  lazy plugins: {escape(listed)}", width))
         if not infos:
             continue
         rows = [

@@ -69,7 +69,8 @@ def probe(host_reference: str | None, *, load: bool, distributions: list[str]) -
     reference = find_host_reference(host_reference)
     with redirect_stdout(sys.stderr):
         host: Host = import_host(reference)
-        registry = host.load(autoload=None if load else False)
+        # A loading probe activates lazy plugins too: it reports whether they load.
+        registry = host.load(autoload=None if load else False, lazy=False if load else None)
         found = {
             name: _describe_distribution(name, host.entry_point_group) for name in distributions
         }

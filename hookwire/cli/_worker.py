@@ -107,8 +107,16 @@ def worker(
     except ImportError as exc:
         raise HookwireError(str(exc)) from exc
 
+    # Lazy plugins are activated here, at start: the worker serves only the remote receivers
+    # of ready plugins, listed once below, and a message must never decide what is imported.
     loaded_host, registry = load_host(
-        one_host(host, host_option), plugin, disable, no_autoload, strict, runs_host=True
+        one_host(host, host_option),
+        plugin,
+        disable,
+        no_autoload,
+        strict,
+        runs_host=True,
+        lazy=False,
     )
     table = build_table(signals_of(loaded_host), registry)
     celery_app, _ = app_for(loaded_host)

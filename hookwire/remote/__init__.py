@@ -42,6 +42,14 @@ def _listen_for_hosts() -> None:
         weak=False,
         dispatch_uid="hookwire.remote:remember_host",
     )
+    # A lazy plugin imports this module when its first signal is sent, after plugins_ready:
+    # its host is learnt from the plugin_loaded its activation sends.
+    Context().run(
+        lifecycle.plugin_loaded.connect,
+        remember_host,
+        weak=False,
+        dispatch_uid="hookwire.remote:remember_host",
+    )
 
 
 _listen_for_hosts()

@@ -70,7 +70,8 @@ class HookwireState:
     Hosts held in module globals (``pizzeria.app.host``, hookwire's default host) are put
     back to their loaded or not-yet-loaded state, so a test's ``host.load()`` does not leave
     the next test a host that believes its plugins are loaded. A send tracer installed during
-    the test is removed.
+    the test is removed, and lazy plugins' activations filed during the test no longer wait
+    for their signals.
     """
 
     def __init__(self) -> None:
@@ -86,6 +87,9 @@ class HookwireState:
         self._modules = frozenset(sys.modules)
         self._hosts = [(host, host._snapshot_state()) for host in _module_level_hosts()]
         self._tracer = _current_tracer()
+        from .._dispatch.activation import snapshot_waiting
+
+        self._waiting = snapshot_waiting()
         self._forget: set[str] = set()
         self._keep: set[str] = set()
         self._restored = False
@@ -130,6 +134,9 @@ class HookwireState:
         for host, host_state in self._hosts:
             host._restore_state(host_state)
         self._restore_tracer()
+        from .._dispatch.activation import restore_waiting
+
+        restore_waiting(self._waiting)
         self._unload(self._forget | newly_claimed)
         # A signal created during the test whose module is gone is an orphan: importing the
         # module again makes a new one. Until the collector finds it, it must not keep the
