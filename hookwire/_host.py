@@ -292,7 +292,10 @@ class Host:
         A plugin that declares which of the host's signals it listens to (see "Lazy
         plugins" in the documentation) is not imported here: it is activated by the first
         send of one of them. ``lazy=False`` (or ``HOOKWIRE_EAGER=1``, or ``[tool.hookwire]
-        lazy = false``) activates every plugin now, for deployments that want to fail at start.
+        lazy = false``) activates every plugin now, for deployments that want to fail at start;
+        given to a host already loaded lazily with otherwise the same settings, it activates
+        every lazy plugin still waiting (``hookwire plugins check`` in an application that
+        loaded its host does).
 
         The arguments are the strongest source of configuration, before the environment
         (``HOOKWIRE_PLUGINS``, ``HOOKWIRE_DISABLE_PLUGINS``, ``HOOKWIRE_DISABLE_AUTOLOAD``) and
@@ -316,6 +319,7 @@ class Host:
             or strict is not None
             or lazy is not None
         )
+        activate_waiting = False
         with self._lock:
             loader = self._loader
             if loader is None:
@@ -336,7 +340,12 @@ class Host:
                 config = resolve_config(
                     plugins=plugins, disable=disable, autoload=autoload, strict=strict, lazy=lazy
                 )
-                if config != self._config:
+                loaded_with = self._config
+                assert loaded_with is not None  # set with the loader
+                if config != loaded_with and config == loaded_with.eager():
+                    # The lazy load, made eager: every plugin still waiting is activated.
+                    activate_waiting = True
+                elif config != self._config:
                     raise HostError(
                         f"host {self.name!r} already loaded its plugins with {self._config}; "
                         f"cannot load again with {config}"
@@ -345,6 +354,10 @@ class Host:
         # reach the loader's re-entry check (a clear error), not deadlock on our lock.
         registry = loader.load()
         self._loaded = True
+        if activate_waiting:
+            loader.activate_waiting()
+            with self._lock:
+                self._config = loader.config = config
         return registry
 
     def unload(self) -> None:

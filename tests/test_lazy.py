@@ -25,7 +25,7 @@ from hookwire import Host
 from hookwire._dispatch import activation
 from hookwire._loading.discovery import discover
 from hookwire._loading.registry import PluginState
-from hookwire.exceptions import LoadError
+from hookwire.exceptions import HostError, LoadError
 
 GROUP = "lazytest.plugins"
 LISTENS = f"{GROUP}.listens"
@@ -482,6 +482,32 @@ def test_the_eager_switch_activates_every_plugin_at_load(
     assert host.registry["alpha"].state is PluginState.READY
     assert host.registry["failing"].state is PluginState.FAILED
     assert not activation.waiting
+
+
+def test_loading_a_lazily_loaded_host_again_eagerly_activates_what_still_waits(
+    fresh: Path,
+) -> None:
+    host, _ = make_host("alpha", "plain")
+    assert host.registry["alpha"].state is PluginState.DECLARED
+    registry = host.load(plugins=["alpha", "plain"], lazy=False)
+    assert registry["alpha"].state is PluginState.READY
+    assert "lazy_alpha" in sys.modules
+    assert not activation.waiting
+    # Now loaded eagerly: the same eager call is a no-op, any other selection still refused.
+    assert host.load(plugins=["alpha", "plain"], lazy=False) is registry
+    with pytest.raises(HostError, match="already loaded its plugins"):
+        host.load(plugins=["alpha"], lazy=False)
+
+
+def test_made_eager_under_strict_a_failing_activation_is_one_load_error_after_all_tried(
+    fresh: Path,
+) -> None:
+    host, _ = make_host("failing", "alpha", strict=True)
+    with pytest.raises(LoadError, match="the oven is cold") as raised:
+        host.load(plugins=["failing", "alpha"], strict=True, lazy=False)
+    assert [failure.plugin for failure in raised.value.failures] == ["failing"]
+    assert host.registry["failing"].state is PluginState.FAILED
+    assert host.registry["alpha"].state is PluginState.READY
 
 
 def test_an_interrupted_activation_propagates_and_the_next_first_send_completes_it(

@@ -103,6 +103,10 @@ class LoadConfig:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"LoadConfig is immutable: cannot assign to {name!r}")
 
+    def eager(self) -> LoadConfig:
+        """The same settings with every lazy plugin activated at load."""
+        return LoadConfig(self.allow, self.deny, self.autoload, self.strict, self.sources, False)
+
     def _fields(self) -> tuple[object, ...]:
         return (self.allow, self.deny, self.autoload, self.strict, self.lazy)
 

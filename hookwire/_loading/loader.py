@@ -509,6 +509,24 @@ class Loader:
                     _resolve_pending()
                     queue.append(dependency)
 
+    def activate_waiting(self) -> None:
+        """Activate every lazy plugin still waiting for its first send, in loading order (the
+        host's lazy load made eager).
+
+        :raises LoadError: ``strict`` is on and any of them failed, after every one was tried.
+        """
+        if self._lazy is None:
+            return
+        failures: list[PluginError] = []
+        for record in list(self._records.values()):
+            if record.state is PluginState.DECLARED:
+                try:
+                    self._lazy.activate(record)
+                except LoadError as exc:
+                    failures.extend(exc.failures)
+        if failures:
+            raise LoadError(failures)
+
     def _activate_one(
         self, record: PluginRecord, activate_required: Callable[[PluginRecord], None]
     ) -> None:
