@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import attribution
-from .receivers import OWNER, describe_callable, names_of, registration_plugin
+from .receivers import describe_callable, names_of, registration_plugin, scope_of
 from .recursion import recursive_send_error
 from .table import ReceiverTable, split_plan
 
@@ -46,7 +46,7 @@ def plugin_of(table: ReceiverTable, receiver: object, sender: object = None) -> 
     """The plugin that connected ``receiver``, or owns its module; ``None`` if neither."""
     try:
         reg = table.find(receiver, sender)
-        if reg is not None and reg[OWNER] is not None:
+        if reg is not None and scope_of(reg) is not None:
             return registration_plugin(reg)
         module = getattr(receiver, "__module__", None)
         return attribution.plugin_for_module(module if isinstance(module, str) else None)
@@ -71,9 +71,10 @@ def note_failure(
     """Add a note to ``exc`` naming the receiver that raised it and its plugin."""
     try:
         plugin = plugin_of(table, receiver)
-        owner = f" of plugin {plugin!r}" if plugin else ""
+        of_plugin = f" of plugin {plugin!r}" if plugin else ""
         exc.add_note(
-            f"raised by receiver {describe_callable(receiver)}{owner} while sending {signal_name}"
+            f"raised by receiver {describe_callable(receiver)}{of_plugin} "
+            f"while sending {signal_name}"
         )
     except Exception:
         pass

@@ -1,4 +1,4 @@
-"""The one owner of a signal's state: its registrations, its lock, its per-sender plans.
+"""Where a signal's state is kept and changed: its registrations, its lock, its per-sender plans.
 
 Every change to what a signal would call goes through a :class:`ReceiverTable` method, under
 its lock; no other module reads or writes the table's private attributes. What ``send`` reads
@@ -39,36 +39,35 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable
-from itertools import count, repeat
-from types import FunctionType, MethodType
+from itertools import count
+from types import MethodType
 from typing import Any, cast
 
 from . import lazy
 from .attribution import plugin_for_module
 from .receivers import (
-    FUNC,
-    GETTER,
-    IS_ASYNC,
-    KEY,
     NONE_KEY,
-    OWNER,
-    SENDER_KEY,
-    SENDER_REF,
     PendingConnection,
     ReceiverRow,
     Registration,
+    func_of,
+    getter_of,
     is_alive,
-    is_async_callable,
-    is_bound_method,
+    is_async_of,
+    key_of,
     live_receiver,
     lookup_key,
     names_of,
+    new_registration,
     not_weakrefable,
-    owner_name,
     pending_key,
     receiver_key,
     receiver_row,
     registration_plugin,
+    scope_of,
+    scope_plugin,
+    sender_key_of,
+    sender_ref_of,
 )
 
 __all__ = ["Plan", "ReceiverTable", "SenderMixedPlan", "SenderPlan", "live_receivers", "split_plan"]
@@ -77,7 +76,6 @@ __all__ = ["Plan", "ReceiverTable", "SenderMixedPlan", "SenderPlan", "live_recei
 # sending from millions of short-lived instances cannot grow them without bound.
 _PLAN_LIMIT = 512
 
-_CO_COROUTINE = 0x80
 _ANYONE = object()
 
 # Versions come from one process-wide counter: next() on it is atomic, so a weak reference's
@@ -172,12 +170,13 @@ def _plan_of(registrations: list[Registration], sender_ref: Any, fallback: Any) 
     async_: list[Any] = []
     simple = True
     for reg in registrations:
-        if reg[IS_ASYNC]:
-            async_.append((reg[GETTER], reg[FUNC]))
+        entry = (getter_of(reg), func_of(reg))
+        if is_async_of(reg):
+            async_.append(entry)
             simple = False
         else:
-            sync.append((reg[GETTER], reg[FUNC]))
-            if reg[FUNC] is not None:
+            sync.append(entry)
+            if entry[1] is not None:
                 simple = False
     if simple:
         getters = tuple(getter for getter, _ in sync)
@@ -207,7 +206,7 @@ class _SenderIndex:
         by_sender: dict[int, list[tuple[int, Registration]]] = {}
         anyone: list[tuple[int, Registration]] = []
         for position, reg in enumerate(registrations):
-            key = reg[SENDER_KEY]
+            key = sender_key_of(reg)
             if key == NONE_KEY:
                 anyone.append((position, reg))
             else:
@@ -229,7 +228,7 @@ class _SenderIndex:
         sender_ref = None
         live: list[tuple[int, Registration]] = []
         for position, reg in own:
-            ref = reg[SENDER_REF]
+            ref = sender_ref_of(reg)
             if ref is not None:
                 if ref() is None:
                     continue  # a dead sender's, whose id() the one asking now reuses
@@ -298,8 +297,12 @@ class ReceiverTable:
     # -- writing (always under the lock) ----------------------------------------------------
 
     def _changed(self) -> None:
-        # Caller holds self.lock.
+        # Caller holds self.lock: the registrations changed, so the plans built from them go.
         self._version = next(_versions)
+        self._clear_plans()
+
+    def _clear_plans(self) -> None:
+        # Caller holds self.lock and took a new version.
         self.plans.clear()
         self._anonymous.clear()
 
@@ -318,13 +321,12 @@ class ReceiverTable:
         sender: object,
         weak: bool,
         dispatch_uid: Hashable | None,
-        owner: Any,
+        scope: Any,
     ) -> Hashable | None:
         """Register ``receiver`` for ``sender`` (an object, not a lazy reference).
 
-        Weakly held bound methods are held through a weak reference to their instance plus
-        the function (cheaper at every send than :class:`weakref.WeakMethod`, which builds a
-        new bound method through Python code).
+        How the receiver and the sender are held: see
+        :func:`~hookwire._dispatch.receivers.new_registration`.
 
         :returns: the lookup key if the registration is new, ``None`` if it was present.
         :raises ReceiverTypeError: ``weak`` and ``receiver`` cannot be weakly referenced.
@@ -339,56 +341,15 @@ class ReceiverTable:
                 if is_alive(existing):
                     return None
                 del registrations[key]  # a dead row: the new one goes to the end
-            # The registration is built here, not by a helper: connect speed is the
-            # "connect+disconnect 1000" benchmark row, where each Python call is ~5%.
-            on_dead = self._on_dead
-            func = None
-            if receiver.__class__ is FunctionType and not receiver.__dict__:
-                is_async = bool(receiver.__code__.co_flags & _CO_COROUTINE)
-            else:
-                is_async = is_async_callable(receiver)
-            getter: Any
-            if not weak:
-                # A C-level callable returning the object: as fast to call as a weakref.
-                getter = repeat(receiver).__next__
-            elif receiver.__class__ is FunctionType:
-                getter = weakref.ref(receiver, on_dead)
-            else:
-                try:
-                    if is_bound_method(receiver):
-                        getter = weakref.ref(receiver.__self__, on_dead)  # type: ignore[attr-defined]
-                        func = receiver.__func__  # type: ignore[attr-defined]
-                    else:
-                        getter = weakref.ref(receiver, on_dead)
-                except TypeError:
-                    raise not_weakrefable(receiver) from None
-            # Hold the sender weakly when possible, so that receivers tied to a dead sender
-            # are dropped and never fire for a new object that happens to reuse its id().
-            # Senders that cannot be weakly referenced (42, "x", tuples) are held strongly:
-            # their id() then stays theirs for as long as the registration exists.
-            sender_ref = None
-            sender_strong = None
-            if sender is not None:
-                try:
-                    sender_ref = weakref.ref(sender, on_dead)
-                except TypeError:
-                    sender_strong = sender
-            registrations[key] = (
-                key,
-                id(sender),
-                getter,
-                func,
-                is_async,
-                weak,
-                dispatch_uid,
-                owner,
-                sender_ref,
-                sender_strong,
+            registrations[key] = new_registration(
+                key, receiver, sender, weak, dispatch_uid, scope, self._on_dead
             )
-            # _changed(), written out here and in remove() for the same benchmark row.
+            # _changed() written out, here and in remove(): a call costs 3% of the
+            # "connect+disconnect 1000" benchmark row. (No plan was built since the last
+            # change, the common case when connecting many: nothing to clear.)
             self._version = next(_versions)
             if self.plans:
-                self.plans.clear()
+                self._clear_plans()
         return key
 
     def connect_pending(
@@ -397,7 +358,7 @@ class ReceiverTable:
         reference: str,
         weak: bool,
         dispatch_uid: Hashable | None,
-        owner: Any,
+        scope: Any,
     ) -> Hashable | None:
         """Keep a connect to the lazy sender ``reference`` pending until its module exists.
 
@@ -417,38 +378,38 @@ class ReceiverTable:
         with self.lock:
             if key in self._pending or key in self._aliases:
                 return None
-            self._pending[key] = PendingConnection(held, reference, weak, dispatch_uid, owner)
+            self._pending[key] = PendingConnection(held, reference, weak, dispatch_uid, scope)
             self._changed()
         lazy.mark_pending(self)
         return key
 
-    def remove(self, key: Hashable, owner: object = _ANYONE) -> bool:
+    def remove(self, key: Hashable, scope: object = _ANYONE) -> bool:
         """Remove exactly the registration filed under ``key`` (pending, resolved or plain);
-        with ``owner``, only if that is who connected it.
+        with ``scope``, only if it was connected in that plugin scope.
 
         :returns: whether something was removed.
         """
         with self.lock:
             if self._dead:
                 self._purge_dead()
-            if owner is not _ANYONE and not self._owned_by(key, owner):
+            if scope is not _ANYONE and not self._connected_in(key, scope):
                 return False
             if self._pending or self._aliases:
                 return self._remove_lazy(key)
             if self._registrations.pop(key, None) is None:
                 return False
-            self._version = next(_versions)  # _changed(), written out: see connect()
+            self._version = next(_versions)  # _changed() written out: see connect()
             if self.plans:
-                self.plans.clear()
+                self._clear_plans()
         return True
 
-    def _owned_by(self, key: Hashable, owner: object) -> bool:
+    def _connected_in(self, key: Hashable, scope: object) -> bool:
         # Caller holds self.lock.
         pending = self._pending.get(key)
         if pending is not None:
-            return pending.owner is owner
+            return pending.scope is scope
         reg = self._registrations.get(self._aliases.get(key, key))
-        return reg is not None and reg[OWNER] is owner
+        return reg is not None and scope_of(reg) is scope
 
     def remove_unowned(self, claimed_by: Callable[[Registration], bool]) -> int:
         """Remove the registrations connected outside any scope for which ``claimed_by``
@@ -457,7 +418,7 @@ class ReceiverTable:
             doomed = [
                 key
                 for key, reg in tuple(self._registrations.items())
-                if reg[OWNER] is None and claimed_by(reg)
+                if scope_of(reg) is None and claimed_by(reg)
             ]
             for key in doomed:
                 del self._registrations[key]
@@ -496,7 +457,7 @@ class ReceiverTable:
                 if live is not None:
                     # The lock is reentrant: connect() takes it again.
                     real_key = self.connect(
-                        live, target, connection.weak, connection.dispatch_uid, connection.owner
+                        live, target, connection.weak, connection.dispatch_uid, connection.scope
                     )
                     if real_key is not None:
                         self._aliases[key] = real_key
@@ -513,7 +474,7 @@ class ReceiverTable:
     def replace_rows(self, rows: list[ReceiverRow]) -> None:
         """Keep exactly the registrations of ``rows`` (read earlier from :meth:`rows`)."""
         with self.lock:
-            self._registrations = {row.registration[KEY]: row.registration for row in rows}
+            self._registrations = {key_of(row.registration): row.registration for row in rows}
             self._changed()
 
     def snapshot(self) -> object:
@@ -639,7 +600,9 @@ class ReceiverTable:
             own = index.by_sender.get(key, [])
             pairs = sorted(own + index.anyone, key=_first) if own else index.anyone
             regs = [reg for _, reg in pairs if is_alive(reg)]
-        return [reg for reg in regs if not reg[IS_ASYNC]] + [reg for reg in regs if reg[IS_ASYNC]]
+        return [reg for reg in regs if not is_async_of(reg)] + [
+            reg for reg in regs if is_async_of(reg)
+        ]
 
     def rows(self) -> list[ReceiverRow]:
         """The live registrations as Django's ``Signal.receivers`` rows."""
@@ -671,7 +634,7 @@ def _module_of(reg: Registration) -> str | None:
 
 
 def _pending_plugin(connection: PendingConnection) -> str | None:
-    name = None if connection.owner is None else owner_name(connection.owner)
+    name = None if connection.scope is None else scope_plugin(connection.scope)
     if name is None:
         receiver = connection.receiver()
         name = None if receiver is None else plugin_for_module(names_of(receiver)[0])
