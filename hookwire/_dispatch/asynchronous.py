@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import async_to_sync, sync_to_async
 
 from ..exceptions import RecursiveSendError, SyncSendInEventLoopError
-from .failures import log_robust_failure, note_failure, robust_response
+from .failures import log_robust_failure, note_failure, receiver_failed
 from .receivers import describe_callable
 from .recursion import (
     NESTED_SENDS,
@@ -52,7 +52,6 @@ from .recursion import (
     leave_send,
     nest_send,
     outermost_send,
-    recursive_send_error,
     stands_in,
 )
 from .table import split_plan
@@ -96,12 +95,12 @@ def _call_sync(
                 timing.called(receiver, started, err)
             if not isinstance(err, Exception):
                 raise
-            if robust:
-                response = robust_response(signal.qualified_name, table, receiver, err, sender)
-            elif isinstance(err, RecursionError):
-                raise recursive_send_error(err) from None
-            else:
-                note_failure(signal.qualified_name, table, err, receiver)
+            response = receiver_failed(
+                signal.qualified_name, table, receiver, err, sender, robust=robust
+            )
+            if not robust:
+                if response is not None:
+                    raise response from None
                 raise
         else:
             if timing is not None:
@@ -152,10 +151,16 @@ async def _finish_started(
             if not isinstance(outcome, Exception):
                 raise outcome
             if robust:
-                outcome = robust_response(signal.qualified_name, table, receiver, outcome, sender)
+                outcome = receiver_failed(
+                    signal.qualified_name, table, receiver, outcome, sender, robust=True
+                )
             elif failure is None:
-                note_failure(signal.qualified_name, table, outcome, receiver)
                 failure = outcome
+                instead = receiver_failed(
+                    signal.qualified_name, table, receiver, outcome, sender, robust=False
+                )
+                if instead is not None:
+                    failure = instead
         responses[index] = (receiver, outcome)
     if failure is not None:
         raise failure
@@ -194,11 +199,13 @@ async def _call_one(
             timing.called(receiver, started, err)
         if not isinstance(err, Exception):
             raise
+        response = receiver_failed(
+            signal.qualified_name, table, receiver, err, sender, robust=robust
+        )
         if robust:
-            return robust_response(signal.qualified_name, table, receiver, err, sender)
-        if isinstance(err, RecursionError):
-            raise recursive_send_error(err) from None
-        note_failure(signal.qualified_name, table, err, receiver)
+            return response
+        if response is not None:
+            raise response from None
         raise
     if timing is not None:
         timing.called(receiver, started, None)

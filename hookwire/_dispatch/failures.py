@@ -31,6 +31,7 @@ __all__ = [
     "log_robust_failure",
     "note_failure",
     "plugin_of",
+    "receiver_failed",
     "robust_response",
     "safe_str",
     "signal_given_twice",
@@ -244,6 +245,36 @@ def robust_response(
     return err
 
 
+def receiver_failed(
+    signal_name: str,
+    table: ReceiverTable,
+    receiver: object,
+    err: Exception,
+    sender: object = None,
+    *,
+    robust: bool,
+) -> Any:
+    """The failure policy of every send method, written here only: what ``err``, raised by
+    ``receiver``, becomes.
+
+    ``robust`` (``send_robust``, ``asend_robust``): the receiver's response, ``err`` itself,
+    logged (see :func:`robust_response`); runaway recursion through signals raises
+    :class:`~hookwire.exceptions.RecursiveSendError` instead.
+
+    Not ``robust`` (``send``, ``asend``): the send stops and ``err`` propagates. Returns what
+    the send raises instead of it (``from None``): the error a ``RecursionError`` amounts to
+    (see :func:`~hookwire._dispatch.recursion.recursive_send_error`); or ``None``, and the
+    send re-raises ``err`` (a bare ``raise``, so its traceback stays the receiver's), which now
+    carries a note naming the receiver and its plugin.
+    """
+    if robust:
+        return robust_response(signal_name, table, receiver, err, sender)
+    if isinstance(err, RecursionError):
+        return recursive_send_error(err)
+    note_failure(signal_name, table, err, receiver)
+    return None
+
+
 def duplicate_signal_argument() -> TypeError:
     # What calling a receiver with signal= twice raises; said before any receiver runs.
     return TypeError("send() got multiple values for keyword argument 'signal'")
@@ -260,6 +291,8 @@ def signal_given_twice(
         try:
             raise duplicate_signal_argument()
         except TypeError as err:
-            response = robust_response(signal.qualified_name, table, receiver, err, sender)
+            response = receiver_failed(
+                signal.qualified_name, table, receiver, err, sender, robust=True
+            )
         responses.append((receiver, response))
     return responses

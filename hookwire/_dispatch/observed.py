@@ -18,9 +18,9 @@ from __future__ import annotations
 from types import MethodType
 from typing import Any
 
-from .failures import duplicate_signal_argument, note_failure, robust_response, signal_given_twice
+from .failures import duplicate_signal_argument, receiver_failed, signal_given_twice
 from .observers import ObservedSend
-from .recursion import calls_receivers, forwards_sends, recursive_send_error
+from .recursion import calls_receivers, forwards_sends
 from .signal import Signal
 from .table import live_receivers
 from .wrappers import end_send, start_send
@@ -77,10 +77,12 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
                         if timing is not None:
                             timing.called(receiver, started, None)
                         responses.append((receiver, response))
-                except RecursionError as exc:
-                    raise recursive_send_error(exc) from None
                 except Exception as exc:
-                    note_failure(signal.qualified_name, table, exc, receiver)
+                    instead = receiver_failed(
+                        signal.qualified_name, table, receiver, exc, robust=False
+                    )
+                    if instead is not None:
+                        raise instead from None
                     raise
                 if async_receivers:
                     from .asynchronous import send_to_async_receivers
@@ -135,8 +137,8 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
                             timing.called(receiver, started, err)
                         if not isinstance(err, Exception):
                             raise
-                        response = robust_response(
-                            signal.qualified_name, table, receiver, err, sender
+                        response = receiver_failed(
+                            signal.qualified_name, table, receiver, err, sender, robust=True
                         )
                     else:
                         if timing is not None:

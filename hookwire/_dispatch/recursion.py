@@ -30,6 +30,7 @@ from ..exceptions import RecursiveSendError
 
 __all__ = [
     "NESTED_SENDS",
+    "SIGNAL_PARAMETERS",
     "calls_receivers",
     "forwards_sends",
     "leave_send",
@@ -45,16 +46,34 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 # A (signal, receiver) pair seen this many times on one stack is a runaway chain.
 _REPEATS = 8
 
-# Code objects of the functions that call receivers (their first argument is the signal),
-# and of the stand-ins that call a receiver on a send's behalf.
+# Code objects of the functions that call receivers (their first parameter is the signal,
+# which the stack walk reads from their frames), and of the stand-ins that call a receiver on
+# a send's behalf.
 _SEND_CODES: set[CodeType] = set()
 _STAND_IN_CODES: set[CodeType] = set()
 # Every code object above, and those of the steps between a sender and the dispatcher.
 _DISPATCH_CODES: set[CodeType] = set()
 
 
+#: What the first parameter of a function marked with :func:`calls_receivers` may be named:
+#: the signal (``self`` in ``Signal``'s own methods).
+SIGNAL_PARAMETERS = ("signal", "self")
+
+
 def calls_receivers(function: _F) -> _F:
-    """Mark ``function`` (whose first parameter is the signal) as one that calls receivers."""
+    """Mark ``function`` as one that calls receivers; its first parameter is the signal.
+
+    :raises TypeError: the first parameter is not named ``signal`` (or ``self``): on a
+        runaway chain the stack walk reads the signal from that parameter, and would name a
+        wrong one, or none, silently.
+    """
+    code = function.__code__
+    if not code.co_argcount or code.co_varnames[0] not in SIGNAL_PARAMETERS:
+        found = f"{code.co_varnames[0]!r} first" if code.co_argcount else "no parameter"
+        raise TypeError(
+            f"@calls_receivers needs the signal as the first parameter of "
+            f"{function.__qualname__}, named {' or '.join(SIGNAL_PARAMETERS)}; it takes {found}"
+        )
     _SEND_CODES.add(function.__code__)
     _DISPATCH_CODES.add(function.__code__)
     return function
@@ -93,7 +112,7 @@ def _chain_on_stack() -> list[tuple[str, str]]:
     while frame is not None:
         code = frame.f_code
         if code in _SEND_CODES:
-            signal = frame.f_locals.get(code.co_varnames[0]) if code.co_varnames else None
+            signal = frame.f_locals.get(code.co_varnames[0])  # see calls_receivers()
             if inner is not None and signal is not None:
                 pairs.append((str(getattr(signal, "qualified_name", "?")), _frame_name(inner)))
             inner = None

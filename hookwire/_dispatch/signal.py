@@ -30,9 +30,8 @@ from .attribution import current_scope, module_claimant, plugin_for_module
 from .contracts import Contract, build_contract, check_receiver, check_send
 from .failures import (
     duplicate_signal_argument,
-    note_failure,
     plugin_of,
-    robust_response,
+    receiver_failed,
     signal_given_twice,
 )
 from .receivers import (
@@ -45,7 +44,7 @@ from .receivers import (
     validate_receiver,
     warn_dies_at_once,
 )
-from .recursion import calls_receivers, forwards_sends, recursive_send_error
+from .recursion import calls_receivers, forwards_sends
 from .table import ReceiverTable, SenderPlan, live_receivers, split_plan
 
 if TYPE_CHECKING:
@@ -402,10 +401,12 @@ class Signal:
                     receiver = getter()
                     if receiver is not None:
                         responses.append((receiver, receiver(**arguments)))
-            except RecursionError as exc:
-                raise recursive_send_error(exc) from None
             except Exception as exc:
-                note_failure(self.qualified_name, self._table, exc, receiver)
+                instead = receiver_failed(
+                    self.qualified_name, self._table, receiver, exc, robust=False
+                )
+                if instead is not None:
+                    raise instead from None
                 raise
             return responses
         # Bound methods or async receivers.
@@ -424,10 +425,10 @@ class Signal:
                 if func is not None:
                     receiver = MethodType(func, receiver)
                 responses.append((receiver, receiver(**arguments)))
-        except RecursionError as exc:
-            raise recursive_send_error(exc) from None
         except Exception as exc:
-            note_failure(self.qualified_name, self._table, exc, receiver)
+            instead = receiver_failed(self.qualified_name, self._table, receiver, exc, robust=False)
+            if instead is not None:
+                raise instead from None
             raise
         if async_receivers:
             from .asynchronous import send_to_async_receivers
@@ -481,8 +482,8 @@ class Signal:
                 try:
                     responses.append((receiver, receiver(**arguments)))
                 except Exception as err:
-                    response = robust_response(
-                        self.qualified_name, self._table, receiver, err, sender
+                    response = receiver_failed(
+                        self.qualified_name, self._table, receiver, err, sender, robust=True
                     )
                     responses.append((receiver, response))
             return responses
@@ -502,7 +503,9 @@ class Signal:
             try:
                 response = receiver(**arguments)
             except Exception as err:
-                response = robust_response(self.qualified_name, self._table, receiver, err, sender)
+                response = receiver_failed(
+                    self.qualified_name, self._table, receiver, err, sender, robust=True
+                )
             responses.append((receiver, response))
         if async_receivers:
             from .asynchronous import refused_responses, send_to_async_receivers
