@@ -47,11 +47,10 @@ from ..exceptions import RecursiveSendError, SyncSendInEventLoopError
 from .failures import log_robust_failure, note_failure, receiver_failed
 from .receivers import describe_callable
 from .recursion import (
-    NESTED_SENDS,
+    NestedSend,
     calls_receivers,
-    leave_send,
-    nest_send,
-    outermost_send,
+    forwards_sends,
+    is_nesting_variable,
     stands_in,
 )
 from .table import split_plan
@@ -176,7 +175,7 @@ def _propagate_changes(before: contextvars.Context, after: contextvars.Context) 
     variable the receivers left alone keeps whatever the caller's context holds.
     """
     for variable, value in after.items():
-        if before.get(variable, _UNSET) is not value and variable is not NESTED_SENDS:
+        if before.get(variable, _UNSET) is not value and not is_nesting_variable(variable):
             variable.set(value)
 
 
@@ -342,6 +341,7 @@ def refused_responses(
     return responses
 
 
+@forwards_sends
 def send_to_async_receivers(
     signal: Signal,
     table: ReceiverTable,
@@ -354,17 +354,13 @@ def send_to_async_receivers(
 ) -> list[tuple[Any, Any]]:
     """``send``/``send_robust`` reaching async receivers, after the sync ones: one
     ``async_to_sync`` call running them concurrently."""
-    outer = NESTED_SENDS.get()
-    inner = nest_send(outer, signal, awaited=False) if outer else (outermost_send(signal),)
-    NESTED_SENDS.set(inner)
-    try:
+    with NestedSend(signal, awaited=False):
         return _send_async_group_blocking(
             signal, table, async_receivers, sender, named, robust, timing
         )
-    finally:
-        leave_send(outer, inner)
 
 
+@forwards_sends
 async def asend(
     signal: Signal,
     table: ReceiverTable,
@@ -385,11 +381,8 @@ async def asend(
     if not (sync_receivers or async_receivers):
         return responses
     # Recorded in the context for the tasks and threads the receivers run in (see the module
-    # docstring and NESTED_SENDS).
-    outer = NESTED_SENDS.get()
-    inner = nest_send(outer, signal, awaited=True) if outer else (outermost_send(signal),)
-    NESTED_SENDS.set(inner)
-    try:
+    # docstring and NestedSend).
+    with NestedSend(signal, awaited=True):
         if sync_receivers:
             responses = await _call_sync_in_thread(
                 signal, table, sync_receivers, sender, named, robust, timing, True
@@ -401,6 +394,4 @@ async def asend(
                     signal, table, async_receivers, sender, named, robust, timing
                 )
             )
-    finally:
-        leave_send(outer, inner)
     return responses
