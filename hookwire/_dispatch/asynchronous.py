@@ -53,7 +53,7 @@ from .recursion import (
     is_nesting_variable,
     stands_in,
 )
-from .table import split_plan
+from .table import receivers_of_plan
 
 if TYPE_CHECKING:
     from .signal import Signal
@@ -376,7 +376,7 @@ async def asend(
         plan = table.plans[id(sender)]
     except KeyError:
         plan = table.plan_for(sender)
-    sync_receivers, async_receivers = split_plan(plan)
+    sync_receivers, async_receivers = receivers_of_plan(plan)
     responses: list[tuple[Any, Any]] = []
     if not (sync_receivers or async_receivers):
         return responses

@@ -22,7 +22,7 @@ from typing import Any
 from . import attribution
 from .receivers import describe_callable, names_of, registration_plugin, scope_of
 from .recursion import recursive_send_error
-from .table import ReceiverTable, split_plan
+from .table import ReceiverTable, receivers_of_plan
 
 __all__ = [
     "LOGGER_NAME",
@@ -285,7 +285,7 @@ def signal_given_twice(
 ) -> list[tuple[Any, Any]]:
     """``send_robust(..., signal=...)``: calling any receiver with ``signal=`` twice fails
     before it runs, so each one's response is that ``TypeError``, logged, as in Django."""
-    sync, async_ = split_plan(plan)
+    sync, async_ = receivers_of_plan(plan)
     responses: list[tuple[Any, Any]] = []
     for receiver in sync + async_:
         try:

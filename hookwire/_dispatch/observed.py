@@ -22,7 +22,7 @@ from .failures import duplicate_signal_argument, receiver_failed, signal_given_t
 from .observers import ObservedSend
 from .recursion import calls_receivers, forwards_sends
 from .signal import Signal
-from .table import live_receivers
+from .table import receivers_of_entries
 from .wrappers import end_send, start_send
 
 __all__ = ["asend", "asend_robust", "send", "send_robust"]
@@ -35,7 +35,7 @@ def _entries(plan: Any) -> tuple[tuple[Any, ...], list[Any] | None]:
     receivers (``None`` when it has none)."""
     if plan.__class__ is tuple:
         return tuple((getter, None) for getter in plan), None
-    return plan.sync, (live_receivers(plan.async_) if plan.async_ else None)
+    return plan.sync, (receivers_of_entries(plan.async_) if plan.async_ else None)
 
 
 @calls_receivers

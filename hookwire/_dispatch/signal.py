@@ -45,7 +45,7 @@ from .receivers import (
     warn_dies_at_once,
 )
 from .recursion import calls_receivers, forwards_sends
-from .table import ReceiverTable, SenderPlan, live_receivers, split_plan
+from .table import ReceiverTable, SenderPlan, receivers_of_entries, receivers_of_plan
 
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
@@ -298,7 +298,7 @@ class Signal:
 
     def has_listeners(self, sender: object = None) -> bool:
         """Whether any live receiver would be called by ``send(sender)``."""
-        sync, async_ = split_plan(self._plan_for(sender))
+        sync, async_ = receivers_of_plan(self._plan_for(sender))
         return bool(sync or async_)
 
     def _plan_for(self, sender: object) -> Any:
@@ -342,7 +342,7 @@ class Signal:
         Django's private method of the same name and result, kept because third-party code
         calls it.
         """
-        return split_plan(self._plan_for(sender))
+        return receivers_of_plan(self._plan_for(sender))
 
     # -- sending ----------------------------------------------------------------------
 
@@ -392,7 +392,8 @@ class Signal:
         # building the keywords once is what makes send faster than a hand-written loop.
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
-        # A SenderPlan whose sender is dead was built for another object: the general path.
+        # A SenderPlan whose sender is dead was built for another object: served below, by
+        # the path of plans with bound methods or async receivers.
         if plan.__class__ is tuple or (
             plan.__class__ is SenderPlan and plan.sender_ref() is not None
         ):
@@ -410,7 +411,7 @@ class Signal:
                 raise
             return responses
         # Bound methods or async receivers.
-        async_receivers = live_receivers(plan.async_) if plan.async_ else None
+        async_receivers = receivers_of_entries(plan.async_) if plan.async_ else None
         if async_receivers:
             from .asynchronous import refusal_in_running_loop
 
@@ -488,7 +489,7 @@ class Signal:
                     responses.append((receiver, response))
             return responses
         # Bound methods or async receivers.
-        async_receivers = live_receivers(plan.async_) if plan.async_ else None
+        async_receivers = receivers_of_entries(plan.async_) if plan.async_ else None
         refusal = None
         if async_receivers:
             from .asynchronous import refusal_in_running_loop

@@ -70,7 +70,14 @@ from .receivers import (
     sender_ref_of,
 )
 
-__all__ = ["Plan", "ReceiverTable", "SenderMixedPlan", "SenderPlan", "live_receivers", "split_plan"]
+__all__ = [
+    "Plan",
+    "ReceiverTable",
+    "SenderMixedPlan",
+    "SenderPlan",
+    "receivers_of_entries",
+    "receivers_of_plan",
+]
 
 # Per-sender plans kept at most; past this the plans are simply started afresh, so a program
 # sending from millions of short-lived instances cannot grow them without bound.
@@ -226,17 +233,17 @@ class _SenderIndex:
         if own is None:
             return self.anyone_plan, False
         sender_ref = None
-        live: list[tuple[int, Registration]] = []
+        alive: list[tuple[int, Registration]] = []
         for position, reg in own:
             ref = sender_ref_of(reg)
             if ref is not None:
                 if ref() is None:
                     continue  # a dead sender's, whose id() the one asking now reuses
                 sender_ref = ref
-            live.append((position, reg))
-        if not live:
+            alive.append((position, reg))
+        if not alive:
             return self.anyone_plan, False
-        merged = sorted(live + self.anyone, key=_first) if self.anyone else live
+        merged = sorted(alive + self.anyone, key=_first) if self.anyone else alive
         return _plan_of([reg for _, reg in merged], sender_ref, self.anyone_plan), True
 
 
@@ -450,14 +457,14 @@ class ReceiverTable:
             target = lazy.lookup(connection.reference)
             if lazy.is_missing(target):
                 continue
-            live = connection.receiver()
+            receiver = connection.receiver()
             with self.lock:
                 if self._pending.pop(key, None) is None:
                     continue  # resolved or removed by another thread meanwhile
-                if live is not None:
+                if receiver is not None:
                     # The lock is reentrant: connect() takes it again.
                     real_key = self.connect(
-                        live, target, connection.weak, connection.dispatch_uid, connection.scope
+                        receiver, target, connection.weak, connection.dispatch_uid, connection.scope
                     )
                     if real_key is not None:
                         self._aliases[key] = real_key
@@ -621,8 +628,8 @@ class ReceiverTable:
                 return reg
         for reg in tuple(registrations.values()):
             try:
-                live = live_receiver(reg)
-                if live is receiver or (live is not None and live == receiver):
+                candidate = live_receiver(reg)
+                if candidate is receiver or (candidate is not None and candidate == receiver):
                     return reg
             except Exception:
                 continue
@@ -679,8 +686,8 @@ def _first(item: tuple[int, Registration]) -> int:
     return item[0]
 
 
-def live_receivers(entries: Any) -> list[Any]:
-    """Dereference ``(getter, func)`` entries (or bare getters) into live receivers."""
+def receivers_of_entries(entries: Any) -> list[Any]:
+    """The receivers of a plan's ``(getter, func)`` entries (or bare getters) still alive."""
     receivers = []
     for entry in entries:
         if entry.__class__ is tuple:
@@ -695,8 +702,8 @@ def live_receivers(entries: Any) -> list[Any]:
     return receivers
 
 
-def split_plan(plan: Any) -> tuple[list[Any], list[Any]]:
-    """The live ``(sync receivers, async receivers)`` of a plan."""
+def receivers_of_plan(plan: Any) -> tuple[list[Any], list[Any]]:
+    """The receivers a plan calls, those still alive: ``(sync receivers, async receivers)``."""
     if plan.__class__ is tuple or (plan.__class__ is SenderPlan and plan.sender_ref() is not None):
-        return live_receivers(plan), []
-    return live_receivers(plan.sync), live_receivers(plan.async_)
+        return receivers_of_entries(plan), []
+    return receivers_of_entries(plan.sync), receivers_of_entries(plan.async_)
