@@ -370,25 +370,27 @@ def new_registration(
     :raises ReceiverTypeError: ``weak`` and ``receiver`` cannot be weakly referenced.
     """
     func = None
+    getter: Any
+    # Strongly held: a C-level callable returning the object, as fast to call as a weakref.
     if receiver.__class__ is FunctionType and not receiver.__dict__:
+        # A plain function, the common case: decided by this one test.
         is_async = bool(receiver.__code__.co_flags & _CO_COROUTINE)
+        getter = weakref.ref(receiver, on_dead) if weak else repeat(receiver).__next__
     else:
         is_async = is_async_callable(receiver)
-    getter: Any
-    if not weak:
-        # A C-level callable returning the object: as fast to call as a weakref.
-        getter = repeat(receiver).__next__
-    elif receiver.__class__ is FunctionType:
-        getter = weakref.ref(receiver, on_dead)
-    else:
-        try:
-            if is_bound_method(receiver):
-                getter = weakref.ref(receiver.__self__, on_dead)  # type: ignore[attr-defined]
-                func = receiver.__func__  # type: ignore[attr-defined]
-            else:
-                getter = weakref.ref(receiver, on_dead)
-        except TypeError:
-            raise not_weakrefable(receiver) from None
+        if not weak:
+            getter = repeat(receiver).__next__
+        elif receiver.__class__ is FunctionType:
+            getter = weakref.ref(receiver, on_dead)
+        else:
+            try:
+                if is_bound_method(receiver):
+                    getter = weakref.ref(receiver.__self__, on_dead)  # type: ignore[attr-defined]
+                    func = receiver.__func__  # type: ignore[attr-defined]
+                else:
+                    getter = weakref.ref(receiver, on_dead)
+            except TypeError:
+                raise not_weakrefable(receiver) from None
     sender_ref = None
     sender_strong = None
     if sender is not None:

@@ -305,13 +305,11 @@ class ReceiverTable:
 
     def _changed(self) -> None:
         # Caller holds self.lock: the registrations changed, so the plans built from them go.
+        # (Mostly none were built since the last change when many connect in turn.)
         self._version = next(_versions)
-        self._clear_plans()
-
-    def _clear_plans(self) -> None:
-        # Caller holds self.lock and took a new version.
-        self.plans.clear()
-        self._anonymous.clear()
+        if self.plans:
+            self.plans.clear()
+            self._anonymous.clear()
 
     def _purge_dead(self) -> None:
         # Caller holds self.lock.
@@ -339,7 +337,12 @@ class ReceiverTable:
         :raises ReceiverTypeError: ``weak`` and ``receiver`` cannot be weakly referenced.
         """
         key = lookup_key(receiver, sender, dispatch_uid)
-        with self.lock:
+        # acquire() and release() rather than "with": half the cost (~150 ns less in
+        # CPython 3.11), about 10% of the "connect+disconnect 1000" benchmark row, where
+        # remove() does the same.
+        lock = self.lock
+        lock.acquire()
+        try:
             if self._dead:
                 self._purge_dead()
             registrations = self._registrations
@@ -351,12 +354,9 @@ class ReceiverTable:
             registrations[key] = new_registration(
                 key, receiver, sender, weak, dispatch_uid, scope, self._on_dead
             )
-            # _changed() written out, here and in remove(): a call costs 3% of the
-            # "connect+disconnect 1000" benchmark row. (No plan was built since the last
-            # change, the common case when connecting many: nothing to clear.)
-            self._version = next(_versions)
-            if self.plans:
-                self._clear_plans()
+            self._changed()
+        finally:
+            lock.release()
         return key
 
     def connect_pending(
@@ -396,7 +396,9 @@ class ReceiverTable:
 
         :returns: whether something was removed.
         """
-        with self.lock:
+        lock = self.lock
+        lock.acquire()  # not "with": see connect()
+        try:
             if self._dead:
                 self._purge_dead()
             if scope is not _ANYONE and not self._connected_in(key, scope):
@@ -405,9 +407,9 @@ class ReceiverTable:
                 return self._remove_lazy(key)
             if self._registrations.pop(key, None) is None:
                 return False
-            self._version = next(_versions)  # _changed() written out: see connect()
-            if self.plans:
-                self._clear_plans()
+            self._changed()
+        finally:
+            lock.release()
         return True
 
     def _connected_in(self, key: Hashable, scope: object) -> bool:
