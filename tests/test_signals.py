@@ -841,3 +841,21 @@ def test_the_receiver_decorator_keeps_the_function_type_for_mypy(tmp_path: Any) 
     # says so) rather than skipping.
     assert re.search(pattern, result.stdout), result.stdout + result.stderr
     assert result.returncode == 0, result.stdout
+
+
+def test_an_unnamed_signal_is_named_after_the_module_global_it_becomes() -> None:
+    import types
+
+    module = types.ModuleType("unnamed_signal_home")
+    sys.modules[module.__name__] = module
+    try:
+        exec("from hookwire import Signal\nmade = [Signal()]", module.__dict__)
+        signal = module.made[0]
+        assert signal.qualified_name == f"unnamed_signal_home.<signal at {id(signal):#x}>"
+        assert signal.qualified_name == f"unnamed_signal_home.<signal at {id(signal):#x}>"
+        module.ready = signal  # the module gains a name: looked up again
+        assert signal.qualified_name == "unnamed_signal_home.ready"
+        signal.module = "elsewhere"
+        assert signal.qualified_name == "elsewhere.ready"
+    finally:
+        del sys.modules[module.__name__]
