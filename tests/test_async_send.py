@@ -708,6 +708,54 @@ def test_nested_sends_in_concurrent_tasks_and_threads_count_themselves_in_and_ou
     assert all(chain[0] == "ping" and chain[-1] == "pong" for chain in seen)
 
 
+def test_receivers_of_one_send_never_see_each_others_sends_as_their_own_nesting() -> None:
+    """The receivers of one ``asend`` run in tasks sharing one context. While one of them is
+    inside a nested send, another one (in its own task) is nested in the outer send alone,
+    and so are the sends it makes."""
+    from hookwire._dispatch.recursion import sends_running
+
+    ping = Signal(name="ping")
+    pong = Signal(name="pong")
+    pang = Signal(name="pang")
+    inside = asyncio.Event()
+    seen: dict[str, list[str]] = {}
+
+    def names() -> list[str]:
+        return [send.signal.name for send in sends_running()]
+
+    async def held(**kwargs: Any) -> None:
+        seen["held"] = names()
+        inside.set()
+        await asyncio.sleep(0.05)  # the other receiver runs meanwhile
+
+    async def noted(**kwargs: Any) -> None:
+        seen["noted"] = names()
+
+    async def first(**kwargs: Any) -> None:
+        await pong.asend(None)
+
+    async def second(**kwargs: Any) -> None:
+        await asyncio.wait_for(inside.wait(), timeout=10)
+        seen["second"] = names()
+        await pang.asend(None)
+
+    pong.connect(held)
+    pang.connect(noted)
+    ping.connect(first)
+    ping.connect(second)
+
+    async def main() -> None:
+        await ping.asend(None)
+        assert sends_running() == ()
+
+    asyncio.run(main())
+    assert seen == {
+        "held": ["ping", "pong"],
+        "second": ["ping"],
+        "noted": ["ping", "pang"],
+    }
+
+
 def test_a_receiver_may_send_its_signal_again_from_a_task_it_leaves_running() -> None:
     """A task a receiver starts and does not wait for (a heartbeat) sends after the send that
     started it returned: not nested, however many generations follow each other."""

@@ -49,8 +49,10 @@ from .receivers import describe_callable
 from .recursion import (
     NestedSend,
     calls_receivers,
+    forget_tasks,
     forwards_sends,
     is_nesting_variable,
+    share_with_tasks,
     stands_in,
 )
 from .table import receivers_of_plan
@@ -264,6 +266,8 @@ async def _send_async_group(
                 else:
                     coroutine = receiver(**arguments)
                 tasks.append(group.create_task(coroutine, context=context))
+            # They share one context: each records its own sends apart (before any starts).
+            share_with_tasks(tasks)
     except BaseExceptionGroup as grouped:
         if not robust:
             _note_failures(signal, table, receivers, tasks, grouped)
@@ -275,6 +279,7 @@ async def _send_async_group(
             raise grouped.exceptions[0] from None
         raise
     finally:
+        forget_tasks(tasks)
         _propagate_changes(before, context)
     return [(receiver, task.result()) for receiver, task in zip(receivers, tasks, strict=True)]
 

@@ -35,11 +35,13 @@ __all__ = [
     "SIGNAL_PARAMETERS",
     "NestedSend",
     "calls_receivers",
+    "forget_tasks",
     "forwards_sends",
     "is_nesting_variable",
     "nested_send_error",
     "recursive_send_error",
     "sends_running",
+    "share_with_tasks",
     "stands_in",
 ]
 
@@ -165,7 +167,7 @@ def recursive_send_error(error: RecursionError, *, robust: bool = False) -> Any:
         if found is None:
             # The limit may have been reached on another stack (a thread behind asgiref)
             # while sends nested across tasks: the context's record of them tells.
-            nested = _RUNNING.get()
+            nested = _recorded()[1]
             if len(nested) > _REPEATS:
                 found = _runaway_error(_nested_pairs(nested), _REPEATS, until)
         if found is None:
@@ -240,6 +242,47 @@ _RUNNING: contextvars.ContextVar[tuple[_Send, ...]] = contextvars.ContextVar(
 )
 
 
+# The sends running in each task of a task group whose tasks share one context (the receivers
+# of one asend): a receiver's sends are recorded for its own task here, so that the other
+# receivers of the same send, which read and write the very same context, never take them for
+# sends they are nested in. Written by the group (share_with_tasks, before its tasks start;
+# forget_tasks, once they are done) and by each task's own sends, only for that task.
+_IN_TASK: dict[Any, tuple[_Send, ...]] = {}
+
+
+def _current_task() -> Any:
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no event loop runs in this thread
+        return None
+
+
+def _recorded() -> tuple[Any, tuple[_Send, ...]]:
+    """The task whose own record applies here (``None``: the context's) and that record."""
+    if _IN_TASK:
+        task = _current_task()
+        if task is not None:
+            sends = _IN_TASK.get(task)
+            if sends is not None:
+                return task, sends
+    return None, _RUNNING.get()
+
+
+def share_with_tasks(tasks: list[Any]) -> None:
+    """Record, for each of ``tasks`` (created to share this task's context, not started yet),
+    the sends running here: what each is nested in, whatever the others send later."""
+    _IN_TASK.update(dict.fromkeys(tasks, sends_running()))
+
+
+def forget_tasks(tasks: list[Any]) -> None:
+    """Drop the records of ``tasks`` once they are done (see :func:`share_with_tasks`)."""
+    for task in tasks:
+        _IN_TASK.pop(task, None)
+
+
 def is_nesting_variable(variable: contextvars.ContextVar[Any]) -> bool:
     """Whether ``variable`` is the record of nested sends (never handed between contexts as
     a receiver's change)."""
@@ -248,7 +291,7 @@ def is_nesting_variable(variable: contextvars.ContextVar[Any]) -> bool:
 
 def sends_running() -> tuple[_Send, ...]:
     """The sends that can leave the stack running in this context, outermost first."""
-    return tuple(send for send in _RUNNING.get() if send.running)
+    return tuple(send for send in _recorded()[1] if send.running)
 
 
 def _sending_frame(frame: Any, awaited: bool) -> tuple[CodeType, str] | None:
@@ -307,18 +350,20 @@ class NestedSend:
         outermost running send and still running.
     """
 
-    __slots__ = ("_awaited", "_outer", "_send", "_signal")
+    __slots__ = ("_awaited", "_outer", "_send", "_signal", "_task")
 
     def __init__(self, signal: Any, *, awaited: bool) -> None:
         self._signal = signal
         self._awaited = awaited
 
     def __enter__(self) -> None:
-        outer = self._outer = _RUNNING.get()
+        task, outer = _recorded()
+        self._task = task
+        self._outer = outer
         running = tuple(send for send in outer if send.running) if outer else ()
         if not running:
             send = self._send = _Send(self._signal, None, None)
-            _RUNNING.set((send,))
+            self._record((send,))
             return
         outermost = running[0]
         sender = _sending_frame(sys._getframe(), self._awaited)
@@ -335,11 +380,20 @@ class NestedSend:
             )
             raise nested_send_error((*running, send), until)
         self._send = send
-        _RUNNING.set((*running, send))
+        self._record((*running, send))
+
+    def _record(self, sends: tuple[_Send, ...]) -> None:
+        # In the context, for the tasks and threads started from here; for this task alone
+        # too when it shares its context with other receivers.
+        if self._task is not None:
+            _IN_TASK[self._task] = sends
+        _RUNNING.set(sends)
 
     def __exit__(self, *exc_info: object) -> None:
         send = self._send
         send.finish()
+        if self._task is not None and self._task in _IN_TASK:
+            _IN_TASK[self._task] = self._outer
         current = _RUNNING.get()
         if current and current[-1] is send:
             _RUNNING.set(self._outer)
