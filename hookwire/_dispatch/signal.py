@@ -402,7 +402,8 @@ class Signal:
             plan = self._table.plan_for(sender)
         if not plan:
             return []
-        if "signal" in named:
+        # (A signal that declares its arguments refused signal= above: it is never declared.)
+        if accepted is None and "signal" in named:
             raise duplicate_signal_argument()
         # A SenderPlan whose sender is dead was built for another object: served below, by
         # the path of plans with bound methods or async receivers.
@@ -506,7 +507,7 @@ class Signal:
             plan = self._plans[_id(sender)]
         except KeyError:
             plan = self._table.plan_for(sender)
-        if "signal" in named:
+        if accepted is None and "signal" in named:  # see send()
             return signal_given_twice(self, self._table, plan, sender)
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
