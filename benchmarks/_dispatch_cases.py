@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import MethodType
 from typing import Any
 
 import _benchutil as bu
@@ -166,6 +168,25 @@ def direct_send_function(receivers: Sequence[Callable[..., Any]]) -> Callable[..
     return send
 
 
+def direct_weak_methods_function(methods: Sequence[Callable[..., Any]]) -> Callable[..., Any]:
+    """The floor for bound methods held as every dispatcher here holds them, weakly: each
+    call dereferences a weak reference to the instance and binds the function to it again
+    (what a loop over strong references to the bound methods skips, and may not: it would
+    keep every instance alive)."""
+    held = [(weakref.ref(method.__self__), method.__func__) for method in methods]
+
+    def send(sender: object, **named: object) -> list[tuple[Any, Any]]:
+        responses = []
+        for instance_ref, function in held:
+            instance = instance_ref()
+            if instance is not None:
+                receiver = MethodType(function, instance)
+                responses.append((receiver, receiver(signal=None, sender=sender, **named)))
+        return responses
+
+    return send
+
+
 def sync_send_case(
     ctx: Context,
     implementation: str,
@@ -205,9 +226,8 @@ def sync_send_case(
     ctx.keep_alive.append(others)
 
     if implementation == "direct":
-        return Prepared(
-            "send(sender, value=1)", {"send": direct_send_function(targets), "sender": Sender}
-        )
+        floor = direct_weak_methods_function(targets) if bound else direct_send_function(targets)
+        return Prepared("send(sender, value=1)", {"send": floor, "sender": Sender})
     signal = signal_for(ctx, implementation, use_caching=use_caching, declared=declared)
     target_sender: Any = Sender if filtered else None
     if implementation == "blinker":
@@ -436,7 +456,7 @@ def cases(connect_count: int) -> list[Case]:
             "send_1",
             "send, 1 receiver",
             lambda c, i: sync_send_case(c, i, count=1),
-            (faster_than_django(2.0),),
+            (Target("hookwire/direct", False, 1.65), faster_than_django(2.0)),
         ),
         Case(
             "send_1_declared",
@@ -468,7 +488,7 @@ def cases(connect_count: int) -> list[Case]:
             "send_10_bound_methods",
             "send, 10 bound methods",
             lambda c, i: sync_send_case(c, i, count=10, bound=True),
-            (faster_than_django(1.8),),
+            (Target("hookwire/direct", False, 1.10), faster_than_django(1.8)),
         ),
         Case(
             "send_10_of_100_by_sender",

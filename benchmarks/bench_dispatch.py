@@ -127,9 +127,16 @@ def prepare_benches(
                 )
                 continue
             bench = compile_bench(prepared, case.is_async, ctx.loop, options.clock)
+            # Warm up before calibrating: the first call pays for first-call caches, adapters,
+            # thread pools, and the first async send of the process for importing asyncio's
+            # side of hookwire and asgiref (2-3 ms). Calibrated on that call, the "asend, 10
+            # async receivers" row ran 4 sends a sample where the others ran ~200; an async
+            # sample also pays for one run_until_complete(), so the row's result depended on
+            # how slow that one cold call happened to be in the process (44-89 us a send).
+            bench(1)
             if implementation not in numbers:
                 numbers[implementation] = 1 if options.quick else calibrate(bench, target_seconds)
-            bench(numbers[implementation])  # warm-up: first-call caches, adapters, thread pools
+            bench(numbers[implementation])  # warm-up at the calibrated size
         except Exception as error:
             reasons[implementation] = f"error: {type(error).__name__}: {error}"
             continue

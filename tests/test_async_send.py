@@ -655,6 +655,107 @@ def test_sends_nested_one_after_another_never_reach_the_bound_on_their_total() -
     assert asyncio.run(ping.asend(None)) == [(caller, turns)]
 
 
+@pytest.mark.usefixtures("low_recursion_limit")
+def test_nested_sends_in_concurrent_tasks_and_threads_count_themselves_in_and_out() -> None:
+    """Receivers of one send, each in a task of its own, make nested sends at the same time,
+    some through asgiref's threads: far more in all than the bound on nested sends running at
+    once, never many at once. None is refused, every nested send sees the send it is nested
+    in, and once the outer send returned, nothing is recorded as running."""
+    from hookwire._dispatch.recursion import sends_running
+
+    ping = Signal(name="ping")
+    pong = Signal(name="pong")
+    bound = NESTED_TOTAL_FACTOR * sys.getrecursionlimit()
+    per_receiver = bound // 2
+    seen: list[list[str]] = []
+
+    async def answer(**kwargs: Any) -> None:
+        seen.append([send.signal.name for send in sends_running()])
+        await asyncio.sleep(0)
+
+    def in_a_thread(**kwargs: Any) -> None:
+        return None
+
+    def caller(robust: bool, threads: bool) -> Any:
+        async def call(**kwargs: Any) -> int:
+            send = (
+                pong_in_a_thread.asend if threads else pong.asend_robust if robust else pong.asend
+            )
+            for _ in range(per_receiver):
+                await send(None)
+            return per_receiver
+
+        return call
+
+    # One of them through asgiref's thread each time (a sync receiver first: only one, as
+    # receivers sharing a context may not wait on asgiref's thread at the same time).
+    pong_in_a_thread = Signal(name="pong")
+    pong_in_a_thread.connect(in_a_thread)
+    pong_in_a_thread.connect(answer)
+    pong.connect(answer)
+    callers = [caller(robust=index == 1, threads=index == 0) for index in range(4)]
+    for call in callers:
+        ping.connect(call)
+
+    async def main() -> list[tuple[Any, Any]]:
+        responses = await ping.asend(None)
+        assert sends_running() == ()
+        return responses
+
+    responses = asyncio.run(main())
+    assert [response for _, response in responses] == [per_receiver] * 4
+    assert len(seen) == 4 * per_receiver > bound
+    assert all(chain[0] == "ping" and chain[-1] == "pong" for chain in seen)
+
+
+def test_receivers_of_one_send_never_see_each_others_sends_as_their_own_nesting() -> None:
+    """The receivers of one ``asend`` run in tasks sharing one context. While one of them is
+    inside a nested send, another one (in its own task) is nested in the outer send alone,
+    and so are the sends it makes."""
+    from hookwire._dispatch.recursion import sends_running
+
+    ping = Signal(name="ping")
+    pong = Signal(name="pong")
+    pang = Signal(name="pang")
+    inside = asyncio.Event()
+    seen: dict[str, list[str]] = {}
+
+    def names() -> list[str]:
+        return [send.signal.name for send in sends_running()]
+
+    async def held(**kwargs: Any) -> None:
+        seen["held"] = names()
+        inside.set()
+        await asyncio.sleep(0.05)  # the other receiver runs meanwhile
+
+    async def noted(**kwargs: Any) -> None:
+        seen["noted"] = names()
+
+    async def first(**kwargs: Any) -> None:
+        await pong.asend(None)
+
+    async def second(**kwargs: Any) -> None:
+        await asyncio.wait_for(inside.wait(), timeout=10)
+        seen["second"] = names()
+        await pang.asend(None)
+
+    pong.connect(held)
+    pang.connect(noted)
+    ping.connect(first)
+    ping.connect(second)
+
+    async def main() -> None:
+        await ping.asend(None)
+        assert sends_running() == ()
+
+    asyncio.run(main())
+    assert seen == {
+        "held": ["ping", "pong"],
+        "second": ["ping"],
+        "noted": ["ping", "pang"],
+    }
+
+
 def test_a_receiver_may_send_its_signal_again_from_a_task_it_leaves_running() -> None:
     """A task a receiver starts and does not wait for (a heartbeat) sends after the send that
     started it returned: not nested, however many generations follow each other."""

@@ -334,6 +334,27 @@ def test_a_send_with_no_receivers_is_checked_too() -> None:
     assert signal.send(Pizza, pizza=Pizza()) == []
 
 
+@pytest.mark.parametrize("method", SEND_METHODS)
+def test_a_signal_declaring_one_argument_refuses_every_other_set_of_names(method: str) -> None:
+    signal = Signal(args=["pizza"])
+    got: list[object] = []
+
+    def on_pizza(sender: object, pizza: object, **kwargs: Any) -> None:
+        got.append(pizza)
+
+    signal.connect(on_pizza)
+    for wrong, message in (
+        ({"pizaa": 1}, "undeclared argument 'pizaa'"),
+        ({"pizza": 1, "size": 2}, "undeclared argument 'size'"),
+        ({}, "without the declared argument 'pizza'"),
+    ):
+        with pytest.raises(SignalArgumentsError, match=message):
+            send_with(signal, method, **wrong)
+    assert got == []
+    assert [response for _, response in send_with(signal, method, pizza=3)] == [None]
+    assert got == [3]
+
+
 def test_deprecated_arguments_may_be_sent_or_left_out_but_nothing_else() -> None:
     got: list[dict[str, Any]] = []
 

@@ -157,3 +157,79 @@ def test_a_wrapped_function_is_checked_through_its_signature() -> None:
 
     with pytest.raises(ReceiverSignatureError):
         validate_receiver(wrapper)  # inspect follows __wrapped__, as Django's check does
+
+
+def _on_dead(_reference: Any) -> None:
+    return None
+
+
+def test_a_registration_reads_back_through_its_accessors_what_it_was_built_from() -> None:
+    from hookwire._dispatch.receivers import (
+        NONE_KEY,
+        dispatch_uid_of,
+        func_of,
+        getter_of,
+        is_alive,
+        is_async_of,
+        is_weak,
+        key_of,
+        live_receiver,
+        lookup_key,
+        new_registration,
+        registered_sender,
+        scope_of,
+        sender_key_of,
+        sender_ref_of,
+    )
+
+    class Sender:
+        pass
+
+    handler = Handler()
+    scope = object()
+    # A weakly held bound method, for a sender that can be weakly referenced.
+    key = lookup_key(handler.method, Sender, "uid")
+    reg = new_registration(key, handler.method, Sender, True, "uid", scope, _on_dead)
+    assert key_of(reg) == key
+    assert sender_key_of(reg) == id(Sender)
+    assert getter_of(reg)() is handler
+    assert func_of(reg) is Handler.method
+    assert live_receiver(reg) == handler.method
+    assert is_async_of(reg) is False
+    assert is_weak(reg) is True
+    assert dispatch_uid_of(reg) == "uid"
+    assert scope_of(reg) is scope
+    assert sender_ref_of(reg)() is Sender
+    assert registered_sender(reg) is Sender
+    assert is_alive(reg)
+    # A strongly held coroutine function, for any sender.
+    key = lookup_key(coroutine_function, None, None)
+    reg = new_registration(key, coroutine_function, None, False, None, None, _on_dead)
+    assert sender_key_of(reg) == NONE_KEY
+    assert getter_of(reg)() is coroutine_function
+    assert func_of(reg) is None
+    assert is_async_of(reg) is True
+    assert is_weak(reg) is False
+    assert dispatch_uid_of(reg) is None
+    assert scope_of(reg) is None
+    assert sender_ref_of(reg) is None
+    assert registered_sender(reg) is None
+    # A sender that cannot be weakly referenced is held strongly.
+    reg = new_registration(lookup_key(function, 42, None), function, 42, True, None, None, _on_dead)
+    assert sender_ref_of(reg) is None
+    assert registered_sender(reg) == 42
+    assert sender_key_of(reg) == id(42)
+
+
+def test_a_registration_of_a_receiver_that_cannot_be_weakly_referenced_is_refused() -> None:
+    from hookwire._dispatch.receivers import lookup_key, new_registration
+
+    class Slotted:
+        __slots__ = ()
+
+        def __call__(self, **kwargs: Any) -> None:
+            return None
+
+    target = Slotted()
+    with pytest.raises(ReceiverTypeError, match="cannot be weakly referenced"):
+        new_registration(lookup_key(target, None, None), target, None, True, None, None, _on_dead)

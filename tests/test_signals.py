@@ -547,6 +547,44 @@ def test_a_receiver_sending_its_own_signal_raises_a_recursive_send_error_naming_
     assert any("again" in name for name in info.value.chain)
 
 
+def test_a_function_marked_as_calling_receivers_must_take_the_signal_first() -> None:
+    # The runaway-chain message reads the signal from that parameter of each such frame.
+    from hookwire._dispatch.recursion import calls_receivers
+
+    def sender_first(sender: object, signal: Signal) -> None:
+        return None
+
+    def nothing() -> None:
+        return None
+
+    with pytest.raises(TypeError, match=r"sender_first.*signal or self.*'sender' first"):
+        calls_receivers(sender_first)
+    with pytest.raises(TypeError, match=r"nothing.*no parameter"):
+        calls_receivers(nothing)
+
+
+@pytest.mark.usefixtures("collector_paused")
+def test_a_runaway_chain_through_a_marked_function_names_its_signal() -> None:
+    from hookwire._dispatch.recursion import calls_receivers, recursive_send_error
+
+    signal = Signal(name="relayed")
+
+    @calls_receivers
+    def relay(signal: Signal, receiver: Any) -> None:
+        try:
+            receiver(signal=signal, sender=None)
+        except RecursionError as error:
+            raise recursive_send_error(error) from None
+
+    def again(**kwargs: Any) -> None:
+        relay(signal, again)
+
+    with pytest.raises(RecursiveSendError) as info:
+        relay(signal, again)
+    assert info.value.chain[0].endswith("relayed")
+    assert any(name.endswith("again") for name in info.value.chain)
+
+
 @pytest.mark.usefixtures("collector_paused")
 def test_send_robust_does_not_swallow_runaway_recursion() -> None:
     signal = Signal(name="looping")
@@ -812,3 +850,21 @@ def test_the_receiver_decorator_keeps_the_function_type_for_mypy(tmp_path: Any) 
     # says so) rather than skipping.
     assert re.search(pattern, result.stdout), result.stdout + result.stderr
     assert result.returncode == 0, result.stdout
+
+
+def test_an_unnamed_signal_is_named_after_the_module_global_it_becomes() -> None:
+    import types
+
+    module = types.ModuleType("unnamed_signal_home")
+    sys.modules[module.__name__] = module
+    try:
+        exec("from hookwire import Signal\nmade = [Signal()]", module.__dict__)
+        signal = module.made[0]
+        assert signal.qualified_name == f"unnamed_signal_home.<signal at {id(signal):#x}>"
+        assert signal.qualified_name == f"unnamed_signal_home.<signal at {id(signal):#x}>"
+        module.ready = signal  # the module gains a name: looked up again
+        assert signal.qualified_name == "unnamed_signal_home.ready"
+        signal.module = "elsewhere"
+        assert signal.qualified_name == "elsewhere.ready"
+    finally:
+        del sys.modules[module.__name__]

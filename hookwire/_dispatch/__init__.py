@@ -4,10 +4,11 @@ Where things live:
 
 ``signal.py``        :class:`Signal` and :func:`receiver`: the public methods, ``send`` and
                      ``send_robust``.
-``table.py``         :class:`ReceiverTable`, the one owner of a signal's state: registrations,
-                     lock, per-sender plans and their version. Read this first.
+``table.py``         :class:`ReceiverTable`, where a signal's state is kept and changed:
+                     registrations, lock, per-sender plans and their version. Read this first.
 ``receivers.py``     receiver validation, the lookup key (computed there only), weak
-                     references, :class:`Registration` records, safe names for any callable.
+                     references, registrations (``new_registration`` and their accessors),
+                     safe names for any callable.
 ``asynchronous.py``  ``asend``/``asend_robust`` and the sync/async adaptation (asgiref).
 ``failures.py``      the note ``send`` adds, Django's log line for ``send_robust``.
 ``recursion.py``     runaway recursion through signals (on the stack, and nested across tasks).

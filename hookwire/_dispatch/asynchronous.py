@@ -44,18 +44,18 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import async_to_sync, sync_to_async
 
 from ..exceptions import RecursiveSendError, SyncSendInEventLoopError
-from .failures import log_robust_failure, note_failure, robust_response
+from .failures import log_robust_failure, note_failure, receiver_failed
 from .receivers import describe_callable
 from .recursion import (
-    NESTED_SENDS,
+    NestedSend,
     calls_receivers,
-    leave_send,
-    nest_send,
-    outermost_send,
-    recursive_send_error,
+    forget_tasks,
+    forwards_sends,
+    is_nesting_variable,
+    share_with_tasks,
     stands_in,
 )
-from .table import split_plan
+from .table import receivers_of_plan
 
 if TYPE_CHECKING:
     from .signal import Signal
@@ -96,12 +96,12 @@ def _call_sync(
                 timing.called(receiver, started, err)
             if not isinstance(err, Exception):
                 raise
-            if robust:
-                response = robust_response(signal.qualified_name, table, receiver, err, sender)
-            elif isinstance(err, RecursionError):
-                raise recursive_send_error(err) from None
-            else:
-                note_failure(signal.qualified_name, table, err, receiver)
+            response = receiver_failed(
+                signal.qualified_name, table, receiver, err, sender, robust=robust
+            )
+            if not robust:
+                if response is not None:
+                    raise response from None
                 raise
         else:
             if timing is not None:
@@ -152,10 +152,16 @@ async def _finish_started(
             if not isinstance(outcome, Exception):
                 raise outcome
             if robust:
-                outcome = robust_response(signal.qualified_name, table, receiver, outcome, sender)
+                outcome = receiver_failed(
+                    signal.qualified_name, table, receiver, outcome, sender, robust=True
+                )
             elif failure is None:
-                note_failure(signal.qualified_name, table, outcome, receiver)
                 failure = outcome
+                instead = receiver_failed(
+                    signal.qualified_name, table, receiver, outcome, sender, robust=False
+                )
+                if instead is not None:
+                    failure = instead
         responses[index] = (receiver, outcome)
     if failure is not None:
         raise failure
@@ -171,7 +177,7 @@ def _propagate_changes(before: contextvars.Context, after: contextvars.Context) 
     variable the receivers left alone keeps whatever the caller's context holds.
     """
     for variable, value in after.items():
-        if before.get(variable, _UNSET) is not value and variable is not NESTED_SENDS:
+        if before.get(variable, _UNSET) is not value and not is_nesting_variable(variable):
             variable.set(value)
 
 
@@ -194,11 +200,13 @@ async def _call_one(
             timing.called(receiver, started, err)
         if not isinstance(err, Exception):
             raise
+        response = receiver_failed(
+            signal.qualified_name, table, receiver, err, sender, robust=robust
+        )
         if robust:
-            return robust_response(signal.qualified_name, table, receiver, err, sender)
-        if isinstance(err, RecursionError):
-            raise recursive_send_error(err) from None
-        note_failure(signal.qualified_name, table, err, receiver)
+            return response
+        if response is not None:
+            raise response from None
         raise
     if timing is not None:
         timing.called(receiver, started, None)
@@ -258,6 +266,8 @@ async def _send_async_group(
                 else:
                     coroutine = receiver(**arguments)
                 tasks.append(group.create_task(coroutine, context=context))
+            # They share one context: each records its own sends apart (before any starts).
+            share_with_tasks(tasks)
     except BaseExceptionGroup as grouped:
         if not robust:
             _note_failures(signal, table, receivers, tasks, grouped)
@@ -269,6 +279,7 @@ async def _send_async_group(
             raise grouped.exceptions[0] from None
         raise
     finally:
+        forget_tasks(tasks)
         _propagate_changes(before, context)
     return [(receiver, task.result()) for receiver, task in zip(receivers, tasks, strict=True)]
 
@@ -335,6 +346,7 @@ def refused_responses(
     return responses
 
 
+@forwards_sends
 def send_to_async_receivers(
     signal: Signal,
     table: ReceiverTable,
@@ -347,17 +359,13 @@ def send_to_async_receivers(
 ) -> list[tuple[Any, Any]]:
     """``send``/``send_robust`` reaching async receivers, after the sync ones: one
     ``async_to_sync`` call running them concurrently."""
-    outer = NESTED_SENDS.get()
-    inner = nest_send(outer, signal, awaited=False) if outer else (outermost_send(signal),)
-    NESTED_SENDS.set(inner)
-    try:
+    with NestedSend(signal, awaited=False):
         return _send_async_group_blocking(
             signal, table, async_receivers, sender, named, robust, timing
         )
-    finally:
-        leave_send(outer, inner)
 
 
+@forwards_sends
 async def asend(
     signal: Signal,
     table: ReceiverTable,
@@ -373,16 +381,13 @@ async def asend(
         plan = table.plans[id(sender)]
     except KeyError:
         plan = table.plan_for(sender)
-    sync_receivers, async_receivers = split_plan(plan)
+    sync_receivers, async_receivers = receivers_of_plan(plan)
     responses: list[tuple[Any, Any]] = []
     if not (sync_receivers or async_receivers):
         return responses
     # Recorded in the context for the tasks and threads the receivers run in (see the module
-    # docstring and NESTED_SENDS).
-    outer = NESTED_SENDS.get()
-    inner = nest_send(outer, signal, awaited=True) if outer else (outermost_send(signal),)
-    NESTED_SENDS.set(inner)
-    try:
+    # docstring and NestedSend).
+    with NestedSend(signal, awaited=True):
         if sync_receivers:
             responses = await _call_sync_in_thread(
                 signal, table, sync_receivers, sender, named, robust, timing, True
@@ -394,6 +399,4 @@ async def asend(
                     signal, table, async_receivers, sender, named, robust, timing
                 )
             )
-    finally:
-        leave_send(outer, inner)
     return responses

@@ -43,7 +43,7 @@ class PluginScope:
 
     ``connections`` holds ``(weakref to a signal's table, lookup key)`` pairs in connect
     order; the table is held weakly so a scope never keeps a signal alive. Registrations made
-    in the scope record the scope itself as their owner, so undoing the scope removes exactly
+    in the scope record the scope itself, so undoing the scope removes exactly
     those: never a registration another plugin (or the host) made under the same key, nor one
     of another plugin that happens to have the same name.
 
@@ -73,7 +73,7 @@ class PluginScope:
         removed = 0
         for table_ref, lookup_key in reversed(self.connections):
             table = table_ref()
-            if table is not None and table.remove(lookup_key, owner=self):
+            if table is not None and table.remove(lookup_key, scope=self):
                 removed += 1
         self.connections.clear()
         for undo_foreign in reversed(self.foreign):

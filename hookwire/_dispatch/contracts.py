@@ -274,10 +274,10 @@ def deprecation_message(
     plugin: str | None,
 ) -> str:
     """One line: the receiver, its plugin, the deprecated argument, what to use instead."""
-    owner = f" of plugin {plugin!r}" if plugin else ""
+    of_plugin = f" of plugin {plugin!r}" if plugin else ""
     replacement = deprecated[name]
     message = (
-        f"{describe_callable(receiver)}{owner} takes {name!r}, a deprecated argument of "
+        f"{describe_callable(receiver)}{of_plugin} takes {name!r}, a deprecated argument of "
         f"{signal_name}"
     )
     return message + (f": {replacement}" if replacement else "")

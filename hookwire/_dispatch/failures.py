@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import attribution
-from .receivers import OWNER, describe_callable, names_of, registration_plugin
+from .receivers import describe_callable, names_of, registration_plugin, scope_of
 from .recursion import recursive_send_error
-from .table import ReceiverTable, split_plan
+from .table import ReceiverTable, receivers_of_plan
 
 __all__ = [
     "LOGGER_NAME",
@@ -31,6 +31,7 @@ __all__ = [
     "log_robust_failure",
     "note_failure",
     "plugin_of",
+    "receiver_failed",
     "robust_response",
     "safe_str",
     "signal_given_twice",
@@ -46,7 +47,7 @@ def plugin_of(table: ReceiverTable, receiver: object, sender: object = None) -> 
     """The plugin that connected ``receiver``, or owns its module; ``None`` if neither."""
     try:
         reg = table.find(receiver, sender)
-        if reg is not None and reg[OWNER] is not None:
+        if reg is not None and scope_of(reg) is not None:
             return registration_plugin(reg)
         module = getattr(receiver, "__module__", None)
         return attribution.plugin_for_module(module if isinstance(module, str) else None)
@@ -71,9 +72,10 @@ def note_failure(
     """Add a note to ``exc`` naming the receiver that raised it and its plugin."""
     try:
         plugin = plugin_of(table, receiver)
-        owner = f" of plugin {plugin!r}" if plugin else ""
+        of_plugin = f" of plugin {plugin!r}" if plugin else ""
         exc.add_note(
-            f"raised by receiver {describe_callable(receiver)}{owner} while sending {signal_name}"
+            f"raised by receiver {describe_callable(receiver)}{of_plugin} "
+            f"while sending {signal_name}"
         )
     except Exception:
         pass
@@ -243,6 +245,36 @@ def robust_response(
     return err
 
 
+def receiver_failed(
+    signal_name: str,
+    table: ReceiverTable,
+    receiver: object,
+    err: Exception,
+    sender: object = None,
+    *,
+    robust: bool,
+) -> Any:
+    """The failure policy of every send method, written here only: what ``err``, raised by
+    ``receiver``, becomes.
+
+    ``robust`` (``send_robust``, ``asend_robust``): the receiver's response, ``err`` itself,
+    logged (see :func:`robust_response`); runaway recursion through signals raises
+    :class:`~hookwire.exceptions.RecursiveSendError` instead.
+
+    Not ``robust`` (``send``, ``asend``): the send stops and ``err`` propagates. Returns what
+    the send raises instead of it (``from None``): the error a ``RecursionError`` amounts to
+    (see :func:`~hookwire._dispatch.recursion.recursive_send_error`); or ``None``, and the
+    send re-raises ``err`` (a bare ``raise``, so its traceback stays the receiver's), which now
+    carries a note naming the receiver and its plugin.
+    """
+    if robust:
+        return robust_response(signal_name, table, receiver, err, sender)
+    if isinstance(err, RecursionError):
+        return recursive_send_error(err)
+    note_failure(signal_name, table, err, receiver)
+    return None
+
+
 def duplicate_signal_argument() -> TypeError:
     # What calling a receiver with signal= twice raises; said before any receiver runs.
     return TypeError("send() got multiple values for keyword argument 'signal'")
@@ -253,12 +285,14 @@ def signal_given_twice(
 ) -> list[tuple[Any, Any]]:
     """``send_robust(..., signal=...)``: calling any receiver with ``signal=`` twice fails
     before it runs, so each one's response is that ``TypeError``, logged, as in Django."""
-    sync, async_ = split_plan(plan)
+    sync, async_ = receivers_of_plan(plan)
     responses: list[tuple[Any, Any]] = []
     for receiver in sync + async_:
         try:
             raise duplicate_signal_argument()
         except TypeError as err:
-            response = robust_response(signal.qualified_name, table, receiver, err, sender)
+            response = receiver_failed(
+                signal.qualified_name, table, receiver, err, sender, robust=True
+            )
         responses.append((receiver, response))
     return responses

@@ -8,18 +8,18 @@ from typing import Any
 
 from . import attribution
 from .receivers import (
-    IS_ASYNC,
-    UID,
-    WEAK,
     PendingConnection,
     Registration,
+    dispatch_uid_of,
     is_alive,
     is_async_callable,
+    is_async_of,
+    is_weak,
     live_receiver,
     names_of,
-    owner_name,
     registered_sender,
     registration_plugin,
+    scope_plugin,
     source_location,
 )
 
@@ -151,9 +151,9 @@ def describe_registration(reg: Registration) -> ReceiverInfo | None:
         receiver,
         plugin=registration_plugin(reg),
         sender=registered_sender(reg),
-        weak=reg[WEAK],
-        dispatch_uid=reg[UID],
-        is_async=reg[IS_ASYNC],
+        weak=is_weak(reg),
+        dispatch_uid=dispatch_uid_of(reg),
+        is_async=is_async_of(reg),
     )
 
 
@@ -171,7 +171,7 @@ def describe_registrations(
         ordered.append(
             _info(
                 receiver,
-                plugin=None if connection.owner is None else owner_name(connection.owner),
+                plugin=None if connection.scope is None else scope_plugin(connection.scope),
                 sender=connection.reference,
                 weak=connection.weak,
                 dispatch_uid=connection.dispatch_uid,

@@ -20,11 +20,11 @@ from itertools import repeat
 from types import MethodType
 from typing import Any
 
-from .failures import duplicate_signal_argument, note_failure, robust_response, signal_given_twice
+from .failures import duplicate_signal_argument, receiver_failed, signal_given_twice
 from .observers import ObservedSend
-from .recursion import calls_receivers, forwards_sends, recursive_send_error
+from .recursion import calls_receivers, forwards_sends
 from .signal import Signal
-from .table import live_receivers
+from .table import receivers_of_entries
 from .wrappers import end_send, start_send
 
 __all__ = ["asend", "asend_robust", "send", "send_robust"]
@@ -41,7 +41,7 @@ def _entries(plan: Any) -> tuple[Iterable[tuple[Any, Any]], list[Any] | None]:
     if plan.__class__ is tuple:
         # Walked once: pairing lazily costs a third of pairing into a tuple.
         return zip(plan, _NONES, strict=False), None
-    return plan.sync, (live_receivers(plan.async_) if plan.async_ else None)
+    return plan.sync, (receivers_of_entries(plan.async_) if plan.async_ else None)
 
 
 @calls_receivers
@@ -83,10 +83,12 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
                         if timing is not None:
                             timing.called(receiver, started, None)
                         responses.append((receiver, response))
-                except RecursionError as exc:
-                    raise recursive_send_error(exc) from None
                 except Exception as exc:
-                    note_failure(signal.qualified_name, table, exc, receiver)
+                    instead = receiver_failed(
+                        signal.qualified_name, table, receiver, exc, robust=False
+                    )
+                    if instead is not None:
+                        raise instead from None
                     raise
                 if async_receivers:
                     from .asynchronous import send_to_async_receivers
@@ -141,8 +143,8 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
                             timing.called(receiver, started, err)
                         if not isinstance(err, Exception):
                             raise
-                        response = robust_response(
-                            signal.qualified_name, table, receiver, err, sender
+                        response = receiver_failed(
+                            signal.qualified_name, table, receiver, err, sender, robust=True
                         )
                     else:
                         if timing is not None:

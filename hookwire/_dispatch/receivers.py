@@ -13,44 +13,47 @@ import sys
 import weakref
 from collections.abc import Callable, Hashable
 from functools import partial
+from itertools import repeat
+from operator import itemgetter
 from types import FunctionType, MethodType
 from typing import Any
 
 from ..exceptions import ReceiverSignatureError, ReceiverTypeError, WeakReceiverWarning
 
 __all__ = [
-    "FUNC",
-    "GETTER",
-    "IS_ASYNC",
-    "KEY",
     "LAZY_TAG",
     "NONE_KEY",
     "ONLY_HELD_BY_CALL",
-    "OWNER",
-    "SENDER_KEY",
-    "SENDER_REF",
-    "SENDER_STRONG",
-    "UID",
     "UID_TAG",
-    "WEAK",
     "PendingConnection",
     "ReceiverRow",
     "Registration",
     "describe_callable",
+    "dispatch_uid_of",
+    "func_of",
+    "getter_of",
     "is_alive",
     "is_async_callable",
+    "is_async_of",
     "is_bound_method",
+    "is_weak",
+    "key_of",
     "live_receiver",
     "lookup_key",
     "might_die_at_once",
     "names_of",
+    "new_registration",
     "not_weakrefable",
-    "owner_name",
     "pending_key",
     "receiver_key",
+    "receiver_part",
     "receiver_row",
     "registered_sender",
     "registration_plugin",
+    "scope_of",
+    "scope_plugin",
+    "sender_key_of",
+    "sender_ref_of",
     "source_location",
     "validate_receiver",
     "warn_dies_at_once",
@@ -100,13 +103,11 @@ def lookup_key(receiver: object, sender: object, dispatch_uid: Hashable | None) 
     Connecting again under the same key does nothing; disconnecting removes that key. This is
     the only place the key is computed.
     """
-    # receiver_part() written out: connect and disconnect pay for every call here (the
-    # "connect+disconnect 1000" benchmark row).
-    if dispatch_uid is not None:
-        return ((UID_TAG, dispatch_uid), id(sender))
-    if receiver.__class__ is FunctionType:
+    if dispatch_uid is None and receiver.__class__ is FunctionType:
+        # receiver_part()'s common case without its call: every connect and disconnect pays
+        # for one (the "connect+disconnect 1000" benchmark row).
         return (id(receiver), id(sender))
-    return (receiver_key(receiver), id(sender))
+    return (receiver_part(receiver, dispatch_uid), id(sender))
 
 
 def pending_key(receiver: object, reference: str, dispatch_uid: Hashable | None) -> Hashable:
@@ -302,68 +303,154 @@ def might_die_at_once(receiver: object) -> bool:
     return False
 
 
-# A registration is one row of a signal's table: a receiver, how it is held, and the sender it
-# filters on. Built by ReceiverTable.connect when a receiver is connected and never changed
-# afterwards, so plans and introspection may keep one without a lock.
+# -- registrations ----------------------------------------------------------------------
 #
-# A plain tuple read through the field indices below, not a named record: a named tuple or a
-# class with __slots__ cannot use the interpreter's free list of tuples, and made the
-# "connect+disconnect 1000" benchmark row 10% slower (1.66 ms against 1.49 ms for plain
-# tuples on the 2-core machine; blinker 1.61 ms), below the target "blinker/hookwire >= 1".
-KEY = 0  # the lookup key (see lookup_key())
-SENDER_KEY = 1  # id(sender); NONE_KEY for any sender
-GETTER = 2  # returns the receiver (weakly held bound methods: the instance), None once dead
-FUNC = 3  # for weakly held bound methods, the function to bind the instance to; else None
-IS_ASYNC = 4  # whether calling the receiver returns a coroutine
-WEAK = 5  # whether the receiver is held weakly
-UID = 6  # the dispatch_uid, or None
-OWNER = 7  # who connected it: the plugin scope it was connected in, or None
-SENDER_REF = 8  # a weak reference to the sender, or None
-SENDER_STRONG = 9  # the sender when it cannot be weakly referenced, or None
+# A registration is one row of a signal's table: a receiver, how it is held, and the sender it
+# filters on. new_registration() is the only place one is built, and nothing changes it
+# afterwards, so plans and introspection may keep one without a lock. Every other module reads
+# it through the accessors below, never by position: the layout is private to this module.
+#
+# It is a plain tuple, not a class: building it is part of every connect, and a tuple is what
+# the interpreter builds cheapest (a tuple subclass or a class with __slots__ made
+# new_registration() several times slower, the "connect+disconnect 1000" benchmark row 10%
+# slower). The accessors are operator.itemgetter objects: C calls, as cheap as indexing.
+_KEY = 0  # the lookup key (see lookup_key())
+_SENDER_KEY = 1  # id(sender); NONE_KEY for any sender
+_GETTER = 2  # returns the receiver (weakly held bound methods: the instance), None once dead
+_FUNC = 3  # for weakly held bound methods, the function to bind the instance to; else None
+_IS_ASYNC = 4  # whether calling the receiver returns a coroutine
+_WEAK = 5  # whether the receiver is held weakly
+_UID = 6  # the dispatch_uid, or None
+_SCOPE = 7  # the plugin scope it was connected in (see attribution.plugin_scope), or None
+_SENDER_REF = 8  # a weak reference to the sender, or None
+_SENDER_STRONG = 9  # the sender when it cannot be weakly referenced, or None
 
-#: One registration (see the field indices above).
+#: One registration: build it with :func:`new_registration`, read it with the accessors.
 Registration = tuple[Any, ...]
+
+#: The lookup key it is filed under.
+key_of: Callable[[Registration], Hashable] = itemgetter(_KEY)
+#: ``id()`` of the sender it filters on; :data:`NONE_KEY` for any sender.
+sender_key_of: Callable[[Registration], int] = itemgetter(_SENDER_KEY)
+#: Returns the receiver (for a weakly held bound method, its instance), ``None`` once dead.
+getter_of: Callable[[Registration], Callable[[], Any]] = itemgetter(_GETTER)
+#: The function to bind the getter's instance to (weakly held bound methods), else ``None``.
+func_of: Callable[[Registration], Any] = itemgetter(_FUNC)
+#: Whether calling the receiver returns a coroutine.
+is_async_of: Callable[[Registration], bool] = itemgetter(_IS_ASYNC)
+#: Whether the receiver is held weakly.
+is_weak: Callable[[Registration], bool] = itemgetter(_WEAK)
+#: The ``dispatch_uid`` it was connected with, or ``None``.
+dispatch_uid_of: Callable[[Registration], Hashable | None] = itemgetter(_UID)
+#: The plugin scope it was connected in, or ``None`` outside any.
+scope_of: Callable[[Registration], Any] = itemgetter(_SCOPE)
+#: A weak reference to the sender it filters on, or ``None``.
+sender_ref_of: Callable[[Registration], Any] = itemgetter(_SENDER_REF)
+
+
+def new_registration(
+    key: Hashable,
+    receiver: Callable[..., Any],
+    sender: object,
+    weak: bool,
+    dispatch_uid: Hashable | None,
+    scope: Any,
+    on_dead: Callable[[Any], None],
+) -> Registration:
+    """The registration of ``receiver`` for ``sender`` (an object, not a lazy reference),
+    filed under ``key``; ``on_dead`` is called when a weakly held receiver or sender dies.
+
+    Weakly held bound methods are held through a weak reference to their instance plus the
+    function (cheaper at every send than :class:`weakref.WeakMethod`, which builds a new bound
+    method through Python code). The sender is held weakly when possible, so that receivers
+    tied to a dead sender are dropped and never fire for a new object that happens to reuse
+    its ``id()``; senders that cannot be weakly referenced (``42``, ``"x"``, tuples) are held
+    strongly, so their ``id()`` stays theirs for as long as the registration exists.
+
+    :raises ReceiverTypeError: ``weak`` and ``receiver`` cannot be weakly referenced.
+    """
+    func = None
+    getter: Any
+    # Strongly held: a C-level callable returning the object, as fast to call as a weakref.
+    if receiver.__class__ is FunctionType and not receiver.__dict__:
+        # A plain function, the common case: decided by this one test.
+        is_async = bool(receiver.__code__.co_flags & _CO_COROUTINE)
+        getter = weakref.ref(receiver, on_dead) if weak else repeat(receiver).__next__
+    else:
+        is_async = is_async_callable(receiver)
+        if not weak:
+            getter = repeat(receiver).__next__
+        elif receiver.__class__ is FunctionType:
+            getter = weakref.ref(receiver, on_dead)
+        else:
+            try:
+                if is_bound_method(receiver):
+                    getter = weakref.ref(receiver.__self__, on_dead)  # type: ignore[attr-defined]
+                    func = receiver.__func__  # type: ignore[attr-defined]
+                else:
+                    getter = weakref.ref(receiver, on_dead)
+            except TypeError:
+                raise not_weakrefable(receiver) from None
+    sender_ref = None
+    sender_strong = None
+    if sender is not None:
+        try:
+            sender_ref = weakref.ref(sender, on_dead)
+        except TypeError:
+            sender_strong = sender
+    return (
+        key,
+        id(sender),
+        getter,
+        func,
+        is_async,
+        weak,
+        dispatch_uid,
+        scope,
+        sender_ref,
+        sender_strong,
+    )
 
 
 def registration_plugin(reg: Registration) -> str | None:
     """The name of the plugin that connected the receiver of ``reg``, or ``None``."""
-    owner = reg[OWNER]
-    return None if owner is None else owner_name(owner)
+    scope = reg[_SCOPE]
+    return None if scope is None else scope_plugin(scope)
 
 
 def live_receiver(reg: Registration) -> Any:
     """The receiver of ``reg``, or ``None`` once it was garbage collected."""
-    target = reg[GETTER]()
-    if target is None or reg[FUNC] is None:
+    target = reg[_GETTER]()
+    if target is None or reg[_FUNC] is None:
         return target
-    return MethodType(reg[FUNC], target)
+    return MethodType(reg[_FUNC], target)
 
 
 def registered_sender(reg: Registration) -> Any:
     """The sender ``reg`` filters on (``None`` for any sender, or once it died)."""
-    sender_ref = reg[SENDER_REF]
+    sender_ref = reg[_SENDER_REF]
     if sender_ref is not None:
         return sender_ref()
-    return reg[SENDER_STRONG]
+    return reg[_SENDER_STRONG]
 
 
 def is_alive(reg: Registration) -> bool:
     """Whether the receiver and (if any) the sender of ``reg`` are both still alive."""
-    if reg[GETTER]() is None:
+    if reg[_GETTER]() is None:
         return False
-    sender_ref = reg[SENDER_REF]
+    sender_ref = reg[_SENDER_REF]
     return sender_ref is None or sender_ref() is not None
 
 
 def receiver_row(reg: Registration) -> ReceiverRow:
     """The Django-shaped row of a registration (see :class:`ReceiverRow`)."""
-    if not reg[WEAK]:
-        receiver: Any = reg[GETTER]()
-    elif reg[FUNC] is None:
-        receiver = reg[GETTER]  # already a weak reference to the receiver
+    if not reg[_WEAK]:
+        receiver: Any = reg[_GETTER]()
+    elif reg[_FUNC] is None:
+        receiver = reg[_GETTER]  # already a weak reference to the receiver
     else:
         receiver = weakref.WeakMethod(live_receiver(reg))
-    row = ReceiverRow((reg[KEY], receiver, reg[SENDER_REF], reg[IS_ASYNC]))
+    row = ReceiverRow((reg[_KEY], receiver, reg[_SENDER_REF], reg[_IS_ASYNC]))
     row.registration = reg
     return row
 
@@ -371,25 +458,25 @@ def receiver_row(reg: Registration) -> ReceiverRow:
 class PendingConnection:
     """A connect to a lazy ``"module:QualName"`` sender whose module is not imported yet."""
 
-    __slots__ = ("dispatch_uid", "held", "owner", "reference", "weak")
+    __slots__ = ("dispatch_uid", "held", "reference", "scope", "weak")
 
     def __init__(
-        self, held: Any, reference: str, weak: bool, dispatch_uid: Hashable | None, owner: Any
+        self, held: Any, reference: str, weak: bool, dispatch_uid: Hashable | None, scope: Any
     ) -> None:
         self.held = held
         self.reference = reference
         self.weak = weak
         self.dispatch_uid = dispatch_uid
-        self.owner = owner
+        self.scope = scope  # the plugin scope it was connected in, or None
 
     def receiver(self) -> Any:
         """The receiver, or ``None`` once it was garbage collected."""
         return self.held() if self.weak else self.held
 
 
-def owner_name(owner: object) -> str | None:
-    """The plugin name of an owner recorded on a registration (its ``plugin`` attribute)."""
-    name = getattr(owner, "plugin", owner)
+def scope_plugin(scope: object) -> str | None:
+    """The plugin name of the scope a registration was connected in (its ``plugin``)."""
+    name = getattr(scope, "plugin", scope)
     return name if isinstance(name, str) else None
 
 

@@ -11,8 +11,9 @@ sending signals from inside each other, and the error names the chain.
 A chain of sends can also leave the stack: a receiver that runs in a task of its own (the
 task group of ``asend``, or a task the receiver creates) or behind asgiref in another thread
 starts on a fresh stack, so nesting never reaches the recursion limit there. The async paths
-therefore also count nested sends in a context variable, which tasks and asgiref carry along;
-:func:`nested_send_error` names the chain when that count reaches the recursion limit.
+therefore also record the sends running in a context variable (:class:`NestedSend`), which
+tasks and asgiref carry along; :func:`nested_send_error` names the chain when they nest as
+deep as the recursion limit, or when too many run nested in one send at once.
 
 This module must stay import-light: the dispatcher imports it.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import sys
+import threading
 from collections.abc import Callable
 from itertools import pairwise
 from types import CodeType
@@ -29,14 +31,17 @@ from typing import Any, TypeVar
 from ..exceptions import RecursiveSendError
 
 __all__ = [
-    "NESTED_SENDS",
+    "NESTED_TOTAL_FACTOR",
+    "SIGNAL_PARAMETERS",
+    "NestedSend",
     "calls_receivers",
+    "forget_tasks",
     "forwards_sends",
-    "leave_send",
-    "nest_send",
+    "is_nesting_variable",
     "nested_send_error",
-    "outermost_send",
     "recursive_send_error",
+    "sends_running",
+    "share_with_tasks",
     "stands_in",
 ]
 
@@ -45,16 +50,34 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 # A (signal, receiver) pair seen this many times on one stack is a runaway chain.
 _REPEATS = 8
 
-# Code objects of the functions that call receivers (their first argument is the signal),
-# and of the stand-ins that call a receiver on a send's behalf.
+# Code objects of the functions that call receivers (their first parameter is the signal,
+# which the stack walk reads from their frames), and of the stand-ins that call a receiver on
+# a send's behalf.
 _SEND_CODES: set[CodeType] = set()
 _STAND_IN_CODES: set[CodeType] = set()
 # Every code object above, and those of the steps between a sender and the dispatcher.
 _DISPATCH_CODES: set[CodeType] = set()
 
 
+#: What the first parameter of a function marked with :func:`calls_receivers` may be named:
+#: the signal (``self`` in ``Signal``'s own methods).
+SIGNAL_PARAMETERS = ("signal", "self")
+
+
 def calls_receivers(function: _F) -> _F:
-    """Mark ``function`` (whose first parameter is the signal) as one that calls receivers."""
+    """Mark ``function`` as one that calls receivers; its first parameter is the signal.
+
+    :raises TypeError: the first parameter is not named ``signal`` (or ``self``): on a
+        runaway chain the stack walk reads the signal from that parameter, and would name a
+        wrong one, or none, silently.
+    """
+    code = function.__code__
+    if not code.co_argcount or code.co_varnames[0] not in SIGNAL_PARAMETERS:
+        found = f"{code.co_varnames[0]!r} first" if code.co_argcount else "no parameter"
+        raise TypeError(
+            f"@calls_receivers needs the signal as the first parameter of "
+            f"{function.__qualname__}, named {' or '.join(SIGNAL_PARAMETERS)}; it takes {found}"
+        )
     _SEND_CODES.add(function.__code__)
     _DISPATCH_CODES.add(function.__code__)
     return function
@@ -93,7 +116,7 @@ def _chain_on_stack() -> list[tuple[str, str]]:
     while frame is not None:
         code = frame.f_code
         if code in _SEND_CODES:
-            signal = frame.f_locals.get(code.co_varnames[0]) if code.co_varnames else None
+            signal = frame.f_locals.get(code.co_varnames[0])  # see calls_receivers()
             if inner is not None and signal is not None:
                 pairs.append((str(getattr(signal, "qualified_name", "?")), _frame_name(inner)))
             inner = None
@@ -144,7 +167,7 @@ def recursive_send_error(error: RecursionError, *, robust: bool = False) -> Any:
         if found is None:
             # The limit may have been reached on another stack (a thread behind asgiref)
             # while sends nested across tasks: the context's record of them tells.
-            nested = NESTED_SENDS.get()
+            nested = _recorded()[1]
             if len(nested) > _REPEATS:
                 found = _runaway_error(_nested_pairs(nested), _REPEATS, until)
         if found is None:
@@ -156,30 +179,119 @@ def recursive_send_error(error: RecursionError, *, robust: bool = False) -> Any:
 
 # -- sends nested across tasks and threads ----------------------------------------------
 
-# The sends that can leave the stack, recorded in the context they run in, outermost first.
-# Each entry is a list ``[signal, sender, running, nested_in, live]``: ``sender`` is what
-# _sending_frame found, ``running`` turns false when the send returns. A task a receiver leaves
-# running keeps a copy of the record; sends it makes later are nested only in the sends still
-# running then. ``nested_in`` is the outermost running entry when this one began; that entry's
-# ``live`` set (made by the first send nested in it) holds the id() of every send nested in it
-# still running. Receivers that fan out (two that each send again double the sends at every
-# level) are bounded by that total, which grows far faster than their depth.
-NESTED_SENDS: contextvars.ContextVar[tuple[list[Any], ...]] = contextvars.ContextVar(
-    "hookwire_nested_sends", default=()
-)
-SIGNAL, SENDER, RUNNING, NESTED_IN, LIVE = 0, 1, 2, 3, 4
-
 #: Sends nested in one send that may run at once, as a multiple of Python's recursion limit.
 NESTED_TOTAL_FACTOR = 10
 
-
-def outermost_send(signal: Any) -> list[Any]:
-    """The :data:`NESTED_SENDS` entry of a send nested in no running send."""
-    return [signal, None, True, None, None]
-
-
 # CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
 _ASYNC_CODE_FLAGS = 0x80 | 0x100 | 0x200
+
+
+class _Send:
+    """One running send that can leave the stack, as the context records it.
+
+    What it is never changes (``signal``; ``sender``, the code and module of the function that
+    sent it, ``None`` when a task started it; ``outermost``, the send it is nested in that was
+    running when it began, ``None`` for an outermost one). Two facts change, each only through
+    a method and each written by one party: whether it still runs (by the send itself, once, as
+    it returns: a task a receiver leaves running keeps the record and must know), and, on an
+    outermost send, how many sends nested in it run now (every nested send counts itself in
+    and out under the lock: they may run in other tasks and threads).
+    """
+
+    __slots__ = ("_nested", "_running", "outermost", "sender", "signal")
+
+    _lock = threading.Lock()
+
+    def __init__(
+        self, signal: Any, sender: tuple[CodeType, str] | None, outermost: _Send | None
+    ) -> None:
+        self.signal = signal
+        self.sender = sender
+        self.outermost = outermost
+        self._running = True
+        self._nested = 0
+
+    @property
+    def running(self) -> bool:
+        """Whether the send has not returned yet."""
+        return self._running
+
+    def begin_nested(self, limit: int) -> int:
+        """Count one more send nested in this one and return how many ran before it, unless
+        ``limit`` of them run already (then count nothing and return ``limit``)."""
+        with self._lock:
+            running = self._nested
+            if running < limit:
+                self._nested = running + 1
+            return running
+
+    def finish(self) -> None:
+        """The send returned: it runs no more, and no longer counts in its outermost send."""
+        self._running = False
+        outermost = self.outermost
+        if outermost is not None:
+            with self._lock:
+                outermost._nested -= 1
+
+
+# The sends running in the context, outermost first: an immutable tuple of records, replaced
+# (never changed in place) by each send that begins or ends. Tasks and asgiref's threads carry
+# it along, so a send nested in another finds it even on a fresh stack.
+_RUNNING: contextvars.ContextVar[tuple[_Send, ...]] = contextvars.ContextVar(
+    "hookwire_nested_sends", default=()
+)
+
+
+# The sends running in each task of a task group whose tasks share one context (the receivers
+# of one asend): a receiver's sends are recorded for its own task here, so that the other
+# receivers of the same send, which read and write the very same context, never take them for
+# sends they are nested in. Written by the group (share_with_tasks, before its tasks start;
+# forget_tasks, once they are done) and by each task's own sends, only for that task.
+_IN_TASK: dict[Any, tuple[_Send, ...]] = {}
+
+
+def _current_task() -> Any:
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no event loop runs in this thread
+        return None
+
+
+def _recorded() -> tuple[Any, tuple[_Send, ...]]:
+    """The task whose own record applies here (``None``: the context's) and that record."""
+    if _IN_TASK:
+        task = _current_task()
+        if task is not None:
+            sends = _IN_TASK.get(task)
+            if sends is not None:
+                return task, sends
+    return None, _RUNNING.get()
+
+
+def share_with_tasks(tasks: list[Any]) -> None:
+    """Record, for each of ``tasks`` (created to share this task's context, not started yet),
+    the sends running here: what each is nested in, whatever the others send later."""
+    _IN_TASK.update(dict.fromkeys(tasks, sends_running()))
+
+
+def forget_tasks(tasks: list[Any]) -> None:
+    """Drop the records of ``tasks`` once they are done (see :func:`share_with_tasks`)."""
+    for task in tasks:
+        _IN_TASK.pop(task, None)
+
+
+def is_nesting_variable(variable: contextvars.ContextVar[Any]) -> bool:
+    """Whether ``variable`` is the record of nested sends (never handed between contexts as
+    a receiver's change)."""
+    return variable is _RUNNING
+
+
+def sends_running() -> tuple[_Send, ...]:
+    """The sends that can leave the stack running in this context, outermost first."""
+    return tuple(send for send in _recorded()[1] if send.running)
 
 
 def _sending_frame(frame: Any, awaited: bool) -> tuple[CodeType, str] | None:
@@ -193,24 +305,22 @@ def _sending_frame(frame: Any, awaited: bool) -> tuple[CodeType, str] | None:
     return frame.f_code, str(frame.f_globals.get("__name__", "?"))
 
 
-def _nested_pairs(entries: tuple[list[Any], ...]) -> list[tuple[str, str]]:
+def _nested_pairs(sends: tuple[_Send, ...]) -> list[tuple[str, str]]:
     """``(signal, receiver)`` name pairs of nested sends: each send's sender is a receiver of
     the send around it."""
     pairs = []
-    for outer, inner in pairwise(entries):
-        sender = inner[SENDER]
+    for outer, inner in pairwise(sends):
+        sender = inner.sender
         name = "(a task)" if sender is None else f"{sender[1]}.{sender[0].co_qualname}"
-        pairs.append((str(getattr(outer[SIGNAL], "qualified_name", "?")), name))
+        pairs.append((str(getattr(outer.signal, "qualified_name", "?")), name))
     return pairs
 
 
-def nested_send_error(
-    entries: tuple[list[Any], ...], until: str | None = None
-) -> RecursiveSendError:
+def nested_send_error(sends: tuple[_Send, ...], until: str | None = None) -> RecursiveSendError:
     """The error for sends nested as deep as Python's recursion limit, each maybe on a
     stack of its own, or (``until`` says so) for too many nested sends running at once.
-    ``entries`` are those of :data:`NESTED_SENDS`, ending with the send that is refused."""
-    pairs = _nested_pairs(entries)
+    ``sends`` are the running ones, outermost first, ending with the send that is refused."""
+    pairs = _nested_pairs(sends)
     if until is None:
         until = f"{len(pairs)} sends deep across tasks or threads, Python's recursion limit"
     error = _runaway_error(pairs, 2, until)
@@ -224,50 +334,73 @@ def nested_send_error(
     return error
 
 
-def nest_send(outer: tuple[list[Any], ...], signal: Any, *, awaited: bool) -> tuple[list[Any], ...]:
-    """What :data:`NESTED_SENDS` holds while a send (``awaited``: ``asend``) runs where it
-    held ``outer`` (not empty): the sends among them still running, and this one, naming who
-    sent it.
+class NestedSend:
+    """The record of one send that can leave the stack (``asend``/``asend_robust``, and
+    ``send`` handing async receivers to ``async_to_sync``), kept in the context while the
+    block runs::
 
-    :raises RecursiveSendError: sends are already nested as deep as Python's recursion limit,
-        or :data:`NESTED_TOTAL_FACTOR` times that many are nested in the outermost running
-        send and still running.
+        with NestedSend(signal, awaited=True):
+            ...  # the receivers run here, in this task, other tasks or threads
+
+    Who sent it is the first frame outside the dispatcher's own steps (the functions marked
+    with :func:`calls_receivers` or :func:`forwards_sends`), however many of them lie between.
+
+    :raises RecursiveSendError: on entering, when sends are already nested as deep as Python's
+        recursion limit, or :data:`NESTED_TOTAL_FACTOR` times that many are nested in the
+        outermost running send and still running.
     """
-    running = tuple(entry for entry in outer if entry[RUNNING])
-    if not running:
-        return (outermost_send(signal),)
-    owner = running[0]
-    # Who sent it: from the caller of this function's caller outwards.
-    entry = [signal, _sending_frame(sys._getframe(2), awaited), True, owner, None]
-    limit = sys.getrecursionlimit()
-    if len(running) >= limit:
-        raise nested_send_error((*running, entry))
-    live = owner[LIVE]
-    if live is None:
-        # Two threads may both make one: the lost set only counts fewer sends, never more.
-        live = owner[LIVE] = set()
-    if len(live) >= NESTED_TOTAL_FACTOR * limit:
-        until = (
-            f"{len(live)} sends nested in one send running at once, "
-            f"{NESTED_TOTAL_FACTOR} times Python's recursion limit"
-        )
-        raise nested_send_error((*running, entry), until)
-    live.add(id(entry))
-    return (*running, entry)
+
+    __slots__ = ("_awaited", "_outer", "_send", "_signal", "_task")
+
+    def __init__(self, signal: Any, *, awaited: bool) -> None:
+        self._signal = signal
+        self._awaited = awaited
+
+    def __enter__(self) -> None:
+        task, outer = _recorded()
+        self._task = task
+        self._outer = outer
+        running = tuple(send for send in outer if send.running) if outer else ()
+        if not running:
+            send = self._send = _Send(self._signal, None, None)
+            self._record((send,))
+            return
+        outermost = running[0]
+        sender = _sending_frame(sys._getframe(), self._awaited)
+        send = _Send(self._signal, sender, outermost)
+        limit = sys.getrecursionlimit()
+        if len(running) >= limit:
+            raise nested_send_error((*running, send))
+        total = NESTED_TOTAL_FACTOR * limit
+        before = outermost.begin_nested(total)
+        if before >= total:
+            until = (
+                f"{before} sends nested in one send running at once, "
+                f"{NESTED_TOTAL_FACTOR} times Python's recursion limit"
+            )
+            raise nested_send_error((*running, send), until)
+        self._send = send
+        self._record((*running, send))
+
+    def _record(self, sends: tuple[_Send, ...]) -> None:
+        # In the context, for the tasks and threads started from here; for this task alone
+        # too when it shares its context with other receivers.
+        if self._task is not None:
+            _IN_TASK[self._task] = sends
+        _RUNNING.set(sends)
+
+    def __exit__(self, *exc_info: object) -> None:
+        send = self._send
+        send.finish()
+        if self._task is not None and self._task in _IN_TASK:
+            _IN_TASK[self._task] = self._outer
+        current = _RUNNING.get()
+        if current and current[-1] is send:
+            _RUNNING.set(self._outer)
+        else:
+            # Receivers running in one task group share one context: another one's send
+            # began or ended there meanwhile. Take out only this send's record.
+            _RUNNING.set(tuple(other for other in current if other is not send))
 
 
-def leave_send(outer: tuple[list[Any], ...], inner: tuple[list[Any], ...]) -> None:
-    """Take a finished send out of :data:`NESTED_SENDS`: ``inner`` is what it set there,
-    ``outer`` what it found."""
-    entry = inner[-1]
-    entry[RUNNING] = False
-    owner = entry[NESTED_IN]
-    if owner is not None:
-        owner[LIVE].discard(id(entry))
-    current = NESTED_SENDS.get()
-    if current is inner:
-        NESTED_SENDS.set(outer)
-    else:
-        # Receivers running in one task group share one context: another one's send began or
-        # ended meanwhile. Take out only this send's entry.
-        NESTED_SENDS.set(tuple(e for e in current if e is not entry))
+forwards_sends(NestedSend.__enter__)

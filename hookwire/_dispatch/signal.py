@@ -30,9 +30,8 @@ from .attribution import current_scope, module_claimant, plugin_for_module
 from .contracts import Contract, build_contract, check_receiver, check_send
 from .failures import (
     duplicate_signal_argument,
-    note_failure,
     plugin_of,
-    robust_response,
+    receiver_failed,
     signal_given_twice,
 )
 from .receivers import (
@@ -45,8 +44,8 @@ from .receivers import (
     validate_receiver,
     warn_dies_at_once,
 )
-from .recursion import calls_receivers, forwards_sends, recursive_send_error
-from .table import ReceiverTable, SenderPlan, live_receivers, split_plan
+from .recursion import calls_receivers, forwards_sends
+from .table import ReceiverTable, SenderPlan, receivers_of_entries, receivers_of_plan
 
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
@@ -57,6 +56,7 @@ __all__ = ["Signal", "all_signals", "disconnect_module_receivers", "receiver"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _all_signals: weakref.WeakSet[Signal] = weakref.WeakSet()
+_NO_NAMES: dict[str, Any] = {}
 
 _id = id
 _getrefcount = sys.getrefcount
@@ -158,8 +158,10 @@ class Signal:
             raise TypeError("Signal(deprecated_args=...) needs args=... as well")
         self._contract = contract
         # What a send may pass (declared and deprecated names), compared with its keywords at
-        # the top of every send method; None on signals without a contract.
-        self._accepted = None if contract is None else tuple(contract.accepted)
+        # the top of every send method: None on signals without a contract, the name itself
+        # when it is the only one (one comparison instead of a loop), else a tuple.
+        accepted = None if contract is None else tuple(contract.accepted)
+        self._accepted = accepted[0] if accepted is not None and len(accepted) == 1 else accepted
         self._table = table = ReceiverTable()
         self.lock = table.lock
         # The table empties this dict in place and never replaces it, so it can be kept here
@@ -173,21 +175,32 @@ class Signal:
     def qualified_name(self) -> str:
         """``"<module>.<name>"``; an unnamed signal is looked up in its module's globals."""
         name = self.name
+        state = self.__dict__
         if name is None:
-            name = self.__dict__.get("_found_name")
+            name = state.get("_found_name")
         if name is None:
-            module = sys.modules.get(self.module or "")
-            namespace = getattr(module, "__dict__", {})
+            # The module's namespace, kept once found: every failure of a robust send asks
+            # for the name (the "send_robust, 10 (1 raises)" benchmark row).
+            held = state.get("_namespace")
+            if held is not None and held[0] == self.module:
+                namespace = held[1]
+            else:
+                module = sys.modules.get(self.module or "")
+                namespace = getattr(module, "__dict__", _NO_NAMES)
+                if module is not None:
+                    state["_namespace"] = (self.module, namespace)
             # Search again only when the module gained or lost names since the last miss:
             # failure paths ask for the name, and a search costs as much as a robust send.
-            if self.__dict__.get("_searched") != len(namespace):
-                self.__dict__["_searched"] = len(namespace)
+            if state.get("_searched") != len(namespace):
+                state["_searched"] = len(namespace)
                 for attribute, value in list(namespace.items()):
                     if value is self:
-                        name = self.__dict__["_found_name"] = attribute
+                        name = state["_found_name"] = attribute
                         break
             if name is None:
-                name = f"<signal at {id(self):#x}>"
+                name = state.get("_anonymous_name")
+                if name is None:
+                    name = state["_anonymous_name"] = f"<signal at {id(self):#x}>"
         return f"{self.module}.{name}" if self.module else name
 
     def __repr__(self) -> str:
@@ -299,7 +312,7 @@ class Signal:
 
     def has_listeners(self, sender: object = None) -> bool:
         """Whether any live receiver would be called by ``send(sender)``."""
-        sync, async_ = split_plan(self._plan_for(sender))
+        sync, async_ = receivers_of_plan(self._plan_for(sender))
         return bool(sync or async_)
 
     def _plan_for(self, sender: object) -> Any:
@@ -343,7 +356,7 @@ class Signal:
         Django's private method of the same name and result, kept because third-party code
         calls it.
         """
-        return split_plan(self._plan_for(sender))
+        return receivers_of_plan(self._plan_for(sender))
 
     # -- sending ----------------------------------------------------------------------
 
@@ -369,13 +382,15 @@ class Signal:
             an undeclared one or leaves out a declared one; raised before any receiver runs.
         """
         # The contract, written out in each send method (signals without one pay one
-        # attribute read). A keys view compared with a frozenset, issuperset() or a helper
-        # call cost 120-150 ns a send; this loop over the names costs ~80 ns: the benchmark
-        # row "send, 1 receiver, declared" is 1.16x the undeclared send (703 against ~606 ns),
-        # "send, 10 receivers, declared" 1.03x.
+        # attribute read): a helper call, or a keys view compared with a frozenset, costs
+        # more than the check itself, and the row "send, 1 receiver, declared" of the
+        # dispatch benchmark may cost at most 1.10x the undeclared send.
         accepted = self._accepted
         if accepted is not None:
-            if len(named) == len(accepted):
+            if accepted.__class__ is str:
+                if len(named) != 1 or accepted not in named:
+                    self._check_arguments(named)
+            elif len(named) == len(accepted):
                 for name in accepted:
                     if name not in named:
                         self._check_arguments(named)
@@ -387,35 +402,57 @@ class Signal:
             plan = self._table.plan_for(sender)
         if not plan:
             return []
-        if "signal" in named:
+        # (A signal that declares its arguments refused signal= above: it is never declared.)
+        if accepted is None and "signal" in named:
             raise duplicate_signal_argument()
-        # One dict for every receiver: each call still gets its own **kwargs copy, and
-        # building the keywords once is what makes send faster than a hand-written loop.
-        arguments = {"signal": self, "sender": sender, **named}
-        responses = []
-        # A SenderPlan whose sender is dead was built for another object: the general path.
+        # A SenderPlan whose sender is dead was built for another object: served below, by
+        # the path of plans with bound methods or async receivers.
         if plan.__class__ is tuple or (
             plan.__class__ is SenderPlan and plan.sender_ref() is not None
         ):
+            if len(plan) == 1:
+                # One receiver: its keywords are built in the call, as a hand-written call
+                # builds them (a dict built first and copied into the call costs 8% of the
+                # "send, 1 receiver" benchmark row).
+                receiver = plan[0]()
+                if receiver is None:
+                    return []
+                try:
+                    return [(receiver, receiver(signal=self, sender=sender, **named))]
+                except Exception as exc:
+                    instead = receiver_failed(
+                        self.qualified_name, self._table, receiver, exc, robust=False
+                    )
+                    if instead is not None:
+                        raise instead from None
+                    raise
+            # One dict for every receiver: each call still gets its own **kwargs copy, and
+            # building the keywords once is what makes send faster than a hand-written loop.
+            arguments = {"signal": self, "sender": sender, **named}
+            responses = []
             try:
                 for getter in plan:
                     receiver = getter()
                     if receiver is not None:
                         responses.append((receiver, receiver(**arguments)))
-            except RecursionError as exc:
-                raise recursive_send_error(exc) from None
             except Exception as exc:
-                note_failure(self.qualified_name, self._table, exc, receiver)
+                instead = receiver_failed(
+                    self.qualified_name, self._table, receiver, exc, robust=False
+                )
+                if instead is not None:
+                    raise instead from None
                 raise
             return responses
         # Bound methods or async receivers.
-        async_receivers = live_receivers(plan.async_) if plan.async_ else None
+        async_receivers = receivers_of_entries(plan.async_) if plan.async_ else None
         if async_receivers:
             from .asynchronous import refusal_in_running_loop
 
             refusal = refusal_in_running_loop(self, async_receivers, robust=False)
             if refusal is not None:
                 raise refusal
+        arguments = {"signal": self, "sender": sender, **named}
+        responses = []
         try:
             for getter, func in plan.sync:
                 receiver = getter()
@@ -424,10 +461,10 @@ class Signal:
                 if func is not None:
                     receiver = MethodType(func, receiver)
                 responses.append((receiver, receiver(**arguments)))
-        except RecursionError as exc:
-            raise recursive_send_error(exc) from None
         except Exception as exc:
-            note_failure(self.qualified_name, self._table, exc, receiver)
+            instead = receiver_failed(self.qualified_name, self._table, receiver, exc, robust=False)
+            if instead is not None:
+                raise instead from None
             raise
         if async_receivers:
             from .asynchronous import send_to_async_receivers
@@ -457,7 +494,10 @@ class Signal:
         """
         accepted = self._accepted
         if accepted is not None:
-            if len(named) == len(accepted):
+            if accepted.__class__ is str:
+                if len(named) != 1 or accepted not in named:
+                    self._check_arguments(named)
+            elif len(named) == len(accepted):
                 for name in accepted:
                     if name not in named:
                         self._check_arguments(named)
@@ -467,7 +507,7 @@ class Signal:
             plan = self._plans[_id(sender)]
         except KeyError:
             plan = self._table.plan_for(sender)
-        if "signal" in named:
+        if accepted is None and "signal" in named:  # see send()
             return signal_given_twice(self, self._table, plan, sender)
         arguments = {"signal": self, "sender": sender, **named}
         responses = []
@@ -481,13 +521,13 @@ class Signal:
                 try:
                     responses.append((receiver, receiver(**arguments)))
                 except Exception as err:
-                    response = robust_response(
-                        self.qualified_name, self._table, receiver, err, sender
+                    response = receiver_failed(
+                        self.qualified_name, self._table, receiver, err, sender, robust=True
                     )
                     responses.append((receiver, response))
             return responses
         # Bound methods or async receivers.
-        async_receivers = live_receivers(plan.async_) if plan.async_ else None
+        async_receivers = receivers_of_entries(plan.async_) if plan.async_ else None
         refusal = None
         if async_receivers:
             from .asynchronous import refusal_in_running_loop
@@ -502,7 +542,9 @@ class Signal:
             try:
                 response = receiver(**arguments)
             except Exception as err:
-                response = robust_response(self.qualified_name, self._table, receiver, err, sender)
+                response = receiver_failed(
+                    self.qualified_name, self._table, receiver, err, sender, robust=True
+                )
             responses.append((receiver, response))
         if async_receivers:
             from .asynchronous import refused_responses, send_to_async_receivers
@@ -532,7 +574,10 @@ class Signal:
         """
         accepted = self._accepted
         if accepted is not None:
-            if len(named) == len(accepted):
+            if accepted.__class__ is str:
+                if len(named) != 1 or accepted not in named:
+                    self._check_arguments(named)
+            elif len(named) == len(accepted):
                 for name in accepted:
                     if name not in named:
                         self._check_arguments(named)
@@ -550,7 +595,10 @@ class Signal:
         them."""
         accepted = self._accepted
         if accepted is not None:
-            if len(named) == len(accepted):
+            if accepted.__class__ is str:
+                if len(named) != 1 or accepted not in named:
+                    self._check_arguments(named)
+            elif len(named) == len(accepted):
                 for name in accepted:
                     if name not in named:
                         self._check_arguments(named)
