@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from clitools import World, shared_world
 from docstools import DocsBuild, build_docs
-from onepython import MARKED
+from onepython import MARKED, READ_THE_DOCS_BUILD
 from venvtools import (
     ROOT,
     PluginSite,
@@ -81,9 +81,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Keep the tests that read the documentation build on one worker (it is built once per
     worker); record the interpreter-independent checks, and leave them out where another
     Python of this run made them."""
+    readers = []
     for item in items:
         if "docs_build" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("docs-build"))
+            readers.append(item.nodeid)
+    config.stash[READ_THE_DOCS_BUILD] = readers
     config.stash[MARKED] = [
         (item.nodeid, marker.args[0])
         for item in items

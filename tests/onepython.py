@@ -23,6 +23,9 @@ GROUNDS = (TARGET_PINNED, PURE_PYTHON, DOCS_AS_WRITTEN)
 
 #: Where ``tests/conftest.py`` keeps the collected marked checks: ``(node id, ground)`` pairs.
 MARKED = pytest.StashKey[list[tuple[str, str]]]()
+#: Where ``tests/conftest.py`` keeps the node ids of the collected checks that read the
+#: documentation build (each must be marked: the build is made as written, on any Python).
+READ_THE_DOCS_BUILD = pytest.StashKey[list[str]]()
 
 
 def interpreter_independent(why: str) -> pytest.MarkDecorator:

@@ -228,6 +228,7 @@ def test_no_page_shows_raw_markup(docs_build: DocsBuild) -> None:
     assert len(docs_build.pages()) > 20
 
 
+@interpreter_independent(DOCS_AS_WRITTEN)
 def test_the_api_reference_shows_no_markup_in_its_preformatted_text_either(
     docs_build: DocsBuild,
 ) -> None:

@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from onepython import DOCS_AS_WRITTEN, GROUNDS, MARKED, PURE_PYTHON, TARGET_PINNED
+from onepython import (
+    DOCS_AS_WRITTEN,
+    GROUNDS,
+    MARKED,
+    PURE_PYTHON,
+    READ_THE_DOCS_BUILD,
+    TARGET_PINNED,
+)
 from venvtools import ROOT
 
 import hookwire
@@ -124,6 +131,15 @@ def test_every_marked_check_names_a_ground(request: pytest.FixtureRequest) -> No
     if not marked:
         pytest.skip("this run collected no check marked interpreter_independent")
     assert {why for _, why in marked} <= set(GROUNDS), marked
+
+
+def test_every_check_of_the_documentation_build_runs_on_one_python(
+    request: pytest.FixtureRequest,
+) -> None:
+    """A check reading the build that is not marked would make every Python build it again."""
+    marked = {node for node, _ in request.config.stash[MARKED]}
+    unmarked = [node for node in request.config.stash[READ_THE_DOCS_BUILD] if node not in marked]
+    assert unmarked == []
 
 
 def test_the_pinned_target_is_the_oldest_python_supported() -> None:
