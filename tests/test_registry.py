@@ -313,14 +313,14 @@ def test_unloading_200_plugins_walks_the_claims_once_and_each_module_by_its_dept
     registry = _load_200_plugins(fake_plugins)
     assert isinstance(fake_plugins, FakePlugins)
     assert fake_plugins.last_loader is not None
-    within = loader_module._within
+    within = loader_module.is_within
     scanned = [0]
 
     def counting_within(module: str, roots: set[str]) -> bool:
         scanned[0] += 1
         return within(module, _CountingRoots(roots))
 
-    monkeypatch.setattr(loader_module, "_within", counting_within)
+    monkeypatch.setattr(loader_module, "is_within", counting_within)
     claims = attribution._claims
     counting = _CountingClaims(claims)
     attribution._claims = counting
@@ -352,7 +352,7 @@ def test_the_pytest_plugins_isolation_restores_200_plugins_by_each_modules_depth
 
     from hookwire.testing import _isolation
 
-    is_within = _isolation._is_same_or_submodule
+    is_within = _isolation.is_within
     scanned = [0]
 
     def counting(module: str, roots: set[str]) -> bool:
@@ -361,7 +361,7 @@ def test_the_pytest_plugins_isolation_restores_200_plugins_by_each_modules_depth
 
     state = _isolation.HookwireState()
     _load_200_plugins(fake_plugins)
-    monkeypatch.setattr(_isolation, "_is_same_or_submodule", counting)
+    monkeypatch.setattr(_isolation, "is_within", counting)
     _CountingRoots.looked_at = 0
 
     state.restore()

@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .. import signals as lifecycle
-from .._dispatch.attribution import claim_module, current_plugin
+from .._dispatch.attribution import claim_module, current_plugin, is_within
 
 # Called after each plugin's import and ready phase: let "module:QualName" senders bind to
 # classes that step imported.
@@ -207,7 +207,7 @@ class Loader:
             before = self._modules_before
             if before is not None and roots:
                 for module in list(sys.modules):
-                    if module not in before and _within(module, roots):
+                    if module not in before and is_within(module, roots):
                         sys.modules.pop(module, None)
             self._records = {}
             self._problems = self._blocking = ()
@@ -707,20 +707,6 @@ def _log_failure(record: PluginRecord, phase: str, failure_cause: str, error: Pl
             "error": error,
         },
     )
-
-
-def _within(module: str, roots: set[str]) -> bool:
-    """Whether ``module`` is one of ``roots`` or a submodule of one: ``module`` and each of
-    its parent packages looked up in ``roots``, so a module costs its depth, not the roots
-    (asked for every imported module when hundreds of plugins are unloaded)."""
-    if module in roots:
-        return True
-    dot = module.find(".")
-    while dot >= 0:
-        if module[:dot] in roots:
-            return True
-        dot = module.find(".", dot + 1)
-    return False
 
 
 def _disconnect_attributed(record: PluginRecord) -> None:

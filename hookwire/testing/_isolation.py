@@ -16,22 +16,13 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .._dispatch.attribution import is_within
+
 if TYPE_CHECKING:
     from .._dispatch.signal import Signal
     from .._host import Host
 
 __all__ = ["HookwireState", "isolated"]
-
-
-def _is_same_or_submodule(module: str, roots: set[str]) -> bool:
-    if module in roots:
-        return True
-    dot = module.find(".")
-    while dot >= 0:
-        if module[:dot] in roots:
-            return True
-        dot = module.find(".", dot + 1)
-    return False
 
 
 def _module_level_hosts() -> list[Host]:
@@ -128,7 +119,7 @@ class HookwireState:
             module
             for module, plugin in claims_now.items()
             if self._claims.get(module) != plugin
-            and not any(_is_same_or_submodule(kept, {module}) for kept in self._keep)
+            and not any(is_within(kept, {module}) for kept in self._keep)
         }
         _attribution._restore_claims(self._claims)
         for host, host_state in self._hosts:
@@ -165,7 +156,7 @@ class HookwireState:
         if not roots:
             return
         for module in list(sys.modules):
-            if module not in self._modules and _is_same_or_submodule(module, roots):
+            if module not in self._modules and is_within(module, roots):
                 sys.modules.pop(module, None)
 
     def __enter__(self) -> HookwireState:
