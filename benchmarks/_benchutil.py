@@ -240,12 +240,18 @@ class Table:
 
 def emit_results(options: Options, document: dict[str, Any], text: str) -> None:
     """Print the table and/or the JSON document as ``--json`` asks."""
-    if options.json_path == "-":
+    write_results(options.json_path, document, text)
+
+
+def write_results(json_path: str | None, document: dict[str, Any], text: str) -> None:
+    """The table on stdout, and the JSON document into ``json_path`` as well; with
+    ``json_path`` ``"-"``, the JSON document alone on stdout."""
+    if json_path == "-":
         print(json.dumps(document, indent=2))
         return
     print(text)
-    if options.json_path is not None:
-        with open(options.json_path, "w", encoding="utf-8") as out:
+    if json_path is not None:
+        with open(json_path, "w", encoding="utf-8") as out:
             json.dump(document, out, indent=2)
             out.write("\n")
 

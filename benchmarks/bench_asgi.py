@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
+
+import _benchutil as bu
 
 
 def make_app(variant: str, receiver_ms: float) -> Any:
@@ -110,14 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         f"middleware / to_thread: {ratio:.2f}x (goal <= 1.5x: "
         f"{'ok' if ratio <= 1.5 else 'MISSED'})",
     ]
-    if args.json != "-":
-        print("\n".join(lines))
-    if args.json:
-        text = json.dumps(report, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text, encoding="utf-8")
+    bu.write_results(args.json, report, "\n".join(lines))
     return 0
 
 

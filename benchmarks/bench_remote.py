@@ -18,7 +18,6 @@ the ``hookwire[celery]`` extra).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import socket
@@ -30,6 +29,8 @@ import textwrap
 import time
 from pathlib import Path
 from typing import Any
+
+import _benchutil as bu
 
 HOST_MODULE = """
 from hookwire import Host, Signal
@@ -321,14 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| 1 | {embedded_worker['throughput_per_s']:.0f} | "
         f"{embedded_worker['latency_p50_ms']:.1f} | {embedded_worker['latency_p99_ms']:.1f} |",
     ]
-    if args.json != "-":
-        print("\n".join(lines))
-    if args.json:
-        text = json.dumps(report, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text, encoding="utf-8")
+    bu.write_results(args.json, report, "\n".join(lines))
     return 0
 
 
