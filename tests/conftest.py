@@ -17,6 +17,7 @@ import pytest
 from clitools import World, shared_world
 from docstools import DocsBuild, build_docs
 from onepython import MARKED, READ_THE_DOCS_BUILD
+from redistools import RedisServer
 from venvtools import (
     ROOT,
     PluginSite,
@@ -166,6 +167,14 @@ def example_wheels(wheelhouse: Path) -> dict[str, Path]:
         source = ROOT / "plugins_example" / name
         wheels[name] = built_once(out / ".built", functools.partial(build_wheel, source, out))
     return wheels
+
+
+@pytest.fixture(scope="module")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server on 127.0.0.1 for one test module, stopped after its last test."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -92,13 +92,6 @@ def venv(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Venv
     return venv
 
 
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def traced(venv: Venv, redis: RedisServer, tmp_path: Path) -> Iterator[Run]:
     redis.command("FLUSHALL")

@@ -128,13 +128,6 @@ def venv(tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path) -> Venv
     return venv
 
 
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
-
-
 class Run:
     """One test's output file, environment, and the workers it started (stopped at the end)."""
 

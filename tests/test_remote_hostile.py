@@ -208,11 +208,12 @@ class Guard:
 
 
 @pytest.fixture(scope="module")
-def guard(venv: Venv, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guard]:
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    run = Run(venv, tmp_path_factory.mktemp("guard"), server.url)
+def guard(
+    venv: Venv, redis: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Guard]:
+    run = Run(venv, tmp_path_factory.mktemp("guard"), redis.url)
     try:
-        broker = Broker(server)
+        broker = Broker(redis)
         # A real message, published by a real sender while no worker listens: the template.
         run.send('rshop.order_placed.send(sender=rshop.Store, n="template")')
         envelopes = broker.take_all("guard")
@@ -223,7 +224,6 @@ def guard(venv: Venv, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guar
         yield Guard(run, broker, Forger(template), worker)
     finally:
         run.close()
-        server.stop()
 
 
 def _replace_body(value: object) -> Callable[[dict[str, Any], Any], Any]:
