@@ -362,25 +362,25 @@ def click_command() -> Any:
 
 
 def _plain_argument_names(command: Any) -> None:
-    # typer's arguments describe their help entry and usage through these two methods; an
-    # attribute of the instance takes their place (a typer without them is left as it is).
+    # An argument gives its usage through click's get_usage_pieces, and typer's rich help
+    # entry asks display_type_rich for the type it shows; an attribute of the instance takes
+    # their place (a typer without display_type_rich is left as it is there).
     for param in command.params:
         if getattr(param, "param_type_name", "") != "argument":
             continue
         if hasattr(param, "display_type_rich"):
             param.display_type_rich = lambda ctx: None
-        if hasattr(param, "_usage_display_name"):
-            param._usage_display_name = _usage_name(param)
+        param.get_usage_pieces = _usage_pieces(param)
     for child in getattr(command, "commands", {}).values():
         _plain_argument_names(child)
 
 
-def _usage_name(param: Any) -> Any:
+def _usage_pieces(param: Any) -> Any:
     name = str(param.metavar or param.name).upper()
     shown = name if param.required else f"[{name}]"
     if param.nargs != 1:
         shown += "..."
-    return lambda: shown
+    return lambda ctx: [shown]
 
 
 def invoke(args: Sequence[str]) -> int:
