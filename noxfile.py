@@ -79,9 +79,9 @@ def tests(session: nox.Session) -> None:
         record.mkdir(parents=True)
     session.env["TESTS_INTERPRETER_INDEPENDENT_RECORD"] = str(record)
     # One worker per core: the suite is CPU-bound (two workers per core measured the same wall
-    # time, 210 s against 215 s, for 16% more CPU). Tests that share a costly fixture built
-    # once per worker (the documentation build) are kept on one worker by their xdist_group.
-    parallel = ["-n", "auto", "--dist", "loadgroup"]
+    # time, 210 s against 215 s, for 16% more CPU). What several tests share (the wheels, the
+    # documentation build) is built once per run, by whichever worker needs it first.
+    parallel = ["-n", "auto"]
     session.run("python", "-m", "pytest", *parallel, *session.posargs)
     if not _interpreter_independent_checked:
         _interpreter_independent_checked.append(session.name)

@@ -3,10 +3,12 @@ that have them installed; the run's own home folder, checked at the end."""
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import functools
 import gc
 import importlib
+import json
 import os
 import pkgutil
 import sys
@@ -77,17 +79,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return None
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist groups the items by their marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the tests that read the documentation build on one worker (it is built once per
-    worker); record the interpreter-independent checks, and leave them out where another
-    Python of this run made them."""
-    readers = []
-    for item in items:
-        if "docs_build" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("docs-build"))
-            readers.append(item.nodeid)
-    config.stash[READ_THE_DOCS_BUILD] = readers
+    """Record the tests that read the documentation build and the interpreter-independent
+    checks, and leave those out where another Python of this run made them."""
+    config.stash[READ_THE_DOCS_BUILD] = [
+        item.nodeid for item in items if "docs_build" in getattr(item, "fixturenames", ())
+    ]
     config.stash[MARKED] = [
         (item.nodeid, marker.args[0])
         for item in items
@@ -138,16 +135,17 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def built_once(marker: Path, build: Callable[[], Path]) -> Path:
-    """The wheel ``build()`` made, by this process or by another worker of the run: the
-    first to take ``marker``'s lock builds and records it, the others wait and read it."""
+    """The file ``build()`` made (a wheel, the documentation's build record), by this process
+    or by another worker of the run: the first to take ``marker``'s lock builds and records
+    it, the others wait and read it."""
     marker.parent.mkdir(parents=True, exist_ok=True)
     with open(marker.with_name(marker.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if marker.exists():
             return Path(marker.read_text(encoding="utf-8"))
-        wheel = build()
-        marker.write_text(str(wheel), encoding="utf-8")
-        return wheel
+        built = build()
+        marker.write_text(str(built), encoding="utf-8")
+        return built
 
 
 @pytest.fixture(scope="session")
@@ -178,10 +176,19 @@ def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
 
 
 @pytest.fixture(scope="session")
-def docs_build(tmp_path_factory: pytest.TempPathFactory) -> DocsBuild:
-    """The documentation, built once per test run with warnings as errors and every
-    cross-reference resolved."""
-    return build_docs(tmp_path_factory.mktemp("docs"))
+def docs_build(wheelhouse: Path) -> DocsBuild:
+    """The documentation, built once per test run (by whichever xdist worker needs it first)
+    with warnings as errors and every cross-reference resolved."""
+    out = wheelhouse.parent / "docs-build"
+
+    def build() -> Path:
+        built = build_docs(out)
+        record = out / "build.json"
+        record.write_text(json.dumps(dataclasses.asdict(built), default=str), encoding="utf-8")
+        return record
+
+    record = json.loads(built_once(out / ".built", build).read_text(encoding="utf-8"))
+    return DocsBuild(Path(record.pop("html")), **record)
 
 
 @pytest.fixture(scope="module")
