@@ -2,7 +2,7 @@
 
 A :class:`Venv` is a fresh environment without pip, made by ``uv venv``. Its own
 site-packages receives what a test installs (with ``uv pip --python``, or with the running
-interpreter's pip through ``pip --python`` where pip itself is what a test checks), and a
+interpreter's pip, run by the venv's interpreter, where pip itself is what a test checks), and a
 ``.pth`` file makes the running environment's site-packages visible after it, so hookwire's
 runtime dependencies need no network. Everything a test asserts on (hookwire itself, plugin
 packages, hand-made ``*.dist-info`` folders) lives in the venv.
@@ -112,19 +112,25 @@ def uv() -> str:
 
 
 def build_wheel(source: Path, out_dir: Path) -> Path:
-    """Build a wheel of the project at ``source`` into ``out_dir`` (no network, no isolation)."""
+    """Build a wheel of the project at ``source`` into ``out_dir`` (no network, no isolation).
+
+    With ``uv build`` and this environment's build backend: the same wheel as ``pip wheel``
+    (what pip's behaviour is checked with is installed by pip elsewhere), at a quarter of the
+    CPU (0.3 s against 1.2 s a build).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     before = set(out_dir.glob("*.whl"))
     subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
+            uv(),
+            "build",
+            "--wheel",
             "--no-build-isolation",
+            "--offline",
             "--quiet",
-            "--wheel-dir",
+            "--python",
+            sys.executable,
+            "--out-dir",
             str(out_dir),
             str(source),
         ],
@@ -168,9 +174,13 @@ class Venv:
         return Path(out.stdout.strip())
 
     def pip(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run the running interpreter's pip against this venv."""
+        """Run the running interpreter's pip against this venv.
+
+        The venv's interpreter runs it (it sees pip through its ``.pth`` file), as
+        ``pip --python`` would after starting pip a first time only to start it again.
+        """
         return subprocess.run(
-            [sys.executable, "-m", "pip", "--python", str(self.python), *args],
+            [str(self.python), "-m", "pip", *args],
             check=check,
             capture_output=True,
             text=True,
