@@ -460,6 +460,17 @@ def _plausible(
     # Per folder: its distribution and version, and the (name, value) pairs its file declares
     # under each of the two groups, parsed once however many records it has.
     declared: dict[str, tuple[str, str, Pairs]] = {}
+    # What each read folder's entries say its file holds, section by section, for the check
+    # of _verbatim() (a folder with a name offered twice is parsed instead).
+    expected: dict[object, dict[object, list[tuple[Any, Any]]]] = {}
+    if any(raw is not None for raw in contents.values()):
+        shadowed = {item[5] for item in data["shadowed"]}
+        for field in ("entry_points", "declarations"):
+            for item in data[field]:
+                where = item[5]
+                if contents.get(where) is not None and where not in shadowed:
+                    by_group = expected.setdefault(where, {})
+                    by_group.setdefault(item[2], []).append((item[0], item[1]))
     new = tuple.__new__
     checked: list[tuple[EntryPointRecord, ...]] = []
     for field in ("entry_points", "shadowed", "declarations"):
@@ -476,10 +487,21 @@ def _plausible(
                 if raw is None:
                     known = declared[where] = (distribution, version, unread)
                 else:
-                    plugins, declarations, _ = parse_entry_point_sections(
-                        raw.decode("utf-8"), group, listens
-                    )
-                    pairs: Pairs = {group: set(plugins), listens: set(declarations)}
+                    text = raw.decode("utf-8")
+                    sections = expected.get(where)
+                    if (
+                        sections is not None
+                        and all(section in (group, listens) for section in sections)
+                        and _verbatim(text, sections)
+                    ):
+                        # Checked strings, as read back from the cache.
+                        pairs: Pairs = {
+                            group: set(sections.get(group, ())),
+                            listens: set(sections.get(listens, ())),
+                        }
+                    else:
+                        plugins, declarations, _ = parse_entry_point_sections(text, group, listens)
+                        pairs = {group: set(plugins), listens: set(declarations)}
                     known = declared[where] = (distribution, version, pairs)
             if distribution != known[0] or version != known[1]:
                 return None
@@ -495,6 +517,46 @@ def _plausible(
             records.append(new(EntryPointRecord, item))  # the six fields unpacked above
         checked.append(tuple(records))
     return tuple(checked)
+
+
+def _verbatim(text: str, sections: dict[object, list[tuple[Any, Any]]]) -> bool:
+    """Whether ``text`` holds, for each section, its header line and then exactly these
+    ``name = value`` lines, one after the other, as installers write them: then parsing
+    ``text`` gives every one of those pairs under that section, and the parse is spared.
+
+    Only lines the parser reads as an entry and nothing else qualify (``False`` otherwise,
+    and the file is parsed): strings, a section name the header gives back unchanged,
+    names without ``=``, neither one padded nor empty, printable (no line break of any
+    kind), and no name a comment or a header could start with.
+    """
+    haystack = "\n" + text + "\n"
+    for section, pairs in sections.items():
+        if (
+            section.__class__ is not str
+            or not section.isprintable()
+            or section.strip("[]").strip() != section
+        ):
+            return False
+        lines = [f"\n[{section}]"]
+        for name, value in pairs:
+            if name.__class__ is not str or value.__class__ is not str:
+                return False
+            line = f"{name} = {value}"
+            if (
+                not name
+                or not value
+                or "=" in name
+                or name[0] in "#;["
+                or name.strip() != name
+                or value.strip() != value
+                or not line.isprintable()
+            ):
+                return False
+            lines.append(line)
+        lines.append("")
+        if "\n".join(lines) not in haystack:
+            return False
+    return True
 
 
 def declared_in(group: str, record: EntryPointRecord) -> str | None:
