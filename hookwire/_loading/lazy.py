@@ -82,7 +82,12 @@ def attach_declarations(
     # Hundreds of plugins declare the same few signals: each value is parsed once.
     signal_names: dict[str, str | None] = {}
     for entry in declarations:
-        owner = _owner(entry, by_origin)
+        # The usual case inline (a plugin name without dots, and a label without them
+        # either), once for every declaration installed: see _owner() for the others.
+        head, dot_found, tail = entry.name.partition(".")
+        owner = by_origin.get((entry.dist_path, normalize_name(head))) if dot_found else None
+        if owner is None or owner.distribution != entry.distribution or "." in tail:
+            owner = _owner(entry, by_origin)
         if owner is None:
             problems.append(
                 f"distribution {entry.distribution} {entry.version}: declaration "
