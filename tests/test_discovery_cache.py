@@ -89,6 +89,66 @@ def test_an_entry_points_file_rewritten_in_place_invalidates_the_cache(site: Pat
     assert names(site) == (["renamed"], False)
 
 
+def test_an_entry_points_file_rewritten_with_the_same_bytes_stays_cached(
+    site: Path,
+) -> None:
+    names(site)
+    entry_points = site / "first-1.0.dist-info" / "entry_points.txt"
+    entry_points.write_bytes(entry_points.read_bytes())  # a new time, the same bytes
+    assert names(site) == (["first"], True)
+
+
+def test_an_entry_points_file_changed_in_place_with_its_old_time_is_seen(site: Path) -> None:
+    names(site)
+    entry_points = site / "first-1.0.dist-info" / "entry_points.txt"
+    times = entry_points.stat()
+    # An archive tool restoring a different file with the times of the one it replaces.
+    entry_points.write_text(f"[{GROUP}]\nfirst = first_mod\nsecond = first_mod\n", encoding="utf-8")
+    os.utime(entry_points, ns=(times.st_atime_ns, times.st_mtime_ns))
+    os.utime(site, ns=(site.stat().st_mtime_ns,) * 2)
+    assert names(site) == (["first", "second"], False)
+
+
+def test_a_metadata_file_rewritten_in_place_invalidates_the_cache(site: Path) -> None:
+    assert discover(GROUP, path=[str(site)]).entry_points[0].version == "1.0"
+    names(site)
+    metadata = site / "first-1.0.dist-info" / "METADATA"
+    metadata.write_text("Metadata-Version: 2.1\nName: first\nVersion: 1.1\n", encoding="utf-8")
+    os.utime(site, ns=(site.stat().st_mtime_ns,) * 2)
+    result = discover(GROUP, path=[str(site)])
+    assert not result.from_cache
+    assert result.entry_points[0].version == "1.1"
+
+
+def test_a_cache_whose_copy_of_an_entry_points_file_was_forged_is_a_miss(site: Path) -> None:
+    names(site)
+    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    # The copy and the entries agree with each other, not with the file on disk.
+    payload["read"] = [
+        (folder, mtime, metadata, f"[{GROUP}]\nfirst = os:system\n".encode())
+        for folder, mtime, metadata, _ in payload["read"]
+    ]
+    name, _, *rest = payload["entry_points"][0]
+    payload["entry_points"] = [(name, "os:system", *rest)]
+    write_payload(payload)
+    result = discover(GROUP, path=[str(site)])
+    assert not result.from_cache
+    assert [record.value for record in result.entry_points] == ["first_mod"]
+
+
+@pytest.mark.parametrize("copy", [None, "a string", b""])
+def test_a_cache_whose_copy_of_an_entry_points_file_has_the_wrong_type_is_a_miss(
+    site: Path, copy: object
+) -> None:
+    names(site)
+    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    payload["read"] = [
+        (folder, mtime, metadata, copy) for folder, mtime, metadata, _ in payload["read"]
+    ]
+    write_payload(payload)
+    assert names(site) == (["first"], False)
+
+
 def test_an_egg_info_offering_nothing_that_gains_an_entry_point_in_place_is_seen(
     site: Path,
 ) -> None:

@@ -8,14 +8,16 @@ The user-facing description is ``docs/concepts/discovery-cache.md``.
 **What the key holds.** Everything that decides the answer: the interpreter
 (``sys.executable``, implementation and version) and hookwire's version, the group, the search
 path, and the modification time in integer nanoseconds of each search-path entry (installing,
-upgrading or uninstalling adds or removes a folder there), of each metadata folder the answer
-came from by its ``entry_points.txt`` and ``METADATA`` (a ``*.dist-info`` folder holds nothing
-else discovery reads; one read through ``PKG-INFO`` is watched with the folder itself),
+upgrading or uninstalling adds or removes a folder there), of the ``METADATA`` of each
+metadata folder the answer came from, with the bytes of its ``entry_points.txt``, compared with
+the file at look-up (a ``*.dist-info`` folder holds nothing else discovery reads; one read
+through ``PKG-INFO`` is watched with the folder itself),
 and of every ``*.egg-info`` folder on the search path with its ``entry_points.txt`` (build
 tools rewrite those in place: ``setup.py egg_info``, legacy editable installs). A ``.pth``
 file or a ``sys.path`` entry added at run time changes the search path itself. A hit costs one
 ``stat`` per key entry plus reading one small file and the ``entry_points.txt`` of each plugin
-(the loader's: of each eager plugin; a lazy plugin's is read when it is activated).
+(the loader's: of each eager plugin; a lazy plugin's is checked by its modification time and
+read when it is activated).
 
 **Never a stale answer.** A result is only written when every mtime in its key is older, by a
 margin that covers the coarsest file-system clock (2 s), than a timestamp the cache's file
@@ -72,7 +74,7 @@ __all__ = [
     "lookup",
 ]
 
-FORMAT = 5
+FORMAT = 6
 ENV_CACHE_DIR = "HOOKWIRE_CACHE_DIR"
 ENV_NO_CACHE = "HOOKWIRE_NO_CACHE"
 MAGIC = b"hookwire-discovery-cache\n"
@@ -278,12 +280,35 @@ def _mtime_ns(path: str) -> int | None:
         return None
 
 
+def _bytes_and_mtime(path: str) -> tuple[bytes | None, int | None]:
+    """The bytes of the file ``path`` and its modification time taken after reading them
+    (``(None, None)`` when it is absent or no regular file): a change made while reading gives
+    a time too recent for :meth:`PendingWrite.commit` to write a cache."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except (OSError, ValueError):
+        return None, None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        status = os.fstat(fd)
+    except OSError:
+        return None, None
+    finally:
+        os.close(fd)
+    if not S_ISREG(status.st_mode):
+        return None, None
+    return b"".join(chunks), status.st_mtime_ns
+
+
 def _path_key(search_path: list[str]) -> list[tuple[str, int | None]]:
     return [(entry, _mtime_ns(entry)) for entry in search_path]
 
 
-def _metadata_files(result: DiscoveryResult) -> tuple[list[str], list[str]]:
-    """``(files to stat, metadata folders whose entry_points.txt is read)`` for the key.
+def _metadata_files(result: DiscoveryResult) -> tuple[list[str], list[tuple[str, bool]]]:
+    """``(files to stat, (metadata folder, whether its METADATA is watched with it))`` for the
+    key: the ``entry_points.txt`` of each such folder is read, its ``METADATA`` stat'ed.
 
     A ``*.dist-info`` folder's contents are its files: what discovery reads from it changes
     only when its ``entry_points.txt`` or ``METADATA`` changes, and each of those is watched
@@ -292,14 +317,13 @@ def _metadata_files(result: DiscoveryResult) -> tuple[list[str], list[str]]:
     ``PKG-INFO`` is watched as well: a ``METADATA`` appearing there changes only the folder.
     """
     files: list[str] = []
-    read: list[str] = []
+    read: list[tuple[str, bool]] = []
     for folder in sorted(set(result.sources)):
-        read.append(folder)
-        metadata = os.path.join(folder, "METADATA")
-        if os.path.exists(metadata):
-            files.append(metadata)
+        if os.path.exists(os.path.join(folder, "METADATA")):
+            read.append((folder, True))
         else:
             # PKG-INFO is read only without METADATA: watched then alone, with the folder.
+            read.append((folder, False))
             files.append(folder)
             files.append(os.path.join(folder, "PKG-INFO"))
     for folder in sorted(set(result.watched) - set(result.sources)):
@@ -377,11 +401,18 @@ def _checked(
     # the file's modification time comes from the descriptor it is read through. (Written
     # out: a function call per plugin at every start.)
     contents: dict[str, bytes | None] = {}
-    open_, fstat, read, close = os.open, os.fstat, os.read, os.close
-    for source, mtime in data["read"]:
-        if source.__class__ is not str:
+    open_, read, close = os.open, os.read, os.close
+    sep = os.sep
+    for source, mtime, metadata_mtime, expected in data["read"]:
+        if source.__class__ is not str or expected.__class__ is not bytes:
             return None
-        path = source + os.sep + "entry_points.txt"
+        if metadata_mtime is not None:
+            try:
+                if stat(source + sep + "METADATA").st_mtime_ns != metadata_mtime:
+                    return None
+            except (OSError, ValueError):
+                return None
+        path = source + sep + "entry_points.txt"
         if source in deferred:
             try:
                 if stat(path).st_mtime_ns != mtime:
@@ -390,21 +421,21 @@ def _checked(
                 return None
             contents[source] = None
             continue
+        # Compared with what the scan read, byte for byte: the same bytes give the same
+        # entries whatever the file's times say, and no fstat is needed (one system call a
+        # plugin fewer). A byte more is asked for, so a longer file never compares equal.
         try:
             fd = open_(path, _READ_FLAGS)
         except (OSError, ValueError):
             return None
         try:
-            status = fstat(fd)
-            if status.st_mtime_ns != mtime:
-                return None
-            content = read(fd, status.st_size + 1)
-            if len(content) > status.st_size or not S_ISREG(status.st_mode):
-                return None  # grew meanwhile, or no regular file: read afresh
+            content = read(fd, len(expected) + 1)
         except OSError:
             return None
         finally:
             close(fd)
+        if content != expected:
+            return None
         contents[source] = content
     sources = tuple(_text(source) for source in data["sources"])
     watched = set(contents)
@@ -624,15 +655,27 @@ class PendingWrite:
         try:
             files, read = _metadata_files(result)
             file_key = [(name, _mtime_ns(name)) for name in files]
-            read_key = [
-                (folder, _mtime_ns(os.path.join(folder, "entry_points.txt"))) for folder in read
-            ]
+            # (folder, entry_points.txt's mtime, METADATA's or None when PKG-INFO is read,
+            # entry_points.txt's bytes): a folder's paths are built at look-up, not stored.
+            read_key: list[tuple[str, int | None, int | None, bytes | None]] = []
             newest = [mtime for _, mtime in self.key if mtime is not None]
-            newest += [mtime for _, mtime in file_key + read_key if mtime is not None]
+            newest += [mtime for _, mtime in file_key if mtime is not None]
+            for folder, metadata in read:
+                content, mtime = _bytes_and_mtime(os.path.join(folder, "entry_points.txt"))
+                metadata_mtime = _mtime_ns(os.path.join(folder, "METADATA")) if metadata else None
+                read_key.append((folder, mtime, metadata_mtime, content))
+                newest += [time for time in (mtime, metadata_mtime) if time is not None]
             if any(mtime >= self._started_ns - SETTLE_NS for mtime in newest):
                 # Changed too recently: an unchanged mtime could not prove freshness later.
                 self.discard()
                 return False
+            # Equal strings written as one object: marshal stores the others as references,
+            # and a warm start decodes hundreds of identical declaration values once.
+            same: dict[str | None, str | None] = {}
+
+            def rows(records: tuple[EntryPointRecord, ...]) -> list[tuple[str | None, ...]]:
+                return [_record_to_tuple(record, same) for record in records]
+
             payload = marshal.dumps(
                 {
                     "format": FORMAT,
@@ -641,12 +684,12 @@ class PendingWrite:
                     "path": self.key,
                     "files": file_key,
                     "read": read_key,
-                    "entry_points": [_record_to_tuple(record) for record in result.entry_points],
+                    "entry_points": rows(result.entry_points),
                     "problems": [_problem_to_tuple(problem) for problem in result.problems],
                     "sources": list(result.sources),
                     "watched": list(result.watched),
-                    "shadowed": [_record_to_tuple(record) for record in result.shadowed],
-                    "declarations": [_record_to_tuple(record) for record in result.declarations],
+                    "shadowed": rows(result.shadowed),
+                    "declarations": rows(result.declarations),
                 }
             )
             data = MAGIC + len(payload).to_bytes(_LENGTH_BYTES, "little") + payload
@@ -730,15 +773,11 @@ def _optional_text(value: object) -> str | None:
     return None if value is None else _text(value)
 
 
-def _record_to_tuple(record: EntryPointRecord) -> tuple[str | None, ...]:
-    return (
-        record.name,
-        record.value,
-        record.group,
-        record.distribution,
-        record.version,
-        record.dist_path,
-    )
+def _record_to_tuple(
+    record: EntryPointRecord, same: dict[str | None, str | None]
+) -> tuple[str | None, ...]:
+    # Each field as the first equal string seen (``same``), for marshal's references.
+    return tuple(same.setdefault(field, field) for field in record)
 
 
 def _problem_to_tuple(problem: PluginError) -> tuple[Any, ...]:
