@@ -89,6 +89,66 @@ def test_an_entry_points_file_rewritten_in_place_invalidates_the_cache(site: Pat
     assert names(site) == (["renamed"], False)
 
 
+def test_an_entry_points_file_rewritten_with_the_same_bytes_stays_cached(
+    site: Path,
+) -> None:
+    names(site)
+    entry_points = site / "first-1.0.dist-info" / "entry_points.txt"
+    entry_points.write_bytes(entry_points.read_bytes())  # a new time, the same bytes
+    assert names(site) == (["first"], True)
+
+
+def test_an_entry_points_file_changed_in_place_with_its_old_time_is_seen(site: Path) -> None:
+    names(site)
+    entry_points = site / "first-1.0.dist-info" / "entry_points.txt"
+    times = entry_points.stat()
+    # An archive tool restoring a different file with the times of the one it replaces.
+    entry_points.write_text(f"[{GROUP}]\nfirst = first_mod\nsecond = first_mod\n", encoding="utf-8")
+    os.utime(entry_points, ns=(times.st_atime_ns, times.st_mtime_ns))
+    os.utime(site, ns=(site.stat().st_mtime_ns,) * 2)
+    assert names(site) == (["first", "second"], False)
+
+
+def test_a_metadata_file_rewritten_in_place_invalidates_the_cache(site: Path) -> None:
+    assert discover(GROUP, path=[str(site)]).entry_points[0].version == "1.0"
+    names(site)
+    metadata = site / "first-1.0.dist-info" / "METADATA"
+    metadata.write_text("Metadata-Version: 2.1\nName: first\nVersion: 1.1\n", encoding="utf-8")
+    os.utime(site, ns=(site.stat().st_mtime_ns,) * 2)
+    result = discover(GROUP, path=[str(site)])
+    assert not result.from_cache
+    assert result.entry_points[0].version == "1.1"
+
+
+def test_a_cache_whose_copy_of_an_entry_points_file_was_forged_is_a_miss(site: Path) -> None:
+    names(site)
+    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    # The copy and the entries agree with each other, not with the file on disk.
+    payload["read"] = [
+        (folder, mtime, metadata, f"[{GROUP}]\nfirst = os:system\n".encode())
+        for folder, mtime, metadata, _ in payload["read"]
+    ]
+    name, _, *rest = payload["entry_points"][0]
+    payload["entry_points"] = [(name, "os:system", *rest)]
+    write_payload(payload)
+    result = discover(GROUP, path=[str(site)])
+    assert not result.from_cache
+    assert [record.value for record in result.entry_points] == ["first_mod"]
+
+
+@pytest.mark.parametrize("copy", [None, "a string", b""])
+def test_a_cache_whose_copy_of_an_entry_points_file_has_the_wrong_type_is_a_miss(
+    site: Path, copy: object
+) -> None:
+    names(site)
+    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    payload["read"] = [
+        (folder, mtime, metadata, copy) for folder, mtime, metadata, _ in payload["read"]
+    ]
+    write_payload(payload)
+    assert names(site) == (["first"], False)
+
+
 def test_an_egg_info_offering_nothing_that_gains_an_entry_point_in_place_is_seen(
     site: Path,
 ) -> None:
@@ -656,3 +716,105 @@ def test_every_change_to_the_environment_is_seen_on_the_next_run_with_the_cache_
     write_dist_info(runtime_site, "shop-late", entry_points={GROUP_SHOP: {"late": "shop_late"}})
     seen(["extra", "hatch", "late", "legacy"], MATRIX_EXTRA_PATH=str(runtime_site))
     seen(["extra", "hatch", "legacy"])  # and gone again without it
+
+
+def test_a_lazy_plugin_s_forged_entry_is_checked_before_its_first_send_imports_it(
+    site: Path, tmp_path: Path
+) -> None:
+    """The loader's look-up leaves lazy plugins' entry_points.txt unread; the entry is checked
+    against it when the plugin is activated, and a forged one is never imported."""
+    from hookwire._loading.config import LoadConfig
+    from hookwire._loading.loader import Loader
+    from hookwire._loading.registry import PluginState
+
+    marker = tmp_path / "imported"
+    (site / "forged_host.py").write_text(
+        "from hookwire import Signal\nping = Signal(name='ping')\n", encoding="utf-8"
+    )
+    write_dist_info(
+        site,
+        "sleeper",
+        entry_points={
+            GROUP: {"sleeper": "sleeper_mod"},
+            f"{GROUP}.listens": {"sleeper.ping": "forged_host:ping"},
+        },
+        modules={
+            "sleeper_mod.py": "",
+            "intruder_module.py": f"open({str(marker)!r}, 'w').close()\n",
+        },
+    )
+    age(site)
+    assert names(site) == (["first", "sleeper"], False)
+    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    payload["entry_points"] = [
+        (name, "intruder_module" if name == "sleeper" else value, *rest)
+        for name, value, *rest in payload["entry_points"]
+    ]
+    write_payload(payload)
+    sys.path.insert(0, str(site))
+    try:
+        import forged_host
+
+        ping = forged_host.ping
+        loader = Loader(
+            GROUP, path=[str(site)], config=LoadConfig(), signals={ping.qualified_name: ping}
+        )
+        registry = loader.load()
+        sleeper = registry["sleeper"]
+        assert sleeper.state is PluginState.DECLARED  # answered by the cache, not read
+        ping.send(None)
+        assert sleeper.state is PluginState.FAILED
+        assert sleeper.error is not None
+        assert "'sleeper = intruder_module' comes from the discovery cache" in sleeper.error
+        assert f"does not declare it under [{GROUP}]" in sleeper.error
+        assert not marker.exists()
+        assert not cache_file().exists()  # the next start reads the distributions
+        loader.unload()
+    finally:
+        sys.path.remove(str(site))
+        for module in ("forged_host", "intruder_module", "sleeper_mod", "first_mod"):
+            sys.modules.pop(module, None)
+    assert names(site) == (["first", "sleeper"], False)
+    result = discover(GROUP, path=[str(site)])
+    assert [record.value for record in result.entry_points] == ["first_mod", "sleeper_mod"]
+
+
+def test_a_lazy_plugin_s_true_entry_from_the_cache_activates(site: Path) -> None:
+    from hookwire._loading.config import LoadConfig
+    from hookwire._loading.loader import Loader
+    from hookwire._loading.registry import PluginState
+
+    (site / "true_host.py").write_text(
+        "from hookwire import Signal\nping = Signal(name='ping')\n", encoding="utf-8"
+    )
+    write_dist_info(
+        site,
+        "napper",
+        entry_points={
+            GROUP: {"napper": "napper_mod"},
+            f"{GROUP}.listens": {"napper.ping": "true_host:ping"},
+        },
+        modules={"napper_mod.py": ""},
+    )
+    age(site)
+    names(site)
+    sys.path.insert(0, str(site))
+    try:
+        import true_host
+
+        ping = true_host.ping
+        loader = Loader(
+            GROUP, path=[str(site)], config=LoadConfig(), signals={ping.qualified_name: ping}
+        )
+        registry = loader.load()
+        assert discover(GROUP, path=[str(site)]).from_cache
+        napper = registry["napper"]
+        assert napper.state is PluginState.DECLARED
+        ping.send(None)
+        assert napper.state is PluginState.READY, napper.error
+        assert cache_file().exists()
+        loader.unload()
+    finally:
+        sys.path.remove(str(site))
+        for module in ("true_host", "napper_mod", "first_mod"):
+            sys.modules.pop(module, None)

@@ -272,6 +272,54 @@ def test_plugins_info_and_check_on_200_plugins_describe_no_receiver_of_another_p
     assert counted_descriptions[0] <= 5 * 200
 
 
+def test_a_plugin_s_receivers_ask_only_the_signals_it_connected_to_however_many_exist(
+    fake_plugins: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PluginRecord.receivers()`` (asked once a plugin by ``plugins list``) asks the signals
+    its loading connected to and those holding receivers connected outside any plugin,
+    never every signal of the process: 300 more signals, each with a receiver connected by a
+    plugin of its own, change nothing for the others. (Asking every signal made listing
+    200 plugins ask 200 x every signal, plugins times signals.)"""
+    from hookwire import Signal
+    from hookwire._dispatch.table import ReceiverTable, unscoped_tables
+    from hookwire._loading.registry import PluginRecord as Record
+
+    registry = _load_200_plugins(fake_plugins)
+    asked: list[ReceiverTable] = []
+    registrations_of = ReceiverTable.registrations_of
+
+    def counting(table: ReceiverTable, plugin: str) -> Any:
+        asked.append(table)
+        return registrations_of(table, plugin)
+
+    monkeypatch.setattr(ReceiverTable, "registrations_of", counting)
+
+    def asks() -> int:
+        asked.clear()
+        counts = [len(record.receivers()) for record in registry]
+        assert counts == [4] * 200
+        return len(asked)
+
+    before = asks()
+    # Its two signals, and the few that hold receivers connected outside any plugin.
+    assert before <= 200 * (2 + len(unscoped_tables()))
+
+    others = [Signal(name=f"other_{index}") for index in range(300)]
+    owners = []
+    for index, signal in enumerate(others):
+        owner = Record(f"other-owner-{index}")
+        with owner.connecting("ready"):
+            signal.connect(_other_receiver, dispatch_uid=f"other-{index}")
+        owners.append(owner)
+    assert asks() == before
+    for owner in owners:
+        owner.undo_all()
+
+
+def _other_receiver(sender: object, **kwargs: object) -> None:
+    pass
+
+
 class _CountingClaims(dict[str, object]):
     """The module claims, counting the entries walked."""
 

@@ -27,22 +27,26 @@ __all__ = [
     "withdraw_activation",
 ]
 
-#: table -> {token: activate}; read without a lock by plan_for, written under _lock, where
-#: each table's dict is replaced, never changed in place: a reader iterating one is never
-#: disturbed. Tokens identify what is waiting (a plugin's record) for withdrawal.
+#: table -> {token: activate}; read without a lock by plan_for (membership only) and by
+#: run_waiting (a copy of a table's activations, taken in one step), written under _lock in
+#: place: withdrawing one plugin's activation costs that plugin, not every plugin still
+#: waiting for the same signal. Tokens identify what is waiting (a plugin's record).
 waiting: dict[ReceiverTable, dict[object, Callable[[], None]]] = {}
 _lock = threading.Lock()
 
 
 def file_activations(table: ReceiverTable, hooks: Mapping[object, Callable[[], None]]) -> None:
     """Make the next send through ``table`` call each of ``hooks`` (token -> activate) first,
-    until withdrawn. Filed all at once: the table's dict is copied once, not once a plugin.
+    until withdrawn.
 
     The table's stored plans are dropped, so a plan built before cannot serve that send.
     """
     with _lock:
         before = waiting.get(table)
-        waiting[table] = {**(before or {}), **hooks}
+        if before is None:
+            waiting[table] = dict(hooks)
+        else:
+            before.update(hooks)
     # A table already waiting has stored no plan since it began to (plan_for stores none
     # while anything waits), so its plans need dropping only the first time.
     if before is None:
@@ -54,13 +58,14 @@ def withdraw_activation(table: ReceiverTable, *tokens: object) -> None:
     plans built while they were waiting, which may lack what an activation connected."""
     with _lock:
         hooks = waiting.get(table)
-        if hooks is None or not any(token in hooks for token in tokens):
+        if hooks is None:
             return
-        gone = set(tokens)
-        rest = {key: hook for key, hook in hooks.items() if key not in gone}
-        if rest:
-            waiting[table] = rest
-        else:
+        gone = [token for token in tokens if token in hooks]
+        if not gone:
+            return
+        for token in gone:
+            del hooks[token]
+        if not hooks:
             del waiting[table]
     table.invalidate_plans()
 
@@ -76,7 +81,9 @@ def run_waiting(table: ReceiverTable) -> None:
     if not hooks:
         return
     failure: Exception | None = None
-    for activate in hooks.values():
+    # A copy (one C call, which no other thread interrupts): the activations withdraw
+    # themselves from the dict while this runs them.
+    for activate in tuple(hooks.values()):
         try:
             activate()
         except Exception as error:

@@ -45,7 +45,14 @@ from .receivers import (
     warn_dies_at_once,
 )
 from .recursion import calls_receivers, forwards_sends
-from .table import ReceiverTable, SenderPlan, receivers_of_entries, receivers_of_plan
+from .table import (
+    ReceiverTable,
+    SenderPlan,
+    note_unscoped,
+    receivers_of_entries,
+    receivers_of_plan,
+    unscoped_tables,
+)
 
 if TYPE_CHECKING:
     from .introspection import ReceiverInfo
@@ -79,7 +86,8 @@ def disconnect_module_receivers(claimant: object) -> int:
         module = getattr(live_receiver(reg), "__module__", None)
         return isinstance(module, str) and module_claimant(module) is claimant
 
-    return sum(signal._table.remove_unowned(claimed) for signal in all_signals())
+    # Only tables that ever had a registration outside any scope can hold one.
+    return sum(table.remove_unowned(claimed) for table in unscoped_tables())
 
 
 def _creator_module(signal: object) -> str | None:
@@ -163,6 +171,7 @@ class Signal:
         accepted = None if contract is None else tuple(contract.accepted)
         self._accepted = accepted[0] if accepted is not None and len(accepted) == 1 else accepted
         self._table = table = ReceiverTable()
+        table.owner = weakref.ref(self)
         self.lock = table.lock
         # The table empties this dict in place and never replaces it, so it can be kept here
         # and read with one attribute lookup at every send.
@@ -283,13 +292,19 @@ class Signal:
             target = lazy.lookup(sender)
             if lazy.is_missing(target):
                 key = table.connect_pending(receiver, sender, weak, dispatch_uid, scope)
-                if key is not None and scope is not None:
-                    scope.record(table, key)
+                if key is not None:
+                    if scope is not None:
+                        scope.record(table, key)
+                    elif not table.unscoped:
+                        note_unscoped(table)
                 return
             sender = target
         key = table.connect(receiver, sender, weak, dispatch_uid, scope)
-        if key is not None and scope is not None:
-            scope.record(table, key)
+        if key is not None:
+            if scope is not None:
+                scope.record(table, key)
+            elif not table.unscoped:
+                note_unscoped(table)
 
     def disconnect(
         self,

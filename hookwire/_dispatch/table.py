@@ -262,6 +262,26 @@ def _on_dead_callback(table_ref: weakref.ref[ReceiverTable]) -> Callable[[Any], 
     return on_dead
 
 
+def _no_owner() -> None:
+    return None
+
+
+_unscoped_tables: weakref.WeakSet[ReceiverTable] = weakref.WeakSet()
+
+
+def note_unscoped(table: ReceiverTable) -> None:
+    """Mark ``table`` as holding (or having held) a registration made outside any plugin
+    scope; the connect path calls it only while the mark is not set yet."""
+    table.unscoped = True
+    _unscoped_tables.add(table)
+
+
+def unscoped_tables() -> list[ReceiverTable]:
+    """Every live table that ever held a registration connected outside any plugin scope
+    (the host's own receivers, and those a plugin's modules connected outside loading)."""
+    return list(_unscoped_tables)
+
+
 class ReceiverTable:
     """Registrations (in connect order), pending lazy connections, the lock and the plans.
 
@@ -282,7 +302,9 @@ class ReceiverTable:
         "_registrations",
         "_version",
         "lock",
+        "owner",
         "plans",
+        "unscoped",
     )
 
     def __init__(self) -> None:
@@ -301,6 +323,14 @@ class ReceiverTable:
         self._by_sender: tuple[int, _SenderIndex] | None = None
         # Keys of the plans of senders without receivers of their own (at most _PLAN_LIMIT).
         self._anonymous: list[int] = []
+        #: The signal whose table this is (a weak reference, set by the signal), so what a
+        #: plugin scope recorded leads back to the signals it connected to.
+        self.owner: Callable[[], Any] = _no_owner
+        #: Whether a registration was ever connected here outside any plugin scope (set once,
+        #: with the table added to :func:`unscoped_tables`): only such tables can hold
+        #: receivers a plugin owns by its modules, so inspection asks only them and the
+        #: tables the plugin's own scopes recorded.
+        self.unscoped = False
 
     # -- writing (always under the lock) ----------------------------------------------------
 

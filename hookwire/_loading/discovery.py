@@ -113,12 +113,17 @@ def discover(
     distributions: Iterable[Distribution] | None = None,
     use_cache: bool = True,
     report: bool = True,
+    defer_lazy: bool = False,
 ) -> DiscoveryResult:
     """Every entry point of ``group``, read one distribution at a time.
 
     ``path`` replaces :func:`default_search_path`; ``distributions`` reads exactly those
     objects instead of searching (the cache is not used then). Otherwise the on-disk cache of
     :mod:`hookwire._loading.discovery_cache` answers when nothing on the search path changed.
+
+    ``defer_lazy`` lets a cached answer leave the entries of lazy plugins' distributions
+    unchecked against their files (see :func:`.discovery_cache.lookup`): for a caller that
+    checks each entry it imports, as the loader does.
 
     Never raises for bad metadata: every problem is in the result's ``problems``, and logged
     unless ``report`` is false (the loader reports them itself, once, knowing which plugins
@@ -128,18 +133,20 @@ def discover(
         result = scan_distributions(group, distributions)
     else:
         search_path = default_search_path() if path is None else list(path)
-        result = _discover_on_path(group, search_path, use_cache=use_cache)
+        result = _discover_on_path(group, search_path, use_cache=use_cache, defer_lazy=defer_lazy)
     if report:
         log_problems(result.problems)
     return result
 
 
-def _discover_on_path(group: str, search_path: list[str], *, use_cache: bool) -> DiscoveryResult:
+def _discover_on_path(
+    group: str, search_path: list[str], *, use_cache: bool, defer_lazy: bool
+) -> DiscoveryResult:
     from . import discovery_cache
 
     if not use_cache or not discovery_cache.enabled():
         return _scan_path(group, search_path)
-    cached = discovery_cache.lookup(group, search_path)
+    cached = discovery_cache.lookup(group, search_path, defer_lazy=defer_lazy)
     if cached is not None:
         return cached
     pending = discovery_cache.begin(group, search_path)

@@ -8,12 +8,16 @@ The user-facing description is ``docs/concepts/discovery-cache.md``.
 **What the key holds.** Everything that decides the answer: the interpreter
 (``sys.executable``, implementation and version) and hookwire's version, the group, the search
 path, and the modification time in integer nanoseconds of each search-path entry (installing,
-upgrading or uninstalling adds or removes a folder there), of each metadata folder the answer
-came from with its ``entry_points.txt`` and ``METADATA`` / ``PKG-INFO`` (rewritten in place),
+upgrading or uninstalling adds or removes a folder there), of the ``METADATA`` of each
+metadata folder the answer came from, with the bytes of its ``entry_points.txt``, compared with
+the file at look-up (a ``*.dist-info`` folder holds nothing else discovery reads; one read
+through ``PKG-INFO`` is watched with the folder itself),
 and of every ``*.egg-info`` folder on the search path with its ``entry_points.txt`` (build
 tools rewrite those in place: ``setup.py egg_info``, legacy editable installs). A ``.pth``
 file or a ``sys.path`` entry added at run time changes the search path itself. A hit costs one
-``stat`` per key entry plus reading one small file and the ``entry_points.txt`` of each plugin.
+``stat`` per key entry plus reading one small file and the ``entry_points.txt`` of each plugin
+(the loader's: of each eager plugin; a lazy plugin's is checked by its modification time and
+read when it is activated).
 
 **Never a stale answer.** A result is only written when every mtime in its key is older, by a
 margin that covers the coarsest file-system clock (2 s), than a timestamp the cache's file
@@ -30,7 +34,9 @@ O_NOFOLLOW`` and mode 0600, then moved into place. Every entry read back is chec
 what discovery may return: its metadata folder must be one the key watches, directly in a
 search-path entry, one distribution per folder, and its ``name = value`` line must be in that
 folder's ``entry_points.txt`` under the group (a lazy plugin's declaration under the
-declarations group, ``<group>.listens``). A cache that fails any check is a miss.
+declarations group, ``<group>.listens``). A cache that fails any check is a miss. The loader's
+look-up leaves that last check of lazy plugins' entries to their activation
+(:func:`declared_in`, before the import).
 
 Why :mod:`marshal` and no :mod:`json` or :mod:`pathlib`: a warm start should cost a few
 ``stat`` calls, and those two modules alone cost more to import than the whole look-up.
@@ -46,6 +52,7 @@ import os
 import stat
 import sys
 import threading
+from stat import S_ISREG
 from typing import Any
 
 from ..exceptions import DiscoveryError, DuplicatePluginError, PluginError
@@ -56,9 +63,18 @@ from .records import (
     parse_entry_point_sections,
 )
 
-__all__ = ["PendingWrite", "begin", "cache_dir", "cache_file", "enabled", "lookup"]
+__all__ = [
+    "PendingWrite",
+    "begin",
+    "cache_dir",
+    "cache_file",
+    "declared_in",
+    "enabled",
+    "forget",
+    "lookup",
+]
 
-FORMAT = 4
+FORMAT = 6
 ENV_CACHE_DIR = "HOOKWIRE_CACHE_DIR"
 ENV_NO_CACHE = "HOOKWIRE_NO_CACHE"
 MAGIC = b"hookwire-discovery-cache\n"
@@ -74,6 +90,8 @@ _DIR_FD = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
+# Non-blocking: a FIFO planted where a metadata file should be must not hang discovery.
+_READ_FLAGS = os.O_RDONLY | _O_CLOEXEC | getattr(os, "O_NONBLOCK", 0)
 
 _reported: set[tuple[str, str]] = set()
 _reported_lock = threading.Lock()
@@ -262,25 +280,56 @@ def _mtime_ns(path: str) -> int | None:
         return None
 
 
+def _bytes_and_mtime(path: str) -> tuple[bytes | None, int | None]:
+    """The bytes of the file ``path`` and its modification time taken after reading them
+    (``(None, None)`` when it is absent or no regular file): a change made while reading gives
+    a time too recent for :meth:`PendingWrite.commit` to write a cache."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except (OSError, ValueError):
+        return None, None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        status = os.fstat(fd)
+    except OSError:
+        return None, None
+    finally:
+        os.close(fd)
+    if not S_ISREG(status.st_mode):
+        return None, None
+    return b"".join(chunks), status.st_mtime_ns
+
+
 def _path_key(search_path: list[str]) -> list[tuple[str, int | None]]:
     return [(entry, _mtime_ns(entry)) for entry in search_path]
 
 
-def _metadata_files(result: DiscoveryResult) -> list[str]:
+def _metadata_files(result: DiscoveryResult) -> tuple[list[str], list[tuple[str, bool]]]:
+    """``(files to stat, (metadata folder, whether its METADATA is watched with it))`` for the
+    key: the ``entry_points.txt`` of each such folder is read, its ``METADATA`` stat'ed.
+
+    A ``*.dist-info`` folder's contents are its files: what discovery reads from it changes
+    only when its ``entry_points.txt`` or ``METADATA`` changes, and each of those is watched
+    by its own mtime (a file rewritten in place or moved there has a new one; one taken away
+    is a miss). So a wheel's folder costs no stat of its own. A folder read through
+    ``PKG-INFO`` is watched as well: a ``METADATA`` appearing there changes only the folder.
+    """
     files: list[str] = []
+    read: list[tuple[str, bool]] = []
     for folder in sorted(set(result.sources)):
-        files.append(folder)
-        files.append(os.path.join(folder, "entry_points.txt"))
-        metadata = os.path.join(folder, "METADATA")
-        files.append(metadata)
-        # PKG-INFO is read only without METADATA: watched then alone (METADATA appearing or
-        # going away changes its own entry). One stat a plugin fewer at every start.
-        if not os.path.exists(metadata):
+        if os.path.exists(os.path.join(folder, "METADATA")):
+            read.append((folder, True))
+        else:
+            # PKG-INFO is read only without METADATA: watched then alone, with the folder.
+            read.append((folder, False))
+            files.append(folder)
             files.append(os.path.join(folder, "PKG-INFO"))
     for folder in sorted(set(result.watched) - set(result.sources)):
         files.append(folder)
         files.append(os.path.join(folder, "entry_points.txt"))
-    return files
+    return files, read
 
 
 def _decode(data: bytes) -> dict[str, Any] | None:
@@ -294,8 +343,18 @@ def _decode(data: bytes) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
-    """The cached result for ``group`` on ``search_path`` if still valid, else ``None``."""
+def lookup(
+    group: str, search_path: list[str], *, defer_lazy: bool = False
+) -> DiscoveryResult | None:
+    """The cached result for ``group`` on ``search_path`` if still valid, else ``None``.
+
+    ``defer_lazy`` (the loader's look-up) leaves unread the ``entry_points.txt`` of the
+    distributions that declare lazy plugins: their entries are checked only against the
+    key's mtimes here, and listed in :attr:`DiscoveryResult.unverified`; whoever imports one
+    of them checks it first with :func:`declared_in`. Such a plugin is imported at the
+    first send of a signal it declares, if ever: reading its metadata at every start would
+    make start-up grow with every lazy plugin installed.
+    """
     folder = _open_folder(cache_dir(), create=False)
     if folder is None:
         return None
@@ -312,137 +371,260 @@ def lookup(group: str, search_path: list[str]) -> DiscoveryResult | None:
             or data.get("path") != _path_key(search_path)
         ):
             return None
-        watched: set[str] = set()
-        sources = tuple(_text(source) for source in data["sources"])
-        # The entry points of every source are read to check the records against them: the
-        # file's modification time comes from the descriptor it is read through, one stat a
-        # plugin fewer. (_mtime_ns() and _text() written out: three files a plugin.)
-        read_back = {os.path.join(source, "entry_points.txt") for source in sources}
-        contents: dict[str, bytes] = {}
-        stat = os.stat
-        for file_name, mtime in data["files"]:
-            if file_name.__class__ is not str:
-                return None
-            try:
-                if file_name in read_back:
-                    current, contents[file_name] = _read_with_mtime(file_name)
-                else:
-                    current = stat(file_name).st_mtime_ns
-            except (OSError, ValueError):
-                current = None
-            if current != mtime:
-                return None
-            watched.add(file_name)
-        records = tuple(_record_from_tuple(item) for item in data["entry_points"])
-        problems = tuple(_problem_from_tuple(item) for item in data["problems"])
-        extra = tuple(_text(folder_name) for folder_name in data["watched"])
-        shadowed = tuple(_record_from_tuple(item) for item in data["shadowed"])
-        declarations = tuple(_record_from_tuple(item) for item in data["declarations"])
-        checked = records + shadowed + declarations
-        if not _plausible(group, search_path, checked, sources, watched, contents):
-            return None
+        result = _checked(group, search_path, data, defer_lazy)
     except Exception:
         # Unreadable, corrupt, or written by another version: a miss, never an error.
         return None
     finally:
         folder.close()
+    return result
+
+
+def _checked(
+    group: str, search_path: list[str], data: dict[str, Any], defer_lazy: bool
+) -> DiscoveryResult | None:
+    """The cached result if every watched file is unchanged and every entry is plausible
+    (see :func:`_plausible`), else ``None``. Raises on a payload of the wrong shape."""
+    stat = os.stat
+    for file_name, mtime in data["files"]:
+        if file_name.__class__ is not str:
+            return None
+        try:
+            current = stat(file_name).st_mtime_ns
+        except (OSError, ValueError):
+            return None
+        if current != mtime:
+            return None
+    # Where lazy plugins are declared: checked against their files only when imported.
+    deferred = {item[5] for item in data["declarations"]} if defer_lazy else set()
+    # The entry points of every other source are read to check the records against them;
+    # the file's modification time comes from the descriptor it is read through. (Written
+    # out: a function call per plugin at every start.)
+    contents: dict[str, bytes | None] = {}
+    open_, read, close = os.open, os.read, os.close
+    sep = os.sep
+    for source, mtime, metadata_mtime, expected in data["read"]:
+        if source.__class__ is not str or expected.__class__ is not bytes:
+            return None
+        if metadata_mtime is not None:
+            try:
+                if stat(source + sep + "METADATA").st_mtime_ns != metadata_mtime:
+                    return None
+            except (OSError, ValueError):
+                return None
+        path = source + sep + "entry_points.txt"
+        if source in deferred:
+            try:
+                if stat(path).st_mtime_ns != mtime:
+                    return None
+            except (OSError, ValueError):
+                return None
+            contents[source] = None
+            continue
+        # Compared with what the scan read, byte for byte: the same bytes give the same
+        # entries whatever the file's times say, and no fstat is needed (one system call a
+        # plugin fewer). A byte more is asked for, so a longer file never compares equal.
+        try:
+            fd = open_(path, _READ_FLAGS)
+        except (OSError, ValueError):
+            return None
+        try:
+            content = read(fd, len(expected) + 1)
+        except OSError:
+            return None
+        finally:
+            close(fd)
+        if content != expected:
+            return None
+        contents[source] = content
+    sources = tuple(_text(source) for source in data["sources"])
+    watched = set(contents)
+    watched.update(name for name, _ in data["files"])
+    records = _plausible(group, search_path, data, sources, watched, contents)
+    if records is None:
+        return None
+    entry_points, shadowed, declarations = records
     return DiscoveryResult(
-        records,
-        problems,
+        entry_points,
+        tuple(_problem_from_tuple(item) for item in data["problems"]),
         from_cache=True,
         sources=sources,
-        watched=extra,
+        watched=tuple(_text(folder_name) for folder_name in data["watched"]),
         shadowed=shadowed,
         declarations=declarations,
+        unverified=tuple(source for source in sources if contents.get(source, b"") is None),
     )
 
 
 def _plausible(
     group: str,
     search_path: list[str],
-    records: tuple[EntryPointRecord, ...],
+    data: dict[str, Any],
     sources: tuple[str, ...],
     watched: set[str],
-    contents: dict[str, bytes] | None = None,
-) -> bool:
-    """Whether every record is something discovery itself could have returned right now.
+    contents: dict[str, bytes | None],
+) -> tuple[tuple[EntryPointRecord, ...], ...] | None:
+    """The payload's ``entry_points``, ``shadowed`` and ``declarations`` as records if every
+    one is something discovery itself could have returned right now, else ``None``.
 
     Each record's metadata folder must be watched by the key and lie directly in a search-path
     entry; one folder is one distribution; and the record's ``name = value`` must be under
     ``[group]`` (or, for a lazy plugin's declaration, under the declarations group) in that
-    folder's ``entry_points.txt``. A cache file that names any other module
-    is refused, whoever wrote it. ``contents`` are ``entry_points.txt`` files already read
-    (by path); the others are read here.
+    folder's ``entry_points.txt`` (``contents``, read by path of the folder; ``None`` for a
+    folder whose check is left to :func:`declared_in`). A cache file that names any other
+    module is refused, whoever wrote it.
     """
     entries = {os.path.normpath(entry) for entry in search_path}
     parents: dict[str, bool] = {}  # a few search-path entries hold every source
     for source in sources:
         if source not in watched:
-            return False
-        parent = os.path.dirname(source)
+            return None
+        parent = source.rpartition(os.sep)[0]  # as written by discovery: entry, sep, folder
         inside = parents.get(parent)
         if inside is None:
             inside = parents[parent] = os.path.normpath(parent) in entries
         if not inside:
-            return False
-    distribution_at: dict[str, tuple[str, str]] = {}
-    # A set: every record is checked against it, and a tuple's scan made this check
-    # quadratic in the plugins installed.
-    known_sources = set(sources)
+            return None
     listens = declarations_group(group)
-    declared: dict[str, dict[str, list[tuple[str, str]]]] = {}
-    for record in records:
-        where = record.dist_path
-        if record.group not in (group, listens) or where is None or where not in known_sources:
+    Pairs = dict[str, set[tuple[str, str]] | None]
+    unread: Pairs = {group: None, listens: None}
+    # Per folder: its distribution and version, and the (name, value) pairs its file declares
+    # under each of the two groups, parsed once however many records it has.
+    declared: dict[str, tuple[str, str, Pairs]] = {}
+    # What each read folder's entries say its file holds, section by section, for the check
+    # of _verbatim() (a folder with a name offered twice is parsed instead).
+    expected: dict[object, dict[object, list[tuple[Any, Any]]]] = {}
+    if any(raw is not None for raw in contents.values()):
+        shadowed = {item[5] for item in data["shadowed"]}
+        for field in ("entry_points", "declarations"):
+            for item in data[field]:
+                where = item[5]
+                if contents.get(where) is not None and where not in shadowed:
+                    by_group = expected.setdefault(where, {})
+                    by_group.setdefault(item[2], []).append((item[0], item[1]))
+    new = tuple.__new__
+    checked: list[tuple[EntryPointRecord, ...]] = []
+    for field in ("entry_points", "shadowed", "declarations"):
+        records: list[EntryPointRecord] = []
+        for item in data[field]:
+            name, value, record_group, distribution, version, where = item
+            known: tuple[str, str, Pairs] | None = declared.get(where)
+            if known is None:
+                if where not in contents:
+                    return None  # not a folder the key watches
+                if distribution.__class__ is not str or version.__class__ is not str:
+                    return None
+                raw = contents[where]
+                if raw is None:
+                    known = declared[where] = (distribution, version, unread)
+                else:
+                    text = raw.decode("utf-8")
+                    sections = expected.get(where)
+                    if (
+                        sections is not None
+                        and all(section in (group, listens) for section in sections)
+                        and _verbatim(text, sections)
+                    ):
+                        # Checked strings, as read back from the cache.
+                        pairs: Pairs = {
+                            group: set(sections.get(group, ())),
+                            listens: set(sections.get(listens, ())),
+                        }
+                    else:
+                        plugins, declarations, _ = parse_entry_point_sections(text, group, listens)
+                        pairs = {group: set(plugins), listens: set(declarations)}
+                    known = declared[where] = (distribution, version, pairs)
+            if distribution != known[0] or version != known[1]:
+                return None
+            if record_group not in known[2]:
+                return None
+            in_file = known[2][record_group]
+            if in_file is None:
+                # Not read: the fields are only known to be strings, for declared_in().
+                if name.__class__ is not str or value.__class__ is not str:
+                    return None
+            elif (name, value) not in in_file:
+                return None  # in the set, both are the very strings the file declares
+            records.append(new(EntryPointRecord, item))  # the six fields unpacked above
+        checked.append(tuple(records))
+    return tuple(checked)
+
+
+def _verbatim(text: str, sections: dict[object, list[tuple[Any, Any]]]) -> bool:
+    """Whether ``text`` holds, for each section, its header line and then exactly these
+    ``name = value`` lines, one after the other, as installers write them: then parsing
+    ``text`` gives every one of those pairs under that section, and the parse is spared.
+
+    Only lines the parser reads as an entry and nothing else qualify (``False`` otherwise,
+    and the file is parsed): strings, a section name the header gives back unchanged,
+    names without ``=``, neither one padded nor empty, printable (no line break of any
+    kind), and no name a comment or a header could start with.
+    """
+    haystack = "\n" + text + "\n"
+    for section, pairs in sections.items():
+        if (
+            section.__class__ is not str
+            or not section.isprintable()
+            or section.strip("[]").strip() != section
+        ):
             return False
-        distribution = distribution_at.setdefault(where, (record.distribution, record.version))
-        if distribution != (record.distribution, record.version):
-            return False
-        if where not in declared:
-            path = os.path.join(where, "entry_points.txt")
-            raw = contents.get(path) if contents else None
-            text = (raw if raw is not None else _read_file(path)).decode("utf-8")
-            plugins, declarations, _ = parse_entry_point_sections(text, group, listens)
-            declared[where] = {group: plugins, listens: declarations}
-        if (record.name, record.value) not in declared[where][record.group]:
+        lines = [f"\n[{section}]"]
+        for name, value in pairs:
+            if name.__class__ is not str or value.__class__ is not str:
+                return False
+            line = f"{name} = {value}"
+            if (
+                not name
+                or not value
+                or "=" in name
+                or name[0] in "#;["
+                or name.strip() != name
+                or value.strip() != value
+                or not line.isprintable()
+            ):
+                return False
+            lines.append(line)
+        lines.append("")
+        if "\n".join(lines) not in haystack:
             return False
     return True
 
 
-# Non-blocking: a FIFO planted where a metadata file should be must not hang discovery.
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
-
-
-def _read_with_mtime(path: str) -> tuple[int, bytes]:
-    """``(modification time, bytes)`` of ``path``, both from one descriptor."""
-    fd = os.open(path, _READ_FLAGS)
+def declared_in(group: str, record: EntryPointRecord) -> str | None:
+    """Why ``record`` (an entry of :attr:`DiscoveryResult.unverified` metadata) must not be
+    imported, or ``None`` when its ``name = value`` is under ``[group]`` in its folder's
+    ``entry_points.txt`` now. When it is not, the cache file of ``group`` is removed: it was
+    altered or is out of date, and the next start reads the installed distributions."""
+    where = record.dist_path
+    path = os.path.join(where or "", "entry_points.txt")
     try:
-        status = os.fstat(fd)
-        # A regular file is read by one call asking for a byte more than its size (fewer back
-        # is its end), one call a plugin fewer at every start than reading until an empty
-        # read; anything else, or a file that grew meanwhile, is read to its end.
-        first = os.read(fd, status.st_size + 1)
-        if len(first) <= status.st_size and stat.S_ISREG(status.st_mode):
-            return status.st_mtime_ns, first
-        chunks = [first]
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-        return status.st_mtime_ns, b"".join(chunks)
-    finally:
-        os.close(fd)
+        fd = os.open(path, _READ_FLAGS)
+        try:
+            chunks = []
+            while chunk := os.read(fd, 65536):
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        plugins, _, _ = parse_entry_point_sections(b"".join(chunks).decode("utf-8"), group, None)
+    except (OSError, ValueError) as error:
+        why = f"cannot read {path} ({type(error).__name__})"
+    else:
+        if (record.name, record.value) in plugins:
+            return None
+        why = f"{path} does not declare it under [{group}]"
+    forget(group)
+    return (
+        f"its entry point {record.text!r} comes from the discovery cache, but {why}; the "
+        f"cache file is removed and the next start reads the installed distributions"
+    )
 
 
-def _read_file(path: str) -> bytes:
-    """The bytes of ``path``, read with plain descriptor calls: a buffered file object costs
-    more than the read itself, once for every plugin at every start."""
-    fd = os.open(path, _READ_FLAGS)
+def forget(group: str) -> None:
+    """Remove the cache file of ``group`` (nothing when there is none)."""
     try:
-        chunks = []
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        os.unlink(cache_file(group))
+    except OSError:
+        pass
 
 
 class PendingWrite:
@@ -471,14 +653,29 @@ class PendingWrite:
     def commit(self, result: DiscoveryResult) -> bool:
         """Write ``result`` into place; ``False`` (and nothing written) when it is unsafe."""
         try:
-            files = _metadata_files(result)
+            files, read = _metadata_files(result)
             file_key = [(name, _mtime_ns(name)) for name in files]
+            # (folder, entry_points.txt's mtime, METADATA's or None when PKG-INFO is read,
+            # entry_points.txt's bytes): a folder's paths are built at look-up, not stored.
+            read_key: list[tuple[str, int | None, int | None, bytes | None]] = []
             newest = [mtime for _, mtime in self.key if mtime is not None]
             newest += [mtime for _, mtime in file_key if mtime is not None]
+            for folder, metadata in read:
+                content, mtime = _bytes_and_mtime(os.path.join(folder, "entry_points.txt"))
+                metadata_mtime = _mtime_ns(os.path.join(folder, "METADATA")) if metadata else None
+                read_key.append((folder, mtime, metadata_mtime, content))
+                newest += [time for time in (mtime, metadata_mtime) if time is not None]
             if any(mtime >= self._started_ns - SETTLE_NS for mtime in newest):
                 # Changed too recently: an unchanged mtime could not prove freshness later.
                 self.discard()
                 return False
+            # Equal strings written as one object: marshal stores the others as references,
+            # and a warm start decodes hundreds of identical declaration values once.
+            same: dict[str | None, str | None] = {}
+
+            def rows(records: tuple[EntryPointRecord, ...]) -> list[tuple[str | None, ...]]:
+                return [_record_to_tuple(record, same) for record in records]
+
             payload = marshal.dumps(
                 {
                     "format": FORMAT,
@@ -486,12 +683,13 @@ class PendingWrite:
                     "group": self.group,
                     "path": self.key,
                     "files": file_key,
-                    "entry_points": [_record_to_tuple(record) for record in result.entry_points],
+                    "read": read_key,
+                    "entry_points": rows(result.entry_points),
                     "problems": [_problem_to_tuple(problem) for problem in result.problems],
                     "sources": list(result.sources),
                     "watched": list(result.watched),
-                    "shadowed": [_record_to_tuple(record) for record in result.shadowed],
-                    "declarations": [_record_to_tuple(record) for record in result.declarations],
+                    "shadowed": rows(result.shadowed),
+                    "declarations": rows(result.declarations),
                 }
             )
             data = MAGIC + len(payload).to_bytes(_LENGTH_BYTES, "little") + payload
@@ -575,23 +773,11 @@ def _optional_text(value: object) -> str | None:
     return None if value is None else _text(value)
 
 
-def _record_to_tuple(record: EntryPointRecord) -> tuple[str | None, ...]:
-    return (
-        record.name,
-        record.value,
-        record.group,
-        record.distribution,
-        record.version,
-        record.dist_path,
-    )
-
-
-def _record_from_tuple(item: Any) -> EntryPointRecord:
-    name, value, group, distribution, version, dist_path = item
-    for field in (name, value, group, distribution, version):
-        if field.__class__ is not str:
-            raise TypeError(f"expected str, got {type(field).__name__}")
-    return EntryPointRecord(name, value, group, distribution, version, _optional_text(dist_path))
+def _record_to_tuple(
+    record: EntryPointRecord, same: dict[str | None, str | None]
+) -> tuple[str | None, ...]:
+    # Each field as the first equal string seen (``same``), for marshal's references.
+    return tuple(same.setdefault(field, field) for field in record)
 
 
 def _problem_to_tuple(problem: PluginError) -> tuple[Any, ...]:

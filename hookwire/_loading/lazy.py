@@ -82,7 +82,12 @@ def attach_declarations(
     # Hundreds of plugins declare the same few signals: each value is parsed once.
     signal_names: dict[str, str | None] = {}
     for entry in declarations:
-        owner = _owner(entry, by_origin)
+        # The usual case inline (a plugin name without dots, and a label without them
+        # either), once for every declaration installed: see _owner() for the others.
+        head, dot_found, tail = entry.name.partition(".")
+        owner = by_origin.get((entry.dist_path, normalize_name(head))) if dot_found else None
+        if owner is None or owner.distribution != entry.distribution or "." in tail:
+            owner = _owner(entry, by_origin)
         if owner is None:
             problems.append(
                 f"distribution {entry.distribution} {entry.version}: declaration "
@@ -151,24 +156,42 @@ class LazyPlugins:
         (a plugin declaring a signal outside the host's gets a ``lazy_note`` saying so)."""
         signals = self._signals
         by_table: dict[Any, dict[object, Callable[[], None]]] = {}
+        # Hundreds of plugins declare the same few signal sets: each set is resolved once,
+        # to its signals and the waiting activations of their tables.
+        resolved: dict[tuple[str, ...], tuple[list[Signal], list[dict[object, Any]]] | None] = {}
         for record in records:
-            if not record.listens:
+            listens = record.listens
+            if not listens:
                 continue
-            targets = [signals[name] for name in record.listens if name in signals]
-            if len(targets) != len(record.listens):
-                outside = [name for name in record.listens if name not in signals]
+            if listens in resolved:
+                found = resolved[listens]
+            else:
+                found = resolved[listens] = self._resolve(listens, by_table)
+            if found is None:
+                outside = [name for name in listens if name not in signals]
                 record.lazy_note = (
                     f"declares {', '.join(outside)}, which the host does not offer: loaded eagerly"
                 )
                 continue
+            targets, hooks_of_tables = found
             record.lazy = True
             record.state = PluginState.DECLARED
             self._waiting[record] = targets
             activate = functools.partial(self.activate, record)
-            for signal in targets:
-                by_table.setdefault(signal._table, {})[record] = activate
+            for hooks in hooks_of_tables:
+                hooks[record] = activate
         for table, hooks in by_table.items():
             file_activations(table, hooks)
+
+    def _resolve(
+        self, listens: tuple[str, ...], by_table: dict[Any, dict[object, Callable[[], None]]]
+    ) -> tuple[list[Signal], list[dict[object, Any]]] | None:
+        """The host signals named by ``listens`` and the activations to file for each of
+        their tables (``None`` when one is not a host signal)."""
+        targets = [self._signals[name] for name in listens if name in self._signals]
+        if len(targets) != len(listens):
+            return None
+        return targets, [by_table.setdefault(signal._table, {}) for signal in targets]
 
     def undefer(self, record: PluginRecord) -> None:
         """Make a ``DECLARED`` record an ordinary one to import now (an eager plugin requires

@@ -119,6 +119,9 @@ class Loader:
         self._path = list(path) if path is not None else None
         self._use_cache = use_cache
         self._records: dict[str, PluginRecord] = {}
+        # Entries a cached discovery did not check against their metadata (lazy plugins'):
+        # each is checked before its import, by record key.
+        self._unchecked: dict[str, EntryPointRecord] = {}
         self._problems: tuple[PluginError, ...] = ()
         self._blocking: tuple[PluginError, ...] = ()
         # The process-wide activation lock: a lazy plugin's activation (at any send, in any
@@ -210,6 +213,7 @@ class Loader:
                     if module not in before and is_within(module, roots):
                         sys.modules.pop(module, None)
             self._records = {}
+            self._unchecked = {}
             self._problems = self._blocking = ()
             self._discovered = self._imported = self._readied = False
             self._failure = None
@@ -259,30 +263,40 @@ class Loader:
             distributions=self._distributions,
             use_cache=self._use_cache,
             report=False,
+            # Lazy plugins' entries are checked when imported, if ever (_import_one).
+            defer_lazy=self._lazy is not None and self.config.lazy,
         )
+        unverified = set(result.unverified)
+        unchecked: dict[str, EntryPointRecord] = {}
         shadowed: dict[str, list[EntryPointRecord]] = {}
         for entry in result.shadowed:
             shadowed.setdefault(normalize_name(entry.name), []).append(entry)
         records: dict[str, PluginRecord] = {}
+        disabled_reason = self.config.disabled_reason
         for entry in result.entry_points:
+            # Once for every plugin installed, lazy or not: the fields read once each.
+            name, value, _, distribution, version, dist_path = entry
+            key = normalize_name(name)
             record = PluginRecord(
-                name=entry.name,
-                distribution=entry.distribution,
-                version=entry.version,
-                entry_point=entry.text,
-                dist_path=entry.dist_path,
+                name,
+                distribution,
+                version,
+                f"{name} = {value}",
+                dist_path=dist_path,
                 phase="discover",
-                shadowed=tuple(shadowed.get(normalize_name(entry.name), ())),
+                shadowed=tuple(shadowed[key]) if key in shadowed else (),
             )
-            reason = self.config.disabled_reason(entry.name)
+            reason = disabled_reason(name)
             if reason is not None:
                 from .source_checks import static_requires
 
                 record.state = PluginState.DISABLED
                 record.reason = reason
                 # Never imported, so read from source: what enabling it would also need.
-                record.requires = static_requires(entry.value) or ()
-            records[record.key] = record
+                record.requires = static_requires(value) or ()
+            records[key] = record
+            if dist_path in unverified:
+                unchecked[key] = entry
         problems = [*result.problems, *self._unknown_names(records, result.problems)]
         if result.declarations:
             problems += [
@@ -291,6 +305,7 @@ class Loader:
             ]
         blocking = tuple(problem for problem in problems if self._blocks(problem))
         self._records = records
+        self._unchecked = unchecked
         self._problems = tuple(problems)
         self._blocking = blocking
         self._publish()
@@ -382,6 +397,15 @@ class Loader:
     def _import_one(self, record: PluginRecord) -> None:
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
+        unchecked = self._unchecked.pop(record.key, None)
+        if unchecked is not None:
+            # Taken from the discovery cache unread: its metadata must declare it still.
+            from .discovery_cache import declared_in
+
+            why = declared_in(self.group, unchecked)
+            if why is not None:
+                self._fail(record, "import", PluginImportError, why)
+                return
         try:
             reference = split_value(value)
         except EntryPointProblem as problem:

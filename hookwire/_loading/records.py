@@ -164,3 +164,7 @@ class DiscoveryResult(NamedTuple):
     #: The lazy plugins' declarations: entries of :func:`declarations_group` in the
     #: distributions that offer plugins in the group (``group`` is the declarations group).
     declarations: tuple[EntryPointRecord, ...] = ()
+    #: Metadata folders (lazy plugins' distributions) whose entries a cache look-up checked
+    #: only against the mtimes of their files, not against their ``entry_points.txt``: an
+    #: entry from one of them is checked with ``discovery_cache.declared_in`` before import.
+    unverified: tuple[str, ...] = ()

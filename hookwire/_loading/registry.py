@@ -147,13 +147,23 @@ class PluginRecord:
 
     def receivers_by_signal(self) -> list[tuple[str, ReceiverInfo]]:
         """:meth:`receivers`, each with the qualified name of its signal. Costs this plugin's
-        receivers: every signal is asked for this plugin's alone, never to describe all of
-        its receivers to keep this plugin's (``plugins list`` asks once per plugin)."""
+        receivers: only the signals its loading steps connected to (as their scopes
+        recorded) and those that ever had a receiver connected outside any plugin scope
+        (where receivers of its modules connected outside loading can be) are asked, each
+        for this plugin's receivers alone (``plugins list`` asks once per plugin)."""
         from .._dispatch.foreign import foreign_signals
-        from .._dispatch.signal import all_signals
+        from .._dispatch.signal import Signal
+        from .._dispatch.table import unscoped_tables
 
+        tables = set(unscoped_tables())
+        for scope in self._scopes.values():
+            for table_ref, _ in scope.connections:
+                table = table_ref()
+                if table is not None:
+                    tables.add(table)
+        signals = [signal for table in tables if isinstance(signal := table.owner(), Signal)]
         found: list[tuple[str, ReceiverInfo]] = []
-        for signal in sorted(all_signals(), key=lambda signal: str(signal.qualified_name)):
+        for signal in sorted(signals, key=lambda signal: str(signal.qualified_name)):
             name = str(signal.qualified_name)
             found.extend((name, info) for info in signal.describe_receivers(plugin=self.name))
         # Then what it connected to another dispatcher's signals (Django's, in a project
