@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -490,6 +491,39 @@ def test_a_plugin_module_planted_in_the_working_directory_is_refused_not_run(
     record = make_loader(plugin_site).load()["legit"]
     assert record.state is PluginState.FAILED
     assert "would be imported from the working directory" in (record.error or "")
+    assert not ran.exists()
+
+
+def test_the_import_phase_looks_at_the_working_directory_once_however_many_plugins(
+    plugin_site: PluginSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran = tmp_path / "planted-code-ran"
+    for index in range(6):
+        add_plugin(plugin_site, f"calm{index}", pinging())
+    add_plugin(plugin_site, "legit", pinging())
+    cwd = tmp_path / "downloads"
+    cwd.mkdir()
+    (cwd / "legit_plugin.py").write_text(
+        f"import pathlib\npathlib.Path({str(ran)!r}).touch()\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "path", ["", *sys.path])  # as under python -c
+    looked: list[object] = []
+    real_stat = os.stat
+
+    def counting_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if path == ".":
+            looked.append(path)
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting_stat)
+    registry = make_loader(plugin_site).load()
+    monkeypatch.setattr(os, "stat", real_stat)
+    assert len(looked) == 1  # seven plugins checked against one listing
+    assert [record.name for record in registry if record.state is PluginState.READY] == [
+        f"calm{index}" for index in range(6)
+    ]
+    assert "would be imported from the working directory" in (registry["legit"].error or "")
     assert not ran.exists()
 
 

@@ -135,6 +135,8 @@ class Loader:
         self._readied = False
         self._failure: LoadError | None = None
         self._implicit: tuple[tuple[str, ...], list[str]] | None = None
+        # The working-directory listing of the running import phase (None outside it).
+        self._listed: dict[str, frozenset[str]] | None = None
         self._modules_before: frozenset[str] | None = None
 
     # -- public phases ------------------------------------------------------------------
@@ -387,11 +389,16 @@ class Loader:
                 for record in self._records.values()
                 if record.state is PluginState.DISCOVERED
             )
-        for record in list(self._records.values()):
-            if record.state is PluginState.DISCOVERED:
-                with working_on(record.name, "import"):
-                    self._import_one(record)
-                _resolve_pending()
+        # The working directory is listed once for the whole phase, not once a plugin.
+        self._listed = {}
+        try:
+            for record in list(self._records.values()):
+                if record.state is PluginState.DISCOVERED:
+                    with working_on(record.name, "import"):
+                        self._import_one(record)
+                    _resolve_pending()
+        finally:
+            self._listed = None
         self._imported = True
 
     def _import_one(self, record: PluginRecord) -> None:
@@ -419,7 +426,7 @@ class Loader:
                 self._fail(record, "import", HostVersionError, f"{why} (checked before import)")
                 return
 
-        shadow = working_directory_shadow(module_name, self._implicit_entries())
+        shadow = working_directory_shadow(module_name, self._implicit_entries(), self._listed)
         if shadow is not None:
             self._fail(record, "import", PluginImportError, shadow)
             return

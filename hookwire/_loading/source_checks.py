@@ -27,7 +27,11 @@ __all__ = [
 ]
 
 
-def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str | None:
+def working_directory_shadow(
+    module_name: str,
+    implicit: Sequence[str],
+    listed: dict[str, frozenset[str]] | None = None,
+) -> str | None:
     """Why importing ``module_name`` would run a file from the working directory, or ``None``.
 
     ``implicit`` are the ``sys.path`` entries discovery leaves out (``''``, the working
@@ -35,11 +39,16 @@ def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str |
     package there first, and the installed one elsewhere is a different file (or there is none),
     importing it would run whatever was planted in the directory the process started in. No
     module code runs here: only finders are asked, in the order the import system asks them.
+
+    ``listed`` (entry -> the names in its folder) is the listing of one loading pass: each
+    entry's folder is listed the first time it is asked about and not looked at again while
+    the pass runs (the loader's import phase, asked for hundreds of plugins a few microseconds
+    apart). Only code already running in the process could add a file meanwhile.
     """
     top = module_name.partition(".")[0]
     if not implicit or top in sys.modules:
         return None
-    if not _found_in(top, implicit):
+    if not _found_in(top, implicit, listed):
         # Nothing there to shadow anything: spares walking the whole path for every plugin.
         return None
     skipped = set(implicit)
@@ -68,7 +77,7 @@ def working_directory_shadow(module_name: str, implicit: Sequence[str]) -> str |
 _listings: dict[str, tuple[tuple[int, int, int], frozenset[str]]] = {}
 
 
-def _may_hold(entry: str, name: str) -> bool:
+def _may_hold(entry: str, name: str, listed: dict[str, frozenset[str]] | None = None) -> bool:
     """Whether the ``sys.path`` folder ``entry`` could hold the top-level module ``name``: a
     name in it whose part before the first dot is ``name`` (a package or namespace folder,
     ``name.py``, ``name.pyc``, an extension module). Read once per folder and modification
@@ -77,23 +86,33 @@ def _may_hold(entry: str, name: str) -> bool:
     importer = sys.path_importer_cache.get(entry)
     if importer is not None and not isinstance(importer, FileFinder):
         return True  # a zip file or a custom path hook: only its finder can tell
-    folder = entry or "."
-    try:
-        status = os.stat(folder)
-        identity = (status.st_dev, status.st_ino, status.st_mtime_ns)
-        cached = _listings.get(entry)
-        if cached is None or cached[0] != identity:
-            stems = frozenset(item.partition(".")[0].casefold() for item in os.listdir(folder))
-            cached = _listings[entry] = (identity, stems)
-    except (OSError, ValueError):
-        return True
-    return name.casefold() in cached[1]
+    stems = None if listed is None else listed.get(entry)
+    if stems is None:
+        folder = entry or "."
+        try:
+            status = os.stat(folder)
+            identity = (status.st_dev, status.st_ino, status.st_mtime_ns)
+            cached = _listings.get(entry)
+            if cached is None or cached[0] != identity:
+                found = os.listdir(folder)
+                cached = _listings[entry] = (
+                    identity,
+                    frozenset(item.partition(".")[0].casefold() for item in found),
+                )
+        except (OSError, ValueError):
+            return True
+        stems = cached[1]
+        if listed is not None:
+            listed[entry] = stems
+    return name.casefold() in stems
 
 
-def _found_in(name: str, entries: Sequence[str]) -> bool:
+def _found_in(
+    name: str, entries: Sequence[str], listed: dict[str, frozenset[str]] | None = None
+) -> bool:
     """Whether the path finder finds the top-level module ``name`` in one of ``entries``."""
     for entry in entries:
-        if not _may_hold(entry, name):
+        if not _may_hold(entry, name, listed):
             continue
         try:
             if PathFinder.find_spec(name, [entry]) is not None:
