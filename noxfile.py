@@ -81,7 +81,7 @@ def tests(session: nox.Session) -> None:
     # One worker per core: the suite is CPU-bound (two workers per core measured the same wall
     # time, 210 s against 215 s, for 16% more CPU). What several tests share (the wheels, the
     # documentation build) is built once per run, by whichever worker needs it first.
-    parallel = ["-n", "auto"]
+    parallel = ["-n", "auto", "--dist", "loadgroup"]
     session.run("python", "-m", "pytest", *parallel, *session.posargs)
     if not _interpreter_independent_checked:
         _interpreter_independent_checked.append(session.name)
