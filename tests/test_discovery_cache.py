@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from venvtools import Venv, backdate, create_venv, hatchling_pyproject, write_dist_info
@@ -53,6 +54,17 @@ def names(folder: Path) -> tuple[list[str], bool]:
 
 def cache_file() -> Path:
     return Path(_discovery_cache.cache_file(GROUP))
+
+
+def read_payload() -> Any:
+    """The payload of the cache file, its header stripped (the counterpart of ``write_payload``)."""
+    return marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+
+
+def forge_first_entry(payload: Any) -> None:
+    """Point the payload's first cached entry at ``os:system``, a module no distribution
+    declares."""
+    forge_first_entry(payload)
 
 
 def write_payload(payload: object) -> None:
@@ -122,14 +134,13 @@ def test_a_metadata_file_rewritten_in_place_invalidates_the_cache(site: Path) ->
 
 def test_a_cache_whose_copy_of_an_entry_points_file_was_forged_is_a_miss(site: Path) -> None:
     names(site)
-    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    payload = read_payload()
     # The copy and the entries agree with each other, not with the file on disk.
     payload["read"] = [
         (folder, mtime, metadata, f"[{GROUP}]\nfirst = os:system\n".encode())
         for folder, mtime, metadata, _ in payload["read"]
     ]
-    name, _, *rest = payload["entry_points"][0]
-    payload["entry_points"] = [(name, "os:system", *rest)]
+    forge_first_entry(payload)
     write_payload(payload)
     result = discover(GROUP, path=[str(site)])
     assert not result.from_cache
@@ -141,7 +152,7 @@ def test_a_cache_whose_copy_of_an_entry_points_file_has_the_wrong_type_is_a_miss
     site: Path, copy: object
 ) -> None:
     names(site)
-    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    payload = read_payload()
     payload["read"] = [
         (folder, mtime, metadata, copy) for folder, mtime, metadata, _ in payload["read"]
     ]
@@ -222,7 +233,7 @@ def test_a_cache_file_with_the_wrong_shape_is_a_miss(site: Path, payload: object
 
 def test_a_cache_file_with_fields_of_the_wrong_type_is_a_miss(site: Path) -> None:
     names(site)
-    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    payload = read_payload()
     payload["entry_points"] = [(1, 2, 3, 4, 5, 6)]
     write_payload(payload)
     assert names(site) == (["first"], False)
@@ -237,7 +248,7 @@ def test_a_cache_path_that_is_a_folder_is_ignored(site: Path) -> None:
 
 def test_a_cache_written_by_another_interpreter_is_not_used(site: Path) -> None:
     names(site)
-    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    payload = read_payload()
     version, _, *rest = payload["interpreter"]
     payload["interpreter"] = (version, "/some/other/python", *rest)
     _, *fields = payload["entry_points"][0]
@@ -546,9 +557,8 @@ def test_an_entry_naming_a_module_its_distribution_does_not_declare_is_refused(
     site: Path,
 ) -> None:
     names(site)
-    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
-    name, _, *rest = payload["entry_points"][0]
-    payload["entry_points"] = [(name, "os:system", *rest)]
+    payload = read_payload()
+    forge_first_entry(payload)
     write_payload(payload)
     result = discover(GROUP, path=[str(site)])
     assert not result.from_cache
@@ -745,7 +755,7 @@ def test_a_lazy_plugin_s_forged_entry_is_checked_before_its_first_send_imports_i
     )
     age(site)
     assert names(site) == (["first", "sleeper"], False)
-    payload = marshal.loads(cache_file().read_bytes()[len(_discovery_cache.MAGIC) + 8 :])
+    payload = read_payload()
     payload["entry_points"] = [
         (name, "intruder_module" if name == "sleeper" else value, *rest)
         for name, value, *rest in payload["entry_points"]

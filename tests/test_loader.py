@@ -476,18 +476,27 @@ def test_a_name_offered_twice_is_loaded_from_the_first_and_fails_a_strict_load(
         make_loader(plugin_site, strict=True).load()
 
 
-def test_a_plugin_module_planted_in_the_working_directory_is_refused_not_run(
-    plugin_site: PluginSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def plant_in_working_directory(
+    module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Put ``module``.py in a new working directory, with ``""`` first on ``sys.path`` as under
+    ``python -c``; the module touches the returned file if it is ever run."""
     ran = tmp_path / "planted-code-ran"
-    add_plugin(plugin_site, "legit", pinging())
     cwd = tmp_path / "downloads"
     cwd.mkdir()
-    (cwd / "legit_plugin.py").write_text(
+    (cwd / f"{module}.py").write_text(
         f"import pathlib\npathlib.Path({str(ran)!r}).touch()\n", encoding="utf-8"
     )
     monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "path", ["", *sys.path])  # as under python -c
+    monkeypatch.setattr(sys, "path", ["", *sys.path])
+    return ran
+
+
+def test_a_plugin_module_planted_in_the_working_directory_is_refused_not_run(
+    plugin_site: PluginSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_plugin(plugin_site, "legit", pinging())
+    ran = plant_in_working_directory("legit_plugin", tmp_path, monkeypatch)
     record = make_loader(plugin_site).load()["legit"]
     assert record.state is PluginState.FAILED
     assert "would be imported from the working directory" in (record.error or "")
@@ -497,17 +506,10 @@ def test_a_plugin_module_planted_in_the_working_directory_is_refused_not_run(
 def test_the_import_phase_looks_at_the_working_directory_once_however_many_plugins(
     plugin_site: PluginSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ran = tmp_path / "planted-code-ran"
     for index in range(6):
         add_plugin(plugin_site, f"calm{index}", pinging())
     add_plugin(plugin_site, "legit", pinging())
-    cwd = tmp_path / "downloads"
-    cwd.mkdir()
-    (cwd / "legit_plugin.py").write_text(
-        f"import pathlib\npathlib.Path({str(ran)!r}).touch()\n", encoding="utf-8"
-    )
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "path", ["", *sys.path])  # as under python -c
+    ran = plant_in_working_directory("legit_plugin", tmp_path, monkeypatch)
     looked: list[object] = []
     real_stat = os.stat
 
