@@ -64,7 +64,8 @@ def read_payload() -> Any:
 def forge_first_entry(payload: Any) -> None:
     """Point the payload's first cached entry at ``os:system``, a module no distribution
     declares."""
-    forge_first_entry(payload)
+    name, _, *rest = payload["entry_points"][0]
+    payload["entry_points"] = [(name, "os:system", *rest)]
 
 
 def write_payload(payload: object) -> None:
