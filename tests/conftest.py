@@ -65,6 +65,21 @@ def pytest_configure(config: pytest.Config) -> None:
     isolate_discovery_cache()
     isolate_home()
     _import_hookwire_core()
+    _restore_ctrl_c()
+
+
+def _restore_ctrl_c() -> None:
+    """Let Ctrl-C reach the processes the tests start, as it does from a terminal.
+
+    A shell without job control starts a background command with SIGINT ignored, and a child
+    inherits an ignored signal across exec: every hookwire process the tests start would then
+    ignore the SIGINT a test sends it. Python's own handler is not inherited (a handler resets to
+    the default on exec), so installing it here gives every child the terminal's behaviour.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 #: Set by ``nox -s tests`` in the sessions after the first: the interpreter-independent checks

@@ -398,8 +398,6 @@ def _signal_when_marked(
         text=True,
         cwd=world.home,
         env=world.popen_env(env),
-        # A test runner started in the background may ignore SIGINT; the child must not.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60

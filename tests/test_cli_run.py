@@ -116,8 +116,6 @@ def _start_blocking(world: World, host: str, stopfile: Path) -> subprocess.Popen
         text=True,
         cwd=world.home,
         env=world.popen_env({"CLIHOST_STOPFILE": str(stopfile)}),
-        # A test runner started in the background may ignore SIGINT; the child must not.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stdout is not None
     assert process.stdout.readline() == "blocking\n"  # main is running
