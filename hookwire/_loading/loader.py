@@ -63,7 +63,7 @@ from .causes import describe_exception
 from .config import LoadConfig, resolve_config
 from .importing import EntryPointProblem, import_signals_module, load_plugin_object, split_value
 from .lazy import ACTIVATION_LOCK, LazyPlugins, attach_declarations, check_declarations
-from .plugin import check_requires_host
+from .plugin import Plugin, check_requires_host
 from .progress import working_on
 from .registry import PluginRecord, PluginState, Registry, normalize_name, publish
 from .requirements import unmet_requirement
@@ -78,6 +78,9 @@ if TYPE_CHECKING:
     from .records import EntryPointRecord
 
 __all__ = ["Loader"]
+
+# What a plugin that does not override ready() runs in the ready phase.
+_NO_OP_READY = Plugin.ready
 
 
 class Loader:
@@ -603,8 +606,11 @@ class Loader:
                     import_signals_module(plugin)
             stage = "ready"
             record.undo("ready")  # ready() again: never register a receiver twice
-            with record.connecting("ready"):
-                plugin.ready()
+            # The base class's ready() does nothing: no scope to open for it (most plugins
+            # connect in their signals module and keep that no-op).
+            if getattr(plugin.ready, "__func__", None) is not _NO_OP_READY:
+                with record.connecting("ready"):
+                    plugin.ready()
         except (Exception, SystemExit) as error:
             failure_cause = describe_exception(error)
             if stage == "signals":
