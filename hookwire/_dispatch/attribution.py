@@ -19,8 +19,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable
-from contextlib import AbstractContextManager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,7 +53,9 @@ def is_within(module: str, roots: set[str]) -> bool:
 
 
 class PluginScope:
-    """The registrations one plugin made during one phase run.
+    """The registrations one plugin made during one phase run, and the block that attributes
+    them: entering the scope makes it the current one (in this context), leaving restores the
+    previous one. A scope is entered once at a time.
 
     ``connections`` holds ``(weakref to a signal's table, lookup key)`` pairs in connect
     order; the table is held weakly so a scope never keeps a signal alive. Registrations made
@@ -64,16 +65,29 @@ class PluginScope:
 
     ``foreign`` holds the undo functions of connections made in the scope to another
     dispatcher's signals (Django's, by :mod:`hookwire.django`): each removes exactly one
-    registration and returns whether it did.
+    registration and returns whether it did. Empty (a shared empty tuple) until the first one.
     """
 
-    __slots__ = ("connections", "foreign", "phase", "plugin")
+    # The loader makes two scopes a plugin and keeps them: the scope is its own block (no
+    # separate context manager object), and ``foreign``, rarely used, is made on first use.
+    __slots__ = ("_token", "connections", "foreign", "phase", "plugin")
 
     def __init__(self, plugin: str, phase: str | None = None) -> None:
         self.plugin = plugin
         self.phase = phase
         self.connections: list[tuple[weakref.ref[ReceiverTable], Hashable]] = []
-        self.foreign: list[Callable[[], bool]] = []
+        self.foreign: list[Callable[[], bool]] | tuple[()] = ()
+        self._token: Token[PluginScope | None] | None = None
+
+    def __enter__(self) -> PluginScope:
+        self._token = _current_scope.set(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        token = self._token
+        assert token is not None, "a PluginScope left without being entered"
+        self._token = None  # the previous scope is not kept alive by a finished one
+        _current_scope.reset(token)
 
     def record(self, table: ReceiverTable, lookup_key: Hashable) -> None:
         """Remember that ``table`` gained the registration ``lookup_key`` in this scope."""
@@ -81,7 +95,12 @@ class PluginScope:
 
     def record_foreign(self, undo: Callable[[], bool]) -> None:
         """Remember a connection to another dispatcher's signal; ``undo()`` removes it."""
-        self.foreign.append(undo)
+        with _foreign_lock:  # the list is made once, whichever thread connects first
+            foreign = self.foreign
+            if isinstance(foreign, list):
+                foreign.append(undo)
+            else:
+                self.foreign = [undo]
 
     def undo(self) -> int:
         """Disconnect every registration recorded here; return how many were removed."""
@@ -91,16 +110,20 @@ class PluginScope:
             if table is not None and table.remove(lookup_key, scope=self):
                 removed += 1
         self.connections.clear()
-        for undo_foreign in reversed(self.foreign):
+        foreign = self.foreign
+        for undo_foreign in reversed(foreign):
             if undo_foreign():
                 removed += 1
-        self.foreign.clear()
+        if isinstance(foreign, list):
+            foreign.clear()
         return removed
 
     def __repr__(self) -> str:
         count = len(self.connections)
         return f"<PluginScope {self.plugin!r} phase={self.phase!r} connections={count}>"
 
+
+_foreign_lock = threading.Lock()
 
 _current_scope: ContextVar[PluginScope | None] = ContextVar("hookwire_plugin_scope", default=None)
 
@@ -115,27 +138,10 @@ def current_plugin() -> str | None:
     return None if scope is None else scope.plugin
 
 
-class _InScope:
-    """The block of :func:`plugin_scope`. A class rather than a generator context manager:
-    the loader opens three blocks a plugin, and a generator's block cost three times as much
-    (``bench_startup.py``, 400 plugins)."""
-
-    __slots__ = ("scope", "token")
-
-    def __init__(self, scope: PluginScope) -> None:
-        self.scope = scope
-
-    def __enter__(self) -> PluginScope:
-        self.token = _current_scope.set(self.scope)
-        return self.scope
-
-    def __exit__(self, *exc_info: object) -> None:
-        _current_scope.reset(self.token)
-
-
-def plugin_scope(plugin: str, phase: str | None = None) -> AbstractContextManager[PluginScope]:
-    """Attribute every connect made inside the block to ``plugin``."""
-    return _InScope(PluginScope(plugin, phase))
+def plugin_scope(plugin: str, phase: str | None = None) -> PluginScope:
+    """Attribute every connect made inside the block to ``plugin``: a new
+    :class:`PluginScope`, entered by ``with``."""
+    return PluginScope(plugin, phase)
 
 
 # Module name -> claimant (a plugin name, or the loader's plugin record), for receivers

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from .._dispatch.attribution import plugin_scope
+from .._dispatch.attribution import PluginScope
 from .names import normalize_name
 
 if TYPE_CHECKING:
-    from .._dispatch.attribution import PluginScope
     from .._dispatch.introspection import ReceiverInfo
     from ..exceptions import PluginError
     from .plugin import Plugin
@@ -175,11 +173,16 @@ class PluginRecord:
 
     # -- what the loader writes, through these methods only ------------------------------
 
-    def connecting(self, step: str) -> AbstractContextManager[PluginScope]:
+    def connecting(self, step: str) -> PluginScope:
         """Attribute every connect made inside the block to this plugin, and keep those
         connections as the ones of ``step`` (``"import"``, ``"signals"`` for the signals
-        module, ``"ready"``) until :meth:`undo` or :meth:`undo_all` removes them."""
-        return _Connecting(self._scopes, step, plugin_scope(self.name, _STEP_PHASES[step]))
+        module, ``"ready"``) until :meth:`undo` or :meth:`undo_all` removes them.
+
+        The step's scope itself, kept as the step's at once: enter it at once, with
+        ``with``."""
+        # One object a step, the scope, which is its own block: the loader opens two a plugin.
+        scope = self._scopes[step] = PluginScope(self.name, _STEP_PHASES[step])
+        return scope
 
     def undo(self, step: str) -> None:
         """Disconnect what ``step`` connected (nothing when it has not run)."""
@@ -270,33 +273,6 @@ class PluginRecord:
 
 # The phase each loading step's connections are attributed to.
 _STEP_PHASES = {"import": "import", "signals": "ready", "ready": "ready"}
-
-
-class _Connecting:
-    """The block of :meth:`PluginRecord.connecting`: the plugin's scope, kept as the step's
-    once entered. A class rather than a generator context manager: the loader opens three a
-    plugin, and the generator's set-up was a measurable part of loading hundreds
-    (``bench_startup.py``)."""
-
-    __slots__ = ("block", "scopes", "step")
-
-    def __init__(
-        self,
-        scopes: dict[str, PluginScope],
-        step: str,
-        block: AbstractContextManager[PluginScope],
-    ) -> None:
-        self.scopes = scopes
-        self.step = step
-        self.block = block
-
-    def __enter__(self) -> PluginScope:
-        scope = self.block.__enter__()
-        self.scopes[self.step] = scope
-        return scope
-
-    def __exit__(self, *exc_info: Any) -> bool | None:
-        return self.block.__exit__(*exc_info)
 
 
 class Registry:
