@@ -486,6 +486,7 @@ def _plausible(
         if not inside:
             return None
     listens = declarations_group(group)
+    both = {group, listens}
     Pairs = dict[str, set[tuple[str, str]] | None]
     unread: Pairs = {group: None, listens: None}
     # Per folder: its distribution and version, and the (name, value) pairs its file declares
@@ -506,6 +507,7 @@ def _plausible(
     checked: list[tuple[EntryPointRecord, ...]] = []
     for field in ("entry_points", "shadowed", "declarations"):
         records: list[EntryPointRecord] = []
+        keep = records.append
         for item in data[field]:
             name, value, record_group, distribution, version, where = item
             known: tuple[str, str, Pairs] | None = declared.get(where)
@@ -522,7 +524,7 @@ def _plausible(
                     sections = expected.get(where)
                     if (
                         sections is not None
-                        and all(section in (group, listens) for section in sections)
+                        and both.issuperset(sections)
                         and _verbatim(text, sections)
                     ):
                         # Checked strings, as read back from the cache.
@@ -545,7 +547,7 @@ def _plausible(
                     return None
             elif (name, value) not in in_file:
                 return None  # in the set, both are the very strings the file declares
-            records.append(new(EntryPointRecord, item))  # the six fields unpacked above
+            keep(new(EntryPointRecord, item))  # the six fields unpacked above
         checked.append(tuple(records))
     return tuple(checked)
 
@@ -574,10 +576,10 @@ def _verbatim(text: str, sections: dict[object, list[tuple[Any, Any]]]) -> bool:
                 return False
             line = f"{name} = {value}"
             if (
-                not name
+                # An empty name too: "" is in any string.
+                name[:1] in "#;["
                 or not value
                 or "=" in name
-                or name[0] in "#;["
                 or name.strip() != name
                 or value.strip() != value
                 or not line.isprintable()
