@@ -627,7 +627,10 @@ class Loader:
         record.state = PluginState.READY
         record.error = None
         if before is PluginState.IMPORTED:
-            self._send(lifecycle.plugin_loaded, plugin=record)
+            # send_robust as _send() does it, called directly: once a plugin, and _send()'s
+            # keyword arguments cost a dictionary and a call more each time.
+            sender = self.host if self.host is not None else self
+            lifecycle.plugin_loaded.send_robust(sender=sender, plugin=record)
 
     # -- failures -------------------------------------------------------------------------
 
