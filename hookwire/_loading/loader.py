@@ -56,6 +56,7 @@ from ..exceptions import (
     PluginRequirementError,
     ReentrantLoadError,
 )
+from . import progress
 
 # Imported here, not in the methods that use them: those run once or twice a plugin, and an
 # import statement in each call was a measurable part of loading hundreds of plugins.
@@ -397,8 +398,12 @@ class Loader:
         try:
             for record in list(self._records.values()):
                 if record.state is PluginState.DISCOVERED:
-                    with working_on(record.name, "import"):
+                    if progress.listener is None:
+                        # Nobody shows progress (a host's own start): not even a no-op block.
                         self._import_one(record)
+                    else:
+                        with working_on(record.name, "import"):
+                            self._import_one(record)
                     _resolve_pending()
         finally:
             self._listed = None
@@ -506,8 +511,11 @@ class Loader:
         for key in order:
             record = self._records[key]
             cycle = cycles.get(key)
-            with working_on(record.name, "ready"):
+            if progress.listener is None:  # as in _import()
                 self._ready_one(record, cycle)
+            else:
+                with working_on(record.name, "ready"):
+                    self._ready_one(record, cycle)
             _resolve_pending()
             if record.listens and self._lazy is not None and record.state is PluginState.READY:
                 declaring.append(record)
