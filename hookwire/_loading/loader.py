@@ -278,7 +278,10 @@ class Loader:
         for entry in result.shadowed:
             shadowed.setdefault(normalize_name(entry.name), []).append(entry)
         records: dict[str, PluginRecord] = {}
-        disabled_reason = self.config.disabled_reason
+        config = self.config
+        disabled_reason = config.disabled_reason
+        # Nothing to disable (no deny-list, no allow-list, autoload on): not asked a plugin.
+        selects_all = not config.deny and config.allow is None and config.autoload
         for entry in result.entry_points:
             # Once for every plugin installed, lazy or not: the fields read once each.
             name, value, _, distribution, version, dist_path = entry
@@ -292,7 +295,7 @@ class Loader:
                 phase="discover",
                 shadowed=tuple(shadowed[key]) if key in shadowed else (),
             )
-            reason = disabled_reason(name)
+            reason = None if selects_all else disabled_reason(name)
             if reason is not None:
                 from .source_checks import static_requires
 
