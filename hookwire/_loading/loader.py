@@ -415,7 +415,8 @@ class Loader:
     def _import_one(self, record: PluginRecord) -> None:
         value = record.entry_point.partition("=")[2].strip()
         record.phase = "import"
-        unchecked = self._unchecked.pop(record.key, None)
+        # Only lazy plugins' entries wait unchecked: an eager load need not even normalise.
+        unchecked = self._unchecked.pop(record.key, None) if self._unchecked else None
         if unchecked is not None:
             # Taken from the discovery cache unread: its metadata must declare it still.
             from .discovery_cache import declared_in

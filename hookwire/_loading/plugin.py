@@ -65,7 +65,11 @@ class Plugin:
         self.name: str = chosen
         self.module: ModuleType | None = module
         self.verbose_name: str = self.verbose_name or _humanize(chosen)
-        self.requires: tuple[str, ...] = _names(self.requires, plugin=chosen)
+        requires = self.requires
+        # Nearly every plugin requires nothing: the class's own empty tuple is kept as it is.
+        self.requires: tuple[str, ...] = (
+            () if requires.__class__ is tuple and not requires else _names(requires, plugin=chosen)
+        )
         if self.requires_host is not None and not isinstance(self.requires_host, str):
             raise TypeError(
                 f"plugin {chosen!r}: requires_host must be a PEP 440 specifier string, "
