@@ -41,10 +41,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .. import signals as lifecycle
-from .._dispatch.attribution import claim_module, current_plugin, is_within
 
-# Called after each plugin's import and ready phase: let "module:QualName" senders bind to
-# classes that step imported.
+# resolve_pending is called after each plugin's import and ready phase: let "module:QualName"
+# senders bind to classes that step imported. (The two hot loops read the module's flag
+# first: nearly always nothing is pending, and the call is then all it would cost.)
+from .._dispatch import lazy as _lazy_senders
+from .._dispatch.attribution import claim_module, current_plugin, is_within
 from .._dispatch.lazy import resolve_pending as _resolve_pending
 from ..exceptions import (
     DiscoveryError,
@@ -407,7 +409,8 @@ class Loader:
                     else:
                         with working_on(record.name, "import"):
                             self._import_one(record)
-                    _resolve_pending()
+                    if _lazy_senders._any_pending:
+                        _resolve_pending()
         finally:
             self._listed = None
         self._imported = True
@@ -506,10 +509,11 @@ class Loader:
         self._wake_required()
         wanted = {PluginState.IMPORTED, PluginState.READY} if again else {PluginState.IMPORTED}
         candidates = [key for key, record in self._records.items() if record.state in wanted]
-        requires = {
-            key: tuple(normalize_name(name) for name in self._records[key].requires)
-            for key in candidates
-        }
+        requires: dict[str, tuple[str, ...]] = {}
+        for key in candidates:
+            required = self._records[key].requires
+            # No generator for the many plugins requiring nothing.
+            requires[key] = tuple(normalize_name(name) for name in required) if required else ()
         order, cycles = ready_order(candidates, requires)
         declaring: list[PluginRecord] = []
         for key in order:
@@ -520,7 +524,8 @@ class Loader:
             else:
                 with working_on(record.name, "ready"):
                     self._ready_one(record, cycle)
-            _resolve_pending()
+            if _lazy_senders._any_pending:
+                _resolve_pending()
             if record.listens and self._lazy is not None and record.state is PluginState.READY:
                 declaring.append(record)
         # Loaded eagerly, their declarations are checked all the same: once every plugin is
@@ -600,8 +605,12 @@ class Loader:
                 raise
 
     def _ready_one(self, record: PluginRecord, cycle: tuple[str, ...] | None) -> None:
-
-        unmet = unmet_requirement(record, self._records, cycle)
+        # Nothing can be unmet for a plugin requiring nothing outside a cycle (most plugins).
+        unmet = (
+            unmet_requirement(record, self._records, cycle)
+            if cycle is not None or record.requires
+            else None
+        )
         if unmet is not None:
             chain, chain_end = unmet
             self._fail_requirement(record, chain, chain_end)
