@@ -16,6 +16,11 @@ same run, interleaved round by round, the minimum kept:
   none of them; the send activates the 10 and reaches their receivers. ``lazy N / lazy 10``
   compares the row with the one of 10 installed (the goal: at most 1.5x at 400).
 
+- **CLI on the same host**: ``hookwire plugins list benchhost.app:host --json`` beside
+  ``hookwire signals benchhost.app:host`` in the eager venv, each loading the N plugins (the
+  listing is checked to show all N ready). ``list / signals`` divides the first by the second:
+  listing costs each plugin's own receivers, not all of them (the goal: at most 1.2x at 400).
+
 Every child prints how many receivers the send reached, checked against N. Times are CPU time
 (``--clock cpu``, the default) or wall-clock time (``--clock wall``), shown above a bare
 interpreter (``python -c pass``). ``hookwire's own`` is hookwire minus the bare imports, per
@@ -26,6 +31,7 @@ Run: ``python benchmarks/bench_startup.py [--quick] [--repeat N] [--json [PATH]]
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -181,6 +187,12 @@ def on_pizza_done(sender, **kwargs):
 """
 )
 
+#: The two commands compared on the eager host, by key.
+CLI_COMMANDS = {
+    "list_json": f"hookwire plugins list {HOST}.app:host --json",
+    "signals": f"hookwire signals {HOST}.app:host",
+}
+
 TOOLS = {
     "hookwire": "hookwire Host.load() + send",
     "lazy": f"hookwire, lazy ({LAZY_LISTENERS} listen to the signal sent)",
@@ -283,6 +295,8 @@ def measure_size(count: int, options: bu.Options, root: Path) -> dict[str, Any]:
         "pluggy": [python, "-c", PLUGGY_CODE],
         "imports": [python, "-c", imports_code(count)],
     }
+    for key, line in CLI_COMMANDS.items():
+        commands[key] = [python, "-m", "hookwire", *line.split()[1:]]
     envs = {"lazy": lazy_env}
     expected = {"lazy": min(count, LAZY_LISTENERS)}
     errors: dict[str, str] = {}
@@ -290,6 +304,11 @@ def measure_size(count: int, options: bu.Options, root: Path) -> dict[str, Any]:
         if key == "bare":
             continue
         _, output = bu.run_timed(argv, clock=options.clock, env=envs.get(key, env), cwd=str(root))
+        if key in CLI_COMMANDS:
+            error = cli_error(key, output, count)
+            if error is not None:
+                errors[key] = error
+            continue
         wanted = expected.get(key, count)
         if output.strip() != str(wanted):
             errors[key] = f"reached {output.strip()!r} receivers, expected {wanted}"
@@ -298,6 +317,7 @@ def measure_size(count: int, options: bu.Options, root: Path) -> dict[str, Any]:
     )
     bare_ms = best["bare"] * 1e3
     above = {key: best[key] * 1e3 - bare_ms for key in TOOLS}
+    cli = {key: best[key] * 1e3 - bare_ms for key in CLI_COMMANDS}
     own = (above["hookwire"] - above["imports"]) / count
     return {
         "plugins": count,
@@ -305,8 +325,26 @@ def measure_size(count: int, options: bu.Options, root: Path) -> dict[str, Any]:
         "above_bare_ms": above,
         "hookwire_own_per_plugin_ms": own,
         "hookwire_vs_pluggy": bu.ratio(above["hookwire"], above["pluggy"]),
+        "cli_above_bare_ms": cli,
+        "list_vs_signals": bu.ratio(cli["list_json"], cli["signals"]),
         "errors": errors,
     }
+
+
+def cli_error(key: str, output: str, count: int) -> str | None:
+    """What is wrong with a CLI command's output on the host of ``count`` plugins, or
+    ``None``: the listing must show them all ready, the signals listing every receiver of the
+    signal all plugins listen to."""
+    if key == "list_json":
+        try:
+            states = [plugin["state"] for plugin in json.loads(output)]
+        except (ValueError, TypeError, KeyError) as error:
+            return f"plugins list --json printed no listing ({type(error).__name__})"
+        if states != ["ready"] * count:
+            return f"plugins list --json shows {len(states)} plugins, not {count} ready"
+        return None
+    wanted = f"{HOST}.signals.pizza_done ({count} receivers)"  # sizes are never 1
+    return None if wanted in output else f"signals does not show {wanted!r}"
 
 
 def add_lazy_ratios(measured: list[dict[str, Any]]) -> None:
@@ -352,6 +390,19 @@ def render(document: dict[str, Any]) -> str:
             ]
         )
     lines.append(table.render())
+    cli_table = bu.Table(
+        ["N installed", *CLI_COMMANDS.values(), "list / signals"],
+    )
+    for size in document["sizes"]:
+        cli = size["cli_above_bare_ms"]
+        cli_table.add(
+            [
+                str(size["plugins"]),
+                *(f"{cli[key]:.1f} ms" for key in CLI_COMMANDS),
+                bu.format_ratio(size["list_vs_signals"]),
+            ]
+        )
+    lines += ["", "the CLI on the eager host, ms above a bare interpreter:", cli_table.render()]
     errors = [
         (size["plugins"], key, e) for size in document["sizes"] for key, e in size["errors"].items()
     ]
@@ -377,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": bu.machine_description(),
         "versions": {name: bu.package_version(name) for name in ("hookwire", "pluggy")},
         "tools": TOOLS,
+        "cli_commands": CLI_COMMANDS,
         "sizes": measured,
     }
     bu.emit_results(options, document, render(document))

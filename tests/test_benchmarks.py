@@ -265,6 +265,10 @@ def test_startup_benchmark_reports_every_tool_for_every_size(tmp_path: Path) -> 
     assert is_number(size["hookwire_own_per_plugin_ms"])
     assert is_number(size["hookwire_vs_pluggy"])
     assert size["lazy_vs_10"] is None  # the quick run has no row of 10 to compare with
+    for key, command in report["cli_commands"].items():
+        assert command in table
+        assert is_number(size["cli_above_bare_ms"][key]), key
+    assert is_number(size["list_vs_signals"])
 
 
 def test_otel_benchmark_reports_every_mode_for_one_and_ten_receivers(tmp_path: Path) -> None:
