@@ -23,7 +23,7 @@ from typing import Any
 from .failures import duplicate_signal_argument, receiver_failed, signal_given_twice
 from .observers import ObservedSend
 from .recursion import calls_receivers, forwards_sends
-from .signal import Signal
+from .signal import Signal, async_paths
 from .table import receivers_of_entries
 from .wrappers import end_send, start_send
 
@@ -59,9 +59,9 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
                 arguments = {"signal": signal, "sender": sender, **named}
                 entries, async_receivers = _entries(plan)
                 if async_receivers:
-                    from .asynchronous import refusal_in_running_loop
-
-                    refusal = refusal_in_running_loop(signal, async_receivers, robust=False)
+                    refusal = async_paths().refusal_in_running_loop(
+                        signal, async_receivers, robust=False
+                    )
                     if refusal is not None:
                         raise refusal
                 started: Any = None
@@ -91,9 +91,7 @@ def send(signal: Signal, sender: object, **named: Any) -> Responses:
                         raise instead from None
                     raise
                 if async_receivers:
-                    from .asynchronous import send_to_async_receivers
-
-                    responses += send_to_async_receivers(
+                    responses += async_paths().send_to_async_receivers(
                         signal, table, async_receivers, sender, named, robust=False, timing=timing
                     )
     except BaseException as exc:
@@ -124,9 +122,9 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
                 entries, async_receivers = _entries(plan)
                 refusal = None
                 if async_receivers:
-                    from .asynchronous import refusal_in_running_loop
-
-                    refusal = refusal_in_running_loop(signal, async_receivers, robust=True)
+                    refusal = async_paths().refusal_in_running_loop(
+                        signal, async_receivers, robust=True
+                    )
                 started: Any = None
                 for getter, func in entries:
                     receiver = getter()
@@ -151,14 +149,12 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
                             timing.called(receiver, started, None)
                     responses.append((receiver, response))
                 if async_receivers:
-                    from .asynchronous import refused_responses, send_to_async_receivers
-
                     if refusal is not None:
-                        responses += refused_responses(
+                        responses += async_paths().refused_responses(
                             signal, table, async_receivers, refusal, sender
                         )
                     else:
-                        responses += send_to_async_receivers(
+                        responses += async_paths().send_to_async_receivers(
                             signal,
                             table,
                             async_receivers,
@@ -181,8 +177,7 @@ def send_robust(signal: Signal, sender: object, **named: Any) -> Responses:
 
 @forwards_sends
 async def _asend(signal: Signal, method: str, sender: object, named: dict[str, Any]) -> Responses:
-    from .asynchronous import asend as run
-
+    run = async_paths().asend
     invocation = ObservedSend(signal, method, sender, named)
     begun, timing, stopped = start_send(invocation)
     responses: Responses = []

@@ -22,7 +22,7 @@ import sys
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from types import FunctionType, MethodType
+from types import FunctionType, MethodType, ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import lazy, observers, wrappers
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from .introspection import ReceiverInfo
     from .receivers import Registration
 
-__all__ = ["Signal", "all_signals", "disconnect_module_receivers", "receiver"]
+__all__ = ["Signal", "all_signals", "async_paths", "disconnect_module_receivers", "receiver"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +68,26 @@ _NO_NAMES: dict[str, Any] = {}
 _id = id
 _getrefcount = sys.getrefcount
 _CO_VARKEYWORDS = 0x08
+
+
+_async_paths: ModuleType | None = None
+
+
+def async_paths() -> ModuleType:
+    """:mod:`hookwire._dispatch.asynchronous`, imported by the first send that needs it.
+
+    asyncio and asgiref stay out of ``import hookwire``, so the sends cannot import it at the
+    top; and a ``from .asynchronous import ...`` in the send itself resolves the relative
+    name at every call, which costs more than the rest of a sync send's own work on the way
+    to its async receivers.
+    """
+    global _async_paths
+    paths = _async_paths
+    if paths is None:
+        from . import asynchronous
+
+        paths = _async_paths = asynchronous
+    return paths
 
 
 def all_signals() -> list[Signal]:
@@ -461,9 +481,7 @@ class Signal:
         # Bound methods or async receivers.
         async_receivers = receivers_of_entries(plan.async_) if plan.async_ else None
         if async_receivers:
-            from .asynchronous import refusal_in_running_loop
-
-            refusal = refusal_in_running_loop(self, async_receivers, robust=False)
+            refusal = async_paths().refusal_in_running_loop(self, async_receivers, robust=False)
             if refusal is not None:
                 raise refusal
         arguments = {"signal": self, "sender": sender, **named}
@@ -482,9 +500,7 @@ class Signal:
                 raise instead from None
             raise
         if async_receivers:
-            from .asynchronous import send_to_async_receivers
-
-            responses += send_to_async_receivers(
+            responses += async_paths().send_to_async_receivers(
                 self, self._table, async_receivers, sender, named, robust=False
             )
         return responses
@@ -545,9 +561,7 @@ class Signal:
         async_receivers = receivers_of_entries(plan.async_) if plan.async_ else None
         refusal = None
         if async_receivers:
-            from .asynchronous import refusal_in_running_loop
-
-            refusal = refusal_in_running_loop(self, async_receivers, robust=True)
+            refusal = async_paths().refusal_in_running_loop(self, async_receivers, robust=True)
         for getter, func in plan.sync:
             receiver = getter()
             if receiver is None:
@@ -562,12 +576,12 @@ class Signal:
                 )
             responses.append((receiver, response))
         if async_receivers:
-            from .asynchronous import refused_responses, send_to_async_receivers
-
             if refusal is not None:
-                responses += refused_responses(self, self._table, async_receivers, refusal, sender)
+                responses += async_paths().refused_responses(
+                    self, self._table, async_receivers, refusal, sender
+                )
             else:
-                responses += send_to_async_receivers(
+                responses += async_paths().send_to_async_receivers(
                     self, self._table, async_receivers, sender, named, robust=True
                 )
         return responses
@@ -598,9 +612,10 @@ class Signal:
                         self._check_arguments(named)
             else:
                 self._check_arguments(named)
-        from .asynchronous import asend
-
-        return await asend(self, self._table, sender, named, robust=False)
+        responses: list[tuple[Any, Any]] = await async_paths().asend(
+            self, self._table, sender, named, robust=False
+        )
+        return responses
 
     @forwards_sends
     async def asend_robust(self, sender: object, **named: Any) -> list[tuple[Any, Any]]:
@@ -619,9 +634,10 @@ class Signal:
                         self._check_arguments(named)
             else:
                 self._check_arguments(named)
-        from .asynchronous import asend
-
-        return await asend(self, self._table, sender, named, robust=True)
+        responses: list[tuple[Any, Any]] = await async_paths().asend(
+            self, self._table, sender, named, robust=True
+        )
+        return responses
 
     # -- beyond Django ----------------------------------------------------------------
 
