@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .table import ReceiverTable
 
 __all__ = [
+    "any_pending",
     "is_lazy_reference",
     "is_missing",
     "lookup",
@@ -33,11 +34,12 @@ __all__ = [
 
 _tables_with_pending: weakref.WeakSet[ReceiverTable] = weakref.WeakSet()
 _tables_lock = threading.Lock()
-# Whether any table may hold pending connections: a plain flag, read by resolve_pending()
-# after every plugin's every loading step, where the WeakSet's own truth test is a Python
-# call. Cleared only under the lock when the set is empty; a table collected while pending
-# leaves it set, which costs one look at an empty set.
-_any_pending = False
+#: Whether any table may hold pending connections: a plain flag, read by resolve_pending()
+#: and by the loader after every plugin's every loading step, where the WeakSet's own truth
+#: test is a Python call (read it as ``lazy.any_pending``; only this module sets it). Cleared
+#: only under the lock when the set is empty; a table collected while pending leaves it set,
+#: which costs one look at an empty set.
+any_pending = False
 
 _MISSING = object()
 
@@ -84,18 +86,18 @@ def module_of(reference: str) -> str:
 
 def mark_pending(table: ReceiverTable) -> None:
     """Remember that ``table`` holds pending lazy connections."""
-    global _any_pending
+    global any_pending
     with _tables_lock:
         _tables_with_pending.add(table)
-        _any_pending = True
+        any_pending = True
 
 
 def unmark_pending(table: ReceiverTable) -> None:
     """``table`` has no pending lazy connections any more."""
-    global _any_pending
+    global any_pending
     with _tables_lock:
         _tables_with_pending.discard(table)
-        _any_pending = bool(_tables_with_pending)
+        any_pending = bool(_tables_with_pending)
 
 
 def resolve_pending() -> None:
@@ -104,7 +106,7 @@ def resolve_pending() -> None:
     Called by the plugin loader after each phase and when loading ends; safe to call at any
     time and from any thread. References whose module is still not imported stay pending.
     """
-    if not _any_pending:
+    if not any_pending:
         return  # the loader asks after every plugin's every phase: nothing pending, no lock
     with _tables_lock:
         tables = list(_tables_with_pending)

@@ -409,7 +409,7 @@ class Loader:
                     else:
                         with working_on(record.name, "import"):
                             self._import_one(record)
-                    if _lazy_senders._any_pending:
+                    if _lazy_senders.any_pending:
                         _resolve_pending()
         finally:
             self._listed = None
@@ -524,7 +524,7 @@ class Loader:
             else:
                 with working_on(record.name, "ready"):
                     self._ready_one(record, cycle)
-            if _lazy_senders._any_pending:
+            if _lazy_senders.any_pending:
                 _resolve_pending()
             if record.listens and self._lazy is not None and record.state is PluginState.READY:
                 declaring.append(record)
