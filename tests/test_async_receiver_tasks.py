@@ -384,25 +384,7 @@ def test_a_receiver_failing_when_its_send_is_cancelled_is_raised_instead(
 def test_an_interrupt_in_one_receiver_cancels_the_others_and_propagates(
     method: str, error: type[BaseException]
 ) -> None:
-    signal = Signal()
-    log: list[str] = []
-
-    async def waiting(**kwargs: Any) -> None:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            log.append("waiting cancelled")
-            raise
-
-    async def interrupting(**kwargs: Any) -> None:
-        await asyncio.sleep(0)
-        raise error
-
-    signal.connect(waiting)
-    signal.connect(interrupting)
-    with pytest.raises(error):
-        run_send(signal, method)
-    assert log == ["waiting cancelled"]
+    assert _raised_beside_a_waiting_receiver(method, error) == ["waiting cancelled"]
     # asyncio.run() leaves its main task holding the interrupt, never retrieved, in a
     # reference cycle: its finalizer logs that here rather than in a later test.
     gc.collect()
@@ -415,6 +397,13 @@ def test_any_other_base_exception_cancels_the_others_and_is_raised_as_itself(
     class Stop(BaseException):
         pass
 
+    assert _raised_beside_a_waiting_receiver(method, Stop) == ["waiting cancelled"]
+    assert quiet == []
+
+
+def _raised_beside_a_waiting_receiver(method: str, error: type[BaseException]) -> list[str]:
+    """Send to a receiver waiting forever and one raising ``error``; check that ``error``
+    propagates and return what the waiting one logged."""
     signal = Signal()
     log: list[str] = []
 
@@ -425,16 +414,15 @@ def test_any_other_base_exception_cancels_the_others_and_is_raised_as_itself(
             log.append("waiting cancelled")
             raise
 
-    async def stopping(**kwargs: Any) -> None:
+    async def raising(**kwargs: Any) -> None:
         await asyncio.sleep(0)
-        raise Stop
+        raise error
 
     signal.connect(waiting)
-    signal.connect(stopping)
-    with pytest.raises(Stop):
+    signal.connect(raising)
+    with pytest.raises(error):
         run_send(signal, method)
-    assert log == ["waiting cancelled"]
-    assert quiet == []
+    return log
 
 
 @pytest.mark.parametrize("method", SENDS)
