@@ -16,6 +16,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,6 +115,7 @@ def test_a_worker_killed_while_running_a_message_leaves_it_to_the_next_worker(ru
     assert not list((folder / "queues").rglob("*.msg"))
 
 
+@pytest.mark.slow
 def test_twenty_messages_of_twenty_megabytes_sent_while_a_worker_polls_all_run_whole(
     run: Run,
 ) -> None:
@@ -162,6 +164,7 @@ def _names_seen(fd: int) -> list[str]:
     return names
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="watches the temp folder with inotify")
 def test_messages_stay_private_in_the_broker_folder_and_never_pass_through_the_temp_folder(
     run: Run, tmp_path: Path
@@ -256,6 +259,7 @@ def _fill(path: Path) -> None:
         os.close(fd)
 
 
+@pytest.mark.slow
 def test_a_full_disk_fails_the_send_leaves_no_files_and_stops_no_later_worker(
     run: Run, small_tmpfs: Path
 ) -> None:
@@ -374,6 +378,55 @@ def test_files_in_a_queue_that_are_not_messages_are_dropped_and_logged_and_the_n
     assert len(dropped) == 3
     assert not list(queue.iterdir())
     assert not list((channel.folder / "taken").rglob("*.msg"))
+
+
+@pytest.fixture
+def stopping_worker() -> Iterator[None]:
+    """This process's worker said to be shutting down, and said to be starting again after."""
+    from hookwire.remote._embedded import worker_stopping
+
+    try:
+        yield
+    finally:
+        worker_stopping(False)
+
+
+@pytest.mark.usefixtures("hookwire_isolation", "fresh_apps", "stopping_worker")
+def test_once_the_worker_is_shutting_down_a_wait_for_messages_takes_none_and_ends() -> None:
+    """The embedded broker stops a worker's wait at its next poll when the worker begins to
+    shut down, instead of after the two seconds Celery's loop waits (twice) before acting."""
+    from hookwire.remote._broker import app_for
+    from hookwire.remote._embedded import worker_stopping
+
+    signal = _remote_signal()
+    app, _ = app_for(None)
+    delivered: list[object] = []
+    with app.connection_for_read() as connection:
+        channel = connection.default_channel
+        channel.basic_consume("bound", False, lambda message: delivered.append(message), "tag")
+        wait_ended = threading.Event()
+
+        def wait() -> None:
+            with pytest.raises(TimeoutError):
+                connection.drain_events(timeout=120)
+            wait_ended.set()
+
+        waiting = threading.Thread(target=wait, daemon=True)
+        waiting.start()
+        time.sleep(0.3)  # a few polls into the wait, with nothing to take
+        worker_stopping(True)
+        assert wait_ended.wait(timeout=30), "the wait went on after the worker began to stop"
+        waiting.join(timeout=30)
+        # Shutting down, nothing queued is taken any more: it stays for the next worker.
+        signal.send(sender=None, n=1)
+        with pytest.raises(TimeoutError):
+            connection.drain_events(timeout=120)
+        assert delivered == []
+        assert len(list((channel.folder / "queues" / "bound").iterdir())) == 1
+        # A worker starting again in this process takes it.
+        worker_stopping(False)
+        connection.drain_events(timeout=30)
+        assert len(delivered) == 1
 
 
 @pytest.fixture

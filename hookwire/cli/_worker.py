@@ -170,13 +170,16 @@ def _run_worker(
 ) -> int:
     from celery import signals as celery_signals
 
+    from ..remote._embedded import worker_stopping
+
     received: list[str] = []
 
     def on_shutdown(sig: str = "", **kwargs: object) -> None:
         received.append(str(sig))
+        worker_stopping(True)
 
     # Celery's worker handles SIGINT and SIGTERM itself (a warm shutdown: running tasks finish);
-    # this only learns which one came, for the exit status.
+    # this learns which one came, for the exit status, and stops the embedded broker's wait.
     celery_signals.worker_shutting_down.connect(on_shutdown, weak=False)
 
     def on_ready(**kwargs: object) -> None:
@@ -197,7 +200,11 @@ def _run_worker(
         without_heartbeat=True,
         quiet=True,
     )
-    celery_worker.start()
+    worker_stopping(False)
+    try:
+        celery_worker.start()
+    finally:
+        worker_stopping(False)
     if received:
         # The same last line as every other command stopped by a signal.
         terminated = received[-1] == "SIGTERM"

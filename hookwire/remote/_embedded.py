@@ -38,7 +38,7 @@ from kombu.exceptions import ChannelError
 from kombu.transport import virtual
 from kombu.utils.json import dumps
 
-__all__ = ["TRANSPORT_NAME", "BrokerFolderError", "Transport", "prepare_folder"]
+__all__ = ["TRANSPORT_NAME", "BrokerFolderError", "Transport", "prepare_folder", "worker_stopping"]
 
 logger = logging.getLogger("hookwire.remote")
 
@@ -494,6 +494,23 @@ class Channel(virtual.Channel):
         self._purge(queue)
 
 
+#: True once the worker of this process has begun to shut down (see :func:`worker_stopping`).
+_worker_stopping = False
+
+
+def worker_stopping(stopping: bool) -> None:
+    """Say that the worker of this process has begun to shut down (or, with ``False``, that
+    one is starting).
+
+    A consumer waiting for messages then stops waiting at its next poll. Celery's loop for a
+    transport like this one waits up to two seconds for messages before it looks at a shutdown
+    request, then waits once more before it acts on it: a stopped worker would take up to four
+    seconds to start shutting down. Safe to call from a signal handler (one assignment).
+    """
+    global _worker_stopping
+    _worker_stopping = stopping
+
+
 class Transport(virtual.Transport):
     """kombu transport ``hookwire://`` over the folder in the ``folder`` transport option."""
 
@@ -526,6 +543,9 @@ class Transport(virtual.Transport):
         started = time.monotonic()
         cycle: Any = self.cycle
         while True:
+            if _worker_stopping:
+                # Nothing more is taken: what is still queued stays for the next worker.
+                raise TimeoutError("the worker is shutting down")
             try:
                 cycle.get(self._deliver, timeout=timeout)
             except Empty:
