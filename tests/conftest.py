@@ -96,7 +96,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Record the tests that read the documentation build and the interpreter-independent
-    checks, and leave those out where another Python of this run made them."""
+    checks, leave those out where another Python of this run made them, and put the slow
+    tests first."""
     config.stash[READ_THE_DOCS_BUILD] = [
         item.nodeid for item in items if "docs_build" in getattr(item, "fixturenames", ())
     ]
@@ -105,14 +106,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items
         if (marker := item.get_closest_marker("interpreter_independent")) is not None
     ]
-    if not os.environ.get(CHECKED_ELSEWHERE_VARIABLE):
-        return
-    kept, left_out = [], []
-    for item in items:
-        (left_out if item.get_closest_marker("interpreter_independent") else kept).append(item)
-    if left_out:
-        config.hook.pytest_deselected(items=left_out)
-        items[:] = kept
+    if os.environ.get(CHECKED_ELSEWHERE_VARIABLE):
+        kept, left_out = [], []
+        for item in items:
+            marked = item.get_closest_marker("interpreter_independent")
+            (left_out if marked else kept).append(item)
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = kept
+    # The slow tests first, each part in its own order: pytest-xdist hands tests out in this
+    # order, and a long test handed out last keeps the run going after the other workers
+    # have finished.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -106,12 +106,17 @@ def require(*packages: str) -> None:
         pytest.fail(f"{', '.join(missing)} not installed: install hookwire's 'bench' extra")
 
 
+#: The tests of one dispatch run share a worker, so the run is made once, not once a worker.
+DISPATCH_RUN = pytest.mark.xdist_group("dispatch-benchmark-run")
+
+
 @pytest.fixture(scope="module")
 def dispatch_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
     require("django", "blinker", "psygnal", "asgiref")
     return run_quick("bench_dispatch.py", tmp_path_factory.mktemp("dispatch"))
 
 
+@DISPATCH_RUN
 def test_dispatch_benchmark_prints_a_row_for_every_case(
     dispatch_report: tuple[str, dict[str, Any]],
 ) -> None:
@@ -121,6 +126,7 @@ def test_dispatch_benchmark_prints_a_row_for_every_case(
         assert title in table
 
 
+@DISPATCH_RUN
 def test_dispatch_benchmark_measures_every_peer_that_has_an_equivalent(
     dispatch_report: tuple[str, dict[str, Any]],
 ) -> None:
@@ -136,6 +142,7 @@ def test_dispatch_benchmark_measures_every_peer_that_has_an_equivalent(
                 assert measured > 0, (row["key"], peer)
 
 
+@DISPATCH_RUN
 def test_dispatch_benchmark_gives_hookwire_ratios_and_a_verdict_on_every_row(
     dispatch_report: tuple[str, dict[str, Any]],
 ) -> None:
@@ -157,6 +164,7 @@ def test_dispatch_benchmark_gives_hookwire_ratios_and_a_verdict_on_every_row(
     assert f"overall: {report['result']}" in table
 
 
+@DISPATCH_RUN
 def test_dispatch_benchmark_reports_import_cost_and_what_import_hookwire_pulls_in(
     dispatch_report: tuple[str, dict[str, Any]],
 ) -> None:
@@ -174,6 +182,7 @@ def test_dispatch_benchmark_reports_import_cost_and_what_import_hookwire_pulls_i
     assert "import hookwire pulls in" in table
 
 
+@pytest.mark.slow
 def test_dispatch_benchmark_json_flag_alone_prints_only_json_and_honours_the_clock(
     tmp_path: Path,
 ) -> None:
@@ -236,6 +245,7 @@ def test_cli_benchmark_reports_every_command(tmp_path: Path) -> None:
         assert is_number(row["vs_import_typer"]), row
 
 
+@pytest.mark.slow
 def test_remote_benchmark_reports_publish_cost_throughput_and_latency(tmp_path: Path) -> None:
     pytest.importorskip("celery", reason="the remote benchmark needs the hookwire[celery] extra")
     from redistools import require_redis_server

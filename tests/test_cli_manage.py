@@ -104,6 +104,7 @@ def validate_info(document: Any) -> None:
 # -- new -> install -> list / info -> generated tests -> uninstall ---------------------------
 
 
+@pytest.mark.slow
 def test_a_new_project_installs_loads_passes_its_own_tests_and_uninstalls(site: Site) -> None:
     created = site.hookwire("plugins", "new", "pizzeria-hello", "--host", HOST)
     assert created.returncode == 0, created.stderr
@@ -165,6 +166,7 @@ def test_a_new_project_installs_loads_passes_its_own_tests_and_uninstalls(site: 
     assert not site.installed("pizzeria-hello")
 
 
+@pytest.mark.slow
 def test_a_new_lazy_project_declares_its_signal_and_passes_its_own_tests(site: Site) -> None:
     created = site.hookwire("plugins", "new", "pizzeria-later", "--host", HOST, "--lazy")
     assert created.returncode == 0, created.stderr
@@ -191,6 +193,7 @@ def test_a_new_lazy_project_declares_its_signal_and_passes_its_own_tests(site: S
     assert removed.returncode == 0, removed.stderr
 
 
+@pytest.mark.slow
 def test_an_editable_install_sees_later_edits_of_the_project(site: Site) -> None:
     project = site.home / "pizzeria-live"
     created = site.hookwire(
@@ -304,6 +307,7 @@ def test_install_for_a_host_that_does_not_resolve_installs_nothing(site: Site) -
     assert "pip" not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_installing_what_is_already_there_adds_nothing_and_succeeds(site: Site) -> None:
     """The installer's progress is left out unless --verbose asks for it: the summary is the
     whole output."""
@@ -329,6 +333,7 @@ def test_uninstall_of_an_unknown_name_suggests_the_closest_plugin(site: Site) ->
 # -- what an installation can go wrong with ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_package_offering_the_host_nothing_exits_1_and_stays_installed(site: Site) -> None:
     project = site.project(
         "elsewhere",
@@ -364,6 +369,7 @@ def test_a_package_offering_the_host_nothing_exits_1_and_stays_installed(site: S
     assert not site.installed("elsewhere-tool")
 
 
+@pytest.mark.slow
 def test_a_plugin_failing_to_load_is_reported_with_its_error_and_exits_1(site: Site) -> None:
     """The failure is one error line, after the plugin's traceback under --traceback, as
     every command reports a failed plugin."""
@@ -441,6 +447,7 @@ def uv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(shutil.copy2(find_uv_bin(), folder / "uv"))
 
 
+@pytest.mark.slow
 def test_in_a_uv_venv_without_pip_install_and_uninstall_use_uv_pip(
     uv: Path, tmp_path_factory: pytest.TempPathFactory, hookwire_wheel: Path, tmp_path: Path
 ) -> None:
@@ -563,6 +570,7 @@ def _wait_for(predicate: Any, seconds: float) -> bool:
     return bool(predicate())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 @pytest.mark.parametrize(
     ("signum", "status", "line"),

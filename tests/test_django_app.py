@@ -307,6 +307,7 @@ def test_runserver_autoreloader_watcher_loads_nothing(world: World, tmp_path: Pa
     assert events(tmp_path) == ["started", "stopping None"]
 
 
+@pytest.mark.slow
 def test_manage_py_hookwire_lists_plugins_and_django_signals(world: World, tmp_path: Path) -> None:
     listed = world.manage(tmp_path, "hookwire", "plugins", "list", "--json")
     assert listed.returncode == 0, listed.stderr
