@@ -84,7 +84,7 @@ def tests(session: nox.Session) -> None:
     # share (the wheels, the documentation build) is built once per run, by whichever worker
     # needs it first.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    parallel = ["-n", str((cores or 1) + 1), "--dist", "loadgroup"]
+    parallel = ["-n", str((cores or 1) + 1), "--dist", "load"]
     session.run("python", "-m", "pytest", *parallel, *session.posargs)
     if not _interpreter_independent_checked:
         _interpreter_independent_checked.append(session.name)

@@ -4,7 +4,6 @@ that have them installed; the run's own home folder, checked at the end."""
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import functools
 import gc
 import importlib
@@ -25,6 +24,7 @@ from venvtools import (
     PluginSite,
     Venv,
     build_wheel,
+    built_once,
     create_venv,
     isolate_discovery_cache,
     isolate_home,
@@ -144,28 +144,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder for wheels built during this test run, shared by its xdist workers."""
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run shared by its xdist workers, for what is made once a run."""
     base = tmp_path_factory.getbasetemp()
-    # Under xdist each worker's base folder sits in the run's own: the wheels are built there
-    # once, by whichever worker needs them first.
-    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "wheelhouse"
+    # Under xdist each worker's base folder sits in the run's own.
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(run_folder: Path) -> Path:
+    """A folder for wheels built during this test run, shared by its xdist workers: the wheels
+    are built there once, by whichever worker needs them first."""
+    folder = run_folder / "wheelhouse"
     folder.mkdir(exist_ok=True)
     return folder
-
-
-def built_once(marker: Path, build: Callable[[], Path]) -> Path:
-    """The file ``build()`` made (a wheel, the documentation's build record), by this process
-    or by another worker of the run: the first to take ``marker``'s lock builds and records
-    it, the others wait and read it."""
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    with open(marker.with_name(marker.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if marker.exists():
-            return Path(marker.read_text(encoding="utf-8"))
-        built = build()
-        marker.write_text(str(built), encoding="utf-8")
-        return built
 
 
 @pytest.fixture(scope="session")

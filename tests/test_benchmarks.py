@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from venvtools import built_once
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
@@ -106,17 +107,23 @@ def require(*packages: str) -> None:
         pytest.fail(f"{', '.join(missing)} not installed: install hookwire's 'bench' extra")
 
 
-#: The tests of one dispatch run share a worker, so the run is made once, not once a worker.
-DISPATCH_RUN = pytest.mark.xdist_group("dispatch-benchmark-run")
-
-
-@pytest.fixture(scope="module")
-def dispatch_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+@pytest.fixture(scope="session")
+def dispatch_report(run_folder: Path) -> tuple[str, dict[str, Any]]:
+    """One quick dispatch run for the whole test run, made by the first worker that needs it
+    and read by the others."""
     require("django", "blinker", "psygnal", "asgiref")
-    return run_quick("bench_dispatch.py", tmp_path_factory.mktemp("dispatch"))
+    folder = run_folder / "dispatch-benchmark"
+
+    def run() -> Path:
+        table, _ = run_quick("bench_dispatch.py", folder)
+        (folder / "table.txt").write_text(table, encoding="utf-8")
+        return folder / "bench_dispatch.py.json"
+
+    report = built_once(folder / ".built", run)
+    table = (folder / "table.txt").read_text(encoding="utf-8")
+    return table, json.loads(report.read_text(encoding="utf-8"))
 
 
-@DISPATCH_RUN
 def test_dispatch_benchmark_prints_a_row_for_every_case(
     dispatch_report: tuple[str, dict[str, Any]],
 ) -> None:
@@ -126,7 +133,6 @@ def test_dispatch_benchmark_prints_a_row_for_every_case(
         assert title in table
 
 
-@DISPATCH_RUN
 def test_dispatch_benchmark_measures_every_peer_that_has_an_equivalent(
     dispatch_report: tuple[str, dict[str, Any]],
 ) -> None:
@@ -142,7 +148,6 @@ def test_dispatch_benchmark_measures_every_peer_that_has_an_equivalent(
                 assert measured > 0, (row["key"], peer)
 
 
-@DISPATCH_RUN
 def test_dispatch_benchmark_gives_hookwire_ratios_and_a_verdict_on_every_row(
     dispatch_report: tuple[str, dict[str, Any]],
 ) -> None:
@@ -164,7 +169,6 @@ def test_dispatch_benchmark_gives_hookwire_ratios_and_a_verdict_on_every_row(
     assert f"overall: {report['result']}" in table
 
 
-@DISPATCH_RUN
 def test_dispatch_benchmark_reports_import_cost_and_what_import_hookwire_pulls_in(
     dispatch_report: tuple[str, dict[str, Any]],
 ) -> None:

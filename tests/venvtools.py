@@ -11,6 +11,7 @@ packages, hand-made ``*.dist-info`` folders) lives in the venv.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
 import importlib
 import os
@@ -21,7 +22,7 @@ import sysconfig
 import tempfile
 import textwrap
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,20 @@ def build_wheel(source: Path, out_dir: Path) -> Path:
         return max(out_dir.glob("*.whl"), key=lambda p: p.stat().st_mtime)
     (wheel,) = built
     return wheel
+
+
+def built_once(marker: Path, build: Callable[[], Path]) -> Path:
+    """The file ``build()`` made (a wheel, the documentation's build record), by this process
+    or by another worker of the run: the first to take ``marker``'s lock builds and records
+    it, the others wait and read it."""
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    with open(marker.with_name(marker.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if marker.exists():
+            return Path(marker.read_text(encoding="utf-8"))
+        built = build()
+        marker.write_text(str(built), encoding="utf-8")
+        return built
 
 
 @dataclass
